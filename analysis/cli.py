@@ -1,20 +1,11 @@
 """Click commands ``trivsel analyse`` and ``trivsel allocate`` (contract.md sections 2 and 3).
 
-Placeholder: the analysis issue fills these in.
+The commands live in their own modules; this module only gathers them for ``survey.cli``.
 """
 
 from __future__ import annotations
 
-import click
+from .allocate_cmd import allocate
+from .analyse_cmd import analyse
 
-
-@click.command()
-def analyse() -> None:
-    """Analyse one wave (contract.md section 2)."""
-    raise click.ClickException("not implemented yet")
-
-
-@click.command()
-def allocate() -> None:
-    """Allocate follow-up funds (contract.md section 3)."""
-    raise click.ClickException("not implemented yet")
+__all__ = ["allocate", "analyse"]

@@ -1,0 +1,176 @@
+"""Reading the contract's CSV files (contract.md 1 and 4) with messages that name file, line and column.
+
+This is the only place that knows the CSV dialect rules:
+
+- UTF-8, a BOM is accepted; CRLF line ends are fine; RFC 4180 quoting;
+- the delimiter is taken from the header line: ``;`` when it holds more ``;`` than ``,``, else ``,``;
+- a line whose fields are all empty is skipped; whitespace around a cell is ignored;
+- line numbers count the header as line 1;
+- an unknown column is an error naming the column, and so is a missing one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class InputError(ValueError):
+    """Invalid input. ``str(err)`` names the file, line, column and value and says how to fix it."""
+
+    def __init__(
+        self,
+        file: str,
+        message: str,
+        *,
+        line: int | None = None,
+        column: str | None = None,
+        value: str | None = None,
+    ) -> None:
+        self.file = file
+        self.line = line
+        self.column = column
+        self.value = value
+        self.message = message
+        where = [file]
+        if line is not None:
+            where.append(f"line {line}")
+        if column is not None:
+            where.append(f"column '{column}'")
+        if value is not None:
+            where.append(f"value '{value}'")
+        super().__init__(f"{', '.join(where)}: {message}")
+
+
+@dataclass(frozen=True)
+class Table:
+    """A CSV file read as text: ``rows`` holds ``(line number, cells)`` with stripped cells."""
+
+    name: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[int, tuple[str, ...]], ...]
+
+    def index(self, column: str) -> int:
+        return self.columns.index(column)
+
+    def records(self) -> Iterator[tuple[int, dict[str, str]]]:
+        for line, cells in self.rows:
+            yield line, dict(zip(self.columns, cells, strict=True))
+
+
+def detect_delimiter(header_line: str) -> str:
+    """``;`` when the header holds more ``;`` than ``,`` (Danish Excel), else ``,`` (contract 4)."""
+    return ";" if header_line.count(";") > header_line.count(",") else ","
+
+
+def read_text(path: str | Path) -> tuple[str, str]:
+    """Read a file as UTF-8 (BOM accepted). Returns ``(display name, text)``."""
+    p = Path(path)
+    name = p.name
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise InputError(name, f"cannot read the file ({exc.strerror or exc}); check the path") from None
+    try:
+        return name, raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(
+            name, "the file is not UTF-8 text; save it as 'CSV UTF-8' and try again", line=line
+        ) from None
+
+
+def parse_table(
+    name: str,
+    text: str,
+    *,
+    required: Sequence[str],
+    optional: Sequence[str] = (),
+) -> Table:
+    """Parse CSV text; check the header against ``required`` and ``optional`` columns."""
+    if not text.strip():
+        raise InputError(name, f"the file is empty; expected a header row with {', '.join(required)}", line=1)
+    first_line = text.splitlines()[0]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=detect_delimiter(first_line), strict=True)
+    try:
+        header = [h.strip() for h in next(reader)]
+        allowed = set(required) | set(optional)
+        seen: set[str] = set()
+        for col in header:
+            if col == "":
+                raise InputError(name, "a header cell is empty; every column needs a name", line=1)
+            if col in seen:
+                raise InputError(name, "this column appears twice in the header", line=1, column=col)
+            seen.add(col)
+            if col not in allowed:
+                raise InputError(
+                    name,
+                    f"unknown column; expected the columns {', '.join(required)}"
+                    + (f" (optional: {', '.join(optional)})" if optional else ""),
+                    line=1,
+                    column=col,
+                )
+        for col in required:
+            if col not in seen:
+                raise InputError(name, "missing required column; add it to the header", line=1, column=col)
+        rows: list[tuple[int, tuple[str, ...]]] = []
+        start = reader.line_num + 1
+        for raw in reader:
+            cells = tuple(c.strip() for c in raw)
+            line = start
+            start = reader.line_num + 1
+            if all(c == "" for c in cells):
+                continue
+            if len(cells) != len(header):
+                raise InputError(
+                    name,
+                    f"has {len(cells)} fields but the header has {len(header)}; check the delimiter and quoting",
+                    line=line,
+                )
+            rows.append((line, cells))
+    except csv.Error as exc:
+        raise InputError(name, f"malformed CSV ({exc}); check the quoting", line=reader.line_num) from None
+    return Table(name=name, columns=tuple(header), rows=tuple(rows))
+
+
+def read_table(path: str | Path, *, required: Sequence[str], optional: Sequence[str] = ()) -> Table:
+    """Read and parse a CSV file (see :func:`parse_table`)."""
+    name, text = read_text(path)
+    return parse_table(name, text, required=required, optional=optional)
+
+
+def parse_int(table: str, line: int, column: str, value: str, *, minimum: int | None = None) -> int:
+    """An integer cell without decimals (contract 4), optionally with a lower bound."""
+    try:
+        if value.strip() != value or not value.lstrip("-").isdigit():
+            raise ValueError
+        number = int(value)
+    except ValueError:
+        raise InputError(table, "expected a whole number without decimals", line=line, column=column,
+                         value=value) from None
+    if minimum is not None and number < minimum:
+        raise InputError(table, f"must be at least {minimum}", line=line, column=column, value=value)
+    return number
+
+
+def split_codes(
+    table: str, line: int, column: str, value: str, allowed: Iterable[str]
+) -> frozenset[str]:
+    """A multi-choice cell: codes joined by ``;`` (contract 4). Empty cell = empty set."""
+    allowed_set = set(allowed)
+    if value == "":
+        return frozenset()
+    codes = [part.strip() for part in value.split(";")]
+    for code in codes:
+        if code not in allowed_set:
+            raise InputError(
+                table,
+                f"unknown code '{code}'; allowed codes: {', '.join(sorted(allowed_set))} joined by ';'",
+                line=line,
+                column=column,
+                value=value,
+            )
+    return frozenset(codes)
