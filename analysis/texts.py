@@ -1,0 +1,316 @@
+"""Plain-language texts for reports, in Danish (``da``) and English (``en``).
+
+Everything a reader of the XLSX or HTML report sees as a sentence or a label comes from here, so the
+two outputs (and later the web pages) say the same thing in the same words. Numbers are shown with two
+decimals; Danish uses a decimal comma. The functions read the report dict of contract.md 2.3.
+
+Colour is never the only signal: every flag has a word and a symbol (:func:`flag_label`), every change
+class an arrow (:func:`change_arrow`): ▲/▼ filled for significant, △/▽ hollow for inconclusive,
+– for stable.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+LANGS: tuple[str, ...] = ("da", "en")
+
+CHANGE_CLASSES: tuple[str, ...] = (
+    "too_few",
+    "not_testable",
+    "significant_improvement",
+    "significant_decline",
+    "stable",
+    "inconclusive_change",
+    "no_significant_change",
+)
+FLAGS: tuple[str, ...] = ("red", "orange", "yellow")
+#: classes that went through the Welch test (they carry p and q)
+TESTED_CLASSES: tuple[str, ...] = (
+    "significant_improvement",
+    "significant_decline",
+    "stable",
+    "inconclusive_change",
+    "no_significant_change",
+)
+
+_FLAG_WORDS: dict[str, dict[str, str]] = {
+    "red": {"da": "rød", "en": "red"},
+    "orange": {"da": "orange", "en": "orange"},
+    "yellow": {"da": "gul", "en": "yellow"},
+}
+#: a different symbol per flag so that the flags differ in shape as well as colour
+_FLAG_SYMBOLS: dict[str, str] = {"red": "●", "orange": "◆", "yellow": "▲"}
+
+_CLASS_LABELS: dict[str, dict[str, str]] = {
+    "too_few": {"da": "for få besvarelser", "en": "too few answers"},
+    "not_testable": {"da": "kan ikke testes", "en": "not testable"},
+    "significant_improvement": {"da": "signifikant fremgang", "en": "significant improvement"},
+    "significant_decline": {"da": "signifikant fald", "en": "significant decline"},
+    "stable": {"da": "uændret", "en": "stable"},
+    "inconclusive_change": {
+        "da": "ser stor ud, men inden for tilfældig variation",
+        "en": "looks large but within noise",
+    },
+    "no_significant_change": {"da": "ingen signifikant ændring", "en": "no significant change"},
+}
+
+_LEVEL_LABELS: dict[str, dict[str, str]] = {
+    "none": {"da": "ikke polariseret", "en": "not polarised"},
+    "polarised": {"da": "polariseret", "en": "polarised"},
+    "strong": {"da": "stærkt polariseret", "en": "strongly polarised"},
+}
+
+MINUS = "\u2212"  # typographic minus sign
+
+
+def check_lang(lang: str) -> str:
+    """Return ``lang`` if it is a supported language, else raise ``ValueError``."""
+    if lang not in LANGS:
+        raise ValueError(f"unsupported language {lang!r}: use one of {', '.join(LANGS)}")
+    return lang
+
+
+def fmt_num(value: float | int | None, lang: str, decimals: int = 2, signed: bool = False) -> str:
+    """``value`` for display: ``5.75`` / ``5,75`` (da); ``signed`` adds ``+``/``−``; None -> ``""``."""
+    check_lang(lang)
+    if value is None:
+        return ""
+    x = float(value)
+    if math.isnan(x):
+        return ""
+    text = f"{abs(x):,.{decimals}f}"
+    if lang == "da":
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    # "−0.00" is not shown for a value that rounds to zero
+    negative = x < 0 and text.strip("0.,") != ""
+    if negative:
+        return MINUS + text
+    return ("+" + text) if signed else text
+
+
+def fmt_share(value: float | None, lang: str, decimals: int = 0) -> str:
+    """A share 0..1 as a percentage: ``12%`` (en) / ``12 %`` (da); None -> ``""``."""
+    if value is None:
+        return ""
+    number = fmt_num(100 * float(value), lang, decimals)
+    return f"{number} %" if lang == "da" else f"{number}%"
+
+
+def fmt_count(value: Any, lang: str) -> str:
+    """An exposure count: an integer, or the string ``"<3"`` (contract 2.2) shown as is."""
+    check_lang(lang)
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return f"{int(value):,}".replace(",", "." if lang == "da" else ",")
+
+
+def flag_word(flag: str | None, lang: str) -> str:
+    """``"rød"`` / ``"red"``; ``""`` for no flag."""
+    check_lang(lang)
+    if flag is None:
+        return ""
+    if flag not in _FLAG_WORDS:
+        raise ValueError(f"unknown flag {flag!r}: expected one of {', '.join(FLAGS)} or null")
+    return _FLAG_WORDS[flag][lang]
+
+
+def flag_symbol(flag: str | None) -> str:
+    if flag is None:
+        return ""
+    if flag not in _FLAG_SYMBOLS:
+        raise ValueError(f"unknown flag {flag!r}: expected one of {', '.join(FLAGS)} or null")
+    return _FLAG_SYMBOLS[flag]
+
+
+def flag_label(flag: str | None, certain: bool | None, lang: str) -> str:
+    """Symbol, word and certainty: ``"● rød (sikker)"`` / ``"◆ orange (indicative)"``; ``""`` for none."""
+    if flag is None:
+        return ""
+    word = f"{flag_symbol(flag)} {flag_word(flag, lang)}"
+    if certain is None:
+        return word
+    if lang == "da":
+        return f"{word} ({'sikker' if certain else 'usikker'})"
+    return f"{word} ({'certain' if certain else 'indicative'})"
+
+
+def class_label(cls: str | None, lang: str) -> str:
+    """The change class in words; ``""`` for no change."""
+    check_lang(lang)
+    if cls is None:
+        return ""
+    if cls not in _CLASS_LABELS:
+        raise ValueError(f"unknown change class {cls!r}: expected one of {', '.join(CHANGE_CLASSES)}")
+    return _CLASS_LABELS[cls][lang]
+
+
+def level_label(level: str | None, lang: str) -> str:
+    """The polarisation level in words; ``""`` when there is none."""
+    check_lang(lang)
+    if level is None:
+        return ""
+    if level not in _LEVEL_LABELS:
+        raise ValueError(f"unknown polarisation level {level!r}: expected none, polarised or strong")
+    return _LEVEL_LABELS[level][lang]
+
+
+def change_arrow(change: Mapping[str, Any] | None) -> str:
+    """▲/▼ significant, △/▽ inconclusive (looks large, within noise), – stable, ``""`` otherwise."""
+    if not change:
+        return ""
+    cls = change.get("class")
+    if cls == "significant_improvement":
+        return "▲"
+    if cls == "significant_decline":
+        return "▼"
+    if cls == "inconclusive_change":
+        delta = change.get("delta") or 0.0
+        return "△" if delta > 0 else "▽"
+    if cls == "stable":
+        return "–"
+    if cls not in CHANGE_CLASSES:
+        raise ValueError(f"unknown change class {cls!r}: expected one of {', '.join(CHANGE_CLASSES)}")
+    return ""
+
+
+def critical_difference_sentence(baseline_n: int, n_now: int, critical_difference: float, lang: str) -> str:
+    """The sentence: With 14 and 12 answers a change must exceed 0.98 to be statistically significant."""
+    d = fmt_num(critical_difference, lang)
+    if lang == "da":
+        return (
+            f"Med {baseline_n} og {n_now} besvarelser skal en ændring være større end {d} "
+            "for at være statistisk signifikant."
+        )
+    return f"With {baseline_n} and {n_now} answers a change must exceed {d} to be statistically significant."
+
+
+def _class_sentence(change: Mapping[str, Any], n_now: int, lang: str) -> str:
+    cls = change.get("class")
+    delta = change.get("delta")
+    b = change.get("baseline_n")
+    da = lang == "da"
+    if cls == "too_few":
+        return (
+            "For få besvarelser til at vurdere en ændring." if da else "Too few answers to assess a change."
+        )
+    if delta is None:
+        raise ValueError(f"change of class {cls!r} has no delta")
+    signed = fmt_num(delta, lang, signed=True)
+    size = fmt_num(abs(delta), lang)
+    meaningful = bool(change.get("meaningful"))
+    if cls == "not_testable":
+        return (
+            f"Alle svarede ens i begge målinger, så ændringen på {signed} kan ikke testes statistisk."
+            if da
+            else f"Everyone gave the same answer in both waves, so the change of {signed} cannot be tested."
+        )
+    if cls in ("significant_improvement", "significant_decline"):
+        improvement = cls == "significant_improvement"
+        if da:
+            noun = "Fremgangen" if improvement else "Faldet"
+            small = ", men den er lille" if not meaningful else ""
+            return f"{noun} på {size} er statistisk signifikant{small}."
+        noun = "improvement" if improvement else "decline"
+        small = " but small" if not meaningful else ""
+        return f"The {noun} of {size} is statistically significant{small}."
+    if cls == "stable":
+        return (
+            f"Uændret: ændringen på {signed} er så lille, at resultatet kan kaldes stabilt."
+            if da
+            else f"Stable: the change of {signed} is reliably small."
+        )
+    if cls == "inconclusive_change":
+        return (
+            f"Ændringen på {signed} ser stor ud, men ligger inden for, hvad tilfældigheder kan give "
+            f"med {b} og {n_now} besvarelser."
+            if da
+            else f"The change of {signed} looks large but is within what chance can produce "
+            f"with {b} and {n_now} answers."
+        )
+    if cls == "no_significant_change":
+        return (
+            f"Ændringen på {signed} er ikke statistisk signifikant."
+            if da
+            else f"The change of {signed} is not statistically significant."
+        )
+    raise ValueError(f"unknown change class {cls!r}: expected one of {', '.join(CHANGE_CLASSES)}")
+
+
+def change_sentence(row_change: Mapping[str, Any] | None, n_now: int, lang: str) -> str:
+    """Plain-language summary of a row's ``change`` (contract 2.3) for a reader without statistics.
+
+    The class sentence (``"The decline of 1.29 is statistically significant."``), followed, when the
+    change was tested, by the critical difference (``"With 27 and 26 answers a change must exceed 0.60
+    to be statistically significant."``; the baseline's n first). ``n_now`` is the row's ``n`` in the
+    reported wave. ``None`` (no baseline, or a unit not published in both waves) gives ``""``.
+    """
+    check_lang(lang)
+    if row_change is None:
+        return ""
+    sentence = _class_sentence(row_change, n_now, lang)
+    crit = row_change.get("critical_difference")
+    b = row_change.get("baseline_n")
+    if crit is not None and b is not None:
+        sentence += " " + critical_difference_sentence(int(b), int(n_now), float(crit), lang)
+    return sentence
+
+
+def suppression_reason(unit_row: Mapping[str, Any], settings: Mapping[str, Any], lang: str) -> str:
+    """Why a unit is hidden: ``"fewer than 5 answers"`` / ``"would reveal a smaller group"``.
+
+    Uses the unit's ``suppressed_reason`` when the report carries one (a text, or a ``{lang: text}``
+    mapping); otherwise the reason follows from ``suppressed`` (``primary`` / ``secondary``) and
+    ``settings["k_min"]``. A published unit gives ``""``.
+    """
+    check_lang(lang)
+    suppressed = unit_row.get("suppressed")
+    if suppressed is None and unit_row.get("published", True):
+        return ""
+    extra = unit_row.get("suppressed_reason")
+    if isinstance(extra, Mapping) and extra.get(lang):
+        return str(extra[lang])
+    if isinstance(extra, str) and extra:
+        return extra
+    if suppressed == "primary":
+        k = settings.get("k_min", 5)
+        return f"færre end {k} besvarelser" if lang == "da" else f"fewer than {k} answers"
+    if suppressed == "secondary":
+        return "ville afsløre en mindre gruppe" if lang == "da" else "would reveal a smaller group"
+    raise ValueError(
+        f"unit {unit_row.get('unit_id')!r}: unknown suppression {suppressed!r}; "
+        "expected 'primary', 'secondary' or null"
+    )
+
+
+def hidden(reason: str, lang: str) -> str:
+    """``"hidden: fewer than 5 answers"`` / ``"skjult: færre end 5 besvarelser"``."""
+    check_lang(lang)
+    return f"skjult: {reason}" if lang == "da" else f"hidden: {reason}"
+
+
+def row_hidden_reason(settings: Mapping[str, Any], lang: str) -> str:
+    """Why a row of a published unit is missing (row rule, contract 4)."""
+    check_lang(lang)
+    k = settings.get("k_min", 5)
+    if lang == "da":
+        return f"færre end {k} svar på dette spørgsmål, eller ville afsløre en mindre gruppe"
+    return f"fewer than {k} answers to this question, or would reveal a smaller group"
+
+
+def no_answers(lang: str) -> str:
+    check_lang(lang)
+    return "ingen besvarelser" if lang == "da" else "no answers"
+
+
+def exposure_hidden_reason(unit_row: Mapping[str, Any], settings: Mapping[str, Any], lang: str) -> str:
+    """Why a published unit has no exposure rows (contract 2.2 and 4: n_min_exposure, exposure pattern)."""
+    check_lang(lang)
+    k = settings.get("n_min_exposure", 10)
+    if int(unit_row.get("respondents") or 0) < int(k):
+        return f"færre end {k} besvarelser" if lang == "da" else f"fewer than {k} answers"
+    return "ville afsløre en mindre gruppe" if lang == "da" else "would reveal a smaller group"

@@ -1,0 +1,163 @@
+"""Plain-language sentences and labels (analysis/texts.py)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from scipy import stats
+
+from analysis import texts
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "example"
+
+
+def _report() -> dict:
+    return json.loads((EXAMPLE / "expected_report.json").read_text(encoding="utf-8"))
+
+
+def _row(report: dict, unit: str, kind: str, id_: str) -> dict:
+    return next(s for s in report["scores"] if (s["unit_id"], s["kind"], s["id"]) == (unit, kind, id_))
+
+
+def _welch_critical_difference(s1: float, n1: int, s2: float, n2: int, alpha: float = 0.05) -> float:
+    """Independent computation: t_{1-alpha/2, Welch df} * SE (statistics.md A5)."""
+    v1, v2 = s1 * s1 / n1, s2 * s2 / n2
+    se = math.sqrt(v1 + v2)
+    df = (v1 + v2) ** 2 / (v1 * v1 / (n1 - 1) + v2 * v2 / (n2 - 1))
+    return float(stats.t.ppf(1 - alpha / 2, df) * se)
+
+
+def test_critical_difference_sentence_matches_statistics_md() -> None:
+    # statistics.md A5: n1 = 14, n2 = 12, SD 1.2 -> critical difference about 0.98 (Welch df)
+    crit = _welch_critical_difference(1.2, 14, 1.2, 12)
+    assert round(crit, 2) == 0.98
+    change = {"class": "no_significant_change", "delta": 0.3, "baseline_n": 14, "critical_difference": crit}
+    en = texts.change_sentence(change, 12, "en")
+    da = texts.change_sentence(change, 12, "da")
+    assert en.endswith("With 14 and 12 answers a change must exceed 0.98 to be statistically significant.")
+    assert da.endswith(
+        "Med 14 og 12 besvarelser skal en ændring være større end 0,98 for at være statistisk signifikant."
+    )
+
+
+def test_significant_decline_sentence_from_example() -> None:
+    # README of the example: HOVB klarhed 5.75 -> 4.46, delta -1.29, significant_decline
+    row = _row(_report(), "HOVB", "theme", "klarhed")
+    change = row["change"]
+    assert change["class"] == "significant_decline"
+    en = texts.change_sentence(change, row["n"], "en")
+    da = texts.change_sentence(change, row["n"], "da")
+    assert en.startswith("The decline of 1.29 is statistically significant.")
+    assert da.startswith("Faldet på 1,29 er statistisk signifikant.")
+    # the critical difference printed is the report's own, with the baseline n first (27 then 26)
+    crit = f"{change['critical_difference']:.2f}"
+    assert f"With 27 and 26 answers a change must exceed {crit}" in en
+    assert f"Med 27 og 26 besvarelser skal en ændring være større end {crit.replace('.', ',')}" in da
+
+
+def test_inconclusive_sentence_from_example() -> None:
+    # README: ANL tempo (n 7 -> 8): delta +0.54, inconclusive_change
+    row = _row(_report(), "ANL", "theme", "tempo")
+    en = texts.change_sentence(row["change"], row["n"], "en")
+    da = texts.change_sentence(row["change"], row["n"], "da")
+    assert en.startswith(
+        "The change of +0.54 looks large but is within what chance can produce with 7 and 8 answers."
+    )
+    assert da.startswith("Ændringen på +0,54 ser stor ud, men ligger inden for")
+    assert "med 7 og 8 besvarelser" in da
+
+
+@pytest.mark.parametrize(
+    ("change", "en", "da"),
+    [
+        (
+            {"class": "significant_improvement", "delta": 0.123, "meaningful": False, "baseline_n": 900},
+            "The improvement of 0.12 is statistically significant but small.",
+            "Fremgangen på 0,12 er statistisk signifikant, men den er lille.",
+        ),
+        (
+            {"class": "stable", "delta": -0.046, "meaningful": False, "baseline_n": 400},
+            "Stable: the change of \u22120.05 is reliably small.",
+            "Uændret: ændringen på \u22120,05 er så lille, at resultatet kan kaldes stabilt.",
+        ),
+        (
+            {"class": "no_significant_change", "delta": -0.1, "meaningful": False, "baseline_n": 30},
+            "The change of \u22120.10 is not statistically significant.",
+            "Ændringen på \u22120,10 er ikke statistisk signifikant.",
+        ),
+        (
+            {"class": "too_few", "baseline_n": 3},
+            "Too few answers to assess a change.",
+            "For få besvarelser til at vurdere en ændring.",
+        ),
+        (
+            {"class": "not_testable", "delta": 0.0, "meaningful": False, "baseline_n": 6},
+            "Everyone gave the same answer in both waves, so the change of +0.00 cannot be tested.",
+            "Alle svarede ens i begge målinger, så ændringen på +0,00 kan ikke testes statistisk.",
+        ),
+    ],
+)
+def test_sentence_per_class(change: dict, en: str, da: str) -> None:
+    # no critical_difference given -> only the class sentence
+    assert texts.change_sentence(change, 10, "en") == en
+    assert texts.change_sentence(change, 10, "da") == da
+
+
+def test_no_change_gives_empty_sentence() -> None:
+    assert texts.change_sentence(None, 10, "en") == ""
+
+
+def test_bad_input_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="unknown change class 'better'"):
+        texts.change_sentence({"class": "better", "delta": 0.5}, 10, "en")
+    with pytest.raises(ValueError, match="unsupported language 'de'"):
+        texts.change_sentence({"class": "too_few"}, 10, "de")
+    with pytest.raises(ValueError, match="has no delta"):
+        texts.change_sentence({"class": "stable"}, 10, "en")
+    with pytest.raises(ValueError, match="unknown flag 'green'"):
+        texts.flag_label("green", True, "en")
+
+
+def test_suppression_reason() -> None:
+    report = _report()
+    units = {u["unit_id"]: u for u in report["units"]}
+    settings = report["settings"]
+    # README: FVE primary (3 respondents), FSY secondary
+    assert texts.suppression_reason(units["FVE"], settings, "en") == "fewer than 5 answers"
+    assert texts.suppression_reason(units["FVE"], settings, "da") == "færre end 5 besvarelser"
+    assert texts.suppression_reason(units["FSY"], settings, "en") == "would reveal a smaller group"
+    assert texts.suppression_reason(units["FSY"], settings, "da") == "ville afsløre en mindre gruppe"
+    assert texts.suppression_reason(units["KUF"], settings, "en") == ""
+    # k_min comes from the settings
+    assert texts.suppression_reason(units["FVE"], {"k_min": 7}, "en") == "fewer than 7 answers"
+    # an engine-provided reason wins when present
+    with_reason = dict(units["FSY"], suppressed_reason={"en": "hides FVE", "da": "skjuler FVE"})
+    assert texts.suppression_reason(with_reason, settings, "da") == "skjuler FVE"
+    with pytest.raises(ValueError, match="unit 'X': unknown suppression 'tertiary'"):
+        bad = {"unit_id": "X", "published": False, "suppressed": "tertiary"}
+        texts.suppression_reason(bad, settings, "en")
+
+
+def test_number_formats() -> None:
+    assert texts.fmt_num(1234.5, "da") == "1.234,50"
+    assert texts.fmt_num(1234.5, "en") == "1,234.50"
+    assert texts.fmt_num(-0.001, "en", signed=True) == "+0.00"  # no "−0.00"
+    assert texts.fmt_share(0.3076923, "da") == "31 %"
+    assert texts.fmt_share(0.3076923, "en") == "31%"
+    assert texts.fmt_count("<3", "en") == "<3"
+    assert texts.fmt_num(None, "en") == ""
+
+
+def test_labels_carry_words_and_symbols() -> None:
+    assert texts.flag_label("red", True, "da") == "● rød (sikker)"
+    assert texts.flag_label("orange", False, "en") == "◆ orange (indicative)"
+    assert texts.flag_label(None, None, "en") == ""
+    assert texts.change_arrow({"class": "significant_decline", "delta": -1}) == "▼"
+    assert texts.change_arrow({"class": "inconclusive_change", "delta": 0.5}) == "△"
+    assert texts.change_arrow({"class": "inconclusive_change", "delta": -0.5}) == "▽"
+    assert texts.change_arrow({"class": "stable", "delta": 0.01}) == "–"
+    assert texts.class_label("inconclusive_change", "en") == "looks large but within noise"
+    assert texts.level_label("strong", "da") == "stærkt polariseret"
