@@ -66,10 +66,36 @@ def shipped_ids() -> list[str]:
     return sorted(p.name[: -len(".yaml")] for p in _definitions().iterdir() if p.name.endswith(".yaml"))
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that rejects a key given twice in one mapping (PyYAML keeps the last silently)."""
+
+
+def _construct_unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        try:
+            duplicate = key in seen
+        except TypeError:  # an unhashable key; the default constructor reports it
+            continue
+        if duplicate:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key '{key}' is given twice in the same mapping", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping)
+
+
 def load_text(text: str, source: str = "<questionnaire>") -> Questionnaire:
-    """Parse YAML text and validate it; errors name ``source``."""
+    """Parse YAML text and validate it; errors name ``source``.
+
+    A key given twice in one mapping is an error (plain YAML loaders keep the last one silently).
+    """
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
@@ -103,5 +129,7 @@ def load(id_or_path: str | Path) -> Questionnaire:
     if p.suffix.lower() in (".yaml", ".yml") or p.exists():
         return load_file(p)
     raise QuestionnaireError(
-        name, "", f"no shipped questionnaire with this id and no such file; shipped ids: {', '.join(shipped_ids())}"
+        name,
+        "",
+        f"no shipped questionnaire with this id and no such file; shipped ids: {', '.join(shipped_ids())}",
     )

@@ -20,6 +20,7 @@ Unknown keys are errors, so that a typo (``revers: true``) never passes silently
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -188,6 +189,23 @@ class Questionnaire:
     def languages(self) -> tuple[str, ...]:
         return tuple(lang for lang in LANGUAGES if lang in self.title.values)
 
+    @property
+    def reverse_items(self) -> tuple[Item, ...]:
+        """The items analysed as ``(min + max) - x``."""
+        return tuple(item for item in self.items if item.reverse)
+
+    def theme(self, theme_id: str) -> Theme:
+        for theme in self.themes:
+            if theme.id == theme_id:
+                return theme
+        raise KeyError(theme_id)
+
+    def exposure(self, kind: str) -> Exposure:
+        for exposure in self.exposures:
+            if exposure.kind == kind:
+                return exposure
+        raise KeyError(kind)
+
 
 # ---------------------------------------------------------------------------------------------
 # validation
@@ -205,11 +223,17 @@ class _V:
 
     def mapping(self, value: Any, path: str, required: set[str], optional: set[str]) -> Mapping[str, Any]:
         if not isinstance(value, Mapping):
-            raise self.fail(path, f"expected a mapping with keys {sorted(required)}, got {_kind(value)}")
+            keys = ", ".join(sorted(required) or sorted(optional))
+            raise self.fail(path, f"expected a mapping (keys: {keys}), got {_kind(value)}")
         for key in value:
             if key not in required and key not in optional:
                 allowed = ", ".join(sorted(required | optional))
-                raise self.fail(_join(path, str(key)), f"unknown key '{key}'; allowed keys here: {allowed}")
+                close = difflib.get_close_matches(str(key), sorted(required | optional), n=1, cutoff=0.6)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                raise self.fail(
+                    _join(path, str(key)),
+                    f"unknown key '{key}'{hint}; allowed keys here: {allowed or '(none)'}",
+                )
         for key in sorted(required):
             if key not in value:
                 raise self.fail(path, f"missing required key '{key}'")
@@ -221,7 +245,9 @@ class _V:
         return value.strip()
 
     def identifier(self, value: Any, path: str) -> str:
-        text = self.string(value if not isinstance(value, int) or isinstance(value, bool) else str(value), path)
+        text = self.string(
+            value if not isinstance(value, int) or isinstance(value, bool) else str(value), path
+        )
         if any(ch.isspace() for ch in text) or any(ch in text for ch in ",;\"'"):
             raise self.fail(path, f"'{text}' is not a valid id (no spaces, commas, semicolons or quotes)")
         return text
@@ -238,7 +264,9 @@ class _V:
 
     def text(self, value: Any, path: str) -> Text:
         if isinstance(value, str):
-            raise self.fail(path, "expected texts per language, e.g. {da: \"...\", en: \"...\"}, got a plain string")
+            raise self.fail(
+                path, 'expected texts per language, e.g. {da: "...", en: "..."}, got a plain string'
+            )
         data = self.mapping(value, path, set(), set(LANGUAGES))
         if not data:
             raise self.fail(path, "expected at least one language (da, en)")
@@ -289,9 +317,16 @@ def _scale(v: _V, scale_id: str, value: Any, path: str) -> Scale:
         for lang, values in raw.items():
             seq = v.sequence(values, _join(lpath, lang))
             if len(seq) != hi - lo + 1:
-                raise v.fail(_join(lpath, lang), f"expected {hi - lo + 1} labels for {lo}..{hi}, got {len(seq)}")
+                raise v.fail(
+                    _join(lpath, lang), f"expected {hi - lo + 1} labels for {lo}..{hi}, got {len(seq)}"
+                )
             labels[lang] = tuple(v.string(s, f"{_join(lpath, lang)}[{i}]") for i, s in enumerate(seq))
     dk_label = v.optional_text(data, "dont_know_label", path)
+    if dk_label is not None and dont_know is None:
+        raise v.fail(
+            _join(path, "dont_know_label"),
+            "a label for 'don't know' needs a dont_know code; add dont_know: <code>",
+        )
     return Scale(scale_id, lo, hi, dont_know, labels, dk_label)
 
 
@@ -377,7 +412,9 @@ def from_dict(data: Any, source: str = "<questionnaire>") -> Questionnaire:
     kinds: set[str] = set()
     for ei, edata in enumerate(v.sequence(top.get("exposures") or [], "exposures", allow_empty=True)):
         epath = f"exposures[{ei}]"
-        ed = v.mapping(edata, epath, {"kind", "question", "source", "handled"}, {"told", "title", "definition"})
+        ed = v.mapping(
+            edata, epath, {"kind", "question", "source", "handled"}, {"told", "title", "definition"}
+        )
         kind = v.identifier(ed["kind"], _join(epath, "kind"))
         if kind in kinds:
             raise v.fail(_join(epath, "kind"), f"duplicate exposure kind '{kind}'")
@@ -418,7 +455,9 @@ def from_dict(data: Any, source: str = "<questionnaire>") -> Questionnaire:
             if not 1 <= max_length <= 10000:
                 raise v.fail(_join(fpath, "max_length"), f"must be between 1 and 10000, got {max_length}")
         free_text.append(
-            FreeText(fid, v.text(fd["text"], _join(fpath, "text")), v.optional_text(fd, "help", fpath), max_length)
+            FreeText(
+                fid, v.text(fd["text"], _join(fpath, "text")), v.optional_text(fd, "help", fpath), max_length
+            )
         )
 
     return Questionnaire(
