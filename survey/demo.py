@@ -1,0 +1,464 @@
+"""Demo data: a synthetic Danish municipality with two survey waves, and the ``trivsel demo`` runner.
+
+The first half of this module is a pure, deterministic generator (numpy only, no database):
+
+- :data:`UNITS` – the organisation of "Demo Kommune": a root (HovedMED) over five areas (FagMED:
+  Dagtilbud, Ældre og Sundhed, Teknik og Miljø, Kultur og Borgerservice, Økonomi og Personale) over
+  departments and workplaces (LokalMED), 31 units on 4 levels, 431 employees. Some units have staff of their
+  own besides their children; three teams have 3–4 employees so that suppression shows.
+- :func:`generate_responses` – synthetic answers for any questionnaire, in the row form of contract.md 1.3
+  (every cell a string: codes, ``""`` when not answered, the scale's don't-know code, multi-codes joined
+  by ``;``), for the waves :data:`WAVES` (``2024`` baseline, ``2025``).
+
+The story the data tells (:data:`STORY`), so that every part of the report has something to show:
+
+- **declining department** – Hjemmeplejen (``AEL-HJE``): leadership and workload themes fall by about a
+  point from 2024 to 2025 (a clear significant decline);
+- **polarised team** – Vej og Park (``TEK-VEJ``): in 2025 half the team answers 1–2 and half 6–7 on the
+  collaboration themes;
+- **internal harassment** – Plejecenter Lindegården (``AEL-LIN``): several reports of bullying and sexual
+  harassment from colleagues and managers, mostly not handled well (funding criterion C2);
+- **unresolved threats** – Borgerservice (``KUB-BOR``): threats from citizens, mostly not handled (C3);
+- **improving unit** – Børnehuset Solsikken (``DAG-N-SOL``): every theme improves by most of a point;
+- **tiny teams** – ``DAG-S-PAE``, ``AEL-VIS``, ``TEK-GIS`` with 3–4 employees (suppressed);
+- everyone else is stable around 5.3–5.9 on the 7-point scale, with response rates of 75–90 %.
+
+Themes are matched to the story by their ids (:data:`ROLE_KEYWORDS`), so the generator works for the
+shipped questionnaires and for any other definition; a role no theme matches simply has no effect.
+
+The second half (:func:`run_demo`) builds a demo database through the application's services.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from questionnaires import (
+    HANDLED_CODES,
+    SOURCE_CODES,
+    TOLD_CODES,
+    Exposure,
+    Questionnaire,
+)
+
+DEFAULT_SEED = 2025
+
+#: wave labels: baseline first, then the wave the demo reports on
+WAVES: tuple[str, str] = ("2024", "2025")
+BASELINE, CURRENT = WAVES
+
+#: the shipped questionnaires the demo fills in
+DEMO_QUESTIONNAIRES: tuple[str, ...] = ("trivsel", "emotional_demands", "offensive_behaviour")
+
+
+@dataclass(frozen=True)
+class DemoUnit:
+    """One unit of the demo organisation in the form of contract.md 1.1 (``headcount`` = direct staff)."""
+
+    unit_id: str
+    parent_id: str | None
+    name: str
+    headcount: int
+
+
+UNITS: tuple[DemoUnit, ...] = (
+    DemoUnit("K", None, "Demo Kommune – Direktion og sekretariat", 8),
+    DemoUnit("DAG", "K", "Dagtilbud", 7),
+    DemoUnit("DAG-N", "DAG", "Dagtilbud Nord", 0),
+    DemoUnit("DAG-N-SOL", "DAG-N", "Børnehuset Solsikken", 32),
+    DemoUnit("DAG-N-MAR", "DAG-N", "Vuggestuen Mariehønen", 22),
+    DemoUnit("DAG-S", "DAG", "Dagtilbud Syd", 2),
+    DemoUnit("DAG-S-ENG", "DAG-S", "Børnehaven Engen", 26),
+    DemoUnit("DAG-S-SKO", "DAG-S", "Skovbørnehaven Egern", 16),
+    DemoUnit("DAG-S-PAE", "DAG-S", "Pædagogisk konsulentteam", 4),
+    DemoUnit("AEL", "K", "Ældre og Sundhed", 7),
+    DemoUnit("AEL-HJE", "AEL", "Hjemmeplejen", 3),
+    DemoUnit("AEL-HJE-N", "AEL-HJE", "Hjemmepleje Nord", 38),
+    DemoUnit("AEL-HJE-S", "AEL-HJE", "Hjemmepleje Syd", 34),
+    DemoUnit("AEL-LIN", "AEL", "Plejecenter Lindegården", 44),
+    DemoUnit("AEL-TRE", "AEL", "Træning og Rehabilitering", 18),
+    DemoUnit("AEL-VIS", "AEL", "Visitationen", 3),
+    DemoUnit("TEK", "K", "Teknik og Miljø", 6),
+    DemoUnit("TEK-VEJ", "TEK", "Vej og Park", 26),
+    DemoUnit("TEK-BYG", "TEK", "Byggesagsbehandling", 14),
+    DemoUnit("TEK-NAT", "TEK", "Natur og Miljø", 11),
+    DemoUnit("TEK-GIS", "TEK", "GIS og Data", 3),
+    DemoUnit("KUB", "K", "Kultur og Borgerservice", 5),
+    DemoUnit("KUB-BIB", "KUB", "Bibliotekerne", 0),
+    DemoUnit("KUB-BIB-HOV", "KUB-BIB", "Hovedbiblioteket", 21),
+    DemoUnit("KUB-BIB-FIL", "KUB-BIB", "Filialerne", 9),
+    DemoUnit("KUB-BOR", "KUB", "Borgerservice", 24),
+    DemoUnit("KUB-MUS", "KUB", "Museum og Lokalarkiv", 8),
+    DemoUnit("OEK", "K", "Økonomi og Personale", 5),
+    DemoUnit("OEK-REG", "OEK", "Regnskab og Budget", 14),
+    DemoUnit("OEK-HR", "OEK", "HR og Løn", 11),
+    DemoUnit("OEK-IT", "OEK", "IT og Digitalisering", 10),
+)
+
+
+@dataclass(frozen=True)
+class Story:
+    """Which units carry which effect (see the module docstring)."""
+
+    declining: str = "AEL-HJE"
+    polarised: str = "TEK-VEJ"
+    harassment: str = "AEL-LIN"
+    threats: str = "KUB-BOR"
+    improving: str = "DAG-N-SOL"
+    tiny: tuple[str, ...] = ("DAG-S-PAE", "AEL-VIS", "TEK-GIS")
+    #: units whose staff work with citizens in care (more threats and violence, mostly handled)
+    care_areas: tuple[str, ...] = ("AEL", "DAG")
+
+
+STORY = Story()
+
+#: substrings of theme ids (lower case) that give a theme a role in the story
+ROLE_KEYWORDS: Mapping[str, tuple[str, ...]] = {
+    "leadership": ("ledelse", "leder", "leadership", "manage"),
+    "workload": ("tempo", "arbejdsmaengde", "maengde", "workload", "krav", "demands", "pres"),
+    "collaboration": ("samarbejde", "faellesskab", "kolleg", "social", "collaboration", "team"),
+}
+
+#: size of the effects on the 7-point scale (latent points)
+DECLINE = 1.1
+IMPROVEMENT = 0.9
+
+
+def unit_rows(units: Sequence[DemoUnit] = UNITS) -> list[dict[str, str]]:
+    """The units as contract.md 1.1 rows (strings; empty ``parent_id`` for the root)."""
+    return [
+        {"unit_id": u.unit_id, "parent_id": u.parent_id or "", "name": u.name, "headcount": str(u.headcount)}
+        for u in units
+    ]
+
+
+def units_csv(units: Sequence[DemoUnit] = UNITS) -> str:
+    """The units as the text of a contract ``units.csv``."""
+    return rows_to_csv(["unit_id", "parent_id", "name", "headcount"], unit_rows(units))
+
+
+def rows_to_csv(columns: Sequence[str], rows: Iterable[Mapping[str, str]]) -> str:
+    """Contract CSV text: ``,`` delimiter, RFC 4180 quoting (e.g. ``colleague;citizen`` stays one cell)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([row[c] for c in columns])
+    return buf.getvalue()
+
+
+def subtree(unit_id: str, units: Sequence[DemoUnit] = UNITS) -> set[str]:
+    """``unit_id`` and all its descendants."""
+    children: dict[str | None, list[str]] = {}
+    for u in units:
+        children.setdefault(u.parent_id, []).append(u.unit_id)
+    out: set[str] = set()
+    todo = [unit_id]
+    while todo:
+        current = todo.pop()
+        out.add(current)
+        todo.extend(children.get(current, []))
+    return out
+
+
+def theme_roles(questionnaire: Questionnaire) -> dict[str, list[str]]:
+    """Theme ids per story role (``leadership``, ``workload``, ``collaboration``), matched by id keywords."""
+    roles: dict[str, list[str]] = {role: [] for role in ROLE_KEYWORDS}
+    for theme in questionnaire.themes:
+        tid = theme.id.lower()
+        for role, words in ROLE_KEYWORDS.items():
+            if any(w in tid for w in words):
+                roles[role].append(theme.id)
+                break
+    return roles
+
+
+def _rng(seed: int, *parts: str) -> np.random.Generator:
+    """A generator for one purpose, stable across runs and independent of the other purposes."""
+    keys = [zlib.crc32(p.encode("utf-8")) for p in parts]
+    return np.random.default_rng([seed, *keys])
+
+
+def respondent_counts(
+    seed: int = DEFAULT_SEED, units: Sequence[DemoUnit] = UNITS
+) -> dict[tuple[str, str], int]:
+    """Respondents attached directly to each unit per wave: ``{(wave, unit_id): n}``.
+
+    Each unit's response rate is drawn from 75–90 % per wave; ``n = round(headcount × rate)``.
+    The counts do not depend on the questionnaire, so every questionnaire of a wave has the same
+    participation (as when one survey holds several questionnaires).
+    """
+    out: dict[tuple[str, str], int] = {}
+    for wave in WAVES:
+        rng = _rng(seed, "counts", wave)
+        rates = rng.uniform(0.75, 0.90, size=len(units))
+        for u, rate in zip(units, rates, strict=True):
+            out[(wave, u.unit_id)] = int(np.floor(u.headcount * rate + 0.5))
+    return out
+
+
+def generate_responses(
+    questionnaire: Questionnaire,
+    seed: int = DEFAULT_SEED,
+    *,
+    units: Sequence[DemoUnit] = UNITS,
+    story: Story = STORY,
+) -> pd.DataFrame:
+    """Synthetic responses for both waves in contract row form (contract.md 1.3).
+
+    Returns a DataFrame of strings with the columns ``wave, unit_id, <items>, <exposure columns>``
+    (``questionnaire.response_columns`` order), one row per respondent, sorted by wave and unit.
+    Deterministic for a given ``seed`` and questionnaire id.
+
+    Model: a respondent's latent score on a theme is the unit's level for that theme (5.3–6.0 plus small
+    area and unit effects) plus a personal general factor (sd 0.55) plus a theme-specific deviation (sd 0.5);
+    an item answer is the latent score plus item noise (sd 0.65), rounded and clipped to the scale. Reverse
+    items are written mirrored, so that the analysed value follows the latent score. About 3 % of scale cells
+    are empty and 2 % carry the don't-know code when the scale has one.
+    """
+    frames = [_generate_wave(questionnaire, seed, wave, units=units, story=story) for wave in WAVES]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _unit_levels(questionnaire: Questionnaire, seed: int, units: Sequence[DemoUnit]) -> np.ndarray:
+    """Latent level per (unit, theme) shared by both waves: theme mean + area effect + unit effect."""
+    rng = _rng(seed, "levels", questionnaire.id)
+    n_themes = len(questionnaire.themes)
+    theme_mean = rng.uniform(5.55, 6.15, size=n_themes)
+    areas = sorted({_area(u.unit_id, units) for u in units})
+    area_effect = dict(zip(areas, rng.normal(0.0, 0.12, size=(len(areas), n_themes)), strict=True))
+    unit_effect = rng.normal(0.0, 0.12, size=(len(units), n_themes))
+    levels = np.empty((len(units), n_themes))
+    for i, u in enumerate(units):
+        levels[i] = theme_mean + area_effect[_area(u.unit_id, units)] + unit_effect[i]
+    return levels
+
+
+def _area(unit_id: str, units: Sequence[DemoUnit]) -> str:
+    """The child of the root that holds ``unit_id`` (the root itself for the root)."""
+    parent = {u.unit_id: u.parent_id for u in units}
+    current = unit_id
+    while True:
+        up = parent.get(current)
+        if up is None or parent.get(up) is None:
+            return current
+        current = up
+
+
+def _generate_wave(
+    questionnaire: Questionnaire,
+    seed: int,
+    wave: str,
+    *,
+    units: Sequence[DemoUnit],
+    story: Story,
+) -> pd.DataFrame:
+    counts = respondent_counts(seed, units)
+    rng = _rng(seed, "answers", questionnaire.id, wave)
+    unit_ids = np.array([u.unit_id for u in units])
+    per_unit = np.array([counts[(wave, u.unit_id)] for u in units])
+    unit_idx = np.repeat(np.arange(len(units)), per_unit)
+    n = unit_idx.size
+    themes = questionnaire.themes
+    theme_index = {t.id: j for j, t in enumerate(themes)}
+    roles = theme_roles(questionnaire)
+
+    # latent score per respondent and theme
+    levels = _unit_levels(questionnaire, seed, units)
+    if wave != BASELINE:
+        drift = _rng(seed, "drift", questionnaire.id, wave).normal(0.0, 0.05, size=levels.shape)
+        levels = levels + drift
+    in_unit = {
+        name: np.isin(unit_ids[unit_idx], sorted(subtree(uid, units)))
+        for name, uid in (
+            ("declining", story.declining),
+            ("polarised", story.polarised),
+            ("improving", story.improving),
+        )
+    }
+    general = rng.normal(0.0, 0.55, size=(n, 1))
+    latent = levels[unit_idx] + general + rng.normal(0.0, 0.5, size=(n, len(themes)))
+    if wave != BASELINE:
+        for role in ("leadership", "workload"):
+            for tid in roles[role]:
+                latent[in_unit["declining"], theme_index[tid]] -= DECLINE
+        latent[in_unit["improving"]] += IMPROVEMENT
+    polar_rows = np.flatnonzero(in_unit["polarised"]) if wave != BASELINE else np.array([], dtype=int)
+    low_side = rng.permutation(polar_rows.size) < (polar_rows.size + 1) // 2
+    item_noise_sd = np.full(n, 0.65)
+
+    columns: dict[str, np.ndarray] = {"wave": np.full(n, wave, dtype=object), "unit_id": unit_ids[unit_idx]}
+    for theme in themes:
+        j = theme_index[theme.id]
+        theme_latent = latent[:, j].copy()
+        split = polar_rows.size > 0 and theme.id in roles["collaboration"]
+        if split:
+            theme_latent[polar_rows] = np.where(low_side, 1.4, 6.6)
+        for item in theme.items:
+            scale = questionnaire.scale_of(item)
+            noise = rng.normal(0.0, 1.0, size=n) * item_noise_sd
+            if split:
+                noise[polar_rows] *= 0.5
+            # the latent scale is 1..7; map it onto the item's scale
+            span = (scale.max - scale.min) / 6.0
+            value = np.clip(
+                np.floor(scale.min + (theme_latent + noise - 1.0) * span + 0.5), scale.min, scale.max
+            )
+            raw = (scale.min + scale.max) - value if item.reverse else value
+            cells = raw.astype(int).astype(str).astype(object)
+            u = rng.random(n)
+            cells[u < 0.03] = ""
+            if scale.dont_know is not None:
+                cells[(u >= 0.03) & (u < 0.05)] = str(scale.dont_know)
+            columns[item.id] = cells
+
+    for exposure in questionnaire.exposures:
+        columns.update(_exposure_cells(exposure, rng, unit_ids[unit_idx], wave, units, story))
+
+    frame = pd.DataFrame(columns, columns=["wave", "unit_id", *questionnaire.response_columns])
+    return frame.astype(object)
+
+
+# exposure profiles: source weights in SOURCE_CODES order, handled weights in HANDLED_CODES order
+_SOURCE_INTERNAL = (0.35, 0.55, 0.05, 0.03, 0.02)
+_SOURCE_EXTERNAL = (0.02, 0.03, 0.0, 0.85, 0.10)
+_HANDLED_WELL = (0.65, 0.15, 0.05, 0.15)
+_HANDLED_BADLY = (0.10, 0.45, 0.40, 0.05)
+
+_BASE_RATE: Mapping[str, float] = {
+    "bullying": 0.03,
+    "sexual_harassment": 0.015,
+    "threats": 0.03,
+    "violence": 0.01,
+}
+_EXTERNAL_KINDS = ("threats", "violence")
+
+
+def _exposure_profile(
+    kind: str, unit_id: str, wave: str, units: Sequence[DemoUnit], story: Story
+) -> tuple[float, tuple[float, ...], tuple[float, ...]]:
+    """``(P(exposed), source weights, handled weights)`` for one kind in one unit and wave."""
+    external = kind in _EXTERNAL_KINDS
+    rate = _BASE_RATE.get(kind, 0.02)
+    source = _SOURCE_EXTERNAL if external else _SOURCE_INTERNAL
+    handled = _HANDLED_WELL
+    if external and _area(unit_id, units) in story.care_areas:
+        rate = {"threats": 0.09, "violence": 0.05}[kind]
+    if unit_id in subtree(story.harassment, units) and not external:
+        rate = {"bullying": 0.22, "sexual_harassment": 0.12}.get(kind, rate) * (
+            1.0 if wave == CURRENT else 0.4
+        )
+        handled = _HANDLED_BADLY
+    if unit_id in subtree(story.threats, units) and kind == "threats":
+        rate = 0.35
+        handled = _HANDLED_BADLY
+    return rate, source, handled
+
+
+def _exposure_cells(
+    exposure: Exposure,
+    rng: np.random.Generator,
+    respondent_units: np.ndarray,
+    wave: str,
+    units: Sequence[DemoUnit],
+    story: Story,
+) -> dict[str, np.ndarray]:
+    """Cells of one exposure block (question 0–4, source, handled, told) for every respondent."""
+    n = respondent_units.size
+    rate = np.empty(n)
+    source_w = np.empty((n, len(SOURCE_CODES)))
+    handled_w = np.empty((n, len(HANDLED_CODES)))
+    for uid in np.unique(respondent_units):
+        mask = respondent_units == uid
+        r, s, h = _exposure_profile(exposure.kind, str(uid), wave, units, story)
+        rate[mask], source_w[mask], handled_w[mask] = r, s, h
+
+    exposed = rng.random(n) < rate
+    freq = rng.choice([1, 2, 3, 4], size=n, p=[0.6, 0.25, 0.1, 0.05])
+    question = np.where(exposed, freq, 0)
+    q_missing = rng.random(n) < 0.02
+    out: dict[str, np.ndarray] = {}
+    q_cells = question.astype(str).astype(object)
+    q_cells[q_missing] = ""
+    out[exposure.question.id] = q_cells
+    answered = exposed & ~q_missing
+
+    if exposure.source is not None:
+        cum = np.cumsum(source_w, axis=1)
+        primary = (rng.random((n, 1)) * cum[:, -1:] > cum).sum(axis=1)
+        second = rng.integers(0, len(SOURCE_CODES), size=n)
+        two = rng.random(n) < 0.15
+        src = np.full(n, "", dtype=object)
+        unanswered = rng.random(n) < 0.03
+        for i in np.flatnonzero(answered & ~unanswered):
+            picked = {int(primary[i])} | ({int(second[i])} if two[i] else set())
+            src[i] = ";".join(SOURCE_CODES[k] for k in sorted(picked))
+        out[exposure.source.id] = src
+    if exposure.handled is not None:
+        cum = np.cumsum(handled_w, axis=1)
+        pick = (rng.random((n, 1)) * cum[:, -1:] > cum).sum(axis=1)
+        handled = np.full(n, "", dtype=object)
+        handled[answered] = np.array(HANDLED_CODES, dtype=object)[pick[answered]]
+        out[exposure.handled.id] = handled
+    if exposure.told is not None:
+        no_one = rng.random(n) < 0.3
+        told_sets = rng.random((n, len(TOLD_CODES) - 1)) < 0.3
+        told = np.full(n, "", dtype=object)
+        for i in np.flatnonzero(answered):
+            if no_one[i]:
+                told[i] = "no_one"
+            else:
+                chosen = [TOLD_CODES[k] for k in range(len(TOLD_CODES) - 1) if told_sets[i, k]]
+                told[i] = ";".join(chosen or [TOLD_CODES[0]])
+        out[exposure.told.id] = told
+    return out
+
+
+def responses_csv(frame: pd.DataFrame) -> str:
+    """Contract ``responses.csv`` text of a frame from :func:`generate_responses`."""
+    return rows_to_csv(list(frame.columns), frame.to_dict("records"))
+
+
+def write_demo_files(
+    directory: str | Path, questionnaires: Sequence[Questionnaire], seed: int = DEFAULT_SEED
+) -> dict[str, Path]:
+    """Write ``units.csv`` and one ``responses_<id>.csv`` per questionnaire; return the paths."""
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    paths = {"units": d / "units.csv"}
+    paths["units"].write_text(units_csv(), encoding="utf-8")
+    for q in questionnaires:
+        path = d / f"responses_{q.id}.csv"
+        path.write_text(responses_csv(generate_responses(q, seed)), encoding="utf-8")
+        paths[q.id] = path
+    return paths
+
+
+__all__ = [
+    "BASELINE",
+    "CURRENT",
+    "DEFAULT_SEED",
+    "DEMO_QUESTIONNAIRES",
+    "STORY",
+    "UNITS",
+    "WAVES",
+    "DemoUnit",
+    "Story",
+    "generate_responses",
+    "respondent_counts",
+    "responses_csv",
+    "rows_to_csv",
+    "subtree",
+    "theme_roles",
+    "unit_rows",
+    "units_csv",
+    "write_demo_files",
+]
