@@ -1,0 +1,271 @@
+"""The contract's input files as validated DataFrames (contract.md 1.1, 1.3 and 4).
+
+Every problem raises :class:`analysis.csvio.InputError` naming the file, the line (header = line 1),
+the column and the value, and saying how to fix it.
+
+Responses are validated column by column on the *distinct* values of each column (``pandas.factorize``),
+so a file of 100,000 rows × 80 columns costs one pass in C per column plus a little Python per distinct
+value, never Python work per cell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from questionnaires import HANDLED_CODES, SOURCE_CODES, TOLD_CODES, Questionnaire
+
+from . import csvio
+from .csvio import InputError
+
+UNIT_COLUMNS: tuple[str, ...] = ("unit_id", "parent_id", "name")
+UNIT_OPTIONAL: tuple[str, ...] = ("headcount",)
+EXPOSURE_QUESTION_CODES: tuple[int, ...] = (0, 1, 2, 3, 4)
+
+
+# ---------------------------------------------------------------------------------------------
+# units.csv
+# ---------------------------------------------------------------------------------------------
+
+
+def read_units(path: str | Path) -> pd.DataFrame:
+    """Read and validate ``units.csv`` (contract 1.1). See :func:`units_frame` for the result."""
+    table = csvio.read_table(path, required=UNIT_COLUMNS, optional=UNIT_OPTIONAL)
+    return units_frame(table.name, table)
+
+
+def units_frame(name: str, table: csvio.Table) -> pd.DataFrame:
+    """Validate an already-parsed units table and return the unit tree.
+
+    Returns
+    -------
+    DataFrame in file order with columns ``unit_id`` (str), ``parent_id`` (str, None for the root),
+    ``name`` (str) and ``headcount`` (nullable ``Int64``: employees attached directly to the unit).
+    """
+    cols = table.columns
+    for col in UNIT_COLUMNS:
+        if col not in cols:
+            raise InputError(name, "missing required column; add it to the header", line=1, column=col)
+    i_id, i_parent, i_name = (cols.index(c) for c in UNIT_COLUMNS)
+    i_head = cols.index("headcount") if "headcount" in cols else None
+    ids: list[str] = []
+    parents: list[str | None] = []
+    names: list[str] = []
+    heads: list[int | None] = []
+    lines: dict[str, int] = {}
+    for line, cells in table.rows:
+        uid = cells[i_id]
+        if uid == "":
+            raise InputError(name, "unit_id is empty; every unit needs an id", line=line, column="unit_id")
+        if uid in lines:
+            raise InputError(
+                name,
+                f"duplicate unit_id (first used on line {lines[uid]}); unit ids must be unique",
+                line=line,
+                column="unit_id",
+                value=uid,
+            )
+        lines[uid] = line
+        ids.append(uid)
+        parents.append(cells[i_parent] or None)
+        if cells[i_name] == "":
+            raise InputError(name, "name is empty; give the unit a display name", line=line, column="name",
+                             value="")
+        names.append(cells[i_name])
+        if i_head is not None and cells[i_head] != "":
+            heads.append(csvio.parse_int(name, line, "headcount", cells[i_head], minimum=0))
+        else:
+            heads.append(None)
+    if not ids:
+        raise InputError(name, "the file has no units; add at least the root unit", line=2)
+    roots = [u for u, p in zip(ids, parents, strict=True) if p is None]
+    if not roots:
+        raise InputError(name, "no root unit: exactly one unit must have an empty parent_id", line=2,
+                         column="parent_id")
+    if len(roots) > 1:
+        raise InputError(
+            name,
+            f"more than one root ({', '.join(roots[:5])}): exactly one unit may have an empty parent_id",
+            line=lines[roots[1]],
+            column="parent_id",
+            value="",
+        )
+    for uid, parent in zip(ids, parents, strict=True):
+        if parent is not None and parent not in lines:
+            raise InputError(name, "parent_id is not a unit_id of this file; add that unit or fix the id",
+                             line=lines[uid], column="parent_id", value=parent)
+        if parent == uid:
+            raise InputError(name, "a unit cannot be its own parent", line=lines[uid], column="parent_id",
+                             value=parent)
+    # with one root and every parent known, a unit is on a cycle iff it is not reachable from the root
+    children: dict[str, list[str]] = {}
+    for uid, parent in zip(ids, parents, strict=True):
+        if parent is not None:
+            children.setdefault(parent, []).append(uid)
+    reached = {roots[0]}
+    stack = [roots[0]]
+    while stack:
+        for child in children.get(stack.pop(), ()):
+            if child not in reached:
+                reached.add(child)
+                stack.append(child)
+    if len(reached) != len(ids):
+        first = next(u for u in ids if u not in reached)
+        raise InputError(
+            name,
+            "the parent_id links form a cycle (this unit does not lead up to the root); fix the parent ids",
+            line=lines[first],
+            column="parent_id",
+            value=parents[ids.index(first)],
+        )
+    return pd.DataFrame(
+        {
+            "unit_id": pd.Series(ids, dtype=object),
+            "parent_id": pd.Series(parents, dtype=object),
+            "name": pd.Series(names, dtype=object),
+            "headcount": pd.array(heads, dtype="Int64"),
+        }
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# responses.csv
+# ---------------------------------------------------------------------------------------------
+
+
+def response_columns(questionnaire: Questionnaire) -> tuple[str, ...]:
+    """Every column ``responses.csv`` must have for this questionnaire, in a natural order."""
+    return ("wave", "unit_id", *questionnaire.response_columns)
+
+
+def read_responses(path: str | Path, questionnaire: Questionnaire, unit_ids: Collection[str]) -> pd.DataFrame:
+    """Read and validate ``responses.csv`` (contract 1.3). See :func:`responses_frame`."""
+    cols = response_columns(questionnaire)
+    table = csvio.read_table(path, required=cols)
+    return responses_frame(table.name, table, questionnaire, unit_ids)
+
+
+def _first_line(table_lines: np.ndarray, codes: np.ndarray, bad_code: int) -> int:
+    return int(table_lines[int(np.argmax(codes == bad_code))])
+
+
+def responses_frame(
+    name: str, table: csvio.Table, questionnaire: Questionnaire, unit_ids: Collection[str]
+) -> pd.DataFrame:
+    """Validate an already-parsed responses table and return one row per respondent.
+
+    Returns
+    -------
+    DataFrame in file order with columns ``wave`` and ``unit_id`` (str); one ``float64`` column per scale
+    item (raw codes min..max, *not* reversed; NaN = empty, ``NA`` or the scale's don't-know code); one
+    ``float64`` column per exposure ``question`` (0..4 or NaN); one object column per ``source`` / ``told``
+    (``frozenset`` of codes, or None for an empty cell) and per ``handled`` (the code, or None).
+    """
+    required = response_columns(questionnaire)
+    cols = table.columns
+    for col in cols:
+        if col not in required:
+            raise InputError(name, f"unknown column; expected the columns {', '.join(required)}", line=1,
+                             column=col)
+    for col in required:
+        if col not in cols:
+            raise InputError(name, "missing required column; add it to the header", line=1, column=col)
+    lines = np.fromiter((line for line, _ in table.rows), dtype=np.int64, count=len(table.rows))
+    if table.rows:
+        columns: Sequence[Sequence[str]] = list(zip(*(cells for _, cells in table.rows), strict=True))
+    else:
+        columns = [() for _ in cols]
+    by_name = dict(zip(cols, columns, strict=True))
+
+    def factorize(col: str) -> tuple[np.ndarray, list[str]]:
+        codes, uniques = pd.factorize(np.asarray(by_name[col], dtype=object), use_na_sentinel=False)
+        return codes, [str(u) for u in uniques]
+
+    out: dict[str, Any] = {}
+    # wave
+    codes, uniques = factorize("wave")
+    for k, value in enumerate(uniques):
+        if value == "":
+            raise InputError(name, "wave is empty; give the wave label (e.g. 2024)",
+                             line=_first_line(lines, codes, k), column="wave", value="")
+    out["wave"] = np.asarray(uniques, dtype=object)[codes] if len(codes) else np.empty(0, dtype=object)
+    # unit_id
+    known = unit_ids if isinstance(unit_ids, (set, frozenset, dict)) else set(unit_ids)
+    codes, uniques = factorize("unit_id")
+    for k, value in enumerate(uniques):
+        if value not in known:
+            raise InputError(name, "unknown unit; use a unit_id of units.csv",
+                             line=_first_line(lines, codes, k), column="unit_id", value=value)
+    out["unit_id"] = np.asarray(uniques, dtype=object)[codes] if len(codes) else np.empty(0, dtype=object)
+    # scale items
+    for item in questionnaire.items:
+        scale = questionnaire.scale_of(item)
+        codes, uniques = factorize(item.id)
+        lookup = np.empty(len(uniques), dtype=np.float64)
+        for k, value in enumerate(uniques):
+            if value in ("", "NA"):
+                lookup[k] = np.nan
+                continue
+            line = _first_line(lines, codes, k)
+            number = csvio.parse_int(name, line, item.id, value)
+            if scale.dont_know is not None and number == scale.dont_know:
+                lookup[k] = np.nan
+            elif scale.min <= number <= scale.max:
+                lookup[k] = float(number)
+            else:
+                dk = f", or {scale.dont_know} for don't know" if scale.dont_know is not None else ""
+                raise InputError(
+                    name,
+                    f"value outside the scale; use {scale.min}..{scale.max}{dk}, or leave empty / NA",
+                    line=line, column=item.id, value=value,
+                )
+        out[item.id] = lookup[codes] if len(codes) else np.empty(0, dtype=np.float64)
+    # exposures
+    for col, _kind, part in questionnaire.exposure_columns:
+        codes, uniques = factorize(col)
+        if part == "question":
+            lookup = np.empty(len(uniques), dtype=np.float64)
+            for k, value in enumerate(uniques):
+                if value == "":
+                    lookup[k] = np.nan
+                    continue
+                line = _first_line(lines, codes, k)
+                number = csvio.parse_int(name, line, col, value)
+                if number not in EXPOSURE_QUESTION_CODES:
+                    raise InputError(
+                        name,
+                        "unknown code; use 0 (no), 1 (a few times), 2 (monthly), 3 (weekly), 4 (daily) "
+                        "or leave empty",
+                        line=line, column=col, value=value,
+                    )
+                lookup[k] = float(number)
+            out[col] = lookup[codes] if len(codes) else np.empty(0, dtype=np.float64)
+            continue
+        objects: list[object] = []
+        for k, value in enumerate(uniques):
+            if value == "":
+                objects.append(None)
+                continue
+            line = _first_line(lines, codes, k)
+            if part == "handled":
+                if value not in HANDLED_CODES:
+                    raise InputError(
+                        name, f"unknown code; use one of {', '.join(HANDLED_CODES)} or leave empty",
+                        line=line, column=col, value=value,
+                    )
+                objects.append(value)
+            else:
+                allowed = SOURCE_CODES if part == "source" else TOLD_CODES
+                objects.append(csvio.split_codes(name, line, col, value, allowed))
+        lookup_obj = np.empty(len(objects), dtype=object)
+        lookup_obj[:] = objects
+        out[col] = lookup_obj[codes] if len(codes) else np.empty(0, dtype=object)
+    # explicit dtypes: pandas 3 would otherwise turn object arrays of strings into its "str" dtype
+    return pd.DataFrame(
+        {col: pd.Series(values, dtype=values.dtype, copy=False) for col, values in out.items()},
+        columns=list(required),
+    )
