@@ -130,6 +130,7 @@ ROLE_KEYWORDS: Mapping[str, tuple[str, ...]] = {
 #: size of the effects on the 7-point scale (latent points)
 DECLINE = 1.1
 IMPROVEMENT = 0.9
+IMPROVEMENT_START = 0.6
 
 
 def unit_rows(units: Sequence[DemoUnit] = UNITS) -> list[dict[str, str]]:
@@ -218,7 +219,7 @@ def generate_responses(
     (``questionnaire.response_columns`` order), one row per respondent, sorted by wave and unit.
     Deterministic for a given ``seed`` and questionnaire id.
 
-    Model: a respondent's latent score on a theme is the unit's level for that theme (5.3–6.0 plus small
+    Model: a respondent's latent score on a theme is the unit's level for that theme (5.45–5.95 plus small
     area and unit effects) plus a personal general factor (sd 0.55) plus a theme-specific deviation (sd 0.5);
     an item answer is the latent score plus item noise (sd 0.65), rounded and clipped to the scale. Reverse
     items are written mirrored, so that the analysed value follows the latent score. About 3 % of scale cells
@@ -232,7 +233,7 @@ def _unit_levels(questionnaire: Questionnaire, seed: int, units: Sequence[DemoUn
     """Latent level per (unit, theme) shared by both waves: theme mean + area effect + unit effect."""
     rng = _rng(seed, "levels", questionnaire.id)
     n_themes = len(questionnaire.themes)
-    theme_mean = rng.uniform(5.55, 6.15, size=n_themes)
+    theme_mean = rng.uniform(5.45, 5.95, size=n_themes)
     areas = sorted({_area(u.unit_id, units) for u in units})
     area_effect = dict(zip(areas, rng.normal(0.0, 0.12, size=(len(areas), n_themes)), strict=True))
     unit_effect = rng.normal(0.0, 0.12, size=(len(units), n_themes))
@@ -291,6 +292,8 @@ def _generate_wave(
             for tid in roles[role]:
                 latent[in_unit["declining"], theme_index[tid]] -= DECLINE
         latent[in_unit["improving"]] += IMPROVEMENT
+    # the improving unit starts from a weak 2024 (below the others), so it has room to improve
+    latent[in_unit["improving"]] -= IMPROVEMENT_START
     polar_rows = np.flatnonzero(in_unit["polarised"]) if wave != BASELINE else np.array([], dtype=int)
     low_side = rng.permutation(polar_rows.size) < (polar_rows.size + 1) // 2
     item_noise_sd = np.full(n, 0.65)
