@@ -1,8 +1,13 @@
-"""The ``trivsel`` command line: analysis commands plus the application's commands."""
+"""The ``trivsel`` command line: analysis commands plus the application's commands.
+
+Application commands are thin click wrappers over ``survey.services``; they are registered on
+``app.cli`` by :func:`register_app_commands` (so ``app.test_cli_runner()`` sees them too).
+"""
 
 from __future__ import annotations
 
 import click
+from flask import Flask
 from flask.cli import FlaskGroup
 
 from analysis.cli import allocate, analyse
@@ -21,6 +26,13 @@ def cli() -> None:
 
 cli.add_command(analyse)
 cli.add_command(allocate)
+
+
+def register_app_commands(app: Flask) -> None:
+    """Add the application's command groups to ``app.cli``."""
+    from flask_migrate.cli import db as db_group
+
+    app.cli.add_command(db_group)
 
 
 def main() -> None:

@@ -1,0 +1,119 @@
+"""Settings: safe defaults in code, secrets and URLs from the environment, tests pass a mapping.
+
+Order (later wins): :data:`DEFAULTS` -> environment variables -> the mapping given to ``create_app``.
+``TRIVSEL_ENV=production`` refuses to start without a real ``SECRET_KEY``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+#: Placeholder secret for development; refused in production.
+DEV_SECRET_KEY = "dev-not-secret-change-me"
+
+DEFAULTS: dict[str, Any] = {
+    "TRIVSEL_ENV": "development",
+    "SECRET_KEY": DEV_SECRET_KEY,
+    "TRIVSEL_K_MIN": 5,
+    "MAIL_SERVER": "localhost",
+    "MAIL_PORT": 25,
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_USE_TLS": False,
+    "MAIL_FROM": "trivsel@localhost",
+    # when set, e-mails are written as files into this directory instead of being sent
+    "MAIL_OUTBOX_DIR": None,
+    "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+    "BABEL_DEFAULT_LOCALE": "da",
+    "BABEL_DEFAULT_TIMEZONE": "Europe/Copenhagen",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    # one field per page is small; the whole questionnaire travels in hidden fields
+    "MAX_FORM_MEMORY_SIZE": 1024 * 1024,
+    "WTF_CSRF_TIME_LIMIT": None,
+}
+
+#: Environment variables read, with their parser.
+_ENV: dict[str, Any] = {
+    "TRIVSEL_ENV": str,
+    "SECRET_KEY": str,
+    "DATABASE_URL": str,
+    "TRIVSEL_K_MIN": int,
+    "MAIL_SERVER": str,
+    "MAIL_PORT": int,
+    "MAIL_USERNAME": str,
+    "MAIL_PASSWORD": str,
+    "MAIL_USE_TLS": lambda v: v.strip().lower() in ("1", "true", "yes", "on"),
+    "MAIL_FROM": str,
+    "MAIL_OUTBOX_DIR": str,
+}
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used; the message says what to set."""
+
+
+def from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The settings given in ``environ`` (only the known names), parsed."""
+    out: dict[str, Any] = {}
+    for name, parse in _ENV.items():
+        raw = environ.get(name)
+        if raw is None or raw == "":
+            continue
+        try:
+            out[name] = parse(raw)
+        except ValueError:
+            raise ConfigError(
+                f"environment variable {name}={raw!r} is not valid: expected a whole number"
+            ) from None
+    return out
+
+
+def build(
+    instance_path: str, overrides: Mapping[str, Any] | None, environ: Mapping[str, str]
+) -> dict[str, Any]:
+    """Merge defaults, environment and ``overrides`` and check the result."""
+    cfg = dict(DEFAULTS)
+    cfg.update(from_environ(environ))
+    if overrides:
+        cfg.update(overrides)
+    if "SQLALCHEMY_DATABASE_URI" not in (overrides or {}):
+        url = cfg.pop("DATABASE_URL", None) or default_database_url(instance_path)
+        cfg["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(url)
+    check(cfg)
+    return cfg
+
+
+def default_database_url(instance_path: str) -> str:
+    """SQLite in the instance folder (created if missing)."""
+    Path(instance_path).mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{Path(instance_path) / 'trivsel.db'}"
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept ``postgres://`` and ``postgresql://`` and use the installed psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def check(cfg: Mapping[str, Any]) -> None:
+    """Refuse settings that would be unsafe or cannot work."""
+    if cfg.get("TRIVSEL_ENV") == "production":
+        key = cfg.get("SECRET_KEY")
+        if not key or key == DEV_SECRET_KEY or len(str(key)) < 32:
+            raise ConfigError(
+                "TRIVSEL_ENV=production needs a real SECRET_KEY of at least 32 characters; set it in the "
+                "environment, e.g. SECRET_KEY=\"$(python -c 'import secrets; print(secrets.token_hex(32))')\""
+            )
+    k_min = cfg.get("TRIVSEL_K_MIN")
+    if not isinstance(k_min, int) or isinstance(k_min, bool) or k_min < 2:
+        raise ConfigError(f"TRIVSEL_K_MIN must be a whole number of at least 2, got {k_min!r}")
+
+
+def environ() -> Mapping[str, str]:
+    return os.environ

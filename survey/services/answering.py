@@ -1,0 +1,265 @@
+"""Answering: look an invitation up, validate answers, and submit them once.
+
+:func:`submit` is the only function that writes responses from the web. In one transaction it marks
+the invitation used with a conditional ``UPDATE ... WHERE used = false AND <wave open>`` whose row
+count must be 1, then inserts one ``Response`` per questionnaire and the free-text ``Comment`` rows.
+Two concurrent submits with the same token therefore store exactly one set of answers: the second
+UPDATE waits for the first transaction (row lock in PostgreSQL, write lock in SQLite) and then
+matches no row.
+
+Nothing links the response to the invitation: not a column, not a timestamp.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from questionnaires import HANDLED_CODES, SOURCE_CODES, TOLD_CODES, Questionnaire
+from survey.extensions import db
+from survey.models import Comment, Invitation, Response, Wave
+from survey.services import ServiceError
+from survey.services.invitations import hash_token
+
+LANGUAGES = ("da", "en")
+
+
+class TokenState(enum.Enum):
+    OK = "ok"
+    UNKNOWN = "unknown"
+    USED = "used"
+    DRAFT = "draft"
+    CLOSED = "closed"
+
+
+class AnswerError(ServiceError):
+    """Answers that do not fit the questionnaire. ``errors`` maps item id -> message."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        self.errors = dict(errors)
+        super().__init__("; ".join(f"{k}: {v}" for k, v in self.errors.items()))
+
+
+class SubmitRefused(ServiceError):
+    """The invitation cannot be used (unknown, used, wave not open); nothing was stored."""
+
+    def __init__(self, state: TokenState) -> None:
+        self.state = state
+        super().__init__(f"the invitation cannot be used: {state.value}")
+
+
+@dataclass(frozen=True)
+class InvitationInfo:
+    """What the answering pages may know about a token: its state and the wave/unit it is for."""
+
+    state: TokenState
+    wave_id: int | None = None
+    unit_id: str | None = None
+
+
+def lookup(token: str) -> InvitationInfo:
+    """The state of the invitation for ``token`` (a link token or a normalised code). Reads only."""
+    row = db.session.execute(
+        sa.select(Invitation.used, Invitation.wave_id, Invitation.unit_id, Wave.status)
+        .join(Wave, Wave.id == Invitation.wave_id)
+        .where(Invitation.token_hash == hash_token(token))
+    ).first()
+    if row is None:
+        return InvitationInfo(TokenState.UNKNOWN)
+    used, wave_id, unit_id, status = row
+    if status == "draft":
+        state = TokenState.DRAFT
+    elif status == "closed":
+        state = TokenState.CLOSED
+    elif used:
+        state = TokenState.USED
+    else:
+        state = TokenState.OK
+    return InvitationInfo(state, wave_id, unit_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# validation
+# ---------------------------------------------------------------------------------------------
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    return None
+
+
+def validate_answers(q: Questionnaire, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Check ``answers`` against ``q`` and return them in storage form (models docstring).
+
+    Accepts ints or digit strings for codes. Unknown keys and values outside their scale are
+    errors; follow-up parts of an exposure not answered with 1-4 are dropped. Raises
+    :class:`AnswerError` listing every problem.
+    """
+    errors: dict[str, str] = {}
+    out: dict[str, Any] = {}
+    known: set[str] = set()
+    for item in q.items:
+        known.add(item.id)
+        if item.id not in answers or answers[item.id] in (None, ""):
+            continue
+        scale = q.scale_of(item)
+        code = _int(answers[item.id])
+        if code is None or not scale.is_valid_code(code):
+            allowed = f"{scale.min}-{scale.max}" + (
+                f" or {scale.dont_know}" if scale.dont_know is not None else ""
+            )
+            errors[item.id] = f"'{answers[item.id]}' is not a valid answer; allowed: {allowed}"
+        else:
+            out[item.id] = code
+    for exp in q.exposures:
+        qid = exp.question.id
+        known.update(p.id for _, p in exp.parts())
+        freq: int | None = None
+        if answers.get(qid) not in (None, ""):
+            freq = _int(answers[qid])
+            if freq is None or not 0 <= freq <= 4:
+                errors[qid] = f"'{answers[qid]}' is not a valid answer; allowed: 0-4"
+                freq = None
+            else:
+                out[qid] = freq
+        for part, question in exp.parts():
+            if part == "question":
+                continue
+            value = answers.get(question.id)
+            if value in (None, "", [], ()):
+                continue
+            if part in ("source", "told"):
+                allowed_codes = SOURCE_CODES if part == "source" else TOLD_CODES
+                values = [value] if isinstance(value, str) else list(value)
+                bad = [v for v in values if v not in allowed_codes]
+                if bad:
+                    errors[question.id] = f"unknown code {bad[0]!r}; allowed: {', '.join(allowed_codes)}"
+                    continue
+                if freq is not None and freq >= 1:
+                    out[question.id] = [c for c in allowed_codes if c in values]
+            else:
+                if value not in HANDLED_CODES:
+                    errors[question.id] = f"unknown code {value!r}; allowed: {', '.join(HANDLED_CODES)}"
+                    continue
+                if freq is not None and freq >= 1:
+                    out[question.id] = value
+    free_ids = {f.id for f in q.free_text}
+    for key in answers:
+        if key not in known and key not in free_ids:
+            errors[key] = "not a question of this questionnaire"
+    if errors:
+        raise AnswerError(errors)
+    return out
+
+
+def validate_comments(q: Questionnaire, comments: Mapping[str, Any]) -> dict[str, str]:
+    """Free-text answers: known ids, within ``max_length``; empty ones are dropped."""
+    errors: dict[str, str] = {}
+    out: dict[str, str] = {}
+    limits = {f.id: f.max_length for f in q.free_text}
+    for key, value in comments.items():
+        if key not in limits:
+            errors[key] = "not a free-text question of this questionnaire"
+            continue
+        text = (value or "").strip() if isinstance(value, str) else None
+        if text is None:
+            errors[key] = "expected text"
+        elif len(text) > limits[key]:
+            errors[key] = f"at most {limits[key]} characters, got {len(text)}"
+        elif text:
+            out[key] = text
+    if errors:
+        raise AnswerError(errors)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# the write
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Submission:
+    """The answers to one questionnaire of the wave."""
+
+    questionnaire: Questionnaire
+    answers: Mapping[str, Any]
+    comments: Mapping[str, str]
+
+
+def submit(token: str, submissions: list[Submission], language: str) -> int:
+    """Store one respondent's answers for every questionnaire of the wave, once.
+
+    One transaction: ``UPDATE invitations SET used = true WHERE token_hash = :h AND used = false AND
+    wave is open`` must touch exactly one row; then one ``Response`` per questionnaire (and the
+    comments) is inserted. Returns the number of responses stored. Raises :class:`SubmitRefused`
+    (unknown or used token, wave not open) or :class:`AnswerError`; nothing is stored then.
+    """
+    if language not in LANGUAGES:
+        raise ServiceError(f"language must be one of {', '.join(LANGUAGES)}, got {language!r}")
+    cleaned = [
+        (
+            s.questionnaire,
+            validate_answers(s.questionnaire, s.answers),
+            validate_comments(s.questionnaire, s.comments),
+        )
+        for s in submissions
+    ]
+    session = db.session
+    token_hash = hash_token(token)
+    try:
+        open_waves = sa.select(Wave.id).where(Wave.status == "open").scalar_subquery()
+        result = session.execute(
+            sa.update(Invitation)
+            .where(
+                Invitation.token_hash == token_hash,
+                Invitation.used.is_(False),
+                Invitation.wave_id.in_(open_waves),
+            )
+            .values(used=True)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            session.rollback()
+            info = lookup(token)
+            raise SubmitRefused(info.state if info.state is not TokenState.OK else TokenState.USED)
+        wave_id, unit_id = session.execute(
+            sa.select(Invitation.wave_id, Invitation.unit_id).where(Invitation.token_hash == token_hash)
+        ).one()
+        run_ids = set(
+            session.scalars(
+                sa.text("SELECT questionnaire_id FROM wave_questionnaires WHERE wave_id = :w"), {"w": wave_id}
+            )
+        )
+        for q, answers, comments in cleaned:
+            if q.id not in run_ids:
+                raise ServiceError(f"questionnaire '{q.id}' is not part of this wave")
+            session.add(
+                Response(
+                    wave_id=wave_id,
+                    unit_id=unit_id,
+                    questionnaire_id=q.id,
+                    language=language,
+                    answers=answers,
+                )
+            )
+            for item_id, text in comments.items():
+                session.add(
+                    Comment(
+                        wave_id=wave_id, unit_id=unit_id, questionnaire_id=q.id, item_id=item_id, text=text
+                    )
+                )
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return len(cleaned)

@@ -1,0 +1,394 @@
+"""Responses between the database, the contract's ``responses.csv`` (contract.md 1.3) and the analysis frames.
+
+- :func:`import_responses` – a contract ``responses.csv`` into closed waves, all rows or none;
+- :func:`export_rows` / :func:`export_text` / :func:`export_csv` – a wave back out in the same format;
+- :func:`analysis_frames` – the ``(units_df, responses_df)`` that ``analysis.report.analyse`` takes.
+
+There is one validation path: the CSV import and :func:`analysis_frames` both hand contract cells (strings)
+to ``analysis.inputs.responses_frame``, which checks every cell and raises ``analysis.csvio.InputError``
+naming the file, line, column and value.
+
+Stored form (see ``survey.models``): one :class:`~survey.models.Response` per row, ``answers`` = item id ->
+code (``int`` scale code incl. the don't-know code, ``int`` 0–4 exposure question, ``list[str]`` source /
+told in code order, ``str`` handled); a skipped cell has no key. Follow-up cells (source, handled, told) are
+kept only when the exposure question is 1–4, as the answering form does; an import drops others and says how
+many. Anonymity: rows are shuffled with an unseeded generator before insert, and exports are sorted by unit
+and then by the answers themselves, never by storage or insertion order.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+import questionnaires
+from analysis import csvio
+from analysis.inputs import response_columns, responses_frame, units_frame
+from questionnaires import HANDLED_CODES, SOURCE_CODES, TOLD_CODES, Questionnaire
+
+from ..extensions import db
+from ..models import Response, Unit, Wave, WaveQuestionnaire
+from . import Conflict, NotFound, ServiceError
+from .waves import snapshot
+
+#: raised for every refusal of this module (a state conflict, an unknown wave or questionnaire)
+DatasetError = ServiceError
+
+#: language recorded for imported responses (the contract's file does not say which one was used)
+IMPORT_LANGUAGE = "da"
+
+_MULTI_ORDER: Mapping[str, tuple[str, ...]] = {"source": SOURCE_CODES, "told": TOLD_CODES}
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What :func:`import_responses` stored."""
+
+    questionnaire_id: str
+    questionnaire_version: int
+    #: responses stored per wave label, in the order the labels first appear in the file
+    rows_per_wave: dict[str, int]
+    #: wave labels created by this import (the others existed, closed, without this questionnaire's rows)
+    created_waves: tuple[str, ...]
+    #: follow-up cells (source/handled/told) left out because their exposure question was not 1–4
+    dropped_followups: int = 0
+    details: tuple[str, ...] = field(default=())
+
+    @property
+    def total(self) -> int:
+        return sum(self.rows_per_wave.values())
+
+
+# ---------------------------------------------------------------------------------------------------
+# cells <-> stored answers
+# ---------------------------------------------------------------------------------------------------
+
+
+def _exposure_parts(q: Questionnaire) -> dict[str, tuple[str, str]]:
+    """Column id -> (part, question column id of the same exposure)."""
+    out: dict[str, tuple[str, str]] = {}
+    for exposure in q.exposures:
+        for part, question in exposure.parts():
+            out[question.id] = (part, exposure.question.id)
+    return out
+
+
+def cells_to_answers(q: Questionnaire, cells: Mapping[str, str]) -> tuple[dict[str, Any], int]:
+    """Stored answers of one *validated* row of contract cells; also the number of dropped follow-ups."""
+    answers: dict[str, Any] = {}
+    for item in q.items:
+        value = cells[item.id]
+        if value not in ("", "NA"):
+            answers[item.id] = int(value)
+    parts = _exposure_parts(q)
+    dropped = 0
+    for col, (part, question_col) in parts.items():
+        value = cells[col]
+        if part == "question":
+            if value != "":
+                answers[col] = int(value)
+            continue
+        if value == "":
+            continue
+        if cells[question_col] in ("", "0"):
+            dropped += 1
+            continue
+        if part == "handled":
+            answers[col] = value
+        else:
+            chosen = {code.strip() for code in value.split(";")}
+            answers[col] = [code for code in _MULTI_ORDER[part] if code in chosen]
+    return answers, dropped
+
+
+def answers_to_cells(q: Questionnaire, answers: Mapping[str, Any]) -> dict[str, str]:
+    """Contract cells (strings) of stored answers, for the columns of ``q`` (absent key -> empty cell)."""
+    cells: dict[str, str] = {}
+    for item in q.items:
+        value = answers.get(item.id)
+        cells[item.id] = "" if value is None else str(int(value))
+    for col, (part, _question_col) in _exposure_parts(q).items():
+        value = answers.get(col)
+        if value is None:
+            cells[col] = ""
+        elif part == "question":
+            cells[col] = str(int(value))
+        elif part == "handled":
+            cells[col] = str(value)
+        else:
+            order = _MULTI_ORDER[part]
+            codes = set(value)
+            cells[col] = ";".join([c for c in order if c in codes] + sorted(codes - set(order)))
+    return cells
+
+
+# ---------------------------------------------------------------------------------------------------
+# import
+# ---------------------------------------------------------------------------------------------------
+
+
+def _load_questionnaire(questionnaire: Questionnaire | str | Path) -> Questionnaire:
+    if isinstance(questionnaire, Questionnaire):
+        return questionnaire
+    return questionnaires.load(questionnaire)  # raises QuestionnaireError with a clear message
+
+
+def import_responses(
+    path: str | Path,
+    questionnaire: Questionnaire | str | Path,
+    *,
+    baselines: Mapping[str, str] | None = None,
+) -> ImportSummary:
+    """Import a contract ``responses.csv`` as closed waves named by its ``wave`` column, in one transaction.
+
+    Every cell is validated first (``analysis.inputs.responses_frame``; raises ``InputError`` naming file,
+    line, column, value). A wave label that does not exist yet becomes a new *closed* wave running
+    ``questionnaire`` (its definition stored as the wave's snapshot; ``baselines`` maps a new wave's label to
+    its baseline's label). An existing wave is used only when it is closed, has no responses for this
+    questionnaire yet, and (if it runs the questionnaire) runs the same version; otherwise :class:`Conflict`.
+    Rows are shuffled before they are stored. On any error nothing is stored.
+    """
+    q = _load_questionnaire(questionnaire)
+    session = db.session
+    unit_ids = set(session.scalars(sa.select(Unit.unit_id)))
+    table = csvio.read_table(path, required=response_columns(q))
+    responses_frame(table.name, table, q, unit_ids)  # validation only: raises InputError
+
+    labels: list[str] = []
+    rows_by_wave: dict[str, list[dict[str, str]]] = {}
+    for _line, record in table.records():
+        label = record["wave"]
+        if label not in rows_by_wave:
+            labels.append(label)
+            rows_by_wave[label] = []
+        rows_by_wave[label].append(record)
+    baselines = dict(baselines or {})
+    for label, base in baselines.items():
+        if label not in rows_by_wave:
+            raise ServiceError(f"baselines names wave '{label}', which is not in {table.name}")
+        if base == label:
+            raise ServiceError(f"wave '{label}' cannot be its own baseline")
+
+    created: list[str] = []
+    dropped = 0
+    counts: dict[str, int] = {}
+    try:
+        waves: dict[str, Wave] = {}
+        for label in labels:
+            wave = session.scalar(sa.select(Wave).where(Wave.label == label))
+            if wave is None:
+                wave = Wave(label=label, status="closed")
+                wave.questionnaires.append(
+                    WaveQuestionnaire(position=0, questionnaire_id=q.id, version=q.version, definition=snapshot(q))
+                )
+                session.add(wave)
+                created.append(label)
+            else:
+                _check_existing(wave, q)
+            waves[label] = wave
+        session.flush()
+        for label, base in baselines.items():
+            if label not in created:
+                raise Conflict(f"wave '{label}' already exists; its baseline is set where the wave was made")
+            base_wave = waves.get(base) or session.scalar(sa.select(Wave).where(Wave.label == base))
+            if base_wave is None:
+                raise NotFound(f"baseline wave '{base}' of wave '{label}' does not exist")
+            waves[label].baseline_id = base_wave.id
+
+        values: list[dict[str, Any]] = []
+        for label in labels:
+            for record in rows_by_wave[label]:
+                answers, n_dropped = cells_to_answers(q, record)
+                dropped += n_dropped
+                values.append(
+                    {
+                        "id": uuid.uuid4(),
+                        "wave_id": waves[label].id,
+                        "unit_id": record["unit_id"],
+                        "questionnaire_id": q.id,
+                        "language": IMPORT_LANGUAGE,
+                        "answers": answers,
+                    }
+                )
+            counts[label] = len(rows_by_wave[label])
+        random.SystemRandom().shuffle(values)  # storage order must not follow file order
+        if values:
+            session.execute(sa.insert(Response), values)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return ImportSummary(
+        questionnaire_id=q.id,
+        questionnaire_version=q.version,
+        rows_per_wave=counts,
+        created_waves=tuple(created),
+        dropped_followups=dropped,
+    )
+
+
+def _check_existing(wave: Wave, q: Questionnaire) -> None:
+    """Refuse to import into an open/draft wave, a different version, or a wave that already has rows."""
+    if wave.status != "closed":
+        raise Conflict(
+            f"wave '{wave.label}' is {wave.status}; responses can only be imported into a closed wave "
+            "or under a new wave label (change the 'wave' column)"
+        )
+    existing = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Response)
+        .where(Response.wave_id == wave.id, Response.questionnaire_id == q.id)
+    )
+    if existing:
+        raise Conflict(
+            f"wave '{wave.label}' already has {existing} responses for questionnaire '{q.id}'; "
+            "a wave is imported once (use a new wave label to import again)"
+        )
+    runs = {wq.questionnaire_id: wq for wq in wave.questionnaires}
+    if q.id in runs:
+        if runs[q.id].version != q.version:
+            raise Conflict(
+                f"wave '{wave.label}' runs questionnaire '{q.id}' version {runs[q.id].version}, "
+                f"the import uses version {q.version}; import with the matching definition file"
+            )
+    else:
+        position = max((wq.position for wq in wave.questionnaires), default=-1) + 1
+        wave.questionnaires.append(
+            WaveQuestionnaire(position=position, questionnaire_id=q.id, version=q.version, definition=snapshot(q))
+        )
+
+
+# ---------------------------------------------------------------------------------------------------
+# export
+# ---------------------------------------------------------------------------------------------------
+
+
+def _wave_questionnaire(wave_label: str, questionnaire_id: str) -> tuple[Wave, Questionnaire]:
+    wave = db.session.scalar(sa.select(Wave).where(Wave.label == wave_label))
+    if wave is None:
+        known = ", ".join(db.session.scalars(sa.select(Wave.label).order_by(Wave.label))) or "none yet"
+        raise NotFound(f"no wave '{wave_label}'; known waves: {known}")
+    for wq in wave.questionnaires:
+        if wq.questionnaire_id == questionnaire_id:
+            return wave, wq.load()
+    runs = ", ".join(wq.questionnaire_id for wq in wave.questionnaires) or "none"
+    raise NotFound(f"wave '{wave_label}' does not run questionnaire '{questionnaire_id}'; it runs: {runs}")
+
+
+def wave_questionnaire(wave_label: str, questionnaire_id: str) -> Questionnaire:
+    """The questionnaire as the wave ran it (its stored snapshot)."""
+    return _wave_questionnaire(wave_label, questionnaire_id)[1]
+
+
+def _sorted_rows(rows: Iterable[dict[str, str]], columns: Sequence[str]) -> list[dict[str, str]]:
+    """Sorted by unit, then by the cells themselves: the order says nothing about when a row was stored."""
+    return sorted(rows, key=lambda r: tuple(r[c] for c in columns[1:]))
+
+
+def _rows(wave: Wave, q: Questionnaire, label: str, columns: Sequence[str]) -> list[dict[str, str]]:
+    result = db.session.execute(
+        sa.select(Response.unit_id, Response.answers).where(
+            Response.wave_id == wave.id, Response.questionnaire_id == q.id
+        )
+    )
+    return [{"wave": label, "unit_id": unit_id, **answers_to_cells(q, answers)} for unit_id, answers in result]
+
+
+def export_rows(wave_label: str, questionnaire_id: str) -> tuple[tuple[str, ...], list[dict[str, str]]]:
+    """``(columns, rows)`` of one wave in contract form: ``wave, unit_id, <items>, <exposure columns>``.
+
+    Columns follow the wave's questionnaire snapshot; every cell is a string (empty when not answered,
+    multi-codes joined by ``;`` in code order). Rows are sorted by unit, then by their cells.
+    """
+    wave, q = _wave_questionnaire(wave_label, questionnaire_id)
+    columns = response_columns(q)
+    return columns, _sorted_rows(_rows(wave, q, wave.label, columns), columns)
+
+
+def rows_to_text(columns: Sequence[str], rows: Iterable[Mapping[str, str]]) -> str:
+    """CSV text with ``,`` and RFC 4180 quoting (a ``colleague;citizen`` cell stays one cell)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([row[c] for c in columns])
+    return buf.getvalue()
+
+
+def export_text(wave_label: str, questionnaire_id: str) -> str:
+    """One wave as the text of a contract ``responses.csv``."""
+    return rows_to_text(*export_rows(wave_label, questionnaire_id))
+
+
+def export_csv(wave_label: str, questionnaire_id: str, path: str | Path) -> int:
+    """Write one wave to ``path`` as a contract ``responses.csv`` (UTF-8); return the number of rows."""
+    columns, rows = export_rows(wave_label, questionnaire_id)
+    Path(path).write_text(rows_to_text(columns, rows), encoding="utf-8")
+    return len(rows)
+
+
+# ---------------------------------------------------------------------------------------------------
+# analysis frames
+# ---------------------------------------------------------------------------------------------------
+
+
+def units_rows() -> list[dict[str, str]]:
+    """The unit tree in contract form (``units.csv`` cells), sorted by ``unit_id``."""
+    units = db.session.scalars(sa.select(Unit).order_by(Unit.unit_id))
+    return [
+        {
+            "unit_id": u.unit_id,
+            "parent_id": u.parent_id or "",
+            "name": u.name,
+            "headcount": "" if u.headcount is None else str(u.headcount),
+        }
+        for u in units
+    ]
+
+
+def _table(name: str, columns: Sequence[str], rows: Sequence[Mapping[str, str]]) -> csvio.Table:
+    return csvio.Table(
+        name=name,
+        columns=tuple(columns),
+        rows=tuple((line, tuple(r[c] for c in columns)) for line, r in enumerate(rows, start=2)),
+    )
+
+
+def analysis_frames(
+    wave_label: str, questionnaire_id: str, baseline: str | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(units_df, responses_df)`` for ``analysis.report.analyse``, built through the CSV import's validation.
+
+    ``responses_df`` holds the rows of ``wave_label`` and, when given, of ``baseline``, in the columns of
+    ``wave_label``'s questionnaire snapshot (an item the baseline did not ask is empty there; an item only
+    the baseline asked is left out). The baseline must run the same questionnaire id.
+    """
+    wave, q = _wave_questionnaire(wave_label, questionnaire_id)
+    columns = response_columns(q)
+    rows = _rows(wave, q, wave.label, columns)
+    if baseline is not None:
+        base_wave, base_q = _wave_questionnaire(baseline, questionnaire_id)
+        for row in _rows(base_wave, base_q, base_wave.label, response_columns(base_q)):
+            rows.append({c: row.get(c, "") for c in columns})
+    rows = _sorted_rows(rows, columns)
+    unit_columns = ("unit_id", "parent_id", "name", "headcount")
+    unit_list = units_rows()
+    units_df = units_frame("units (database)", _table("units (database)", unit_columns, unit_list))
+    name = f"responses of wave {wave_label} ({questionnaire_id}, database)"
+    responses_df = responses_frame(name, _table(name, columns, rows), q, {u["unit_id"] for u in unit_list})
+    return units_df, responses_df
+
+
+def row_multiset(columns: Sequence[str], rows: Iterable[Mapping[str, str]]) -> Counter[tuple[str, ...]]:
+    """Rows as a multiset of cell tuples (for comparing an import with its export)."""
+    return Counter(tuple(r[c] for c in columns) for r in rows)

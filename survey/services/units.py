@@ -1,0 +1,158 @@
+"""The organisation tree: import from ``units.csv`` (contract 1.1)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+from survey.extensions import db
+from survey.models import Comment, Invitation, Response, Unit, User
+from survey.services import Conflict, ServiceError
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    unit_id: str
+    parent_id: str | None
+    name: str
+    headcount: int | None = None
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    added: int
+    updated: int
+    removed: int
+
+    def __str__(self) -> str:
+        return f"{self.added} added, {self.updated} updated, {self.removed} removed"
+
+
+def read_units_file(path: str | Path) -> list[UnitRow]:
+    """Read and validate ``units.csv`` with ``analysis.inputs.read_units`` (raises ``InputError``)."""
+    from analysis.inputs import read_units
+
+    frame = read_units(path)
+    rows: list[UnitRow] = []
+    for rec in frame.to_dict("records"):
+        parent = rec["parent_id"]
+        head = rec["headcount"]
+        rows.append(
+            UnitRow(
+                unit_id=str(rec["unit_id"]),
+                parent_id=None if pd.isna(parent) or parent == "" else str(parent),
+                name=str(rec["name"]),
+                headcount=None if pd.isna(head) else int(head),
+            )
+        )
+    return rows
+
+
+def import_units(path: str | Path) -> ImportResult:
+    """Replace the unit tree by the contents of ``units.csv`` in one transaction.
+
+    Raises ``analysis.csvio.InputError`` for an invalid file and :class:`Conflict` when the import would
+    remove a unit that still has responses, comments, invitations or a manager; nothing changes then.
+    """
+    return replace_units(read_units_file(path))
+
+
+def replace_units(rows: Sequence[UnitRow]) -> ImportResult:
+    """Make the unit tree equal to ``rows`` (validated: one root, known parents, no cycles), atomically.
+
+    Existing units are updated in place (their ids are kept), new ones added, missing ones removed.
+    A unit that has responses, comments, invitations or a manager account is never removed.
+    """
+    _check_tree(rows)
+    wanted = {r.unit_id: r for r in rows}
+    session = db.session
+    try:
+        existing = {u.unit_id: u for u in session.scalars(sa.select(Unit))}
+        removed_ids = sorted(set(existing) - set(wanted))
+        if removed_ids:
+            _refuse_orphans(removed_ids)
+        added = updated = 0
+        # 1. add new units without parents, update names and headcounts
+        for r in rows:
+            unit = existing.get(r.unit_id)
+            if unit is None:
+                session.add(Unit(unit_id=r.unit_id, parent_id=None, name=r.name, headcount=r.headcount))
+                added += 1
+            elif (unit.name, unit.headcount, unit.parent_id) != (r.name, r.headcount, r.parent_id):
+                unit.name, unit.headcount = r.name, r.headcount
+                updated += 1
+        session.flush()
+        # 2. detach the units to remove, then link every wanted unit to its parent
+        for uid in removed_ids:
+            existing[uid].parent_id = None
+        session.flush()
+        for r in rows:
+            session.execute(sa.update(Unit).where(Unit.unit_id == r.unit_id).values(parent_id=r.parent_id))
+        # 3. remove
+        if removed_ids:
+            session.execute(sa.delete(Unit).where(Unit.unit_id.in_(removed_ids)))
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return ImportResult(added, updated, len(removed_ids))
+
+
+def _check_tree(rows: Sequence[UnitRow]) -> None:
+    if not rows:
+        raise ServiceError("the unit list is empty; a tree needs at least its root unit")
+    ids = [r.unit_id for r in rows]
+    if len(set(ids)) != len(ids):
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        raise ServiceError(f"duplicate unit_id: {', '.join(dup)}")
+    roots = [r.unit_id for r in rows if not r.parent_id]
+    if len(roots) != 1:
+        raise ServiceError(f"exactly one unit must have an empty parent_id (the root); found {len(roots)}")
+    known = set(ids)
+    parent = {r.unit_id: r.parent_id for r in rows}
+    for r in rows:
+        if r.parent_id and r.parent_id not in known:
+            raise ServiceError(f"unit {r.unit_id}: parent_id '{r.parent_id}' is not a unit_id in the list")
+        if r.headcount is not None and r.headcount < 0:
+            raise ServiceError(f"unit {r.unit_id}: headcount must be 0 or more, got {r.headcount}")
+    for r in rows:
+        seen = {r.unit_id}
+        p = parent[r.unit_id]
+        while p:
+            if p in seen:
+                raise ServiceError(f"unit {r.unit_id}: its parents form a cycle")
+            seen.add(p)
+            p = parent[p]
+
+
+def _refuse_orphans(removed_ids: list[str]) -> None:
+    checks = (
+        (Response.unit_id, "responses"),
+        (Comment.unit_id, "comments"),
+        (Invitation.unit_id, "invitations"),
+        (User.manager_unit_id, "manager accounts"),
+    )
+    for column, what in checks:
+        used = sorted(set(db.session.scalars(sa.select(column).where(column.in_(removed_ids)).distinct())))
+        if used:
+            raise Conflict(
+                f"the new unit list leaves out {', '.join(map(str, used))}, which still has {what}; "
+                "keep these units in units.csv (they may move under another parent)"
+            )
+
+
+def subtree_ids(unit_id: str) -> list[str]:
+    """``unit_id`` and all its descendants (for managers' access and roll-ups)."""
+    children: dict[str | None, list[str]] = {}
+    for uid, parent in db.session.execute(sa.select(Unit.unit_id, Unit.parent_id)):
+        children.setdefault(parent, []).append(uid)
+    out, stack = [], [unit_id]
+    while stack:
+        uid = stack.pop()
+        out.append(uid)
+        stack.extend(children.get(uid, []))
+    return sorted(out)

@@ -1,0 +1,121 @@
+"""Waves: create (draft), open, close. Status moves draft -> open -> closed and never back."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+import questionnaires
+from questionnaires import Questionnaire, QuestionnaireError
+from survey.extensions import db
+from survey.models import Invitation, Wave, WaveQuestionnaire
+from survey.services import Conflict, NotFound, ServiceError
+
+
+def get_wave(label: str) -> Wave:
+    wave = db.session.scalar(sa.select(Wave).where(Wave.label == label))
+    if wave is None:
+        known = ", ".join(db.session.scalars(sa.select(Wave.label).order_by(Wave.label))) or "none yet"
+        raise NotFound(f"no wave '{label}'; known waves: {known}")
+    return wave
+
+
+def _resolve(q: Questionnaire | str | Path) -> Questionnaire:
+    if isinstance(q, Questionnaire):
+        return q
+    try:
+        return questionnaires.load(q)
+    except QuestionnaireError as exc:
+        raise ServiceError(str(exc)) from None
+
+
+def snapshot(q: Questionnaire) -> dict[str, Any]:
+    """The definition data a wave stores (plain JSON types), checked to rebuild the same questionnaire."""
+    import json
+
+    data = json.loads(json.dumps(q.data, default=str))
+    questionnaires.from_dict(data, f"{q.id} snapshot")
+    return data
+
+
+def create_wave(
+    label: str,
+    questionnaire_list: Sequence[Questionnaire | str | Path],
+    *,
+    opens_on: dt.date | None = None,
+    closes_on: dt.date | None = None,
+    baseline: str | None = None,
+) -> Wave:
+    """Create a draft wave running ``questionnaire_list`` (ids, paths or loaded), in that order.
+
+    Each questionnaire's validated definition is stored as the wave's snapshot.
+    """
+    label = label.strip()
+    if not label:
+        raise ServiceError("a wave needs a label, e.g. 2025")
+    if not questionnaire_list:
+        raise ServiceError("a wave needs at least one questionnaire")
+    if opens_on and closes_on and closes_on < opens_on:
+        raise ServiceError(f"closes_on ({closes_on}) is before opens_on ({opens_on})")
+    loaded = [_resolve(q) for q in questionnaire_list]
+    ids = [q.id for q in loaded]
+    if len(set(ids)) != len(ids):
+        raise ServiceError(f"a questionnaire is listed twice: {', '.join(ids)}")
+    session = db.session
+    try:
+        if session.scalar(sa.select(Wave.id).where(Wave.label == label)) is not None:
+            raise Conflict(f"a wave '{label}' already exists; choose another label")
+        base = get_wave(baseline) if baseline else None
+        wave = Wave(label=label, status="draft", opens_on=opens_on, closes_on=closes_on, baseline=base)
+        for pos, q in enumerate(loaded):
+            wave.questionnaires.append(
+                WaveQuestionnaire(
+                    position=pos, questionnaire_id=q.id, version=q.version, definition=snapshot(q)
+                )
+            )
+        session.add(wave)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return wave
+
+
+def open_wave(label: str) -> Wave:
+    """Open a draft wave for answering."""
+    session = db.session
+    try:
+        wave = get_wave(label)
+        if wave.status != "draft":
+            raise Conflict(f"wave '{label}' is {wave.status}; only a draft wave can be opened")
+        wave.status = "open"
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return wave
+
+
+def close_wave(label: str) -> Wave:
+    """Close an open wave: no more answers, and every invitation's e-mail address is deleted."""
+    session = db.session
+    try:
+        wave = get_wave(label)
+        if wave.status != "open":
+            raise Conflict(f"wave '{label}' is {wave.status}; only an open wave can be closed")
+        wave.status = "closed"
+        session.execute(sa.update(Invitation).where(Invitation.wave_id == wave.id).values(email=None))
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return wave
+
+
+def wave_questionnaires(wave: Wave) -> list[Questionnaire]:
+    """The wave's questionnaires as run (rebuilt from the stored snapshots), in answering order."""
+    return [wq.load() for wq in wave.questionnaires]
