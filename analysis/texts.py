@@ -257,6 +257,21 @@ def change_sentence(row_change: Mapping[str, Any] | None, n_now: int, lang: str)
     b = row_change.get("baseline_n")
     if crit is not None and b is not None:
         sentence += " " + critical_difference_sentence(int(b), int(n_now), float(crit), lang)
+        delta = row_change.get("delta")
+        cls = row_change.get("class")
+        if (
+            delta is not None
+            and abs(delta) > crit
+            and cls not in ("significant_improvement", "significant_decline")
+        ):
+            # the critical difference is for one test alone; BH over the whole report sets a higher bar
+            sentence += " " + (
+                "Ændringen er større end det, men ikke signifikant efter korrektionen for, "
+                "at mange tal testes på én gang."
+                if lang == "da"
+                else "This change is larger than that, but not significant after the correction "
+                "for testing many figures at once."
+            )
     return sentence
 
 
@@ -314,3 +329,86 @@ def exposure_hidden_reason(unit_row: Mapping[str, Any], settings: Mapping[str, A
     if int(unit_row.get("respondents") or 0) < int(k):
         return f"færre end {k} besvarelser" if lang == "da" else f"fewer than {k} answers"
     return "ville afsløre en mindre gruppe" if lang == "da" else "would reveal a smaller group"
+
+
+# ---------------------------------------------------------------------------------------------
+# reading the report dict (shared by the XLSX and HTML writers and the charts)
+
+REPORT_SCHEMA = "trivsel-report/1"
+
+
+def check_report(report: Mapping[str, Any], questionnaire: Any) -> None:
+    """Raise ``ValueError`` (what, where, how to fix) unless ``report`` is a contract 2.3 report of
+    ``questionnaire`` (a :class:`questionnaires.Questionnaire`)."""
+    if not isinstance(report, Mapping):
+        raise ValueError(f"report: expected a JSON object (contract 2.3), got {type(report).__name__}")
+    schema = report.get("schema")
+    if schema != REPORT_SCHEMA:
+        raise ValueError(
+            f"report: schema is {schema!r}, expected {REPORT_SCHEMA!r} (a `trivsel analyse` report)"
+        )
+    for key in ("questionnaire", "wave", "settings", "units", "scores"):
+        if key not in report:
+            raise ValueError(f"report: missing key {key!r} (contract 2.3)")
+    qid = (report.get("questionnaire") or {}).get("id")
+    if qid != questionnaire.id:
+        raise ValueError(
+            f"report: written for questionnaire {qid!r}, but questionnaire {questionnaire.id!r} was given; "
+            "pass the questionnaire the report was made with"
+        )
+    unit_ids = {u.get("unit_id") for u in report["units"]}
+    themes = {t.id for t in questionnaire.themes}
+    items = {i.id for i in questionnaire.items}
+    for pos, row in enumerate(report["scores"]):
+        kind, id_ = row.get("kind"), row.get("id")
+        known = themes if kind == "theme" else items if kind == "item" else None
+        if known is None:
+            raise ValueError(f"report: scores[{pos}]: kind is {kind!r}, expected 'theme' or 'item'")
+        if id_ not in known:
+            raise ValueError(
+                f"report: scores[{pos}]: {kind} {id_!r} is not in questionnaire {questionnaire.id!r} "
+                f"version {questionnaire.version}"
+            )
+        if row.get("unit_id") not in unit_ids:
+            raise ValueError(
+                f"report: scores[{pos}]: unit {row.get('unit_id')!r} is not in the report's units"
+            )
+
+
+def tree_order(units: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Units depth first from the root(s); children in the order of the report (units.csv order).
+
+    A unit whose parent is missing from the list is treated as a root, so nothing is ever dropped.
+    """
+    ids = {u["unit_id"] for u in units}
+    children: dict[Any, list[Mapping[str, Any]]] = {}
+    roots: list[Mapping[str, Any]] = []
+    for u in units:
+        parent = u.get("parent_id")
+        if parent is None or parent not in ids or parent == u["unit_id"]:
+            roots.append(u)
+        else:
+            children.setdefault(parent, []).append(u)
+    out: list[Mapping[str, Any]] = []
+    seen: set[Any] = set()
+    stack = list(reversed(roots))
+    while stack:
+        u = stack.pop()
+        if u["unit_id"] in seen:
+            continue
+        seen.add(u["unit_id"])
+        out.append(u)
+        stack.extend(reversed(children.get(u["unit_id"], [])))
+    # members of a cycle (not reachable from a root) still appear, at the end
+    out.extend(u for u in units if u["unit_id"] not in seen)
+    return out
+
+
+def unit_status(unit: Mapping[str, Any], settings: Mapping[str, Any], lang: str) -> str:
+    """``""`` for a published unit with answers; ``"hidden: …"`` or ``"no answers"`` otherwise."""
+    reason = suppression_reason(unit, settings, lang)
+    if reason:
+        return hidden(reason, lang)
+    if not unit.get("respondents"):
+        return no_answers(lang)
+    return ""

@@ -161,3 +161,17 @@ def test_labels_carry_words_and_symbols() -> None:
     assert texts.change_arrow({"class": "stable", "delta": 0.01}) == "–"
     assert texts.class_label("inconclusive_change", "en") == "looks large but within noise"
     assert texts.level_label("strong", "da") == "stærkt polariseret"
+
+
+def test_sentence_explains_multiple_testing_when_delta_exceeds_critical_difference() -> None:
+    # example: KUF klarhed delta -0.27 > critical difference 0.24, but q = 0.34 (BH) -> not significant;
+    # the sentence must not leave the reader thinking -0.27 should have been significant
+    row = _row(_report(), "KUF", "theme", "klarhed")
+    ch = row["change"]
+    assert abs(ch["delta"]) > ch["critical_difference"] and ch["q"] > 0.05
+    en = texts.change_sentence(ch, row["n"], "en")
+    assert en.endswith("but not significant after the correction for testing many figures at once.")
+    assert "korrektionen" in texts.change_sentence(ch, row["n"], "da")
+    # a significant row gets no such remark (HOVB klarhed, q 0.0002)
+    hovb = _row(_report(), "HOVB", "theme", "klarhed")
+    assert "correction" not in texts.change_sentence(hovb["change"], hovb["n"], "en")
