@@ -1,16 +1,26 @@
 """The ``trivsel`` command line: analysis commands plus the application's commands.
 
-Application commands are thin click wrappers over ``survey.services``; they are registered on
-``app.cli`` by :func:`register_app_commands` (so ``app.test_cli_runner()`` sees them too).
+Application commands are thin click wrappers over ``survey.services``; :func:`register_app_commands`
+puts them on ``app.cli`` (so ``trivsel`` and ``app.test_cli_runner()`` both see them). Every command
+prints a clear message and exits with status 1 when a service refuses (nothing is changed then), and
+2 for invalid input files.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
 import click
 from flask import Flask
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, with_appcontext
 
 from analysis.cli import allocate, analyse
+from survey.data_cli import demo, responses
 
 
 def _create_app():  # noqa: ANN202 - FlaskGroup calls this with no arguments
@@ -28,11 +38,229 @@ cli.add_command(analyse)
 cli.add_command(allocate)
 
 
+def _refusals(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn service refusals into a message on stderr and a non-zero exit status."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from analysis.csvio import InputError
+        from survey.services import ServiceError
+
+        try:
+            return func(*args, **kwargs)
+        except InputError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(2)
+        except ServiceError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+# ---------------------------------------------------------------------------------------------
+# units
+# ---------------------------------------------------------------------------------------------
+
+
+@click.group(name="units")
+def units_group() -> None:
+    """The organisation tree."""
+
+
+@units_group.command(name="import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+@_refusals
+def units_import(file: Path) -> None:
+    """Replace the unit tree by FILE (units.csv, contract 1.1), all or nothing."""
+    from survey.services.units import import_units
+
+    result = import_units(file)
+    click.echo(f"Units imported from {file.name}: {result}.")
+
+
+# ---------------------------------------------------------------------------------------------
+# users
+# ---------------------------------------------------------------------------------------------
+
+
+@click.group(name="user")
+def user_group() -> None:
+    """Staff accounts."""
+
+
+@user_group.command(name="create")
+@click.option("--email", required=True)
+@click.option("--role", required=True, type=click.Choice(["admin", "hr", "committee", "manager"]))
+@click.option("--unit", "unit_id", default=None, help="For managers: the unit whose subtree they see.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+@with_appcontext
+@_refusals
+def user_create(email: str, role: str, unit_id: str | None, password_stdin: bool) -> None:
+    """Create a staff account; the password is prompted for (or read from stdin)."""
+    from survey.services.users import create_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    user = create_user(email, role, password, unit_id=unit_id)
+    click.echo(f"Created {user.role} account {user.email}.")
+
+
+# ---------------------------------------------------------------------------------------------
+# questionnaires
+# ---------------------------------------------------------------------------------------------
+
+
+@click.group(name="questionnaires")
+def questionnaires_group() -> None:
+    """Questionnaire definitions."""
+
+
+@questionnaires_group.command(name="check")
+@click.argument("paths", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+def questionnaires_check(paths: tuple[Path, ...]) -> None:
+    """Validate the shipped definitions, or the YAML files PATHS."""
+    from questionnaires.check import check_all, check_paths
+
+    results = check_paths(paths) if paths else check_all()
+    failed = 0
+    for name, outcome in results:
+        if isinstance(outcome, Exception):
+            failed += 1
+            click.echo(f"FAIL {outcome}", err=True)
+        else:
+            click.echo(f"ok   {name}: {outcome.id} version {outcome.version}, {len(outcome.items)} items")
+    if failed:
+        click.echo(f"{failed} of {len(results)} definitions have problems.", err=True)
+        sys.exit(1)
+
+
+# ---------------------------------------------------------------------------------------------
+# waves and invitations
+# ---------------------------------------------------------------------------------------------
+
+
+@click.group(name="wave")
+def wave_group() -> None:
+    """Survey waves: create (draft), open, close."""
+
+
+def _date(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not a date; use YYYY-MM-DD") from None
+
+
+@wave_group.command(name="create")
+@click.argument("label")
+@click.option(
+    "--questionnaire",
+    "-q",
+    "questionnaire_ids",
+    multiple=True,
+    required=True,
+    help="Shipped id or YAML path; repeat for several (answered in this order).",
+)
+@click.option("--opens-on", default=None, help="Planned opening date, YYYY-MM-DD.")
+@click.option("--closes-on", default=None, help="Planned closing date, YYYY-MM-DD.")
+@click.option("--baseline", default=None, help="Label of the earlier wave to compare with.")
+@with_appcontext
+@_refusals
+def wave_create(
+    label: str,
+    questionnaire_ids: tuple[str, ...],
+    opens_on: str | None,
+    closes_on: str | None,
+    baseline: str | None,
+) -> None:
+    """Create a draft wave LABEL running the given questionnaires."""
+    from survey.services.waves import create_wave
+
+    wave = create_wave(
+        label,
+        list(questionnaire_ids),
+        opens_on=_date(opens_on),
+        closes_on=_date(closes_on),
+        baseline=baseline,
+    )
+    names = ", ".join(f"{wq.questionnaire_id} v{wq.version}" for wq in wave.questionnaires)
+    click.echo(f"Created draft wave {wave.label} ({names}).")
+
+
+@wave_group.command(name="open")
+@click.argument("label")
+@with_appcontext
+@_refusals
+def wave_open(label: str) -> None:
+    """Open wave LABEL for answering."""
+    from survey.services.waves import open_wave
+
+    open_wave(label)
+    click.echo(f"Wave {label} is open.")
+
+
+@wave_group.command(name="close")
+@click.argument("label")
+@with_appcontext
+@_refusals
+def wave_close(label: str) -> None:
+    """Close wave LABEL (no more answers; invitation e-mail addresses are deleted)."""
+    from survey.services.waves import close_wave
+
+    close_wave(label)
+    click.echo(f"Wave {label} is closed; invitation e-mail addresses were deleted.")
+
+
+@click.group(name="invitations")
+def invitations_group() -> None:
+    """Invitations: personal links and one-time codes."""
+
+
+@invitations_group.command(name="create")
+@click.option("--wave", "wave_label", required=True)
+@click.option("--unit", "unit_id", required=True)
+@click.option("--count", default=1, show_default=True, type=int)
+@click.option("--kind", type=click.Choice(["link", "code"]), default="link", show_default=True)
+@click.option(
+    "--base-url",
+    default="http://127.0.0.1:5000",
+    show_default=True,
+    help="Where respondents reach this server.",
+)
+@with_appcontext
+@_refusals
+def invitations_create(wave_label: str, unit_id: str, count: int, kind: str, base_url: str) -> None:
+    """Create invitations and print the links or codes (shown once: only hashes are stored)."""
+    from survey.services.invitations import create_codes, create_links
+
+    if kind == "code":
+        for code in create_codes(wave_label, unit_id, count):
+            click.echo(code)
+        click.echo(f"Respondents enter a code at {base_url.rstrip('/')}/kode", err=True)
+    else:
+        for token in create_links(wave_label, unit_id, count):
+            click.echo(f"{base_url.rstrip('/')}/r/{token}")
+    click.echo(f"{count} {kind} invitation(s) for unit {unit_id}, wave {wave_label}.", err=True)
+
+
 def register_app_commands(app: Flask) -> None:
     """Add the application's command groups to ``app.cli``."""
     from flask_migrate.cli import db as db_group
 
     app.cli.add_command(db_group)
+    for command in (units_group, user_group, questionnaires_group, wave_group, invitations_group):
+        app.cli.add_command(command)
+    app.cli.add_command(responses)
+
+
+# `demo` builds its own app and database, so it sits on the top-level group (no app needed to start)
+cli.add_command(demo)
 
 
 def main() -> None:
