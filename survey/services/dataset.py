@@ -34,12 +34,11 @@ import sqlalchemy as sa
 import questionnaires
 from analysis import csvio
 from analysis.inputs import response_columns, responses_frame, units_frame
-from questionnaires import HANDLED_CODES, SOURCE_CODES, TOLD_CODES, Questionnaire
-
-from ..extensions import db
-from ..models import Response, Unit, Wave, WaveQuestionnaire
-from . import Conflict, NotFound, ServiceError
-from .waves import snapshot
+from questionnaires import SOURCE_CODES, TOLD_CODES, Questionnaire
+from survey.extensions import db
+from survey.models import Response, Unit, Wave, WaveQuestionnaire
+from survey.services import Conflict, NotFound, ServiceError
+from survey.services.waves import snapshot
 
 #: raised for every refusal of this module (a state conflict, an unknown wave or questionnaire)
 DatasetError = ServiceError
@@ -189,7 +188,9 @@ def import_responses(
             if wave is None:
                 wave = Wave(label=label, status="closed")
                 wave.questionnaires.append(
-                    WaveQuestionnaire(position=0, questionnaire_id=q.id, version=q.version, definition=snapshot(q))
+                    WaveQuestionnaire(
+                        position=0, questionnaire_id=q.id, version=q.version, definition=snapshot(q)
+                    )
                 )
                 session.add(wave)
                 created.append(label)
@@ -264,7 +265,9 @@ def _check_existing(wave: Wave, q: Questionnaire) -> None:
     else:
         position = max((wq.position for wq in wave.questionnaires), default=-1) + 1
         wave.questionnaires.append(
-            WaveQuestionnaire(position=position, questionnaire_id=q.id, version=q.version, definition=snapshot(q))
+            WaveQuestionnaire(
+                position=position, questionnaire_id=q.id, version=q.version, definition=snapshot(q)
+            )
         )
 
 
@@ -301,7 +304,9 @@ def _rows(wave: Wave, q: Questionnaire, label: str, columns: Sequence[str]) -> l
             Response.wave_id == wave.id, Response.questionnaire_id == q.id
         )
     )
-    return [{"wave": label, "unit_id": unit_id, **answers_to_cells(q, answers)} for unit_id, answers in result]
+    return [
+        {"wave": label, "unit_id": unit_id, **answers_to_cells(q, answers)} for unit_id, answers in result
+    ]
 
 
 def export_rows(wave_label: str, questionnaire_id: str) -> tuple[tuple[str, ...], list[dict[str, str]]]:
@@ -367,7 +372,7 @@ def _table(name: str, columns: Sequence[str], rows: Sequence[Mapping[str, str]])
 def analysis_frames(
     wave_label: str, questionnaire_id: str, baseline: str | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``(units_df, responses_df)`` for ``analysis.report.analyse``, built through the CSV import's validation.
+    """``(units_df, responses_df)`` for ``analysis.report.analyse``, through the CSV import's validation.
 
     ``responses_df`` holds the rows of ``wave_label`` and, when given, of ``baseline``, in the columns of
     ``wave_label``'s questionnaire snapshot (an item the baseline did not ask is empty there; an item only

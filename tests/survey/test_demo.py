@@ -1,4 +1,4 @@
-"""The demo generator (survey/demo.py): deterministic, the right sizes, and the story really is in the data."""
+"""The demo generator (survey/demo.py): deterministic, the right sizes, and the story is in the data."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import questionnaires
 from survey import demo
 
-# A questionnaire with one theme per story role, a reverse item, a don't-know code and all four exposure kinds.
+# A questionnaire with a theme per story role, a reverse item, a don't-know code and all four exposure kinds.
 _TEXT = {"da": "x", "en": "x"}
 _ITEM_SPEC = [
     ("ledelse", ["LED1", "LED2", "LED3"]),
@@ -200,7 +200,9 @@ def test_harassment_and_unresolved_threats(frame: pd.DataFrame) -> None:
     internal = _exposed_from(lin, ["MOB", "SEX"], questionnaires.INTERNAL_SOURCES)
     assert internal.sum() >= 4 and internal.mean() >= 0.10  # C2: count ≥ 2 and share ≥ 0.10
     bor = current[_in(current, demo.STORY.threats)]
-    external = _exposed_from(bor, ["TRU"], questionnaires.EXTERNAL_SOURCES) & bor["TRU_HAN"].isin(["partly", "no"])
+    external = _exposed_from(bor, ["TRU"], questionnaires.EXTERNAL_SOURCES) & bor["TRU_HAN"].isin(
+        ["partly", "no"]
+    )
     assert external.sum() >= 3 and external.mean() >= 0.10  # C3
     rest = current[~_in(current, demo.STORY.harassment)]
     assert _exposed_from(rest, ["MOB", "SEX"], questionnaires.INTERNAL_SOURCES).mean() < 0.06
