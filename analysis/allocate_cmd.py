@@ -103,7 +103,10 @@ def _as_input_error(
     if err.source in files:
         name, lines = files[err.source]
         line = lines[err.index] if err.index is not None and err.index < len(lines) else None
-        return InputError(name, err.message, line=line, column=err.field, value=err.value)
+        message = err.message
+        if err.other_index is not None and err.other_index < len(lines):
+            message += f" (the first is on line {lines[err.other_index]})"
+        return InputError(name, message, line=line, column=err.field, value=err.value)
     if err.source == "report":
         return InputError(files.get("report_name", ("report", []))[0], err.message)
     option = f"--{err.source}"

@@ -69,18 +69,21 @@ class AllocationError(ValueError):
         index: int | None = None,
         field: str | None = None,
         value: str | None = None,
+        other_index: int | None = None,
     ) -> None:
         self.message = message
         self.source = source
         self.index = index
         self.field = field
         self.value = value
+        self.other_index = other_index  # the earlier row a duplicate collides with
         where = source if index is None else f"{source} row {index + 1}"
         if field is not None:
             where += f", {field}"
         if value is not None:
             where += f" '{value}'"
-        super().__init__(f"{where}: {message}")
+        also = "" if other_index is None else f" (the first is row {other_index + 1})"
+        super().__init__(f"{where}: {message}{also}")
 
 
 @dataclass(frozen=True)
@@ -363,9 +366,9 @@ def _candidates(
             )
         if app.unit_id in seen_units:
             raise AllocationError(
-                f"a second application for this unit (the first is row {seen_units[app.unit_id] + 1}); "
-                "a unit may apply only once, so merge the applications",
+                "a second application for this unit; a unit may apply only once, so merge the applications",
                 source="applications", index=i, field="unit_id", value=app.unit_id,
+                other_index=seen_units[app.unit_id],
             )
         seen_units[app.unit_id] = i
         if app.application_id is not None:
@@ -374,8 +377,9 @@ def _candidates(
                                       source="applications", index=i, field="application_id", value="")
             if app.application_id in seen_ids:
                 raise AllocationError(
-                    f"this application id is used twice (also row {seen_ids[app.application_id] + 1})",
+                    "this application id is used twice; give every application its own id",
                     source="applications", index=i, field="application_id", value=app.application_id,
+                    other_index=seen_ids[app.application_id],
                 )
             seen_ids[app.application_id] = i
         if app.requested is not None and (not _is_int(app.requested) or app.requested <= 0):
@@ -412,8 +416,8 @@ def _apply_overrides(
             )
         if ov.unit_id in seen:
             raise AllocationError(
-                f"a second override for this unit (the first is row {seen[ov.unit_id] + 1}); keep one",
-                source="overrides", index=i, field="unit_id", value=ov.unit_id,
+                "a second override for this unit; keep one",
+                source="overrides", index=i, field="unit_id", value=ov.unit_id, other_index=seen[ov.unit_id],
             )
         seen[ov.unit_id] = i
         if not _is_int(ov.amount) or ov.amount < 0:

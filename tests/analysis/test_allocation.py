@@ -297,6 +297,8 @@ def test_errors(
         allocate(data, budget, **kwargs)
     err = info.value
     assert (err.source, err.index, err.field) == (source, index, field)
+    if words.startswith("second") or words == "used twice":
+        assert err.other_index == 0 and "(the first is row 1)" in str(err)
     assert words in str(err)
 
 
