@@ -1,0 +1,614 @@
+"""The report engine: unit tree + responses + questionnaire → one :class:`Report` (contract.md 2 and 4).
+
+Pipeline per wave (all vectorised; see statistics.md A–D for the methods):
+
+1. reverse items ``(min + max) − x``; per-respondent theme scores (mean of valid answers when at least
+   ``max(1, ceil(share × J))`` were given);
+2. sufficient statistics per unit of attachment — n, Σx, Σx² and the counts per scale point — with one sparse
+   (units × respondents) product, then the roll-up over every subtree with the closure matrix of the tree;
+3. suppression: the unit pattern on respondents, one row pattern per theme / item on that row's n, and the
+   exposure pattern (``k_min = k_diff = n_min_exposure``), each starting from the unit pattern;
+4. rows: mean, sd, 95 % ci, unfavourable share, distribution, flags, polarisation (van der Eijk's A),
+   the Welch change against the baseline with Benjamini–Hochberg q in two families (themes; items);
+   exposure counts with the "<3" rule; funding criteria C1–C4.
+
+Every output (JSON, XLSX, HTML, web pages) is rendered from :meth:`Report.to_dict`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from questionnaires import EXTERNAL_SOURCES, INTERNAL_SOURCES, Questionnaire
+
+from .settings import FLAG_COLOURS, Settings
+from .stats import agreement, bh_adjust, mean_sd, min_valid_answers, one_sample_ci, round_half_up, welch
+from .suppression import REASON_NAMES, Pattern, Tree, describe, suppress
+
+SCHEMA = "trivsel-report/1"
+UNRESOLVED = frozenset({"partly", "no"})
+EXPOSURE_COUNTS: tuple[str, ...] = (
+    "n", "exposed", "internal", "external", "external_unresolved", "told_no_one"
+)
+_SEVERITY = {"red": 3, "orange": 2, "yellow": 1}
+_COLOUR_OF = {3: "red", 2: "orange", 1: "yellow"}
+
+__all__ = ["SCHEMA", "Report", "analyse"]
+
+
+@dataclass(frozen=True)
+class Report:
+    """The one result object every output is rendered from (contract.md 2.3, schema ``trivsel-report/1``).
+
+    ``units``, ``scores``, ``exposures`` and ``funding`` hold the JSON rows (plain dicts, unrounded numbers);
+    treat them as read-only. Extra keys beyond the contract: ``units[].suppressed_reason``,
+    ``units[].exposure_published``, ``units[].baseline`` (respondents / published / suppressed in the
+    baseline wave), ``scores[].scale`` ([min, max]) and ``scores[].theme`` (an item's theme).
+    """
+
+    questionnaire_id: str
+    questionnaire_version: int
+    wave: str
+    baseline: str | None
+    settings: Settings
+    units: tuple[dict[str, Any], ...]
+    scores: tuple[dict[str, Any], ...]
+    exposures: tuple[dict[str, Any], ...]
+    funding: tuple[dict[str, Any], ...]
+    notes: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        """The contract JSON (schema ``trivsel-report/1``)."""
+        return {
+            "schema": SCHEMA,
+            "questionnaire": {"id": self.questionnaire_id, "version": self.questionnaire_version},
+            "wave": self.wave,
+            "baseline": self.baseline,
+            "settings": self.settings.to_dict(),
+            "units": list(self.units),
+            "scores": list(self.scores),
+            "exposures": list(self.exposures),
+            "funding": list(self.funding),
+            "notes": list(self.notes),
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# rows of the analysis: themes first, then items
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Rows:
+    kinds: tuple[str, ...]  # "theme" / "item"
+    ids: tuple[str, ...]
+    lo: np.ndarray  # scale min per row
+    hi: np.ndarray  # scale max per row
+    theme_of: tuple[str | None, ...]
+    length: int  # max scale length over rows (the count arrays' last axis)
+
+    @property
+    def size(self) -> int:
+        return len(self.ids)
+
+
+def _rows(q: Questionnaire) -> _Rows:
+    kinds: list[str] = []
+    ids: list[str] = []
+    lo: list[int] = []
+    hi: list[int] = []
+    theme_of: list[str | None] = []
+    for theme in q.themes:
+        scale = q.scale_of(theme.items[0])
+        kinds.append("theme")
+        ids.append(theme.id)
+        lo.append(scale.min)
+        hi.append(scale.max)
+        theme_of.append(None)
+    for item in q.items:
+        scale = q.scale_of(item)
+        kinds.append("item")
+        ids.append(item.id)
+        lo.append(scale.min)
+        hi.append(scale.max)
+        theme_of.append(item.theme)
+    lo_a = np.asarray(lo, dtype=np.float64)
+    hi_a = np.asarray(hi, dtype=np.float64)
+    return _Rows(tuple(kinds), tuple(ids), lo_a, hi_a, tuple(theme_of), int((hi_a - lo_a).max()) + 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# one wave
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class _Wave:
+    respondents: np.ndarray  # (U,) subtree respondents
+    n: np.ndarray  # (U, K) valid values
+    mean: np.ndarray
+    sd: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    counts: np.ndarray  # (U, K, L) counts per scale point (theme scores rounded half up)
+    exposure: dict[str, dict[str, np.ndarray]]  # kind -> count name -> (U,)
+    pooled: dict[str, np.ndarray]  # "internal", "external_unresolved", "answered" -> (U,)
+    unit: Pattern
+    row_published: np.ndarray  # (U, K): row shown (unit published, row pattern, n >= k_min)
+    row_pattern_published: np.ndarray  # (U, K): row pattern alone
+    exposure_pattern: Pattern
+
+
+def _flag_lookup(values: np.ndarray, wanted: frozenset[str]) -> np.ndarray:
+    """Per respondent: does the object cell (frozenset / str / None) hold one of ``wanted``?"""
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    table = np.zeros(len(uniques) + 1, dtype=bool)
+    for k, u in enumerate(uniques):
+        if isinstance(u, (frozenset, set)):
+            table[k] = bool(wanted & u)
+        else:
+            table[k] = u in wanted
+    return table[codes]  # code −1 → the last entry, False
+
+
+def _wave(tree: Tree, frame: pd.DataFrame, q: Questionnaire, rows: _Rows, settings: Settings) -> _Wave:
+    n_units = tree.size
+    uidx = pd.Index(tree.ids).get_indexer(frame["unit_id"].astype(object))
+    if (uidx < 0).any():
+        bad = frame["unit_id"].to_numpy()[uidx < 0][0]
+        raise ValueError(f"responses: unit_id {bad!r} is not a unit of the tree")
+    n_resp = len(frame)
+    ind = sparse.csr_matrix(
+        (np.ones(n_resp), (uidx, np.arange(n_resp))), shape=(n_units, n_resp)
+    )  # unit of attachment × respondent
+    respondents = np.rint(tree.rollup(np.bincount(uidx, minlength=n_units))).astype(np.int64)
+
+    # values: theme scores, then items (reversed where asked)
+    items = q.items
+    item_pos = {item.id: j for j, item in enumerate(items)}
+    x = np.empty((n_resp, len(items)), dtype=np.float64)
+    for j, item in enumerate(items):
+        col = frame[item.id].to_numpy(dtype=np.float64)
+        if item.reverse:
+            scale = q.scale_of(item)
+            col = (scale.min + scale.max) - col
+        x[:, j] = col
+    values = np.empty((n_resp, rows.size), dtype=np.float64)
+    n_themes = len(q.themes)
+    for t, theme in enumerate(q.themes):
+        sub = x[:, [item_pos[i.id] for i in theme.items]]
+        valid = ~np.isnan(sub)
+        cnt = valid.sum(axis=1)
+        total = np.where(valid, sub, 0.0).sum(axis=1)
+        need = min_valid_answers(settings.theme_min_item_share, len(theme.items))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            values[:, t] = np.where(cnt >= need, total / cnt, np.nan)
+    values[:, n_themes:] = x
+
+    valid = ~np.isnan(values)
+    v0 = np.where(valid, values, 0.0)
+    n = np.rint(tree.rollup(ind @ valid.astype(np.float64))).astype(np.int64)
+    s = tree.rollup(ind @ v0)
+    ss = tree.rollup(ind @ (v0 * v0))
+
+    # constant rows (exact sd = 0): subtree max == subtree min
+    by_unit = pd.DataFrame(values).groupby(uidx)
+    mx = np.full((n_units, rows.size), np.nan)
+    mn = np.full((n_units, rows.size), np.nan)
+    gmax, gmin = by_unit.max(), by_unit.min()
+    mx[gmax.index.to_numpy()] = gmax.to_numpy()
+    mn[gmin.index.to_numpy()] = gmin.to_numpy()
+    mx = tree.rollup_max(mx)
+    mn = -tree.rollup_max(-mn)
+    constant = mx == mn
+    mean, sd = mean_sd(n, s, ss, constant)
+    ci_low, ci_high = one_sample_ci(mean, sd, n)
+
+    # counts per scale point (theme scores rounded half up)
+    length = rows.length
+    binned = np.clip(round_half_up(values), rows.lo, rows.hi) - rows.lo
+    flat = (uidx[:, None] * rows.size + np.arange(rows.size)[None, :]) * length
+    flat = (flat + np.where(valid, binned, 0).astype(np.int64))[valid]
+    direct = np.bincount(flat, minlength=n_units * rows.size * length).reshape(n_units, rows.size * length)
+    counts = np.rint(tree.rollup(direct)).astype(np.int64).reshape(n_units, rows.size, length)
+
+    # exposures: per kind, plus pooled C2/C3 indicators
+    cols: list[np.ndarray] = []
+    names: list[tuple[str, str]] = []
+    pooled_int = np.zeros(n_resp, dtype=bool)
+    pooled_ext = np.zeros(n_resp, dtype=bool)
+    answered_any = np.zeros(n_resp, dtype=bool)
+    internal_set, external_set = frozenset(INTERNAL_SOURCES), frozenset(EXTERNAL_SOURCES)
+    for e in q.exposures:
+        qv = frame[e.question.id].to_numpy(dtype=np.float64)
+        answered = ~np.isnan(qv)
+        exposed = answered & (qv >= 1)
+        if e.source is not None:
+            src = frame[e.source.id].to_numpy(dtype=object)
+            has_int, has_ext = _flag_lookup(src, internal_set), _flag_lookup(src, external_set)
+        else:
+            has_int = has_ext = np.zeros(n_resp, dtype=bool)
+        if e.handled is not None:
+            unres = _flag_lookup(frame[e.handled.id].to_numpy(dtype=object), UNRESOLVED)
+        else:
+            unres = np.zeros(n_resp, dtype=bool)
+        if e.told is not None:
+            no_one = _flag_lookup(frame[e.told.id].to_numpy(dtype=object), frozenset({"no_one"}))
+        else:
+            no_one = np.zeros(n_resp, dtype=bool)
+        internal = exposed & has_int
+        external = exposed & has_ext
+        parts = (answered, exposed, internal, external, external & unres, exposed & no_one)
+        for name, arr in zip(EXPOSURE_COUNTS, parts, strict=True):
+            cols.append(arr)
+            names.append((e.kind, name))
+        pooled_int |= internal
+        pooled_ext |= external & unres
+        answered_any |= answered
+    cols.extend([pooled_int, pooled_ext, answered_any])
+    mat = np.column_stack(cols).astype(np.float64) if cols else np.zeros((n_resp, 0))
+    rolled = np.rint(tree.rollup(ind @ mat)).astype(np.int64)
+    exposure: dict[str, dict[str, np.ndarray]] = {}
+    for j, (kind, name) in enumerate(names):
+        exposure.setdefault(kind, {})[name] = rolled[:, j]
+    pooled = {
+        "internal": rolled[:, len(names)],
+        "external_unresolved": rolled[:, len(names) + 1],
+        "answered": rolled[:, len(names) + 2],
+    }
+
+    # suppression
+    unit = suppress(tree, respondents, settings.k_min, settings.k_diff)
+    row_pattern = np.zeros((n_units, rows.size), dtype=bool)
+    for k in range(rows.size):
+        row_pattern[:, k] = suppress(tree, n[:, k], settings.k_min, settings.k_diff, unit.published).published
+    row_published = row_pattern & unit.published[:, None] & (n >= settings.k_min)
+    exposure_pattern = suppress(tree, respondents, settings.n_min_exposure, settings.n_min_exposure,
+                                unit.published)
+    return _Wave(respondents, n, mean, sd, ci_low, ci_high, counts, exposure, pooled, unit, row_published,
+                 row_pattern, exposure_pattern)
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers for rows
+# ---------------------------------------------------------------------------------------------
+
+
+def _nullable(arr: np.ndarray) -> list[Any]:
+    return [None if v != v else v for v in np.asarray(arr, dtype=np.float64).tolist()]
+
+
+def _count(value: int) -> int | str:
+    return "<3" if 1 <= value <= 2 else value
+
+
+def _share(num: int, den: int, den_is_count: bool = False) -> float | None:
+    """num / den; null when either is written "<3" (a denominator only when it is itself a count,
+    as ``exposed`` is for ``told_no_one_share``; ``n`` is always written) or the denominator is 0."""
+    if den == 0 or 1 <= num <= 2 or (den_is_count and 1 <= den <= 2):
+        return None
+    return num / den
+
+
+def _flags(mean: np.ndarray, ci_high: np.ndarray, unfav: np.ndarray, settings: Settings
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Severity (0 none .. 3 red) = worse of the mean rule and the unfavourable rule; certainty."""
+    sev_mean = np.zeros(mean.shape, dtype=np.int8)
+    sev_unf = np.zeros(mean.shape, dtype=np.int8)
+    for colour in reversed(FLAG_COLOURS):  # yellow, orange, red: later (worse) overwrite
+        sev = _SEVERITY[colour]
+        sev_mean = np.where(mean < settings.flag_mean[colour], sev, sev_mean)
+        sev_unf = np.where(~np.isnan(unfav) & (unfav >= settings.flag_unfavourable[colour]), sev, sev_unf)
+    severity = np.maximum(sev_mean, sev_unf)
+    threshold = np.full(mean.shape, np.nan)
+    for colour in FLAG_COLOURS:
+        threshold = np.where(severity == _SEVERITY[colour], settings.flag_mean[colour], threshold)
+    with np.errstate(invalid="ignore"):
+        certain = ~np.isnan(ci_high) & (ci_high < threshold)
+    return severity, certain
+
+
+# ---------------------------------------------------------------------------------------------
+# the engine
+# ---------------------------------------------------------------------------------------------
+
+
+def analyse(
+    units: pd.DataFrame,
+    responses: pd.DataFrame,
+    questionnaire: Questionnaire,
+    wave: str,
+    baseline: str | None = None,
+    settings: Settings | None = None,
+) -> Report:
+    """Analyse ``wave`` (optionally against ``baseline``) into a :class:`Report`.
+
+    Parameters
+    ----------
+    units : DataFrame from :func:`analysis.inputs.units_frame` (the validated tree).
+    responses : DataFrame from :func:`analysis.inputs.responses_frame` (any waves; others are ignored).
+    questionnaire : the questionnaire the responses were collected with.
+    wave, baseline : wave labels; ``baseline`` None means no change columns.
+    settings : contract 2.1 settings (defaults when None).
+
+    Raises
+    ------
+    ValueError
+        When ``wave`` or ``baseline`` has no responses, they are equal, or a response names an unknown unit.
+    """
+    settings = settings or Settings()
+    wave = str(wave)
+    baseline = None if baseline is None else str(baseline)
+    if baseline is not None and baseline == wave:
+        raise ValueError(f"the baseline must be another wave than {wave!r}")
+    tree = Tree.from_units(units)
+    rows = _rows(questionnaire)
+    labels = responses["wave"].astype(object)
+    cur_frame = responses[(labels == wave).to_numpy()]
+    if cur_frame.empty:
+        raise ValueError(f"no responses for wave {wave!r}")
+    cur = _wave(tree, cur_frame, questionnaire, rows, settings)
+    base: _Wave | None = None
+    if baseline is not None:
+        base_frame = responses[(labels == baseline).to_numpy()]
+        if base_frame.empty:
+            raise ValueError(f"no responses for the baseline wave {baseline!r}")
+        base = _wave(tree, base_frame, questionnaire, rows, settings)
+
+    unit_rows = _unit_rows(tree, units, cur, base, settings)
+    scores, theme_info = _score_rows(tree, rows, cur, base, settings)
+    exposures = _exposure_rows(tree, questionnaire, cur, settings)
+    funding = _funding_rows(tree, cur, theme_info, settings)
+    notes: list[str] = []
+    if any(hi - lo != 6 for lo, hi in zip(rows.lo.tolist(), rows.hi.tolist(), strict=True)):
+        notes.append("flag and polarisation thresholds are defined for 7-point scales; other scales use the "
+                     "lowest three points as unfavourable and the two lowest / two highest for bp")
+    return Report(
+        questionnaire_id=questionnaire.id,
+        questionnaire_version=questionnaire.version,
+        wave=wave,
+        baseline=baseline,
+        settings=settings,
+        units=tuple(unit_rows),
+        scores=tuple(scores),
+        exposures=tuple(exposures),
+        funding=tuple(funding),
+        notes=tuple(notes),
+    )
+
+
+def _unit_rows(tree: Tree, units: pd.DataFrame, cur: _Wave, base: _Wave | None, settings: Settings
+               ) -> list[dict[str, Any]]:
+    head = units["headcount"].astype("Float64")
+    known = (~head.isna()).to_numpy()
+    direct = head.fillna(0).to_numpy(dtype=np.float64)
+    sub_head = np.rint(tree.rollup(direct)).astype(np.int64).tolist()
+    unknown = (tree.rollup((~known).astype(np.float64)) > 0).tolist()
+    reasons = describe(cur.unit, tree, cur.respondents, settings.k_min)
+    names = units["name"].tolist()
+    out: list[dict[str, Any]] = []
+    resp = cur.respondents.tolist()
+    for i, uid in enumerate(tree.ids):
+        p = int(tree.parent[i])
+        h = None if unknown[i] else sub_head[i]
+        row: dict[str, Any] = {
+            "unit_id": uid,
+            "parent_id": tree.ids[p] if p >= 0 else None,
+            "name": names[i],
+            "depth": int(tree.depth[i]),
+            "headcount": h,
+            "respondents": resp[i],
+            "response_rate": resp[i] / h if h else None,
+            "published": bool(cur.unit.published[i]),
+            "suppressed": REASON_NAMES[int(cur.unit.reason[i])],
+            "suppressed_reason": reasons[i],
+            "exposure_published": bool(cur.exposure_pattern.published[i])
+            and resp[i] >= settings.n_min_exposure,
+        }
+        if base is not None:
+            row["baseline"] = {
+                "respondents": int(base.respondents[i]),
+                "published": bool(base.unit.published[i]),
+                "suppressed": REASON_NAMES[int(base.unit.reason[i])],
+            }
+        out.append(row)
+    return out
+
+
+def _score_rows(tree: Tree, rows: _Rows, cur: _Wave, base: _Wave | None, settings: Settings
+                ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    n_units, n_rows = cur.n.shape
+    include = cur.row_published
+    n = cur.n
+    nf = n.astype(np.float64)
+    lengths = (rows.hi - rows.lo).astype(np.int64) + 1
+    counts = cur.counts
+    with np.errstate(invalid="ignore", divide="ignore"):
+        unfav = counts[:, :, :3].sum(axis=2) / nf
+        low2 = counts[:, :, 0] + counts[:, :, 1]
+        cols = np.arange(n_rows)
+        top2 = counts[:, cols, lengths - 1] + counts[:, cols, lengths - 2]
+        bp = np.minimum(low2, top2) / nf
+    bands = n >= settings.n_min_bands
+    unfav = np.where(bands, unfav, np.nan)
+    bp = np.where(bands, bp, np.nan)
+    agree = np.full((n_units, n_rows), np.nan)
+    sel = include & bands
+    for length in np.unique(lengths).tolist():
+        mask = sel & (lengths == length)[None, :]
+        if mask.any():
+            agree[mask] = agreement(counts[mask][:, :length])
+    level = np.where(
+        (bp >= settings.bp_strong) | (agree < 0), 2, np.where(bp >= settings.bp_polarised, 1, 0)
+    )
+    severity, certain = _flags(cur.mean, cur.ci_high, unfav, settings)
+
+    # change
+    change_kind = np.zeros((n_units, n_rows), dtype=np.int8)  # 0 none, 1 too_few, 2 not_testable, 3 tested
+    q = np.full((n_units, n_rows), np.nan)
+    w = None
+    if base is not None:
+        both = cur.unit.published & base.unit.published
+        has_change = include & both[:, None]
+        base_ok = base.row_published
+        too_few = has_change & ~base_ok
+        nt = has_change & base_ok & (((cur.sd == 0) & (base.sd == 0)) | (n == 1) | (base.n == 1))
+        tested = has_change & base_ok & ~nt
+        change_kind[has_change] = 3
+        change_kind[nt] = 2
+        change_kind[too_few] = 1
+        w = welch(base.mean, base.sd, base.n, cur.mean, cur.sd, n, settings.alpha)
+        is_theme = np.asarray([k == "theme" for k in rows.kinds])[None, :]
+        for fam in (is_theme, ~is_theme):
+            m = tested & fam
+            q[m] = bh_adjust(w.p[m])
+
+    # assemble rows (unit-major: for each unit its themes, then its items)
+    idx_u, idx_k = np.nonzero(include)
+    mean_l = cur.mean[idx_u, idx_k].tolist()
+    sd_l = _nullable(cur.sd[idx_u, idx_k])
+    lo_l = _nullable(cur.ci_low[idx_u, idx_k])
+    hi_l = _nullable(cur.ci_high[idx_u, idx_k])
+    n_l = n[idx_u, idx_k].tolist()
+    unf_l = _nullable(unfav[idx_u, idx_k])
+    bp_l = _nullable(bp[idx_u, idx_k])
+    ag_l = _nullable(agree[idx_u, idx_k])
+    lv_l = level[idx_u, idx_k].tolist()
+    sev_l = severity[idx_u, idx_k].tolist()
+    cert_l = certain[idx_u, idx_k].tolist()
+    dist_ok = (n[idx_u, idx_k] >= settings.n_min_distribution).tolist()
+    ck_l = change_kind[idx_u, idx_k].tolist()
+    level_names = ("none", "polarised", "strong")
+    scales = [[int(a), int(b)] for a, b in zip(rows.lo.tolist(), rows.hi.tolist(), strict=True)]
+    out: list[dict[str, Any]] = []
+    theme_info: dict[str, Any] = {"worst": {}, "polarised": {}, "evidence": {}}
+    delta_thr = settings.practical_delta
+    for j, (u, k) in enumerate(zip(idx_u.tolist(), idx_k.tolist(), strict=True)):
+        kind = rows.kinds[k]
+        length = int(lengths[k])
+        sev = sev_l[j]
+        flag = _COLOUR_OF.get(sev)
+        pol = None
+        if bp_l[j] is not None:
+            pol = {"bp": bp_l[j], "agreement": ag_l[j], "level": level_names[lv_l[j]]}
+        dist = None
+        if dist_ok[j]:
+            dist = (counts[u, k, :length] / n_l[j]).tolist()
+        change: dict[str, Any] | None = None
+        ck = ck_l[j]
+        if ck and base is not None and w is not None:
+            base_n = int(base.n[u, k])
+            if ck == 1:
+                change = {"baseline_n": base_n, "baseline_mean": None, "delta": None, "ci": None, "p": None,
+                          "q": None, "class": "too_few", "meaningful": None, "critical_difference": None}
+            else:
+                delta = float(w.delta[u, k])
+                meaningful = abs(delta) >= delta_thr
+                change = {"baseline_n": base_n, "baseline_mean": float(base.mean[u, k]), "delta": delta,
+                          "ci": None, "p": None, "q": None, "class": "not_testable", "meaningful": meaningful,
+                          "critical_difference": None}
+                if ck == 3:
+                    qq = float(q[u, k])
+                    if qq < settings.alpha:
+                        cls = "significant_improvement" if delta > 0 else "significant_decline"
+                    elif float(w.ci90_low[u, k]) > -delta_thr and float(w.ci90_high[u, k]) < delta_thr:
+                        cls = "stable"
+                    elif meaningful:
+                        cls = "inconclusive_change"
+                    else:
+                        cls = "no_significant_change"
+                    change.update(
+                        ci=[float(w.ci_low[u, k]), float(w.ci_high[u, k])], p=float(w.p[u, k]), q=qq,
+                        critical_difference=float(w.critical_difference[u, k]), **{"class": cls},
+                    )
+        row: dict[str, Any] = {
+            "unit_id": tree.ids[u],
+            "kind": kind,
+            "id": rows.ids[k],
+            "n": n_l[j],
+            "mean": mean_l[j],
+            "sd": sd_l[j],
+            "ci": None if lo_l[j] is None else [lo_l[j], hi_l[j]],
+            "unfavourable_share": unf_l[j],
+            "distribution": dist,
+            "flag": flag,
+            "flag_certain": None if flag is None else bool(cert_l[j]),
+            "polarisation": pol,
+            "change": change,
+            "scale": scales[k],
+        }
+        if kind == "item":
+            row["theme"] = rows.theme_of[k]
+        out.append(row)
+        if kind == "theme":
+            uid = tree.ids[u]
+            if sev > theme_info["worst"].get(uid, 0):
+                theme_info["worst"][uid] = sev
+            ev = theme_info["evidence"].setdefault(uid, [])
+            if flag is not None:
+                why = f"theme {rows.ids[k]} mean {mean_l[j]:.2f}"
+                if row["ci"] is not None:
+                    why += f" (95 % ci {row['ci'][0]:.2f}-{row['ci'][1]:.2f})"
+                if unf_l[j] is not None:
+                    why += f", {unf_l[j]:.0%} at 1-3"
+                ev.append(f"{why}: {flag}")
+            if pol is not None and lv_l[j] > 0:
+                theme_info["polarised"][uid] = True
+                ev.append(f"theme {rows.ids[k]} polarised (bp {pol['bp']:.2f}, A {pol['agreement']:.2f}): "
+                          f"{pol['level']}")
+    return out, theme_info
+
+
+def _exposure_rows(tree: Tree, q: Questionnaire, cur: _Wave, settings: Settings) -> list[dict[str, Any]]:
+    shown = cur.unit.published & cur.exposure_pattern.published & (cur.respondents >= settings.n_min_exposure)
+    out: list[dict[str, Any]] = []
+    for u in np.flatnonzero(shown).tolist():
+        for e in q.exposures:
+            c = {name: int(cur.exposure[e.kind][name][u]) for name in EXPOSURE_COUNTS}
+            n = c["n"]
+            row: dict[str, Any] = {"unit_id": tree.ids[u], "kind": e.kind, "n": n}
+            row["exposed"] = _count(c["exposed"])
+            row["share"] = _share(c["exposed"], n)
+            for name in ("internal", "external", "external_unresolved"):
+                row[name] = _count(c[name])
+                row[f"{name}_share"] = _share(c[name], n)
+            row["told_no_one"] = _count(c["told_no_one"])
+            row["told_no_one_share"] = _share(c["told_no_one"], c["exposed"], den_is_count=True)
+            out.append(row)
+    return out
+
+
+def _funding_rows(tree: Tree, cur: _Wave, theme_info: dict[str, Any], settings: Settings
+                  ) -> list[dict[str, Any]]:
+    pts = settings.points
+    expo_ok = cur.exposure_pattern.published & (cur.respondents >= settings.n_min_exposure)
+    out: list[dict[str, Any]] = []
+    for u in np.flatnonzero(cur.unit.published).tolist():
+        uid = tree.ids[u]
+        sev = theme_info["worst"].get(uid, 0)
+        low = _COLOUR_OF.get(sev)
+        evidence = list(theme_info["evidence"].get(uid, []))
+        den = int(cur.pooled["answered"][u])
+        internal = external = False
+        if expo_ok[u] and den > 0:
+            ni = int(cur.pooled["internal"][u])
+            ne = int(cur.pooled["external_unresolved"][u])
+            internal = ni >= settings.exposure_count and ni / den >= settings.exposure_share
+            external = ne >= settings.exposure_count and ne / den >= settings.exposure_share
+            if internal:
+                evidence.append(f"internal exposure: {ni} of {den} respondents")
+            if external:
+                evidence.append(f"unresolved external exposure: {ne} of {den} respondents")
+        polarised = bool(theme_info["polarised"].get(uid, False))
+        points = (pts[low] if low else 0) + (pts["internal"] if internal else 0) \
+            + (pts["external_unresolved"] if external else 0) + (pts["polarised"] if polarised else 0)
+        out.append({
+            "unit_id": uid, "low_score": low, "internal": internal, "external_unresolved": external,
+            "polarised": polarised, "points": points, "eligible": points > 0, "evidence": evidence,
+        })
+    return out

@@ -1,0 +1,205 @@
+"""Vectorised statistics of the report (statistics.md parts A–C; contract.md 2.2).
+
+Every function works on NumPy arrays of summaries (one element per unit × row), never on raw answers,
+so that 100,000 cells cost a handful of array operations.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from itertools import combinations
+
+import numpy as np
+from scipy import stats as sps
+from statsmodels.stats.multitest import multipletests
+
+__all__ = [
+    "Welch",
+    "agreement",
+    "bh_adjust",
+    "mean_sd",
+    "min_valid_answers",
+    "one_sample_ci",
+    "pattern_agreement",
+    "round_half_up",
+    "welch",
+]
+
+
+def min_valid_answers(share: float, items: int) -> int:
+    """Answers a respondent needs for a theme score: ``max(1, ceil(share × J))``, computed exactly.
+
+    The share is taken by its decimal representation, so 0.7 × 10 is 7, not 7.000000000000001
+    (contract 4).
+
+    >>> min_valid_answers(0.7, 10), min_valid_answers(0.5, 3), min_valid_answers(0.0001, 3)
+    (7, 2, 1)
+    """
+    need = math.ceil(Decimal(repr(float(share))) * items)
+    return max(1, int(need))
+
+
+def round_half_up(x: np.ndarray) -> np.ndarray:
+    """Round half up (2.5 → 3, 3.5 → 4), not to even as ``numpy.round`` does (statistics.md C)."""
+    return np.floor(np.asarray(x, dtype=np.float64) + 0.5)
+
+
+def mean_sd(n: np.ndarray, s: np.ndarray, ss: np.ndarray, constant: np.ndarray | None = None
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and sample SD (ddof = 1) from ``n``, ``Σx`` and ``Σx²``.
+
+    ``sd = sqrt((Σx² − (Σx)²/n) / (n − 1))``, clamped at 0 against rounding; NaN when n < 2 (mean NaN when
+    n = 0). ``constant`` (optional, boolean) marks rows known to hold one value only; their SD is exactly 0.
+    """
+    n = np.asarray(n, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(n > 0, s / n, np.nan)
+        var = np.where(n > 1, (ss - s * mean) / (n - 1), np.nan)
+    var = np.where(var < 0, 0.0, var)
+    if constant is not None:
+        var = np.where(constant & (n > 1), 0.0, var)
+    return mean, np.sqrt(var)
+
+
+def one_sample_ci(mean: np.ndarray, sd: np.ndarray, n: np.ndarray, level: float = 0.95
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """One-sample t interval ``m ± t_{(1+level)/2, n−1} · s/√n``; NaN where n < 2."""
+    n = np.asarray(n, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        df = np.where(n > 1, n - 1, np.nan)
+        half = sps.t.ppf(0.5 + level / 2, df) * sd / np.sqrt(n)
+    return mean - half, mean + half
+
+
+@dataclass(frozen=True)
+class Welch:
+    """Welch's two-sample t-test, element-wise (statistics.md A2, A5).
+
+    Attributes: ``delta`` = m₂ − m₁, ``se`` = sqrt(s₁²/n₁ + s₂²/n₂), ``df`` (Welch–Satterthwaite),
+    ``t``, ``p`` (two-sided), ``ci_low``/``ci_high`` (95 %), ``ci90_low``/``ci90_high`` (90 %) and
+    ``critical_difference`` = t_{1−α/2, ν} · SE.
+    """
+
+    delta: np.ndarray
+    se: np.ndarray
+    df: np.ndarray
+    t: np.ndarray
+    p: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    ci90_low: np.ndarray
+    ci90_high: np.ndarray
+    critical_difference: np.ndarray
+
+
+def welch(m1: np.ndarray, s1: np.ndarray, n1: np.ndarray, m2: np.ndarray, s2: np.ndarray, n2: np.ndarray,
+          alpha: float = 0.05) -> Welch:
+    """Welch's t-test of wave 2 against wave 1 from summaries (SDs with ddof = 1).
+
+    ``Δ = m₂ − m₁``; ``SE = sqrt(s₁²/n₁ + s₂²/n₂)``; ``t = Δ/SE``;
+    ``ν = SE⁴ / [(s₁²/n₁)²/(n₁−1) + (s₂²/n₂)²/(n₂−1)]``; ``p = 2·(1 − F_t(|t|; ν))``;
+    95 % CI ``Δ ± t_{0.975,ν}·SE``. Same numbers as ``scipy.stats.ttest_ind_from_stats(...,
+    equal_var=False)``. Reference: Welch (1947), Biometrika 34:28–35.
+    """
+    m1, s1, n1, m2, s2, n2 = (np.asarray(a, dtype=np.float64) for a in (m1, s1, n1, m2, s2, n2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        v1 = s1 * s1 / n1
+        v2 = s2 * s2 / n2
+        se2 = v1 + v2
+        se = np.sqrt(se2)
+        df = se2 * se2 / (v1 * v1 / (n1 - 1) + v2 * v2 / (n2 - 1))
+        delta = m2 - m1
+        t = delta / se
+        p = 2.0 * sps.t.sf(np.abs(t), df)
+        t95 = sps.t.ppf(0.975, df)
+        t90 = sps.t.ppf(0.95, df)
+        tcrit = sps.t.ppf(1.0 - alpha / 2.0, df)
+    return Welch(
+        delta=delta, se=se, df=df, t=t, p=p,
+        ci_low=delta - t95 * se, ci_high=delta + t95 * se,
+        ci90_low=delta - t90 * se, ci90_high=delta + t90 * se,
+        critical_difference=tcrit * se,
+    )
+
+
+def bh_adjust(p: np.ndarray) -> np.ndarray:
+    """Benjamini–Hochberg adjusted p-values (q) over one family; NaN entries are left out and stay NaN.
+
+    Uses ``statsmodels.stats.multitest.multipletests(method="fdr_bh")``. Reference: Benjamini & Hochberg
+    (1995), JRSS-B 57:289–300.
+    """
+    p = np.asarray(p, dtype=np.float64)
+    q = np.full(p.shape, np.nan)
+    ok = ~np.isnan(p)
+    if ok.any():
+        q[ok] = multipletests(p[ok], method="fdr_bh")[1]
+    return q
+
+
+@cache
+def _pattern_table(k: int) -> np.ndarray:
+    """Agreement A of every binary pattern of length k, indexed by the pattern's bits (bit i = category i)."""
+    table = np.empty(1 << k, dtype=np.float64)
+    for code in range(1 << k):
+        table[code] = pattern_agreement(tuple((code >> i) & 1 for i in range(k)))
+    return table
+
+
+def pattern_agreement(pattern: tuple[int, ...]) -> float:
+    """Van der Eijk's agreement of one binary pattern (statistics.md C; agrmt ``patternAgreement``).
+
+    ``TU`` = triples i<j<k with pattern 110 or 011, ``TDU`` = triples with 101;
+    ``U = ((K−2)·TU − (K−1)·TDU) / ((K−2)·(TU+TDU))``; ``A = U·(1 − (S−1)/(K−1))`` with S = ΣP;
+    A = 1 when S = 1 and A = 0 when TU + TDU = 0.
+    """
+    k = len(pattern)
+    s = sum(pattern)
+    if s == 1:
+        return 1.0
+    tu = tdu = 0
+    for i, j, m in combinations(range(k), 3):
+        triple = (pattern[i], pattern[j], pattern[m])
+        if triple in ((1, 1, 0), (0, 1, 1)):
+            tu += 1
+        elif triple == (1, 0, 1):
+            tdu += 1
+    if tu + tdu == 0:
+        return 0.0
+    u = ((k - 2) * tu - (k - 1) * tdu) / ((k - 2) * (tu + tdu))
+    return u * (1 - (s - 1) / (k - 1))
+
+
+def agreement(counts: np.ndarray) -> np.ndarray:
+    """Van der Eijk's agreement A for each row of a (rows × K) count matrix; NaN for an all-zero row.
+
+    Layering: repeatedly take the binary pattern P of the non-zero categories of the remainder and
+    the smallest non-zero count m; the layer weighs ``m·ΣP/N`` and contributes A(P); subtract ``m·P``.
+    Reference: van der Eijk (2001), Quality & Quantity 35:325–341; R package agrmt.
+
+    >>> round(float(agreement(np.array([[30, 40, 210, 130, 530, 50, 10]]))[0]), 7)
+    0.6113333
+    """
+    rem = np.array(counts, dtype=np.float64, copy=True)
+    if rem.ndim == 1:
+        rem = rem[None, :]
+    rows, k = rem.shape
+    total = rem.sum(axis=1)
+    table = _pattern_table(k)
+    bits = (1 << np.arange(k)).astype(np.int64)
+    out = np.zeros(rows, dtype=np.float64)
+    for _ in range(k):
+        positive = rem > 0
+        active = positive.any(axis=1)
+        if not active.any():
+            break
+        m = np.where(positive, rem, np.inf).min(axis=1)
+        m = np.where(active, m, 0.0)
+        code = positive.astype(np.int64) @ bits
+        size = positive.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out += np.where(active, m * size / total * table[code], 0.0)
+        rem -= m[:, None] * positive
+    return np.where(total > 0, out, np.nan)
