@@ -1,11 +1,168 @@
-"""``trivsel analyse`` (contract.md section 2). Placeholder until the report engine lands."""
+"""``trivsel analyse`` (contract.md section 2): units + responses + questionnaire in, report out.
+
+Exit status 0 on success; 2 on invalid input, with a message on stderr naming the file, line, column
+and value and saying how to fix it. Everything is computed before anything is written; each output goes
+to a temporary file in its target folder and is renamed into place only when every output succeeded, so
+on any error no output file is written (and temporaries are removed).
+"""
 
 from __future__ import annotations
 
+import importlib
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 import click
+
+import questionnaires
+from questionnaires import Questionnaire, QuestionnaireError
+
+from .csvio import InputError
+from .inputs import read_responses, read_units
+from .report import analyse as run_analysis
+from .settings import Settings, read_settings
+
+
+class InvalidInput(click.ClickException):
+    """A ClickException with the contract's exit status 2."""
+
+    exit_code = 2
+
+
+def _folder_of(path: str, option: str) -> Path:
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(option, f"the folder '{folder}' does not exist; create it or choose another path",
+                         value=path)
+    if target.is_dir():
+        raise InputError(option, "this is a folder; give a file name", value=path)
+    return folder
+
+
+def _writer(module: str, function: str, label: str) -> Callable[[dict[str, Any], Questionnaire, str], None]:
+    try:
+        mod = importlib.import_module(f"analysis.{module}")
+        fn = getattr(mod, function)
+    except (ImportError, AttributeError):
+        raise InputError(f"--{module}", f"{label} output is not available in this version; "
+                         "leave the option out or use --json") from None
+    return fn  # type: ignore[no-any-return]
+
+
+def _check_waves(responses_name: str, waves: list[str], wave: str, baseline: str | None) -> None:
+    present = sorted(set(waves))
+    listed = ", ".join(present[:10]) or "none"
+    if wave == "":
+        raise InputError("--wave", "the wave label is empty; give e.g. --wave 2025")
+    if wave not in present:
+        raise InputError(responses_name, f"no rows for --wave {wave}; the file holds the waves {listed}",
+                         column="wave", value=wave)
+    if baseline is not None:
+        if baseline == wave:
+            raise InputError("--baseline", "the baseline must be an earlier wave, not the analysed wave",
+                             value=baseline)
+        if baseline not in present:
+            raise InputError(responses_name,
+                             f"no rows for --baseline {baseline}; the file holds the waves {listed}",
+                             column="wave", value=baseline)
+
+
+def _write_all(outputs: list[tuple[str, Callable[[str], None]]]) -> None:
+    """Write every output to a temporary file beside its target, then rename them all into place."""
+    temps: list[tuple[str, str]] = []
+    umask = os.umask(0)
+    os.umask(umask)
+    try:
+        for target, write in outputs:
+            folder = Path(target).parent if str(Path(target).parent) else Path(".")
+            fd, tmp = tempfile.mkstemp(prefix=f".{Path(target).name}.", suffix=f".tmp{Path(target).suffix}",
+                                       dir=folder)
+            os.close(fd)
+            temps.append((tmp, target))
+            os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual file mode
+            write(tmp)
+        for tmp, target in temps:
+            os.replace(tmp, target)
+    finally:
+        for tmp, _ in temps:
+            Path(tmp).unlink(missing_ok=True)
 
 
 @click.command()
-def analyse() -> None:
-    """Analyse one wave (contract.md section 2)."""
-    raise click.ClickException("not implemented yet")
+@click.option("--units", "units_path", required=True, metavar="units.csv", help="The organisation tree.")
+@click.option("--responses", "responses_path", required=True, metavar="responses.csv",
+              help="One row per respondent per wave.")
+@click.option("--questionnaire", "questionnaire_ref", required=True, metavar="ID|FILE",
+              help="A shipped questionnaire id or a questionnaire YAML file.")
+@click.option("--wave", required=True, metavar="LABEL", help="The wave to analyse, e.g. 2025.")
+@click.option("--baseline", default=None, metavar="LABEL", help="An earlier wave to compare with.")
+@click.option("--settings", "settings_path", default=None, metavar="settings.toml",
+              help="Analysis settings (every key optional; contract 2.1).")
+@click.option("--json", "json_path", required=True, metavar="REPORT.json", help="Where to write the report.")
+@click.option("--xlsx", "xlsx_path", default=None, metavar="REPORT.xlsx",
+              help="Also write an Excel workbook.")
+@click.option("--html", "html_path", default=None, metavar="REPORT.html", help="Also write an HTML report.")
+def analyse(
+    units_path: str,
+    responses_path: str,
+    questionnaire_ref: str,
+    wave: str,
+    baseline: str | None,
+    settings_path: str | None,
+    json_path: str,
+    xlsx_path: str | None,
+    html_path: str | None,
+) -> None:
+    """Analyse one wave of a well-being survey (contract.md section 2).
+
+    Scores per unit and theme/item with change against --baseline (Welch, Benjamini-Hochberg), flags,
+    polarisation, exposure prevalence and funding criteria; small groups are suppressed. Exit status 2
+    on invalid input, and then nothing is written.
+    """
+    try:
+        wave = wave.strip()
+        baseline = baseline.strip() if baseline is not None else None
+        paths = [(json_path, "--json"), (xlsx_path, "--xlsx"), (html_path, "--html")]
+        given = [(p, o) for p, o in paths if p is not None]
+        resolved = [os.path.abspath(p) for p, _ in given]
+        if len(set(resolved)) != len(resolved):
+            raise InputError("--json/--xlsx/--html", "two outputs have the same path; give each its own file")
+        for p, o in given:
+            _folder_of(p, o)
+        writers: list[tuple[str, str, Callable[[dict[str, Any], Questionnaire, str], None]]] = []
+        if xlsx_path is not None:
+            writers.append((xlsx_path, "xlsx", _writer("xlsx", "write_xlsx", "XLSX")))
+        if html_path is not None:
+            writers.append((html_path, "html", _writer("html", "write_html", "HTML")))
+        settings = read_settings(settings_path) if settings_path is not None else Settings()
+        questionnaire = questionnaires.load(questionnaire_ref)
+        units = read_units(units_path)
+        responses = read_responses(responses_path, questionnaire, set(units["unit_id"].tolist()))
+        _check_waves(Path(responses_path).name, responses["wave"].tolist(), wave, baseline)
+        report = run_analysis(units, responses, questionnaire, wave, baseline, settings)
+        data = report.to_dict()
+        text = json.dumps(data, ensure_ascii=False, allow_nan=False, indent=1) + "\n"
+
+        def write_json(tmp: str) -> None:
+            Path(tmp).write_text(text, encoding="utf-8")
+
+        outputs: list[tuple[str, Callable[[str], None]]] = [(json_path, write_json)]
+        for target, _kind, fn in writers:
+            outputs.append((target, lambda tmp, fn=fn: fn(data, questionnaire, tmp)))  # type: ignore[misc]
+        _write_all(outputs)
+    except (InputError, QuestionnaireError) as err:
+        raise InvalidInput(str(err)) from None
+    except ValueError as err:  # the engine's own checks (e.g. a unit the tree does not know)
+        raise InvalidInput(f"invalid input: {err}") from None
+    published = sum(1 for u in report.units if u["published"])
+    root_resp = max((u["respondents"] for u in report.units), default=0)
+    click.echo(
+        f"wave {report.wave}: {root_resp} respondents, {published} of {len(report.units)} units published, "
+        f"{len(report.scores)} score rows, {len(report.exposures)} exposure rows; wrote "
+        + ", ".join(p for p, _ in given)
+    )
