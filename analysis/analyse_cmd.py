@@ -51,7 +51,7 @@ def _writer(module: str, function: str, label: str) -> Callable[[dict[str, Any],
     except (ImportError, AttributeError):
         raise InputError(f"--{module}", f"{label} output is not available in this version; "
                          "leave the option out or use --json") from None
-    return fn  # type: ignore[no-any-return]
+    return fn  # type: ignore[no-any-return,unused-ignore]  # getattr gives Any
 
 
 def _check_waves(responses_name: str, waves: list[str], wave: str, baseline: str | None) -> None:
