@@ -151,3 +151,12 @@ def test_check_all_returns_questionnaires() -> None:
         "offensive_behaviour": "offensive_behaviour",
         "trivsel": "trivsel",
     }
+
+
+def test_check_paths_schema_only(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parents[1] / "data" / "example" / "questionnaire.yaml"
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("id: x\n", encoding="utf-8")
+    [(_, ok), (_, err)] = check_paths([example, broken], content=False)
+    assert isinstance(ok, Questionnaire) and ok.id == "trivsel-eksempel"
+    assert isinstance(err, QuestionnaireError) and "broken.yaml: missing required key" in str(err)
