@@ -4,7 +4,7 @@ The first half of this module is a pure, deterministic generator (numpy only, no
 
 - :data:`UNITS` – the organisation of "Demo Kommune": a root (HovedMED) over five areas (FagMED:
   Dagtilbud, Ældre og Sundhed, Teknik og Miljø, Kultur og Borgerservice, Økonomi og Personale) over
-  departments and workplaces (LokalMED), 31 units on 4 levels, 431 employees. Some units have staff of their
+  departments and workplaces (LokalMED), 31 units on 4 levels, 432 employees. Some units have staff of their
   own besides their children; three teams have 3–4 employees so that suppression shows.
 - :func:`generate_responses` – synthetic answers for any questionnaire, in the row form of contract.md 1.3
   (every cell a string: codes, ``""`` when not answered, the scale's don't-know code, multi-codes joined
@@ -49,7 +49,8 @@ from questionnaires import (
     Questionnaire,
 )
 
-DEFAULT_SEED = 2025
+#: chosen among a few seeds so that chance findings do not blur the story (checked with analysis.report)
+DEFAULT_SEED = 3
 
 #: wave labels: baseline first, then the wave the demo reports on
 WAVES: tuple[str, str] = ("2024", "2025")
@@ -80,7 +81,7 @@ UNITS: tuple[DemoUnit, ...] = (
     DemoUnit("DAG-S-SKO", "DAG-S", "Skovbørnehaven Egern", 16),
     DemoUnit("DAG-S-PAE", "DAG-S", "Pædagogisk konsulentteam", 4),
     DemoUnit("AEL", "K", "Ældre og Sundhed", 7),
-    DemoUnit("AEL-HJE", "AEL", "Hjemmeplejen", 3),
+    DemoUnit("AEL-HJE", "AEL", "Hjemmeplejen", 0),
     DemoUnit("AEL-HJE-N", "AEL-HJE", "Hjemmepleje Nord", 38),
     DemoUnit("AEL-HJE-S", "AEL-HJE", "Hjemmepleje Syd", 34),
     DemoUnit("AEL-LIN", "AEL", "Plejecenter Lindegården", 44),
@@ -91,13 +92,13 @@ UNITS: tuple[DemoUnit, ...] = (
     DemoUnit("TEK-BYG", "TEK", "Byggesagsbehandling", 14),
     DemoUnit("TEK-NAT", "TEK", "Natur og Miljø", 11),
     DemoUnit("TEK-GIS", "TEK", "GIS og Data", 3),
-    DemoUnit("KUB", "K", "Kultur og Borgerservice", 5),
+    DemoUnit("KUB", "K", "Kultur og Borgerservice", 7),
     DemoUnit("KUB-BIB", "KUB", "Bibliotekerne", 0),
     DemoUnit("KUB-BIB-HOV", "KUB-BIB", "Hovedbiblioteket", 21),
     DemoUnit("KUB-BIB-FIL", "KUB-BIB", "Filialerne", 9),
     DemoUnit("KUB-BOR", "KUB", "Borgerservice", 24),
     DemoUnit("KUB-MUS", "KUB", "Museum og Lokalarkiv", 8),
-    DemoUnit("OEK", "K", "Økonomi og Personale", 5),
+    DemoUnit("OEK", "K", "Økonomi og Personale", 7),
     DemoUnit("OEK-REG", "OEK", "Regnskab og Budget", 14),
     DemoUnit("OEK-HR", "OEK", "HR og Løn", 11),
     DemoUnit("OEK-IT", "OEK", "IT og Digitalisering", 10),
@@ -125,12 +126,14 @@ ROLE_KEYWORDS: Mapping[str, tuple[str, ...]] = {
     "leadership": ("ledelse", "leder", "leadership", "manage"),
     "workload": ("tempo", "arbejdsmaengde", "maengde", "workload", "krav", "demands", "pres"),
     "collaboration": ("samarbejde", "faellesskab", "kolleg", "social", "collaboration", "team"),
+    "handling": ("haandtering", "handling"),
 }
 
 #: size of the effects on the 7-point scale (latent points)
 DECLINE = 1.1
-IMPROVEMENT = 0.9
-IMPROVEMENT_START = 0.6
+IMPROVEMENT = 1.0
+IMPROVEMENT_START = 0.8
+HANDLING_DROP = 1.2
 
 
 def unit_rows(units: Sequence[DemoUnit] = UNITS) -> list[dict[str, str]]:
@@ -171,7 +174,7 @@ def subtree(unit_id: str, units: Sequence[DemoUnit] = UNITS) -> set[str]:
 
 
 def theme_roles(questionnaire: Questionnaire) -> dict[str, list[str]]:
-    """Theme ids per story role (``leadership``, ``workload``, ``collaboration``), matched by id keywords."""
+    """Theme ids per story role (see :data:`ROLE_KEYWORDS`), matched by keywords in the theme id."""
     roles: dict[str, list[str]] = {role: [] for role in ROLE_KEYWORDS}
     for theme in questionnaire.themes:
         tid = theme.id.lower()
@@ -219,7 +222,7 @@ def generate_responses(
     (``questionnaire.response_columns`` order), one row per respondent, sorted by wave and unit.
     Deterministic for a given ``seed`` and questionnaire id.
 
-    Model: a respondent's latent score on a theme is the unit's level for that theme (5.45–5.95 plus small
+    Model: a respondent's latent score on a theme is the unit's level for that theme (5.4–5.85 plus small
     area and unit effects) plus a personal general factor (sd 0.55) plus a theme-specific deviation (sd 0.5);
     an item answer is the latent score plus item noise (sd 0.65), rounded and clipped to the scale. Reverse
     items are written mirrored, so that the analysed value follows the latent score. About 3 % of scale cells
@@ -233,7 +236,7 @@ def _unit_levels(questionnaire: Questionnaire, seed: int, units: Sequence[DemoUn
     """Latent level per (unit, theme) shared by both waves: theme mean + area effect + unit effect."""
     rng = _rng(seed, "levels", questionnaire.id)
     n_themes = len(questionnaire.themes)
-    theme_mean = rng.uniform(5.45, 5.95, size=n_themes)
+    theme_mean = rng.uniform(5.4, 5.85, size=n_themes)
     areas = sorted({_area(u.unit_id, units) for u in units})
     area_effect = dict(zip(areas, rng.normal(0.0, 0.12, size=(len(areas), n_themes)), strict=True))
     unit_effect = rng.normal(0.0, 0.12, size=(len(units), n_themes))
@@ -294,6 +297,12 @@ def _generate_wave(
         latent[in_unit["improving"]] += IMPROVEMENT
     # the improving unit starts from a weak 2024 (below the others), so it has room to improve
     latent[in_unit["improving"]] -= IMPROVEMENT_START
+    # where offensive behaviour goes on, the handling of it is rated low (more so in the current wave)
+    bad_handling = np.isin(
+        unit_ids[unit_idx], sorted(subtree(story.harassment, units) | subtree(story.threats, units))
+    )
+    for tid in roles["handling"]:
+        latent[bad_handling, theme_index[tid]] -= HANDLING_DROP if wave != BASELINE else HANDLING_DROP / 2
     polar_rows = np.flatnonzero(in_unit["polarised"]) if wave != BASELINE else np.array([], dtype=int)
     low_side = rng.permutation(polar_rows.size) < (polar_rows.size + 1) // 2
     item_noise_sd = np.full(n, 0.65)
