@@ -59,7 +59,10 @@ SOURCE_LABELS: _Labels = {
         "da": "En borger, patient, elev, studerende eller pårørende",
         "en": "A citizen, client, patient, pupil, student or relative",
     },
-    "partner": {"da": "En anden udefrakommende", "en": "Another external party"},
+    "partner": {
+        "da": "En samarbejdspartner eller en anden udefrakommende",
+        "en": "A partner or another external party",
+    },
 }
 
 HANDLED_LABELS: _Labels = {

@@ -320,3 +320,28 @@ def test_bom_is_accepted(example_data: Data, tmp_path: Path) -> None:
     target = tmp_path / "bom.yaml"
     target.write_bytes(b"\xef\xbb\xbf" + yaml.safe_dump(example_data, allow_unicode=True).encode("utf-8"))
     assert load_file(target).version == 3
+
+
+def test_shipped_file_whose_id_differs_from_its_name(
+    example_data: Data, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """load("x") of a shipped file must give the questionnaire with id x, or say why not."""
+    import questionnaires
+
+    (tmp_path / "renamed.yaml").write_text(yaml.safe_dump(example_data, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setattr(questionnaires, "_definitions", lambda: tmp_path)
+    assert questionnaires.shipped_ids() == ["renamed"]
+    with pytest.raises(QuestionnaireError) as info:
+        load("renamed")
+    assert str(info.value) == "renamed.yaml: id: id 'trivsel-eksempel' differs from the file name 'renamed'"
+
+
+def test_load_by_path_of_a_missing_file(tmp_path: Path) -> None:
+    missing = tmp_path / "gone.yml"
+    with pytest.raises(QuestionnaireError, match="cannot read file"):
+        load(missing)
+
+
+def test_load_a_directory(tmp_path: Path) -> None:
+    with pytest.raises(QuestionnaireError, match="cannot read file"):
+        load(tmp_path)
