@@ -124,6 +124,7 @@ class Grant:
     override: Override | None
     explanation: str
     explanation_da: str
+    calculated_amount: int | None = None  # overridden grants: the amount without any override (stat. E)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -144,6 +145,7 @@ class Grant:
             "explanation_da": self.explanation_da,
             "limit": self.limit,
             "rounding_extra": STEP if self.extra_thousand else 0,
+            "calculated_amount": self.calculated_amount,
         }
 
 
@@ -482,7 +484,12 @@ def allocate(
         c.extra = True
         leftover -= 1
 
-    grants = tuple(_grant(c, rate, beta) for c in cands)
+    calculated: dict[str, int] = {}
+    if any(c.override is not None for c in cands):
+        # statistics.md E: "Both the algorithmic and the final amount are kept".
+        plain = allocate(report, budget, cap=cap, beta=beta, applications=applications)
+        calculated = {g.unit_id: g.amount for g in plain.grants}
+    grants = tuple(_grant(c, rate, beta, calculated.get(c.unit.unit_id)) for c in cands)
     allocated = sum(g.amount for g in grants)
     return Allocation(
         budget=budget,
@@ -534,7 +541,7 @@ def _criteria(u: _Unit) -> tuple[list[str], list[str]]:
     return en, da
 
 
-def _grant(c: _Candidate, rate: Fraction | None, beta: float) -> Grant:
+def _grant(c: _Candidate, rate: Fraction | None, beta: float, calculated: int | None = None) -> Grant:
     u = c.unit
 
     def make(raw: float | None, limited: bool | None, amount: int, en: str, da: str) -> Grant:
@@ -555,13 +562,16 @@ def _grant(c: _Candidate, rate: Fraction | None, beta: float) -> Grant:
             override=c.override,
             explanation=en,
             explanation_da=da,
+            calculated_amount=calculated if c.override is not None else None,
         )
 
     if c.override is not None:
         amount = c.override.amount
         return make(None, None, amount,
-                    f"override {_dkk_en(amount)} DKK: {c.override.reason}",
-                    f"fastsat af udvalget til {_dkk_da(amount)} kr.: {c.override.reason}")
+                    f"override {_dkk_en(amount)} DKK (calculated {_dkk_en(calculated or 0)} DKK): "
+                    f"{c.override.reason}",
+                    f"fastsat af udvalget til {_dkk_da(amount)} kr. "
+                    f"(beregnet {_dkk_da(calculated or 0)} kr.): {c.override.reason}")
     if not c.eligible:
         if not u.published:
             return make(0.0, False, 0,

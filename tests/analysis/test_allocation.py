@@ -109,6 +109,8 @@ def test_statistics_e_override_run() -> None:
     assert amounts(result) == {"A": 62_000, "B": 90_000, "C": 8_000, "D": 90_000, "E": 50_000}
     e = next(g for g in result.grants if g.unit_id == "E")
     assert e.raw_amount is None and e.limited is None and e.override == ov
+    assert e.calculated_amount == 37_000  # the run without the override (test above)
+    assert "37,000" in e.explanation and "50,000" in e.explanation
     d = result.to_dict()
     ge = next(g for g in d["grants"] if g["unit_id"] == "E")
     assert ge["override"] == {"amount": 50_000, "reason": ov.reason}
