@@ -1,1 +1,326 @@
-"""Views of the anonymous answering flow."""
+"""Views of the anonymous answering flow.
+
+- ``GET /r/<token>``: a personal link. The token goes into the (signed) session and the browser is
+  redirected to ``/start``, so the token never appears in a URL or a log line again.
+- ``GET|POST /kode``: entry of a one-time code, same effect.
+- ``GET /start``: what is stored and what is not; the button to begin.
+- ``POST /svar``: every questionnaire page, the final page and the submit. **Nothing is stored
+  server-side before the final submit**: the answers so far travel in the form itself (the hidden
+  field ``state``, JSON), are validated against the wave's questionnaires on every post, and are
+  written only by ``services.answering.submit``.
+- ``GET /sprog/<lang>``: language choice (kept in the session); on questionnaire pages a language
+  button inside the form switches language without losing answers.
+
+Views parse, check, call one service, render; no ``commit()`` here.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import abort, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from questionnaires import Questionnaire, labels
+from survey.extensions import db
+from survey.i18n import current_language, set_language
+from survey.models import Wave
+from survey.respond import bp
+from survey.respond.forms import CodeForm, Page, build_pages, make_page_form, page_answers
+from survey.services.answering import (
+    AnswerError,
+    Submission,
+    SubmitRefused,
+    TokenState,
+    lookup,
+    submit,
+    validate_answers,
+    validate_comments,
+)
+from survey.services.invitations import normalise_code
+from survey.services.waves import wave_questionnaires
+
+TOKEN_KEY = "respond_token"
+DONE_KEY = "respond_done"
+
+#: HTTP status of each refusal page
+REFUSAL_STATUS = {
+    TokenState.UNKNOWN: 404,
+    TokenState.USED: 409,
+    TokenState.CLOSED: 410,
+    TokenState.DRAFT: 403,
+}
+
+
+def _refusal(state: TokenState | str) -> tuple[str, int]:
+    key = state.value if isinstance(state, TokenState) else state
+    texts = {
+        "unknown": (
+            _("This link or code is not valid"),
+            _("Check that you used the whole link from your invitation, or typed the code correctly."),
+        ),
+        "used": (
+            _("These answers have already been sent"),
+            _(
+                "The invitation has already been used, so it cannot be used again. "
+                "Each invitation can submit answers once."
+            ),
+        ),
+        "closed": (
+            _("The survey is closed"),
+            _("This survey no longer accepts answers. Thank you for your interest."),
+        ),
+        "draft": (
+            _("The survey has not opened yet"),
+            _("You can answer when the survey opens. Please use the same link or code again then."),
+        ),
+        "no_session": (
+            _("No invitation found"),
+            _("Open the link from your invitation again, or enter your code."),
+        ),
+        "done": (
+            _("Your answers have been received"),
+            _("Your answers were already sent. Nothing more was stored. Thank you for taking part."),
+        ),
+    }
+    status = (
+        REFUSAL_STATUS.get(state, 409) if isinstance(state, TokenState) else (409 if key == "done" else 400)
+    )
+    title, text = texts[key]
+    return render_template("respond/refused.html", title=title, text=text, reason=key), status
+
+
+def _current_invitation() -> tuple[str | None, Any]:
+    """``(token, refusal response or None)`` for the token in the session."""
+    token = session.get(TOKEN_KEY)
+    if not token:
+        return None, _refusal("done" if session.get(DONE_KEY) else "no_session")
+    info = lookup(token)
+    if info.state is not TokenState.OK:
+        return None, _refusal(info.state)
+    return token, None
+
+
+def _wave_for(token: str) -> tuple[Wave, list[Questionnaire]]:
+    info = lookup(token)
+    wave = db.session.get(Wave, info.wave_id)
+    if wave is None:  # pragma: no cover - lookup() said OK, so the wave exists
+        abort(404)
+    return wave, wave_questionnaires(wave)
+
+
+def _start_session(token: str) -> None:
+    session.pop(DONE_KEY, None)
+    session[TOKEN_KEY] = token
+
+
+# --- entry ---------------------------------------------------------------------------------------
+
+
+@bp.get("/r/<token>")
+def link(token: str) -> Any:
+    info = lookup(token)
+    if info.state is TokenState.UNKNOWN:
+        return _refusal(info.state)
+    _start_session(token)
+    return redirect(url_for("respond.start"), code=303)
+
+
+@bp.route("/kode", methods=["GET", "POST"])
+def code_entry() -> Any:
+    form = CodeForm(request.form if request.method == "POST" else None)
+    error = None
+    if request.method == "POST":
+        code = normalise_code(form.code.data or "")
+        if code is None:
+            error = _("A code has 12 letters and digits, for example ABCD-2345-WXYZ. Please check it.")
+        elif lookup(code).state is TokenState.UNKNOWN:
+            error = _("We could not find this code. Please check it and try again.")
+        else:
+            _start_session(code)
+            return redirect(url_for("respond.start"), code=303)
+    status = 200 if error is None else 422
+    return render_template("respond/code.html", form=form, error=error), status
+
+
+@bp.get("/sprog/<lang>")
+def language(lang: str) -> Any:
+    if not set_language(lang):
+        abort(404)
+    target = request.args.get("next", "")
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        target = url_for("respond.start")
+    return redirect(target, code=303)
+
+
+@bp.get("/start")
+def start() -> Any:
+    token, refused = _current_invitation()
+    if refused:
+        return refused
+    assert token is not None
+    wave, qs = _wave_for(token)
+    lang = current_language()
+    pages = build_pages(qs)
+    return render_template(
+        "respond/start.html",
+        questionnaires=qs,
+        intros=[q.intro.get(lang) for q in qs if q.intro],
+        privacy=[q.privacy.get(lang) for q in qs if q.privacy],
+        total_pages=len(pages) + 1,
+        state_json=json.dumps({}),
+    )
+
+
+# --- the questionnaire pages -----------------------------------------------------------------------
+
+
+def _parse_state(raw: str, qs: list[Questionnaire]) -> dict[str, dict[str, Any]]:
+    """The carried answers, re-validated: ``{questionnaire id: {"a": answers, "c": comments}}``.
+
+    Tampered or broken state is a 400: the respondent's browser sent something this site never made.
+    """
+    try:
+        data = json.loads(raw or "{}")
+    except ValueError:
+        abort(400)
+    if not isinstance(data, dict):
+        abort(400)
+    by_id = {q.id: q for q in qs}
+    state: dict[str, dict[str, Any]] = {}
+    for qid, part in data.items():
+        if qid not in by_id or not isinstance(part, dict):
+            abort(400)
+        try:
+            answers = validate_answers(by_id[qid], part.get("a") or {})
+            comments = validate_comments(by_id[qid], part.get("c") or {})
+        except AnswerError:
+            abort(400)
+        state[qid] = {"a": answers, "c": comments}
+    return state
+
+
+def _merge(
+    state: dict[str, dict[str, Any]], q: Questionnaire, page: Page, answers: dict, comments: dict
+) -> None:
+    part = state.setdefault(q.id, {"a": {}, "c": {}})
+    for key in page.field_ids():
+        part["a"].pop(key, None)
+        part["c"].pop(key, None)
+    part["a"].update(answers)
+    part["c"].update(comments)
+    # keep follow-ups only when the exposure question says "yes" (same rule as storage)
+    part["a"] = validate_answers(q, part["a"])
+
+
+def _count_answered(state: dict[str, dict[str, Any]]) -> int:
+    return sum(len(p["a"]) + len(p["c"]) for p in state.values())
+
+
+def _render_page(
+    qs: list[Questionnaire], pages: list[Page], index: int, state: dict[str, dict[str, Any]], form: Any = None
+) -> Any:
+    lang = current_language()
+    total = len(pages) + 1
+    state_json = json.dumps(state, ensure_ascii=False, sort_keys=True)
+    if index >= len(pages):
+        n_questions = sum(len(p.field_ids()) for p in pages)
+        return render_template(
+            "respond/review.html",
+            page_no=total,
+            total_pages=total,
+            index=len(pages),
+            state_json=state_json,
+            answered=_count_answered(state),
+            n_questions=n_questions,
+        )
+    page = pages[index]
+    q = qs[page.q_index]
+    if form is None:
+        form = make_page_form(
+            q, page, lang, stored={**state.get(q.id, {}).get("a", {}), **state.get(q.id, {}).get("c", {})}
+        )
+    errors = [
+        (form[fid].id, form[fid].label.text, err) for fid in page.field_ids() for err in form[fid].errors
+    ]
+    status = 422 if errors else 200
+    return render_template(
+        "respond/page.html",
+        page=page,
+        questionnaire=q,
+        q_number=page.q_index + 1,
+        q_count=len(qs),
+        form=form,
+        fields=[form[fid] for fid in page.field_ids()],
+        errors=errors,
+        index=index,
+        page_no=index + 1,
+        total_pages=total,
+        state_json=state_json,
+        exposure_title=labels.exposure_title(page.exposure, lang) if page.exposure else None,
+        exposure_definition=page.exposure.definition.get(lang)
+        if page.exposure and page.exposure.definition
+        else None,
+        follow_up_ids=[qq.id for part, qq in page.exposure.parts() if part != "question"]
+        if page.exposure
+        else [],
+    ), status
+
+
+@bp.post("/svar")
+def answer() -> Any:
+    token, refused = _current_invitation()
+    if refused:
+        return refused
+    assert token is not None
+    _, qs = _wave_for(token)
+    pages = build_pages(qs)
+    state = _parse_state(request.form.get("state", ""), qs)
+    action = request.form.get("action", "next")
+    if action == "start":
+        return _render_page(qs, pages, 0, state)
+    try:
+        index = int(request.form.get("page", ""))
+    except ValueError:
+        abort(400)
+    if not 0 <= index <= len(pages):
+        abort(400)
+
+    if action.startswith("lang-"):
+        set_language(action[len("lang-") :])
+
+    if index < len(pages):
+        page = pages[index]
+        q = qs[page.q_index]
+        form = make_page_form(q, page, current_language(), formdata=request.form)
+        if not form.validate():
+            return _render_page(qs, pages, index, state, form)
+        answers, comments = page_answers(form, page)
+        _merge(state, q, page, answers, comments)
+
+    if action == "back":
+        if index == 0:
+            return redirect(url_for("respond.start"), code=303)
+        return _render_page(qs, pages, index - 1, state)
+    if action == "next":
+        return _render_page(qs, pages, min(index + 1, len(pages)), state)
+    if action == "submit" and index == len(pages):
+        return _submit(token, qs, state)
+    if action.startswith("lang-"):
+        return _render_page(qs, pages, index, state)
+    abort(400)
+
+
+def _submit(token: str, qs: list[Questionnaire], state: dict[str, dict[str, Any]]) -> Any:
+    submissions = [
+        Submission(q, state.get(q.id, {}).get("a", {}), state.get(q.id, {}).get("c", {})) for q in qs
+    ]
+    try:
+        submit(token, submissions, current_language())
+    except SubmitRefused as exc:
+        session.pop(TOKEN_KEY, None)
+        return _refusal(exc.state)
+    session.pop(TOKEN_KEY, None)
+    session[DONE_KEY] = True
+    return render_template("respond/thanks.html")
