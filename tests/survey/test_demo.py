@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -216,3 +218,86 @@ def test_theme_roles_by_id(questionnaire: questionnaires.Questionnaire) -> None:
         "collaboration": ["samarbejde"],
         "handling": [],
     }
+
+
+# ------------------------------------------------------------------------------------- through analyse()
+
+
+def _report(questionnaire_id: str) -> dict[str, Any]:
+    """The generated waves run through the contract's CSV validation and analysis.report.analyse."""
+    from analysis import csvio
+    from analysis.inputs import response_columns, responses_frame, units_frame
+    from analysis.report import analyse
+
+    q = questionnaires.load(questionnaire_id)
+    units_table = csvio.parse_table(
+        "units.csv", demo.units_csv(), required=("unit_id", "parent_id", "name"), optional=("headcount",)
+    )
+    units = units_frame("units.csv", units_table)
+    table = csvio.parse_table(
+        "responses.csv", demo.responses_csv(demo.generate_responses(q)), required=response_columns(q)
+    )
+    responses = responses_frame("responses.csv", table, q, set(units["unit_id"]))
+    return analyse(units, responses, q, demo.CURRENT, demo.BASELINE).to_dict()
+
+
+@pytest.fixture(scope="module")
+def trivsel_report() -> dict[str, Any]:
+    return _report("trivsel")
+
+
+def _theme(report: dict[str, Any], unit_id: str, theme: str) -> dict[str, Any]:
+    return next(
+        s for s in report["scores"] if (s["unit_id"], s["kind"], s["id"]) == (unit_id, "theme", theme)
+    )
+
+
+def test_report_declining_department(trivsel_report: dict[str, Any]) -> None:
+    for theme in ("ledelse", "tempo"):
+        change = _theme(trivsel_report, demo.STORY.declining, theme)["change"]
+        assert change["class"] == "significant_decline" and change["delta"] < -0.5, (theme, change)
+
+
+def test_report_improving_unit(trivsel_report: dict[str, Any]) -> None:
+    rows = [
+        s for s in trivsel_report["scores"] if s["unit_id"] == demo.STORY.improving and s["kind"] == "theme"
+    ]
+    improved = [s["id"] for s in rows if s["change"]["class"] == "significant_improvement"]
+    assert "ledelse" in improved and len(improved) >= len(rows) // 2
+
+
+def test_report_polarised_team(trivsel_report: dict[str, Any]) -> None:
+    pol = _theme(trivsel_report, demo.STORY.polarised, "samarbejde")["polarisation"]
+    assert pol["level"] in ("polarised", "strong") and pol["bp"] >= 0.3
+    funding = next(f for f in trivsel_report["funding"] if f["unit_id"] == demo.STORY.polarised)
+    assert funding["polarised"] is True
+
+
+def test_report_small_teams_are_suppressed(trivsel_report: dict[str, Any]) -> None:
+    units = {u["unit_id"]: u for u in trivsel_report["units"]}
+    for uid in demo.STORY.tiny:
+        assert units[uid]["suppressed"] == "primary" and 0 < units[uid]["respondents"] < 5
+        assert not [s for s in trivsel_report["scores"] if s["unit_id"] == uid]
+    # the story units themselves stay visible
+    for uid in (demo.STORY.declining, demo.STORY.polarised, demo.STORY.improving):
+        assert units[uid]["published"] is True
+
+
+def test_report_harassment_and_threats_meet_c2_and_c3() -> None:
+    report = _report("offensive_behaviour")
+    funding = {f["unit_id"]: f for f in report["funding"]}
+    assert funding[demo.STORY.harassment]["internal"] is True  # C2
+    assert funding[demo.STORY.threats]["external_unresolved"] is True  # C3
+    exposures = {(e["unit_id"], e["kind"]): e for e in report["exposures"]}
+    bullying = exposures[(demo.STORY.harassment, "bullying")]
+    assert isinstance(bullying["internal"], int) and bullying["internal"] >= 3
+    assert isinstance(bullying["internal_share"], float) and bullying["internal_share"] >= 0.10
+
+
+def test_shipped_questionnaires_have_the_story_themes() -> None:
+    roles = {qid: demo.theme_roles(questionnaires.load(qid)) for qid in demo.DEMO_QUESTIONNAIRES}
+    assert (
+        roles["trivsel"]["leadership"] and roles["trivsel"]["workload"] and roles["trivsel"]["collaboration"]
+    )
+    assert roles["offensive_behaviour"]["handling"]
+    assert questionnaires.load("offensive_behaviour").exposures
