@@ -15,7 +15,10 @@ from other vendors come in). Keys this project adds, all optional:
 - exposure: ``title``, ``definition`` (localised texts shown to the respondent)
 - scale: ``dont_know_label`` (localised text for the "don't know" choice)
 
-Unknown keys are errors, so that a typo (``revers: true``) never passes silently.
+Unknown keys are errors, so that a typo (``revers: true``) never passes silently; the message
+suggests the nearest allowed key. :func:`questionnaires.load_text` also rejects a key written twice
+in one mapping (plain YAML keeps the last one). Content rules for the definitions Trivsel ships
+(both languages everywhere, ``modelled_on`` on every theme, ...) are in :mod:`questionnaires.check`.
 """
 
 from __future__ import annotations
