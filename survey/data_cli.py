@@ -101,6 +101,9 @@ def demo(db_path: Path, host: str, port: int, no_serve: bool) -> None:
 
     DEMO ONLY: the printed passwords are public; never use this database for real answers.
     """
-    from survey.demo import run_demo
+    from survey.demo import DemoError, run_demo
 
-    run_demo(db_path, host=host, port=port, serve=not no_serve)
+    try:
+        run_demo(db_path, host=host, port=port, serve=not no_serve)
+    except DemoError as exc:
+        raise _UsageError(str(exc)) from None

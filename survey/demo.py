@@ -37,6 +37,7 @@ import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -454,6 +455,174 @@ def write_demo_files(
     return paths
 
 
+# =====================================================================================================
+# the demo runner (``trivsel demo``): a database built through the application's services
+# =====================================================================================================
+
+#: the open wave a person can answer right away
+OPEN_WAVE = "2026"
+#: units that get unused invitations in the open wave: (unit_id, links, codes)
+INVITED: tuple[tuple[str, int, int], ...] = (("TEK-VEJ", 3, 3), ("DAG-N-SOL", 3, 3), ("AEL-HJE-N", 2, 2))
+DEMO_EMAIL_DOMAIN = "demo.trivsel.example"
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+@dataclass(frozen=True)
+class DemoSetup:
+    """What :func:`build_demo` made (printed by :func:`run_demo`)."""
+
+    db_path: Path
+    url: str
+    #: (role, e-mail, password, unit or None)
+    logins: tuple[tuple[str, str, str, str | None], ...]
+    links: tuple[str, ...]
+    codes: tuple[str, ...]
+    responses: Mapping[str, int]
+
+
+class DemoError(RuntimeError):
+    """The demo cannot be built (e.g. ``--db`` names a file that is not a SQLite database)."""
+
+
+def _remove_database(path: Path) -> None:
+    """Delete an earlier demo database (refusing anything that is not a SQLite file)."""
+    if path.exists():
+        if path.is_dir():
+            raise DemoError(f"{path} is a directory; give --db a file name such as instance/demo.sqlite")
+        with path.open("rb") as fh:
+            head = fh.read(len(SQLITE_MAGIC))
+        if head and head != SQLITE_MAGIC:
+            raise DemoError(
+                f"{path} exists and is not a SQLite database; the demo only replaces its own database. "
+                "Choose another --db path / vælg en anden sti"
+            )
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def build_demo(
+    db_path: str | Path,
+    *,
+    base_url: str = "http://127.0.0.1:5000",
+    seed: int = DEFAULT_SEED,
+    progress: bool = True,
+) -> tuple[Any, DemoSetup]:
+    """(Re)create a SQLite demo database at ``db_path``; return ``(app, setup)``.
+
+    Steps, each through the application's services: migrations; the unit tree; waves 2024 and 2025
+    (closed, imported from the generated ``responses.csv`` of each shipped questionnaire, 2025 with
+    baseline 2024); an open wave 2026 with unused invitation links and codes; one user per role with a
+    random demo password.
+    """
+    import secrets
+    import tempfile
+
+    import click
+    from flask_migrate import upgrade
+
+    import questionnaires as qmod
+    from survey import MIGRATIONS_DIR, create_app
+    from survey.services import dataset, invitations, users, waves
+    from survey.services.units import UnitRow, replace_units
+
+    path = Path(db_path).expanduser().resolve()
+    _remove_database(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": secrets.token_hex(32)})
+    loaded = [qmod.load(qid) for qid in DEMO_QUESTIONNAIRES]
+    counts: dict[str, int] = {}
+    with app.app_context():
+        upgrade(directory=MIGRATIONS_DIR)
+        replace_units([UnitRow(u.unit_id, u.parent_id, u.name, u.headcount) for u in UNITS])
+        with tempfile.TemporaryDirectory(prefix="trivsel-demo-") as tmp:
+            steps = click.progressbar(
+                loaded,
+                label="Importing waves 2024 and 2025 / importerer målinger",
+                item_show_func=lambda q: q.id if q is not None else "",
+                file=None if progress else io.StringIO(),
+            )
+            with steps as bar:
+                for i, q in enumerate(bar):
+                    csv_path = Path(tmp) / f"responses_{q.id}.csv"
+                    csv_path.write_text(responses_csv(generate_responses(q, seed)), encoding="utf-8")
+                    summary = dataset.import_responses(
+                        csv_path, q, baselines={CURRENT: BASELINE} if i == 0 else None
+                    )
+                    counts[q.id] = summary.total
+        waves.create_wave(OPEN_WAVE, loaded, baseline=CURRENT)
+        waves.open_wave(OPEN_WAVE)
+        links: list[str] = []
+        codes: list[str] = []
+        for unit_id, n_links, n_codes in INVITED:
+            links += [f"{base_url}/r/{t}" for t in invitations.create_links(OPEN_WAVE, unit_id, n_links)]
+            codes += invitations.create_codes(OPEN_WAVE, unit_id, n_codes)
+        logins = []
+        for role, unit in (("admin", None), ("hr", None), ("committee", None), ("manager", STORY.declining)):
+            email = f"{role}@{DEMO_EMAIL_DOMAIN}"
+            password = secrets.token_urlsafe(12)
+            users.create_user(email, role, password, unit_id=unit)
+            logins.append((role, email, password, unit))
+    setup = DemoSetup(
+        db_path=path,
+        url=base_url + "/",
+        logins=tuple(logins),
+        links=tuple(links),
+        codes=tuple(codes),
+        responses=counts,
+    )
+    return app, setup
+
+
+def describe(setup: DemoSetup) -> str:
+    """The text ``trivsel demo`` prints after the setup."""
+    names = {u.unit_id: u.name for u in UNITS}
+    lines = [
+        "",
+        "Trivsel demo is ready / Trivsel-demo er klar",
+        f"  database: {setup.db_path}",
+        "  responses: "
+        + ", ".join(f"{qid} {n}" for qid, n in setup.responses.items())
+        + f" (waves {BASELINE} and {CURRENT}); wave {OPEN_WAVE} is open",
+        "",
+        f"  Open / Åbn: {setup.url}",
+        "",
+        "  DEMO ONLY – these passwords are shown on screen; never use this database for real answers.",
+        "  KUN DEMO – adgangskoderne vises på skærmen; brug aldrig denne database til rigtige besvarelser.",
+    ]
+    for role, email, password, unit in setup.logins:
+        extra = f"  (unit {unit}: {names.get(unit, unit)})" if unit else ""
+        lines.append(f"    {role:<10} {email:<34} {password}{extra}")
+    lines += ["", f"  Answer wave {OPEN_WAVE} / Besvar måling {OPEN_WAVE}:"]
+    lines += [f"    link:  {link}" for link in setup.links[:2]]
+    lines += [f"    code / kode: {code}  (enter at {setup.url}kode)" for code in setup.codes[:2]]
+    lines.append("")
+    return "\n".join(lines)
+
+
+def run_demo(
+    db_path: str | Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 5000,
+    serve: bool = True,
+    seed: int = DEFAULT_SEED,
+) -> DemoSetup:
+    """``trivsel demo``: build the demo database, print how to use it, and serve it unless not ``serve``."""
+    import click
+
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    app, setup = build_demo(db_path, base_url=f"http://{shown_host}:{port}", seed=seed)
+    click.echo(describe(setup))
+    if serve:
+        from werkzeug.serving import run_simple
+
+        click.echo("Serving; stop with Ctrl+C / Stop med Ctrl+C")
+        # app.run() refuses to start inside the flask CLI (the trivsel command is a FlaskGroup); run_simple is
+        # what app.run calls, without debugger or reloader
+        run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
+    return setup
+
+
 __all__ = [
     "BASELINE",
     "CURRENT",
@@ -462,12 +631,17 @@ __all__ = [
     "STORY",
     "UNITS",
     "WAVES",
+    "DemoError",
+    "DemoSetup",
     "DemoUnit",
     "Story",
+    "build_demo",
+    "describe",
     "generate_responses",
     "respondent_counts",
     "responses_csv",
     "rows_to_csv",
+    "run_demo",
     "subtree",
     "theme_roles",
     "unit_rows",
