@@ -22,9 +22,15 @@ from questionnaires import QuestionnaireError
 
 
 class _UsageError(click.ClickException):
-    """An input problem: exit status 2, message on stderr, nothing written (contract 2)."""
+    """Invalid input (bad file, unknown questionnaire): exit status 2, message on stderr, nothing written."""
 
     exit_code = 2
+
+
+class _Refused(click.ClickException):
+    """A service refused (e.g. the wave is open or already imported): exit status 1, nothing changed."""
+
+    exit_code = 1
 
 
 @click.group(name="responses")
@@ -47,10 +53,18 @@ def import_command(file: Path, questionnaire_id: str) -> None:
 
     try:
         summary = dataset.import_responses(file, questionnaire_id)
-    except (InputError, QuestionnaireError, dataset.DatasetError) as exc:
+    except (InputError, QuestionnaireError) as exc:
         raise _UsageError(str(exc)) from None
+    except dataset.DatasetError as exc:
+        raise _Refused(str(exc)) from None
     for wave, count in summary.rows_per_wave.items():
-        click.echo(f"wave {wave}: {count} responses imported / besvarelser importeret")
+        new = " (new closed wave / ny lukket måling)" if wave in summary.created_waves else ""
+        click.echo(f"wave {wave}: {count} responses imported / besvarelser importeret{new}")
+    if summary.dropped_followups:
+        click.echo(
+            f"{summary.dropped_followups} follow-up answers without an exposure (question empty or 0) "
+            "were left out / opfølgende svar uden udsættelse er udeladt"
+        )
     click.echo(
         f"questionnaire {summary.questionnaire_id} v{summary.questionnaire_version}: "
         f"{summary.total} rows in total / rækker i alt"
@@ -76,7 +90,7 @@ def export_command(wave_label: str, questionnaire_id: str, output: Path | None) 
     try:
         text = dataset.export_text(wave_label, questionnaire_id)
     except dataset.DatasetError as exc:
-        raise _UsageError(str(exc)) from None
+        raise _Refused(str(exc)) from None
     if output is None:
         sys.stdout.write(text)
     else:
