@@ -161,6 +161,10 @@ def import_responses(
     session = db.session
     unit_ids = set(session.scalars(sa.select(Unit.unit_id)))
     table = csvio.read_table(path, required=response_columns(q))
+    if not table.rows:
+        raise csvio.InputError(
+            table.name, "the file has no response rows; add one row per respondent below the header", line=2
+        )
     responses_frame(table.name, table, q, unit_ids)  # validation only: raises InputError
 
     labels: list[str] = []

@@ -293,6 +293,13 @@ def test_unknown_and_missing_column_change_nothing(db: Any, example_units: None,
     assert _state(db) == before == ((), (), ())
 
 
+def test_header_only_file_is_an_error(db: Any, example_units: None, tmp_path: Path) -> None:
+    header = _example_text().split("\n", 1)[0]
+    with pytest.raises(InputError, match="empty.csv, line 2: the file has no response rows"):
+        dataset.import_responses(_write(tmp_path, header + "\n\n", "empty.csv"), EXAMPLE_Q)
+    assert _state(db) == ((), (), ())
+
+
 @pytest.mark.parametrize("status", ["open", "draft"])
 def test_open_or_draft_wave_is_refused(db: Any, example_units: None, make_wave: Any, status: str) -> None:
     make_wave("2025", status)
