@@ -234,3 +234,17 @@ def test_demo_refuses_to_replace_another_file(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "is not a SQLite database" in result.stderr
     assert precious.read_text(encoding="utf-8") == "not a database"
+
+
+def test_demo_link_opens_the_open_wave(demo_db: tuple[Path, str]) -> None:
+    from survey import create_app
+
+    path, out = demo_db
+    link = next(ln.split()[1] for ln in out.splitlines() if ln.strip().startswith("link:"))
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "x" * 32})
+    client = app.test_client()
+    response = client.get(link.removeprefix("http://127.0.0.1:5999"), follow_redirects=True)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    # the start page of wave 2026 introduces its questionnaires, e.g. emotional_demands' intro text
+    assert "følelsesmæssige krav" in page
