@@ -248,3 +248,73 @@ def test_demo_link_opens_the_open_wave(demo_db: tuple[Path, str]) -> None:
     page = response.get_data(as_text=True)
     # the start page of wave 2026 introduces its questionnaires, e.g. emotional_demands' intro text
     assert "følelsesmæssige krav" in page
+
+
+def test_demo_exports_analyse_with_trivsel_analyse(demo_db: tuple[Path, str], tmp_path: Path) -> None:
+    """Both demo waves exported with `responses export`, then `trivsel analyse` on the files (contract 2)."""
+    import json
+
+    from analysis.report import analyse
+    from survey import create_app
+    from survey import demo as demo_mod
+    from survey.cli import cli
+    from survey.services import dataset
+
+    path, _out = demo_db
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "x" * 32})
+    runner = app.test_cli_runner()
+    texts = []
+    for wave in ("2024", "2025"):
+        result = runner.invoke(args=["responses", "export", "--wave", wave, "--questionnaire", "trivsel"])
+        assert result.exit_code == 0, result.output
+        texts.append(result.stdout)
+    header, rows_2024 = texts[0].split("\n", 1)
+    assert texts[1].split("\n", 1)[0] == header
+    responses_csv = tmp_path / "responses.csv"
+    responses_csv.write_text(header + "\n" + rows_2024 + texts[1].split("\n", 1)[1], encoding="utf-8")
+    with app.app_context():
+        units_csv = tmp_path / "units.csv"
+        units_csv.write_text(
+            dataset.rows_to_text(("unit_id", "parent_id", "name", "headcount"), dataset.units_rows()),
+            encoding="utf-8",
+        )
+        direct = analyse(
+            *dataset.analysis_frames("2025", "trivsel", baseline="2024"),
+            dataset.wave_questionnaire("2025", "trivsel"),
+            "2025",
+            "2024",
+        ).to_dict()
+    report_path = tmp_path / "report.json"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "analyse",
+            "--units",
+            str(units_csv),
+            "--responses",
+            str(responses_csv),
+            "--questionnaire",
+            "trivsel",
+            "--wave",
+            "2025",
+            "--baseline",
+            "2024",
+            "--json",
+            str(report_path),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    assert len(report["units"]) == len(demo_mod.UNITS)
+
+    def key(r: dict[str, Any]) -> tuple[str, str, str]:
+        return (r["unit_id"], r["kind"], r["id"])
+
+    # the file path and the database path give the same report
+    via_files = {key(r): r for r in report["scores"]}
+    via_db = {key(r): r for r in direct["scores"]}
+    assert via_files.keys() == via_db.keys()
+    for k, row in via_db.items():
+        assert via_files[k]["n"] == row["n"] and via_files[k]["mean"] == pytest.approx(row["mean"], rel=1e-12)
+        assert (via_files[k]["change"] or {}).get("class") == (row["change"] or {}).get("class")
+    assert via_files[(demo_mod.STORY.declining, "theme", "tempo")]["change"]["class"] == "significant_decline"
