@@ -318,8 +318,16 @@ def export_rows(wave_label: str, questionnaire_id: str) -> tuple[tuple[str, ...]
 
     Columns follow the wave's questionnaire snapshot; every cell is a string (empty when not answered,
     multi-codes joined by ``;`` in code order). Rows are sorted by unit, then by their cells.
+
+    Only a closed wave is exported (:class:`Conflict` otherwise): two exports of a running wave taken
+    before and after one person answers would differ by exactly that person's row.
     """
     wave, q = _wave_questionnaire(wave_label, questionnaire_id)
+    if wave.status != "closed":
+        raise Conflict(
+            f"wave '{wave.label}' is {wave.status}; responses are exported once the wave is closed "
+            "(two exports of a running wave would single out the answers given in between)"
+        )
     columns = response_columns(q)
     return columns, _sorted_rows(_rows(wave, q, wave.label, columns), columns)
 

@@ -343,6 +343,12 @@ def test_unknown_questionnaire_and_bad_baseline(db: Any, example_units: None) ->
     assert _state(db) == ((), (), ())
 
 
+def test_export_of_a_running_wave_is_refused(db: Any, example_units: None, make_wave: Any) -> None:
+    make_wave("2026", "open")
+    with pytest.raises(Conflict, match="wave '2026' is open; responses are exported once the wave is closed"):
+        dataset.export_rows("2026", "trivsel-eksempel")
+
+
 def test_export_errors(db: Any, example_units: None) -> None:
     with pytest.raises(NotFound, match="no wave '2025'; known waves: none yet"):
         dataset.export_rows("2025", "trivsel-eksempel")
