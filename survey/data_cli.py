@@ -94,7 +94,12 @@ def export_command(wave_label: str, questionnaire_id: str, output: Path | None) 
     if output is None:
         sys.stdout.write(text)
     else:
-        output.write_text(text, encoding="utf-8")
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise _UsageError(
+                f"cannot write {output}: {exc.strerror or exc}; check the folder exists"
+            ) from None
         click.echo(f"wrote {output}", err=True)
 
 

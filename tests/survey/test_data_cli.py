@@ -131,6 +131,36 @@ def test_export_is_the_contract_format(runner: Any, db: Any, example_units: None
     assert out.read_text(encoding="utf-8") == text
 
 
+def test_export_to_a_missing_folder_exits_2(
+    runner: Any, db: Any, example_units: None, tmp_path: Path
+) -> None:
+    runner.invoke(
+        args=["responses", "import", str(EXAMPLE / "responses.csv"), "--questionnaire", str(EXAMPLE_Q)]
+    )
+    target = tmp_path / "no" / "such" / "out.csv"
+    result = runner.invoke(
+        args=[
+            "responses",
+            "export",
+            "--wave",
+            "2025",
+            "--questionnaire",
+            "trivsel-eksempel",
+            "--output",
+            str(target),
+        ]
+    )
+    assert result.exit_code == 2 and f"cannot write {target}" in result.stderr
+    assert not target.parent.exists()
+
+
+def test_import_missing_file_exits_2(runner: Any, db: Any, tmp_path: Path) -> None:
+    result = runner.invoke(
+        args=["responses", "import", str(tmp_path / "nope.csv"), "--questionnaire", str(EXAMPLE_Q)]
+    )
+    assert result.exit_code == 2 and "nope.csv: cannot read the file" in result.stderr
+
+
 def test_export_unknown_wave_exits_1(runner: Any, db: Any) -> None:
     result = runner.invoke(args=["responses", "export", "--wave", "2030", "--questionnaire", "trivsel"])
     assert result.exit_code == 1 and "no wave '2030'" in result.stderr
