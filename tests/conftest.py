@@ -75,6 +75,7 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
             "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
         }
     )
+    app.test_client_class = FreshContextClient
     yield app
     with app.app_context():
         _db.session.remove()
@@ -94,6 +95,23 @@ def db(app: Flask) -> Iterator[Any]:
     with app.app_context():
         yield _db
         _db.session.remove()
+
+
+class FreshContextClient(FlaskClient):
+    """A test client whose requests do not see ``g`` left over from earlier requests.
+
+    While the ``db`` fixture holds an application context, Flask reuses it for every request, so
+    ``g`` (Flask-WTF's CSRF token, Flask-Babel's locale) would leak from one request - and one
+    client - to the next. In production every request has its own context; this restores that.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        from flask import g, has_app_context
+
+        if has_app_context():
+            for name in list(vars(g)):
+                delattr(g, name)
+        return super().open(*args, **kwargs)
 
 
 @pytest.fixture()

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from wtforms import Form, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -25,6 +26,10 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+def _choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
 def _invalid() -> str:
     return _("Choose one of the answers shown, or leave the question unanswered.")
 
@@ -34,13 +39,13 @@ def _invalid() -> str:
 
 def scale_field(q: Questionnaire, item: Item, lang: str) -> RadioField:
     scale = q.scale_of(item)
-    choices = [(str(code), scale.label(code, lang)) for code in scale.points]
+    pairs = [(str(code), scale.label(code, lang)) for code in scale.points]
     if scale.dont_know is not None:
         dk = scale.dont_know_label.get(lang) if scale.dont_know_label else _("Don't know / not relevant")
-        choices.append((str(scale.dont_know), dk))
+        pairs.append((str(scale.dont_know), dk))
     return RadioField(
         item.text.get(lang),
-        choices=choices,
+        choices=_choices(pairs),
         validators=[Optional()],
         invalid_choice_message=_invalid(),
         description=item.help.get(lang) if item.help else "",
@@ -50,7 +55,7 @@ def scale_field(q: Questionnaire, item: Item, lang: str) -> RadioField:
 def frequency_field(exposure: Exposure, lang: str) -> RadioField:
     return RadioField(
         exposure.question.text.get(lang),
-        choices=[(str(code), text) for code, text in labels.options("frequency", lang)],
+        choices=_choices([(str(code), text) for code, text in labels.options("frequency", lang)]),
         validators=[Optional()],
         invalid_choice_message=_invalid(),
     )
@@ -59,7 +64,7 @@ def frequency_field(exposure: Exposure, lang: str) -> RadioField:
 def multi_field(kind: str, text: str, lang: str) -> MultiCheckboxField:
     return MultiCheckboxField(
         text,
-        choices=[(str(code), label) for code, label in labels.options(kind, lang)],
+        choices=_choices([(str(code), label) for code, label in labels.options(kind, lang)]),
         validators=[Optional()],
         invalid_choice_message=_invalid(),
         description=_("Tick all that apply."),
@@ -69,7 +74,7 @@ def multi_field(kind: str, text: str, lang: str) -> MultiCheckboxField:
 def handled_field(text: str, lang: str) -> RadioField:
     return RadioField(
         text,
-        choices=[(str(code), label) for code, label in labels.options("handled", lang)],
+        choices=_choices([(str(code), label) for code, label in labels.options("handled", lang)]),
         validators=[Optional()],
         invalid_choice_message=_invalid(),
     )

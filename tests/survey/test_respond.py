@@ -1,0 +1,434 @@
+"""The anonymous answering flow, page by page, in both languages, and every way it can be refused."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from respond_flow import Respondent
+
+import questionnaires
+from survey.models import Comment, Invitation, Response
+from survey.services import waves
+
+# The worked example questionnaire: themes klarhed (KLAR1-3), faellesskab (FAEL1-4), tempo (TEMP1-3),
+# then one page per exposure kind (bullying, sexual_harassment, threats, violence): 3 + 4 = 7 pages,
+# plus the final "send" page = 8 pages.
+TOTAL_PAGES = 8
+
+
+def _count(db: Any, model: Any) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+@pytest.fixture()
+def open_wave(make_units: Any, make_wave: Any) -> None:
+    make_units()
+    make_wave("2025", "open")
+
+
+def _walk_to_review(r: Respondent) -> None:
+    """Answer a few questions on every page of the example questionnaire and reach the send page."""
+    r.post("start")
+    r.post("next", {"q0-KLAR1": "5", "q0-KLAR2": "9"})  # 9 = the scale's don't-know code
+    r.post("next", {"q0-FAEL1": "7"})
+    r.post("next", {"q0-TEMP2": "2"})
+    r.post(
+        "next",
+        {
+            "q0-BUL_Q": "2",
+            "q0-BUL_SRC": ["colleague", "manager"],
+            "q0-BUL_HANDLED": "no",
+            "q0-BUL_TOLD": ["no_one"],
+        },
+    )
+    # "no" to sexual harassment: the ticked source must not be kept
+    r.post("next", {"q0-SXH_Q": "0", "q0-SXH_SRC": ["citizen"]})
+    r.post("next")  # threats: skipped
+    r.post("next")  # violence: skipped
+
+
+EXPECTED_ANSWERS = {
+    "KLAR1": 5,
+    "KLAR2": 9,
+    "FAEL1": 7,
+    "TEMP2": 2,
+    "BUL_Q": 2,
+    "BUL_SRC": ["manager", "colleague"],  # contract order: manager colleague subordinate citizen partner
+    "BUL_HANDLED": "no",
+    "BUL_TOLD": ["no_one"],
+    "SXH_Q": 0,
+}
+
+
+def test_happy_path_danish(app: Any, client: Any, db: Any, open_wave: None, make_invitation: Any) -> None:
+    token = make_invitation("2025", "A")
+    r = Respondent(client)
+    r.open_link(token)
+    assert r.status == 200
+    assert "Hvad gemmes, og hvad gemmes ikke" in r.html
+    assert "Dine svar gemmes uden dit navn" in r.html  # default privacy text (the example has none)
+    r.post("start")
+    assert r.status == 200 and f"Side 1 af {TOTAL_PAGES}" in r.html
+    assert r.h1() == "Klarhed i opgaverne"
+    assert '<fieldset class="question scale" id="q0-KLAR1">' in r.html
+    assert "<legend>Jeg ved, hvilke opgaver jeg har ansvaret for</legend>" in r.html
+    assert "Ved ikke / ikke relevant" in r.html
+
+    _walk_to_review(r)
+    assert f"Side {TOTAL_PAGES} af {TOTAL_PAGES}" in r.html
+    q = questionnaires.load_file(app.root_path + "/../tests/data/example/questionnaire.yaml")
+    n_questions = len(q.items) + len(q.exposure_columns)  # 10 items + 4 kinds x 4 parts = 26
+    assert n_questions == 26
+    assert f"Du har besvaret {len(EXPECTED_ANSWERS)} af 26 spørgsmål" in r.html
+    # nothing stored before the final submit
+    assert _count(db, Response) == 0
+    assert db.session.scalar(sa.select(Invitation.used)) is False
+
+    r.post("submit")
+    assert r.status == 200 and r.h1() == "Tak"
+    rows = db.session.scalars(sa.select(Response)).all()
+    assert len(rows) == 1
+    assert rows[0].answers == EXPECTED_ANSWERS
+    assert (rows[0].unit_id, rows[0].language, rows[0].questionnaire_id) == ("A", "da", "trivsel-eksempel")
+    assert db.session.scalar(sa.select(Invitation.used)) is True
+
+
+def test_happy_path_english_and_switching_language_keeps_answers(
+    client: Any, db: Any, open_wave: None, make_invitation: Any
+) -> None:
+    token = make_invitation("2025", "B")
+    r = Respondent(client)
+    r.open_link(token)
+    switch = client.get("/sprog/en?next=/start")
+    assert switch.status_code == 303 and switch.headers["Location"].endswith("/start")
+    r._keep(client.get("/start"))
+    assert "What is stored, and what is not" in r.html and '<html lang="en">' in r.html
+    r.post("start")
+    assert f"Page 1 of {TOTAL_PAGES}" in r.html and r.h1() == "Clarity of tasks"
+    assert "Don&#39;t know / not relevant" in r.html
+    # switch to Danish in the middle of page 2: the answer on this page and on page 1 are kept
+    r.post("next", {"q0-KLAR1": "3"})
+    r.post("lang-da", {"q0-FAEL2": "4"})
+    assert f"Side 2 af {TOTAL_PAGES}" in r.html and r.h1() == "Fællesskab og ledelse"
+    assert r.checked("q0-FAEL2") == ["4"]
+    r.post("lang-en")
+    assert r.h1() == "Community and leadership"
+    for _ in range(6):
+        r.post("next")
+    assert "Send your answers" in r.html
+    r.post("submit")
+    assert r.h1() == "Thank you"
+    row = db.session.scalars(sa.select(Response)).one()
+    assert row.answers == {"KLAR1": 3, "FAEL2": 4}
+    assert (row.language, row.unit_id) == ("en", "B")
+
+
+def test_back_keeps_all_answers(client: Any, open_wave: None, make_invitation: Any) -> None:
+    r = Respondent(client)
+    r.open_link(make_invitation())
+    r.post("start")
+    r.post("next", {"q0-KLAR1": "5", "q0-KLAR3": "1"})
+    r.post("next", {"q0-FAEL4": "6"})
+    r.post("next")
+    r.post("next", {"q0-BUL_Q": "1", "q0-BUL_SRC": ["citizen", "partner"], "q0-BUL_HANDLED": "partly"})
+    r.post("back")  # from threats page 5 back to bullying page 4
+    assert r.checked("q0-BUL_Q") == ["1"]
+    assert sorted(r.checked("q0-BUL_SRC")) == ["citizen", "partner"]
+    assert r.checked("q0-BUL_HANDLED") == ["partly"]
+    r.post("back")
+    r.post("back")
+    assert r.checked("q0-FAEL4") == ["6"]
+    r.post("back")
+    assert r.checked("q0-KLAR1") == ["5"] and r.checked("q0-KLAR3") == ["1"]
+    assert r.checked("q0-KLAR2") == []
+    # un-answering a question on the way forward removes it
+    r.post("next", {"q0-KLAR3": None})
+    state = json.loads(r.hidden("state") or "{}")
+    assert state["trivsel-eksempel"]["a"] == {
+        "KLAR1": 5,
+        "FAEL4": 6,
+        "BUL_Q": 1,
+        "BUL_SRC": ["citizen", "partner"],
+        "BUL_HANDLED": "partly",
+    }
+    # back from the first page returns to the start page
+    r.post("back")
+    r.post("back")
+    assert "Hvad gemmes" in r.html
+
+
+def test_invalid_value_shows_error_and_stores_nothing(
+    client: Any, db: Any, open_wave: None, make_invitation: Any
+) -> None:
+    r = Respondent(client)
+    r.open_link(make_invitation())
+    r.post("start")
+    r.post("next", {"q0-KLAR1": "8", "q0-KLAR2": "abc", "q0-KLAR3": "4"})
+    assert r.status == 422
+    assert f"Side 1 af {TOTAL_PAGES}" in r.html  # stays on the page
+    assert "Tjek venligst dine svar" in r.html  # summary at the top ...
+    assert '<a href="#q0-KLAR1">' in r.html and '<a href="#q0-KLAR2">' in r.html
+    assert 'id="q0-KLAR1-error"' in r.html  # ... and the message next to the field
+    assert "Vælg et af de viste svar" in r.html
+    assert '<a href="#q0-KLAR3">' not in r.html
+    assert _count(db, Response) == 0
+    # a page of free text over its limit, and a don't-know on an item that has one, work the same way
+
+
+def test_tampered_state_is_refused(client: Any, db: Any, open_wave: None, make_invitation: Any) -> None:
+    r = Respondent(client)
+    r.open_link(make_invitation())
+    r.post("start")
+    bad = json.dumps({"trivsel-eksempel": {"a": {"KLAR1": 42}}})
+    resp = client.post(
+        "/svar", data={"csrf_token": r.hidden("csrf_token"), "state": bad, "page": "1", "action": "next"}
+    )
+    assert resp.status_code == 400
+    resp = client.post(
+        "/svar",
+        data={"csrf_token": r.hidden("csrf_token"), "state": "{not json", "page": "1", "action": "next"},
+    )
+    assert resp.status_code == 400
+    resp = client.post(
+        "/svar", data={"csrf_token": r.hidden("csrf_token"), "state": "{}", "page": "99", "action": "next"}
+    )
+    assert resp.status_code == 400
+    assert _count(db, Response) == 0
+
+
+def test_unknown_token(client: Any) -> None:
+    r = Respondent(client)
+    r.open_link("this-is-not-a-token")
+    assert r.status == 404 and "Linket eller koden er ikke gyldig" in r.html
+    # nothing was put in the session
+    resp = client.get("/start")
+    assert resp.status_code == 400 and "Ingen invitation fundet" in resp.get_data(as_text=True)
+
+
+def test_used_token_and_second_submit(
+    app: Any, client: Any, db: Any, open_wave: None, make_invitation: Any
+) -> None:
+    token = make_invitation()
+    first, other_tab = Respondent(client), Respondent(app.test_client())
+    first.open_link(token)
+    other_tab.open_link(token)
+    _walk_to_review(first)
+    other_tab.post("start")
+    for _ in range(7):
+        other_tab.post("next")
+    final_form = {"csrf_token": first.hidden("csrf_token"), "state": first.hidden("state"), "page": "7"}
+    first.post("submit")
+    assert first.h1() == "Tak"
+    # the same browser sends the final form again (double click, or Back and Send)
+    again = first.client.post("/svar", data={**final_form, "action": "submit"})
+    assert again.status_code == 409 and "Dine svar var allerede sendt" in again.get_data(as_text=True)
+    # another browser that had the same link open
+    other_tab.post("submit")
+    assert other_tab.status == 409 and "Svarene er allerede sendt" in other_tab.html
+    # and the link opened anew
+    fresh = Respondent(app.test_client())
+    fresh.open_link(token)
+    assert fresh.status == 409
+    assert _count(db, Response) == 1
+    assert db.session.scalars(sa.select(Response)).one().answers == EXPECTED_ANSWERS
+
+
+def test_closed_wave(app: Any, client: Any, db: Any, open_wave: None, make_invitation: Any) -> None:
+    token = make_invitation()
+    r = Respondent(client)
+    r.open_link(token)
+    _walk_to_review(r)
+    waves.close_wave("2025")  # closed while the respondent was answering
+    r.post("submit")
+    assert r.status == 410 and "Undersøgelsen er lukket" in r.html
+    assert _count(db, Response) == 0
+    assert db.session.scalar(sa.select(Invitation.used)) is False
+    later = Respondent(app.test_client())
+    later.open_link(token)
+    assert later.status == 410
+
+
+def test_draft_wave(client: Any, db: Any, make_units: Any, make_wave: Any, make_invitation: Any) -> None:
+    make_units()
+    make_wave("2026", "draft")
+    r = Respondent(client)
+    r.open_link(make_invitation("2026", "A"))
+    assert r.status == 403 and "ikke åbnet endnu" in r.html
+    r._keep(client.get("/kode"))  # any page with a form gives a valid CSRF token
+    resp = client.post("/svar", data={"csrf_token": r.hidden("csrf_token"), "state": "{}", "action": "start"})
+    assert resp.status_code == 403
+    assert _count(db, Response) == 0
+
+
+def test_missing_csrf_is_400_and_stores_nothing(
+    client: Any, db: Any, open_wave: None, make_invitation: Any
+) -> None:
+    r = Respondent(client)
+    r.open_link(make_invitation())
+    _walk_to_review(r)
+    r.post("submit", csrf=False)
+    assert r.status == 400 and "Formularen var udløbet" in r.html
+    assert _count(db, Response) == 0
+    assert db.session.scalar(sa.select(Invitation.used)) is False
+
+
+def test_one_time_code_entry(client: Any, db: Any, open_wave: None, make_invitation: Any) -> None:
+    code = make_invitation("2025", "B", kind="code")
+    assert len(code) == 14 and code[4] == code[9] == "-"
+    r = Respondent(client)
+    r.enter_code("abc")
+    assert r.status == 422 and "En kode har 12 bogstaver og tal" in r.html
+    r.enter_code("ZZZZ-ZZZZ-ZZZZ" if code != "ZZZZ-ZZZZ-ZZZZ" else "YYYY-YYYY-YYYY")
+    assert r.status == 422 and "Vi kunne ikke finde koden" in r.html
+    r.enter_code(code.replace("-", " ").lower())  # case and separators do not matter
+    assert r.status == 200 and "Hvad gemmes" in r.html
+    _walk_to_review(r)
+    r.post("submit")
+    assert r.h1() == "Tak"
+    assert db.session.scalars(sa.select(Response.unit_id)).one() == "B"
+
+
+def _two_questionnaires() -> list[questionnaires.Questionnaire]:
+    scale = {"min": 1, "max": 5, "labels": {"da": ["1", "2", "3", "4", "5"], "en": ["1", "2", "3", "4", "5"]}}
+    a = questionnaires.from_dict(
+        {
+            "id": "mini-a",
+            "version": 2,
+            "title": {"da": "Del A", "en": "Part A"},
+            "intro": {"da": "Velkommen til del A.", "en": "Welcome to part A."},
+            "privacy": {"da": "Vi gemmer kun dine svar.", "en": "We store only your answers."},
+            "scales": {"s5": scale},
+            "themes": [
+                {
+                    "id": "t",
+                    "title": {"da": "Tema", "en": "Theme"},
+                    "items": [{"id": "A1", "text": {"da": "A1?", "en": "A1?"}, "scale": "s5"}],
+                }
+            ],
+            "free_text": [{"id": "KOM", "text": {"da": "Kommentar?", "en": "Comment?"}, "max_length": 20}],
+        }
+    )
+    b = questionnaires.from_dict(
+        {
+            "id": "mini-b",
+            "version": 1,
+            "title": {"da": "Del B", "en": "Part B"},
+            "scales": {"s5": scale},
+            "themes": [
+                {
+                    "id": "u",
+                    "title": {"da": "Andet tema", "en": "Other theme"},
+                    "items": [{"id": "A1", "text": {"da": "Samme id?", "en": "Same id?"}, "scale": "s5"}],
+                }
+            ],
+        }
+    )
+    return [a, b]
+
+
+def test_several_questionnaires_one_submit_and_comments_apart(
+    client: Any, db: Any, make_units: Any, make_wave: Any, make_invitation: Any
+) -> None:
+    make_units()
+    make_wave("2025", "open", questionnaires=_two_questionnaires())
+    r = Respondent(client)
+    r.open_link(make_invitation())
+    assert "Velkommen til del A." in r.html and "Vi gemmer kun dine svar." in r.html
+    assert "Dine svar gemmes uden dit navn" not in r.html  # the questionnaire's own privacy text replaces it
+    r.post("start")
+    # pages: A theme, A free text, B theme, send = 4
+    assert "Side 1 af 4" in r.html and "Del 1 af 2: Del A" in r.html
+    r.post("next", {"q0-A1": "4"})
+    r.post("next", {"q0-KOM": "x" * 21})  # over max_length 20
+    assert r.status == 422 and "Skriv højst 20 tegn" in r.html
+    r.post("next", {"q0-KOM": "  Mere kaffe  "})
+    assert "Del 2 af 2: Del B" in r.html
+    r.post("next", {"q1-A1": "2"})  # the same item id in the second questionnaire is its own answer
+    r.post("submit")
+    assert r.h1() == "Tak"
+    rows = {row.questionnaire_id: row.answers for row in db.session.scalars(sa.select(Response))}
+    assert rows == {"mini-a": {"A1": 4}, "mini-b": {"A1": 2}}
+    comment = db.session.scalars(sa.select(Comment)).one()
+    assert (comment.questionnaire_id, comment.item_id, comment.text, comment.unit_id) == (
+        "mini-a",
+        "KOM",
+        "Mere kaffe",
+        "A",
+    )
+
+
+# --- anonymity invariants ----------------------------------------------------------------------------
+
+
+def test_anonymity_of_stored_rows_and_logs(
+    app: Any, client: Any, db: Any, open_wave: None, make_invitation: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = make_invitation()
+    caplog.set_level(logging.DEBUG)
+    r = Respondent(client)
+    r.open_link(token)
+    _walk_to_review(r)
+    r.post("submit")
+    assert r.h1() == "Tak"
+
+    inspector = sa.inspect(db.engine)
+    response_cols = {c["name"] for c in inspector.get_columns("responses")}
+    assert response_cols == {"id", "wave_id", "unit_id", "questionnaire_id", "language", "answers"}
+    assert {fk["referred_table"] for fk in inspector.get_foreign_keys("responses")} == {"waves", "units"}
+    assert {fk["referred_table"] for fk in inspector.get_foreign_keys("comments")} == {"waves", "units"}
+    for table in ("responses", "comments", "invitations"):
+        for col in inspector.get_columns(table):
+            assert not isinstance(col["type"], sa.Date | sa.DateTime | sa.Time), (table, col["name"])
+            assert not any(w in col["name"] for w in ("time", "date", "_at", "ip", "agent", "user")), col[
+                "name"
+            ]
+    assert {c["name"] for c in inspector.get_columns("invitations")} == {
+        "id",
+        "wave_id",
+        "unit_id",
+        "token_hash",
+        "kind",
+        "used",
+        "email",
+    }
+
+    # the token appears in no stored row (only its hash does)
+    with db.engine.connect() as conn:
+        for table in db.metadata.sorted_tables:
+            for row in conn.execute(table.select()):
+                assert token not in json.dumps([str(v) for v in row]), table.name
+
+    # and not in the log, although the request log saw the link
+    assert token not in caplog.text
+    assert "/r/<redacted>" in caplog.text
+    assert "KLAR1" not in caplog.text  # no answers in the log either
+
+
+def test_redact_filter_covers_args_and_exceptions() -> None:
+    from survey.logging import RedactFilter
+
+    record = logging.LogRecord(
+        "werkzeug", logging.INFO, __file__, 1, '"GET /r/%s HTTP/1.1" 303', ("SeCrEt",), None
+    )
+    RedactFilter().filter(record)
+    assert record.getMessage() == '"GET /r/<redacted> HTTP/1.1" 303'
+    try:
+        raise RuntimeError("failed on /r/SeCrEt2?x=1")
+    except RuntimeError:
+        import sys
+
+        record = logging.LogRecord(
+            "survey", logging.ERROR, __file__, 1, "Exception on %s", ("/r/SeCrEt2",), sys.exc_info()
+        )
+    RedactFilter().filter(record)
+    assert "SeCrEt2" not in record.getMessage() and "SeCrEt2" not in (record.exc_text or "")
+
+
+def test_language_link_rejects_foreign_targets(client: Any) -> None:
+    resp = client.get("/sprog/en?next=//evil.example/x")
+    assert resp.status_code == 303 and resp.headers["Location"] == "/start"
+    assert client.get("/sprog/fr").status_code == 404
