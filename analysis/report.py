@@ -17,6 +17,9 @@ Every output (JSON, XLSX, HTML, web pages) is rendered from :meth:`Report.to_dic
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,8 +136,6 @@ class _Wave:
     n: np.ndarray  # (U, K) valid values
     mean: np.ndarray
     sd: np.ndarray
-    ci_low: np.ndarray
-    ci_high: np.ndarray
     counts: np.ndarray  # (U, K, L) counts per scale point (theme scores rounded half up)
     exposure: dict[str, dict[str, np.ndarray]]  # kind -> count name -> (U,)
     pooled: dict[str, np.ndarray]  # "internal", "external_unresolved", "answered" -> (U,)
@@ -196,26 +197,28 @@ def _wave(tree: Tree, frame: pd.DataFrame, q: Questionnaire, rows: _Rows, settin
     s = tree.rollup(ind @ v0)
     ss = tree.rollup(ind @ (v0 * v0))
 
-    # constant rows (exact sd = 0): subtree max == subtree min
-    by_unit = pd.DataFrame(values).groupby(uidx)
-    mx = np.full((n_units, rows.size), np.nan)
-    mn = np.full((n_units, rows.size), np.nan)
-    gmax, gmin = by_unit.max(), by_unit.min()
-    mx[gmax.index.to_numpy()] = gmax.to_numpy()
-    mn[gmin.index.to_numpy()] = gmin.to_numpy()
-    mx = tree.rollup_max(mx)
-    mn = -tree.rollup_max(-mn)
-    constant = mx == mn
-    mean, sd = mean_sd(n, s, ss, constant)
-    ci_low, ci_high = one_sample_ci(mean, sd, n)
-
-    # counts per scale point (theme scores rounded half up)
+    # counts per scale point (theme scores rounded half up; item answers are whole codes already)
     length = rows.length
-    binned = np.clip(round_half_up(values), rows.lo, rows.hi) - rows.lo
+    binned = values - rows.lo
+    t_lo, t_hi = rows.lo[:n_themes], rows.hi[:n_themes]
+    binned[:, :n_themes] = np.clip(round_half_up(values[:, :n_themes]), t_lo, t_hi) - t_lo
     flat = (uidx[:, None] * rows.size + np.arange(rows.size)[None, :]) * length
-    flat = (flat + np.where(valid, binned, 0).astype(np.int64))[valid]
+    flat = (flat + np.where(valid, binned, 0.0).astype(np.int64))[valid]
     direct = np.bincount(flat, minlength=n_units * rows.size * length).reshape(n_units, rows.size * length)
     counts = np.rint(tree.rollup(direct)).astype(np.int64).reshape(n_units, rows.size, length)
+
+    # constant rows (exact sd = 0): an item row with one scale point used; a theme row whose subtree
+    # max equals its min
+    constant = (counts > 0).sum(axis=2) == 1
+    if n_themes:
+        by_unit = pd.DataFrame(values[:, :n_themes]).groupby(uidx)
+        mx = np.full((n_units, n_themes), np.nan)
+        mn = np.full((n_units, n_themes), np.nan)
+        gmax, gmin = by_unit.max(), by_unit.min()
+        mx[gmax.index.to_numpy()] = gmax.to_numpy()
+        mn[gmin.index.to_numpy()] = gmin.to_numpy()
+        constant[:, :n_themes] = tree.rollup_max(mx) == -tree.rollup_max(-mn)
+    mean, sd = mean_sd(n, s, ss, constant)
 
     # exposures: per kind, plus pooled C2/C3 indicators
     cols: list[np.ndarray] = []
@@ -270,13 +273,26 @@ def _wave(tree: Tree, frame: pd.DataFrame, q: Questionnaire, rows: _Rows, settin
     row_published = row_pattern & unit.published[:, None] & (n >= settings.k_min)
     exposure_pattern = suppress(tree, respondents, settings.n_min_exposure, settings.n_min_exposure,
                                 unit.published)
-    return _Wave(respondents, n, mean, sd, ci_low, ci_high, counts, exposure, pooled, unit, row_published,
+    return _Wave(respondents, n, mean, sd, counts, exposure, pooled, unit, row_published,
                  row_pattern, exposure_pattern)
 
 
 # ---------------------------------------------------------------------------------------------
 # helpers for rows
 # ---------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while ~100,000 row dicts are built (they hold no cycles);
+    otherwise its repeated full passes over the growing heap cost more than building the rows."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _nullable(arr: np.ndarray) -> list[Any]:
@@ -360,10 +376,11 @@ def analyse(
             raise ValueError(f"no responses for the baseline wave {baseline!r}")
         base = _wave(tree, base_frame, questionnaire, rows, settings)
 
-    unit_rows = _unit_rows(tree, units, cur, base, settings)
-    scores, theme_info = _score_rows(tree, rows, cur, base, settings)
-    exposures = _exposure_rows(tree, questionnaire, cur, settings)
-    funding = _funding_rows(tree, cur, theme_info, settings)
+    with _gc_paused():
+        unit_rows = _unit_rows(tree, units, cur, base, settings)
+        scores, theme_info = _score_rows(tree, rows, cur, base, settings)
+        exposures = _exposure_rows(tree, questionnaire, cur, settings)
+        funding = _funding_rows(tree, cur, theme_info, settings)
     notes: list[str] = []
     if any(hi - lo != 6 for lo, hi in zip(rows.lo.tolist(), rows.hi.tolist(), strict=True)):
         notes.append("flag and polarisation thresholds are defined for 7-point scales; other scales use the "
@@ -422,145 +439,141 @@ def _unit_rows(tree: Tree, units: pd.DataFrame, cur: _Wave, base: _Wave | None, 
 
 def _score_rows(tree: Tree, rows: _Rows, cur: _Wave, base: _Wave | None, settings: Settings
                 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    n_units, n_rows = cur.n.shape
+    """The ``scores`` rows of published (unit, theme/item) cells, unit-major (themes, then items).
+
+    Everything is computed on the m published cells as 1-D arrays; the Python loop at the end only
+    assembles dicts.
+    """
     include = cur.row_published
-    n = cur.n
+    iu, ik = np.nonzero(include)
+    m = iu.size
+    n = cur.n[iu, ik]
     nf = n.astype(np.float64)
-    lengths = (rows.hi - rows.lo).astype(np.int64) + 1
-    counts = cur.counts
+    lengths_row = (rows.hi - rows.lo).astype(np.int64) + 1
+    length = lengths_row[ik]
+    counts = cur.counts[iu, ik]  # (m, L)
+    mean = cur.mean[iu, ik]
+    sd = cur.sd[iu, ik]
+    ci_low, ci_high = one_sample_ci(mean, sd, n)
+    ar = np.arange(m)
     with np.errstate(invalid="ignore", divide="ignore"):
-        unfav = counts[:, :, :3].sum(axis=2) / nf
-        low2 = counts[:, :, 0] + counts[:, :, 1]
-        cols = np.arange(n_rows)
-        top2 = counts[:, cols, lengths - 1] + counts[:, cols, lengths - 2]
+        unfav = counts[:, :3].sum(axis=1) / nf
+        low2 = counts[:, 0] + counts[:, 1]
+        top2 = counts[ar, length - 1] + counts[ar, length - 2]
         bp = np.minimum(low2, top2) / nf
     bands = n >= settings.n_min_bands
     unfav = np.where(bands, unfav, np.nan)
     bp = np.where(bands, bp, np.nan)
-    agree = np.full((n_units, n_rows), np.nan)
-    sel = include & bands
-    for length in np.unique(lengths).tolist():
-        mask = sel & (lengths == length)[None, :]
+    agree = np.full(m, np.nan)
+    for ln in np.unique(length).tolist():
+        mask = bands & (length == ln)
         if mask.any():
-            agree[mask] = agreement(counts[mask][:, :length])
-    level = np.where(
-        (bp >= settings.bp_strong) | (agree < 0), 2, np.where(bp >= settings.bp_polarised, 1, 0)
-    )
-    severity, certain = _flags(cur.mean, cur.ci_high, unfav, settings)
+            agree[mask] = agreement(counts[mask][:, :ln])
+    level = np.where((bp >= settings.bp_strong) | (agree < 0), 2, np.where(bp >= settings.bp_polarised, 1, 0))
+    severity, certain = _flags(mean, ci_high, unfav, settings)
 
-    # change
-    change_kind = np.zeros((n_units, n_rows), dtype=np.int8)  # 0 none, 1 too_few, 2 not_testable, 3 tested
-    q = np.full((n_units, n_rows), np.nan)
-    w = None
+    # distribution (n >= n_min_distribution), shares of each scale point
+    distribution: list[Any] = [None] * m
+    dist_rows = np.flatnonzero(n >= settings.n_min_distribution)
+    if dist_rows.size:
+        shares = (counts[dist_rows] / nf[dist_rows, None]).tolist()
+        uniform = bool((length == rows.length).all())
+        for i, share in zip(dist_rows.tolist(), shares, strict=True):
+            distribution[i] = share if uniform else share[: int(length[i])]
+
+    # change against the baseline
+    changes: list[Any] = [None] * m
     if base is not None:
-        both = cur.unit.published & base.unit.published
-        has_change = include & both[:, None]
-        base_ok = base.row_published
-        too_few = has_change & ~base_ok
-        nt = has_change & base_ok & (((cur.sd == 0) & (base.sd == 0)) | (n == 1) | (base.n == 1))
-        tested = has_change & base_ok & ~nt
-        change_kind[has_change] = 3
-        change_kind[nt] = 2
-        change_kind[too_few] = 1
-        w = welch(base.mean, base.sd, base.n, cur.mean, cur.sd, n, settings.alpha)
-        is_theme = np.asarray([k == "theme" for k in rows.kinds])[None, :]
+        both = (cur.unit.published & base.unit.published)[iu]
+        base_ok = base.row_published[iu, ik]
+        base_n = base.n[iu, ik]
+        base_mean = base.mean[iu, ik]
+        base_sd = base.sd[iu, ik]
+        too_few = both & ~base_ok
+        not_testable = both & base_ok & (((sd == 0) & (base_sd == 0)) | (n == 1) | (base_n == 1))
+        tested = np.flatnonzero(both & base_ok & ~not_testable)
+        w = welch(base_mean[tested], base_sd[tested], base_n[tested], mean[tested], sd[tested], n[tested],
+                  settings.alpha)
+        is_theme = np.asarray([k == "theme" for k in rows.kinds])[ik[tested]]
+        q = np.empty(tested.size)
         for fam in (is_theme, ~is_theme):
-            m = tested & fam
-            q[m] = bh_adjust(w.p[m])
-
-    # assemble rows (unit-major: for each unit its themes, then its items)
-    idx_u, idx_k = np.nonzero(include)
-    mean_l = cur.mean[idx_u, idx_k].tolist()
-    sd_l = _nullable(cur.sd[idx_u, idx_k])
-    lo_l = _nullable(cur.ci_low[idx_u, idx_k])
-    hi_l = _nullable(cur.ci_high[idx_u, idx_k])
-    n_l = n[idx_u, idx_k].tolist()
-    unf_l = _nullable(unfav[idx_u, idx_k])
-    bp_l = _nullable(bp[idx_u, idx_k])
-    ag_l = _nullable(agree[idx_u, idx_k])
-    lv_l = level[idx_u, idx_k].tolist()
-    sev_l = severity[idx_u, idx_k].tolist()
-    cert_l = certain[idx_u, idx_k].tolist()
-    dist_ok = (n[idx_u, idx_k] >= settings.n_min_distribution).tolist()
-    ck_l = change_kind[idx_u, idx_k].tolist()
-    level_names = ("none", "polarised", "strong")
-    scales = [[int(a), int(b)] for a, b in zip(rows.lo.tolist(), rows.hi.tolist(), strict=True)]
-    out: list[dict[str, Any]] = []
-    theme_info: dict[str, Any] = {"worst": {}, "polarised": {}, "evidence": {}}
-    delta_thr = settings.practical_delta
-    for j, (u, k) in enumerate(zip(idx_u.tolist(), idx_k.tolist(), strict=True)):
-        kind = rows.kinds[k]
-        length = int(lengths[k])
-        sev = sev_l[j]
-        flag = _COLOUR_OF.get(sev)
-        pol = None
-        if bp_l[j] is not None:
-            pol = {"bp": bp_l[j], "agreement": ag_l[j], "level": level_names[lv_l[j]]}
-        dist = None
-        if dist_ok[j]:
-            dist = (counts[u, k, :length] / n_l[j]).tolist()
-        change: dict[str, Any] | None = None
-        ck = ck_l[j]
-        if ck and base is not None and w is not None:
-            base_n = int(base.n[u, k])
-            if ck == 1:
-                change = {"baseline_n": base_n, "baseline_mean": None, "delta": None, "ci": None, "p": None,
-                          "q": None, "class": "too_few", "meaningful": None, "critical_difference": None}
-            else:
-                delta = float(w.delta[u, k])
-                meaningful = abs(delta) >= delta_thr
-                change = {"baseline_n": base_n, "baseline_mean": float(base.mean[u, k]), "delta": delta,
-                          "ci": None, "p": None, "q": None, "class": "not_testable", "meaningful": meaningful,
+            q[fam] = bh_adjust(w.p[fam])
+        delta_all = mean - base_mean
+        thr = settings.practical_delta
+        meaningful = np.abs(w.delta) >= thr
+        cls = np.where(
+            q < settings.alpha,
+            np.where(w.delta > 0, 0, 1),
+            np.where((w.ci90_low > -thr) & (w.ci90_high < thr), 2, np.where(meaningful, 3, 4)),
+        )
+        names = ("significant_improvement", "significant_decline", "stable", "inconclusive_change",
+                 "no_significant_change")
+        base_n_l = base_n.tolist()
+        for i in np.flatnonzero(too_few).tolist():
+            changes[i] = {"baseline_n": base_n_l[i], "baseline_mean": None, "delta": None, "ci": None,
+                          "p": None, "q": None, "class": "too_few", "meaningful": None,
                           "critical_difference": None}
-                if ck == 3:
-                    qq = float(q[u, k])
-                    if qq < settings.alpha:
-                        cls = "significant_improvement" if delta > 0 else "significant_decline"
-                    elif float(w.ci90_low[u, k]) > -delta_thr and float(w.ci90_high[u, k]) < delta_thr:
-                        cls = "stable"
-                    elif meaningful:
-                        cls = "inconclusive_change"
-                    else:
-                        cls = "no_significant_change"
-                    change.update(
-                        ci=[float(w.ci_low[u, k]), float(w.ci_high[u, k])], p=float(w.p[u, k]), q=qq,
-                        critical_difference=float(w.critical_difference[u, k]), **{"class": cls},
-                    )
-        row: dict[str, Any] = {
-            "unit_id": tree.ids[u],
-            "kind": kind,
-            "id": rows.ids[k],
-            "n": n_l[j],
-            "mean": mean_l[j],
-            "sd": sd_l[j],
-            "ci": None if lo_l[j] is None else [lo_l[j], hi_l[j]],
-            "unfavourable_share": unf_l[j],
-            "distribution": dist,
-            "flag": flag,
-            "flag_certain": None if flag is None else bool(cert_l[j]),
-            "polarisation": pol,
-            "change": change,
-            "scale": scales[k],
-        }
-        if kind == "item":
+        nt = np.flatnonzero(not_testable)
+        for i, bm, d in zip(nt.tolist(), base_mean[nt].tolist(), delta_all[nt].tolist(), strict=True):
+            changes[i] = {"baseline_n": base_n_l[i], "baseline_mean": bm, "delta": d, "ci": None, "p": None,
+                          "q": None, "class": "not_testable", "meaningful": abs(d) >= thr,
+                          "critical_difference": None}
+        for i, bm, d, lo, hi, p, qq, c, mf, cd in zip(
+            tested.tolist(), base_mean[tested].tolist(), w.delta.tolist(), w.ci_low.tolist(),
+            w.ci_high.tolist(), w.p.tolist(), q.tolist(), cls.tolist(), meaningful.tolist(),
+            w.critical_difference.tolist(), strict=True,
+        ):
+            changes[i] = {"baseline_n": base_n_l[i], "baseline_mean": bm, "delta": d, "ci": [lo, hi], "p": p,
+                          "q": qq, "class": names[c], "meaningful": mf, "critical_difference": cd}
+
+    # polarisation objects
+    level_names = ("none", "polarised", "strong")
+    polarisation: list[Any] = [None] * m
+    pol_rows = np.flatnonzero(bands)
+    for i, b, a, lv in zip(pol_rows.tolist(), bp[pol_rows].tolist(), agree[pol_rows].tolist(),
+                           level[pol_rows].tolist(), strict=True):
+        polarisation[i] = {"bp": b, "agreement": a, "level": level_names[lv]}
+
+    flags = [_COLOUR_OF.get(s) for s in severity.tolist()]
+    certain_l = [None if f is None else c for f, c in zip(flags, certain.tolist(), strict=True)]
+    lo_l, hi_l = _nullable(ci_low), _nullable(ci_high)
+    cis = [None if lo is None else [lo, hi] for lo, hi in zip(lo_l, hi_l, strict=True)]
+    scales = [[int(a), int(b)] for a, b in zip(rows.lo.tolist(), rows.hi.tolist(), strict=True)]
+    unit_ids = [tree.ids[u] for u in iu.tolist()]
+    ik_l = ik.tolist()
+    out: list[dict[str, Any]] = []
+    for uid, k, nn, mu, s, ci, uf, dist, fl, fc, pol, ch in zip(
+        unit_ids, ik_l, n.tolist(), mean.tolist(), _nullable(sd), cis, _nullable(unfav), distribution,
+        flags, certain_l, polarisation, changes, strict=True,
+    ):
+        row = {"unit_id": uid, "kind": rows.kinds[k], "id": rows.ids[k], "n": nn, "mean": mu, "sd": s,
+               "ci": ci, "unfavourable_share": uf, "distribution": dist, "flag": fl, "flag_certain": fc,
+               "polarisation": pol, "change": ch, "scale": scales[k]}
+        if rows.theme_of[k] is not None:
             row["theme"] = rows.theme_of[k]
         out.append(row)
-        if kind == "theme":
-            uid = tree.ids[u]
-            if sev > theme_info["worst"].get(uid, 0):
-                theme_info["worst"][uid] = sev
-            ev = theme_info["evidence"].setdefault(uid, [])
-            if flag is not None:
-                why = f"theme {rows.ids[k]} mean {mean_l[j]:.2f}"
-                if row["ci"] is not None:
-                    why += f" (95 % ci {row['ci'][0]:.2f}-{row['ci'][1]:.2f})"
-                if unf_l[j] is not None:
-                    why += f", {unf_l[j]:.0%} at 1-3"
-                ev.append(f"{why}: {flag}")
-            if pol is not None and lv_l[j] > 0:
-                theme_info["polarised"][uid] = True
-                ev.append(f"theme {rows.ids[k]} polarised (bp {pol['bp']:.2f}, A {pol['agreement']:.2f}): "
-                          f"{pol['level']}")
+
+    # per unit: worst theme flag (C1), polarised theme (C4), evidence texts
+    theme_info: dict[str, Any] = {"worst": {}, "polarised": {}, "evidence": {}}
+    is_theme_row = np.asarray([k == "theme" for k in rows.kinds])[ik]
+    for j in np.flatnonzero(is_theme_row & ((severity > 0) | (level > 0))).tolist():
+        row = out[j]
+        uid = row["unit_id"]
+        ev = theme_info["evidence"].setdefault(uid, [])
+        sev = int(severity[j])
+        if sev > 0:
+            theme_info["worst"][uid] = max(sev, theme_info["worst"].get(uid, 0))
+            why = f"theme {row['id']} mean {row['mean']:.2f}"
+            if row["ci"] is not None:
+                why += f" (95 % ci {row['ci'][0]:.2f}-{row['ci'][1]:.2f})"
+            if row["unfavourable_share"] is not None:
+                why += f", {row['unfavourable_share']:.0%} at 1-3"
+            ev.append(f"{why}: {row['flag']}")
+        if level[j] > 0:
+            theme_info["polarised"][uid] = True
+            pol = row["polarisation"]
+            ev.append(f"theme {row['id']} polarised (bp {pol['bp']:.2f}, A {pol['agreement']:.2f}): "
+                      f"{pol['level']}")
     return out, theme_info
 
 

@@ -70,7 +70,10 @@ def one_sample_ci(mean: np.ndarray, sd: np.ndarray, n: np.ndarray, level: float 
     n = np.asarray(n, dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         df = np.where(n > 1, n - 1, np.nan)
-        half = sps.t.ppf(0.5 + level / 2, df) * sd / np.sqrt(n)
+        # n takes few distinct values: evaluate the quantile once per distinct df
+        uniq, inverse = np.unique(df, return_inverse=True)
+        quantile = sps.t.ppf(0.5 + level / 2, uniq)[inverse.reshape(df.shape)]
+        half = quantile * sd / np.sqrt(n)
     return mean - half, mean + half
 
 
@@ -116,7 +119,7 @@ def welch(m1: np.ndarray, s1: np.ndarray, n1: np.ndarray, m2: np.ndarray, s2: np
         p = 2.0 * sps.t.sf(np.abs(t), df)
         t95 = sps.t.ppf(0.975, df)
         t90 = sps.t.ppf(0.95, df)
-        tcrit = sps.t.ppf(1.0 - alpha / 2.0, df)
+        tcrit = t95 if alpha == 0.05 else sps.t.ppf(1.0 - alpha / 2.0, df)
     return Welch(
         delta=delta, se=se, df=df, t=t, p=p,
         ci_low=delta - t95 * se, ci_high=delta + t95 * se,
