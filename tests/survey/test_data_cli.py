@@ -219,12 +219,12 @@ def test_demo_database_works(demo_db: tuple[Path, str]) -> None:
         assert user is not None and user.manager_unit_id == demo_mod.STORY.declining
         # each imported questionnaire analyses, 2025 against its baseline 2024
         w2025 = db.session.scalar(sa.select(Wave).where(Wave.label == "2025"))
-        assert w2025.baseline.label == "2024"
+        assert w2025 is not None and w2025.baseline is not None and w2025.baseline.label == "2024"
         for qid in demo_mod.DEMO_QUESTIONNAIRES:
             units_df, responses_df = dataset.analysis_frames("2025", qid, baseline="2024")
             report = analyse(units_df, responses_df, dataset.wave_questionnaire("2025", qid), "2025", "2024")
             assert report.to_dict()["schema"] == "trivsel-report/1"
-        report = analyse(
+        trivsel = analyse(
             *dataset.analysis_frames("2025", "trivsel", baseline="2024"),
             dataset.wave_questionnaire("2025", "trivsel"),
             "2025",
@@ -232,7 +232,7 @@ def test_demo_database_works(demo_db: tuple[Path, str]) -> None:
         ).to_dict()
         row = next(
             s
-            for s in report["scores"]
+            for s in trivsel["scores"]
             if (s["unit_id"], s["kind"], s["id"]) == (demo_mod.STORY.declining, "theme", "ledelse")
         )
         assert row["change"]["class"] == "significant_decline"
