@@ -9,7 +9,6 @@ on any error no output file is written (and temporaries are removed).
 from __future__ import annotations
 
 import importlib
-import json
 import os
 import tempfile
 from collections.abc import Callable
@@ -146,10 +145,10 @@ def analyse(
         _check_waves(Path(responses_path).name, responses["wave"].tolist(), wave, baseline)
         report = run_analysis(units, responses, questionnaire, wave, baseline, settings)
         data = report.to_dict()
-        text = json.dumps(data, ensure_ascii=False, allow_nan=False, indent=1) + "\n"
+        blob = report.to_json() + b"\n"
 
         def write_json(tmp: str) -> None:
-            Path(tmp).write_text(text, encoding="utf-8")
+            Path(tmp).write_bytes(blob)
 
         outputs: list[tuple[str, Callable[[str], None]]] = [(json_path, write_json)]
         for target, _kind, fn in writers:
