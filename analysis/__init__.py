@@ -7,11 +7,15 @@ from __future__ import annotations
 
 from .csvio import InputError
 from .inputs import read_responses, read_units, responses_frame, units_frame
+from .report import SCHEMA, Report, analyse
 from .settings import Settings, read_settings, settings_from_mapping
 
 __all__ = [
+    "SCHEMA",
     "InputError",
+    "Report",
     "Settings",
+    "analyse",
     "read_responses",
     "read_settings",
     "read_units",
