@@ -374,3 +374,15 @@ def test_analysis_frames_equal_the_csv_path(db: Any, example_units: None) -> Non
     assert _frame_multiset(responses_df) == _frame_multiset(expected)
     only_2025 = dataset.analysis_frames("2025", "trivsel-eksempel")[1]
     assert set(only_2025["wave"]) == {"2025"} and len(only_2025) == 129
+
+
+def test_imported_answers_are_in_the_answering_flows_storage_form(db: Any, example_units: None) -> None:
+    """An imported row is stored exactly as the answering flow would store it (survey.models docstring)."""
+    from survey.services.answering import validate_answers
+
+    dataset.import_responses(EXAMPLE / "responses.csv", EXAMPLE_Q)
+    q = questionnaires.load_file(EXAMPLE_Q)
+    stored = list(db.session.scalars(sa.select(Response.answers)))
+    assert len(stored) == 256
+    for answers in stored:
+        assert validate_answers(q, answers) == answers
