@@ -24,7 +24,7 @@ import random
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +61,6 @@ class ImportSummary:
     created_waves: tuple[str, ...]
     #: follow-up cells (source/handled/told) left out because their exposure question was not 1–4
     dropped_followups: int = 0
-    details: tuple[str, ...] = field(default=())
 
     @property
     def total(self) -> int:
