@@ -105,7 +105,8 @@ def test_benjamini_hochberg_leaves_nan_out_of_the_family():
 
 def test_agreement_agrmt_example():
     # statistics.md C: agrmt's own example gives A = 0.6113333
-    assert float(agreement(np.array([30, 40, 210, 130, 530, 50, 10]))[0]) == pytest.approx(0.6113333, abs=1e-7)
+    value = float(agreement(np.array([30, 40, 210, 130, 530, 50, 10]))[0])
+    assert value == pytest.approx(0.6113333, abs=1e-7)
 
 
 @pytest.mark.parametrize(
