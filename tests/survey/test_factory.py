@@ -1,0 +1,138 @@
+"""The application factory, configuration and error pages."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import abort
+
+from survey import create_app, templates_dir
+from survey.config import DEV_SECRET_KEY, ConfigError, build
+
+
+def test_defaults(tmp_path: Path) -> None:
+    cfg = build(str(tmp_path / "instance"), None, {})
+    assert cfg["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'instance' / 'trivsel.db'}"
+    assert (tmp_path / "instance").is_dir()  # created so SQLite can write there
+    assert cfg["TRIVSEL_K_MIN"] == 5
+    assert cfg["SECRET_KEY"] == DEV_SECRET_KEY
+    assert cfg["BABEL_DEFAULT_LOCALE"] == "da"
+    for name in (
+        "MAIL_SERVER",
+        "MAIL_PORT",
+        "MAIL_USERNAME",
+        "MAIL_PASSWORD",
+        "MAIL_USE_TLS",
+        "MAIL_FROM",
+        "MAIL_OUTBOX_DIR",
+    ):
+        assert name in cfg
+
+
+def test_environment_and_mapping_override(tmp_path: Path) -> None:
+    env = {
+        "DATABASE_URL": "postgres://u@db/trivsel",
+        "TRIVSEL_K_MIN": "7",
+        "MAIL_PORT": "587",
+        "MAIL_USE_TLS": "true",
+        "MAIL_OUTBOX_DIR": "/tmp/outbox",
+    }
+    cfg = build(str(tmp_path), None, env)
+    assert cfg["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db/trivsel"
+    assert (cfg["TRIVSEL_K_MIN"], cfg["MAIL_PORT"], cfg["MAIL_USE_TLS"]) == (7, 587, True)
+    cfg = build(str(tmp_path), {"TRIVSEL_K_MIN": 10}, env)
+    assert cfg["TRIVSEL_K_MIN"] == 10  # the mapping wins over the environment
+
+
+def test_bad_environment_values_are_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="TRIVSEL_K_MIN='five'"):
+        build(str(tmp_path), None, {"TRIVSEL_K_MIN": "five"})
+    with pytest.raises(ConfigError, match="at least 2"):
+        build(str(tmp_path), {"TRIVSEL_K_MIN": 1}, {})
+
+
+def test_production_refuses_without_real_secret_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRIVSEL_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
+    with pytest.raises(ConfigError, match="needs a real SECRET_KEY"):
+        create_app()
+    monkeypatch.setenv("SECRET_KEY", "short")
+    with pytest.raises(ConfigError, match="at least 32 characters"):
+        create_app()
+    monkeypatch.setenv("SECRET_KEY", "k" * 40)
+    app = create_app()
+    assert app.config["SECRET_KEY"] == "k" * 40
+
+
+def test_sqlite_connections_use_wal_and_busy_timeout(tmp_path: Path) -> None:
+    from survey.extensions import db
+
+    # an app of its own on SQLite, whatever database the suite runs on
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'pragmas.db'}"})
+    with app.app_context(), db.engine.connect() as conn:
+        assert isinstance(conn.connection.dbapi_connection, sqlite3.Connection)
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_templates_come_from_the_top_level_package(app: Any) -> None:
+    assert Path(templates_dir()) == Path(__file__).resolve().parents[2] / "templates"
+    assert app.jinja_loader is not None and Path(app.jinja_loader.searchpath[0]) == Path(templates_dir())  # type: ignore[attr-defined]
+
+
+def test_migrations_directory_is_inside_the_package(app: Any) -> None:
+    directory = Path(app.extensions["migrate"].directory)
+    assert directory.parent == Path(__file__).resolve().parents[2] / "survey"
+    assert (directory / "env.py").is_file()
+
+
+@pytest.fixture()
+def error_app(app: Any) -> Any:
+    @app.get("/_test/<int:code>")
+    def _fail(code: int) -> None:
+        abort(code)
+
+    @app.get("/_test/boom")
+    def _boom() -> None:
+        raise RuntimeError("boom on /r/not-logged-token")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    return app
+
+
+@pytest.mark.parametrize(
+    ("code", "danish", "english"),
+    [
+        (400, "Ugyldig forespørgsel", "Bad request"),
+        (403, "Du har ikke adgang til denne side.", "You do not have access to this page."),
+        (404, "Siden findes ikke", "Page not found"),
+        (429, "For mange forsøg", "Too many attempts"),
+        (500, "Noget gik galt", "Something went wrong"),
+    ],
+)
+def test_error_pages_in_both_languages(error_app: Any, code: int, danish: str, english: str) -> None:
+    client = error_app.test_client()
+    resp = client.get(f"/_test/{code}")
+    assert resp.status_code == code
+    assert danish in resp.get_data(as_text=True) and '<html lang="da">' in resp.get_data(as_text=True)
+    client.get("/sprog/en")
+    resp = client.get(f"/_test/{code}")
+    assert resp.status_code == code and english in resp.get_data(as_text=True)
+
+
+def test_404_405_and_unhandled_500(error_app: Any, caplog: pytest.LogCaptureFixture) -> None:
+    client = error_app.test_client()
+    assert "Siden findes ikke" in client.get("/no-such-page").get_data(as_text=True)
+    resp = client.post("/start")
+    assert resp.status_code == 405 and "Siden kan ikke bruges på den måde." in resp.get_data(as_text=True)
+    resp = client.get("/_test/boom")
+    assert resp.status_code == 500 and "Intet blev gemt" in resp.get_data(as_text=True)
+    assert "RuntimeError" in caplog.text
+    assert "not-logged-token" not in caplog.text  # redacted from message and traceback
