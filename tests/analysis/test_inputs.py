@@ -1,0 +1,224 @@
+"""units.csv, responses.csv and settings.toml: parsed frames and every kind of invalid input."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import questionnaires
+from analysis import csvio
+from analysis.csvio import InputError
+from analysis.inputs import read_responses, read_units, response_columns, responses_frame
+from analysis.settings import Settings, read_settings, settings_from_mapping
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "example"
+Q = questionnaires.load(str(EXAMPLE / "questionnaire.yaml"))
+UNITS = {"KUF", "BIB", "HOVB"}
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def responses_csv(*rows: dict[str, str], delimiter: str = ",") -> str:
+    cols = response_columns(Q)
+    lines = [delimiter.join(cols)]
+    for row in rows:
+        cells = []
+        for c in cols:
+            value = row.get(c, "")
+            cells.append(f'"{value}"' if delimiter in value else value)
+        lines.append(delimiter.join(cells))
+    return "\n".join(lines) + "\n"
+
+
+def row(**cells: str) -> dict[str, str]:
+    base = {"wave": "2025", "unit_id": "HOVB"}
+    base.update(cells)
+    return base
+
+
+# ------------------------------------------------------------------------------------------ units
+
+
+def test_read_units_example():
+    u = read_units(EXAMPLE / "units.csv")
+    assert u["unit_id"].tolist()[:3] == ["KUF", "BIB", "HOVB"]
+    assert u["parent_id"].tolist()[:2] == [None, "KUF"]
+    assert str(u["headcount"].dtype) == "Int64"
+    assert u["headcount"].tolist()[:3] == [0, 13, 30]
+
+
+def test_units_headcount_optional_and_empty_is_unknown(tmp_path):
+    u = read_units(write(tmp_path, "units.csv", "unit_id;parent_id;name;headcount\nR;;Root;\nA;R;A;4\n"))
+    assert u["headcount"].isna().tolist() == [True, False]
+    u2 = read_units(write(tmp_path, "u2.csv", "\ufeffunit_id,parent_id,name\r\nR,,Root\r\n"))
+    assert u2["headcount"].isna().all()
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column", "value", "words"),
+    [
+        ("unit_id,parent_id,name\nR,,Root\nR,R,Again\n", 3, "unit_id", "R", "duplicate unit_id"),
+        ("unit_id,parent_id,name\nA,B,A\nB,A,B\n", 2, "parent_id", None, "no root"),
+        ("unit_id,parent_id,name\nR,,Root\nS,,Other\n", 3, "parent_id", "", "more than one root"),
+        ("unit_id,parent_id,name\nR,,Root\nA,X,A\n", 3, "parent_id", "X", "not a unit_id"),
+        ("unit_id,parent_id,name\nR,,Root\nA,B,A\nB,A,B\n", 3, "parent_id", "B", "cycle"),
+        ("unit_id,parent_id,name,headcount\nR,,Root,2.5\n", 2, "headcount", "2.5", "whole number"),
+        ("unit_id,parent_id,name,headcount\nR,,Root,-1\n", 2, "headcount", "-1", "at least 0"),
+        ("unit_id,parent_id,name,size\nR,,Root,1\n", 1, "size", None, "unknown column"),
+        ("unit_id,name\nR,Root\n", 1, "parent_id", None, "missing required column"),
+        ("unit_id,parent_id,name\n,,Root\n", 2, "unit_id", None, "empty"),
+    ],
+)
+def test_units_errors(tmp_path, text, line, column, value, words):
+    with pytest.raises(InputError) as err:
+        read_units(write(tmp_path, "units.csv", text))
+    e = err.value
+    assert e.file == "units.csv" and e.line == line and e.column == column
+    if value is not None:
+        assert e.value == value
+    assert words in str(e) and "units.csv" in str(e)
+
+
+# ------------------------------------------------------------------------------------------ responses
+
+
+def test_read_responses_example_frame():
+    r = read_responses(EXAMPLE / "responses.csv", Q, {"KUF", "BIB", "HOVB", "FIL", "FNO", "FSY", "FVE", "MUS",
+                                                     "KUM", "HIM", "IDR", "SVH", "HAL", "ANL"})
+    assert len(r) == 256
+    assert list(r.columns) == list(response_columns(Q))
+    assert r["KLAR1"].dtype == np.float64 and r["BUL_Q"].dtype == np.float64
+    assert r["wave"].dtype == object and r["BUL_SRC"].dtype == object
+    first = r.iloc[0]  # 2023,HOVB,6,7,6,5,4,5,5,3,3,4,0,,,,0,,,,3,citizen,yes,manager;representative,...
+    assert first["TEMP2"] == 3.0  # raw code, not yet reversed
+    assert first["THR_SRC"] == frozenset({"citizen"}) and first["THR_HANDLED"] == "yes"
+    assert first["THR_TOLD"] == frozenset({"manager", "representative"})
+    assert first["BUL_SRC"] is None and math.isnan(first["VIO_Q"])
+    # waves are kept as text in file order
+    assert r["wave"].tolist()[:3] == ["2023", "2023", "2023"]
+
+
+def test_responses_missing_values_and_codes(tmp_path):
+    text = responses_csv(
+        row(KLAR1="NA", KLAR2="9", KLAR3=" 7 ", BUL_Q="2", BUL_SRC="colleague; citizen;colleague",
+            BUL_HANDLED="partly", BUL_TOLD="no_one"),
+        row(),
+        delimiter=";",
+    )
+    r = read_responses(write(tmp_path, "responses.csv", text), Q, UNITS)
+    assert math.isnan(r.loc[0, "KLAR1"]) and math.isnan(r.loc[0, "KLAR2"])  # NA and don't know (9)
+    assert r.loc[0, "KLAR3"] == 7.0
+    assert r.loc[0, "BUL_SRC"] == frozenset({"colleague", "citizen"})  # repeated code counts once
+    assert r.loc[0, "BUL_HANDLED"] == "partly" and r.loc[0, "BUL_TOLD"] == frozenset({"no_one"})
+    assert len(r) == 2 and r.loc[1, ["KLAR1", "BUL_Q"]].isna().all()  # a row with no answers is kept
+
+
+def test_responses_frame_from_table_of_strings():
+    # the web app's path: a csvio.Table of strings
+    cols = response_columns(Q)
+    cells = tuple("2025" if c == "wave" else "KUF" if c == "unit_id" else "" for c in cols)
+    table = csvio.Table("db", cols, ((2, cells),))
+    r = responses_frame("db", table, Q, UNITS)
+    assert r["unit_id"].tolist() == ["KUF"] and math.isnan(r.loc[0, "KLAR1"])
+
+
+@pytest.mark.parametrize(
+    ("cells", "column", "value", "words"),
+    [
+        ({"unit_id": "NOPE"}, "unit_id", "NOPE", "unknown unit"),
+        ({"KLAR1": "8"}, "KLAR1", "8", "outside the scale"),
+        ({"KLAR1": "0"}, "KLAR1", "0", "outside the scale"),
+        ({"KLAR1": "5.0"}, "KLAR1", "5.0", "without decimals"),
+        ({"KLAR1": "x"}, "KLAR1", "x", "whole number"),
+        ({"BUL_Q": "5"}, "BUL_Q", "5", "unknown code"),
+        ({"BUL_Q": "NA"}, "BUL_Q", "NA", "whole number"),  # NA only in scale-item columns
+        ({"BUL_SRC": "boss"}, "BUL_SRC", "boss", "unknown code 'boss'"),
+        ({"BUL_SRC": "colleague;;citizen"}, "BUL_SRC", "colleague;;citizen", "unknown code ''"),
+        ({"BUL_HANDLED": "maybe"}, "BUL_HANDLED", "maybe", "unknown code"),
+        ({"BUL_TOLD": "priest"}, "BUL_TOLD", "priest", "unknown code"),
+        ({"wave": ""}, "wave", "", "wave is empty"),
+    ],
+)
+def test_responses_errors(tmp_path, cells, column, value, words):
+    text = responses_csv(row(), row(**cells))
+    with pytest.raises(InputError) as err:
+        read_responses(write(tmp_path, "responses.csv", text), Q, UNITS)
+    e = err.value
+    assert (e.file, e.line, e.column, e.value) == ("responses.csv", 3, column, value)
+    assert words in str(e)
+
+
+def test_responses_unknown_and_missing_columns(tmp_path):
+    cols = response_columns(Q)
+    text = ",".join(cols) + ",EXTRA\n" + ",".join(["2025", "KUF"] + [""] * (len(cols) - 2)) + ",\n"
+    with pytest.raises(InputError) as err:
+        read_responses(write(tmp_path, "responses.csv", text), Q, UNITS)
+    assert (err.value.line, err.value.column) == (1, "EXTRA") and "unknown column" in str(err.value)
+    short = [c for c in cols if c != "FAEL2"]
+    text = ",".join(short) + "\n" + ",".join(["2025", "KUF"] + [""] * (len(short) - 2)) + "\n"
+    with pytest.raises(InputError) as err:
+        read_responses(write(tmp_path, "r2.csv", text), Q, UNITS)
+    assert (err.value.file, err.value.line, err.value.column) == ("r2.csv", 1, "FAEL2")
+    assert "missing" in str(err.value)
+
+
+def test_responses_error_points_at_first_bad_line(tmp_path):
+    text = responses_csv(row(), row(), row(KLAR2="12"), row(KLAR2="12"))
+    with pytest.raises(InputError) as err:
+        read_responses(write(tmp_path, "responses.csv", text), Q, UNITS)
+    assert err.value.line == 4
+
+
+# ------------------------------------------------------------------------------------------ settings
+
+
+def test_settings_defaults_are_contract_2_1():
+    d = Settings().to_dict()
+    assert d == {
+        "alpha": 0.05, "practical_delta": 0.2, "theme_min_item_share": 0.5, "k_min": 5, "k_diff": 5,
+        "n_min_bands": 10, "n_min_distribution": 20, "n_min_exposure": 10,
+        "flag_mean": {"red": 4.0, "orange": 4.6, "yellow": 5.0},
+        "flag_unfavourable": {"red": 0.40, "orange": 0.30, "yellow": 0.20},
+        "bp_polarised": 0.20, "bp_strong": 0.30, "exposure_share": 0.10, "exposure_count": 2,
+        "points": {"red": 3, "orange": 2, "yellow": 1, "internal": 3, "external_unresolved": 2,
+                   "polarised": 2},
+    }
+
+
+def test_settings_partial_table_merges_key_by_key(tmp_path):
+    s = read_settings(write(tmp_path, "settings.toml", "k_min = 3\n[points]\nred = 5\n"))
+    assert s.k_min == 3 and s.k_diff == 5
+    assert s.points == {"red": 5, "orange": 2, "yellow": 1, "internal": 3, "external_unresolved": 2,
+                        "polarised": 2}
+    assert Settings().points["red"] == 3  # defaults untouched
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        ({"kmin": 3}, "unknown setting 'kmin'"),
+        ({"points": {"blue": 1}}, "unknown setting 'points.blue'"),
+        ({"k_min": 2.5}, "whole number"),
+        ({"k_min": 0}, "must be ≥ 1"),
+        ({"alpha": 1.5}, "alpha"),
+        ({"alpha": True}, "must be a number"),
+        ({"flag_mean": 4}, "must be a table"),
+    ],
+)
+def test_settings_errors(data, words):
+    with pytest.raises(InputError) as err:
+        settings_from_mapping(data, "settings.toml")
+    assert words in str(err.value) and str(err.value).startswith("settings.toml")
+
+
+def test_settings_toml_syntax_error(tmp_path):
+    with pytest.raises(InputError) as err:
+        read_settings(write(tmp_path, "settings.toml", "k_min = = 3\n"))
+    assert "not valid TOML" in str(err.value) and "line 1" in str(err.value)
