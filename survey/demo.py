@@ -478,6 +478,8 @@ class DemoSetup:
     links: tuple[str, ...]
     codes: tuple[str, ...]
     responses: Mapping[str, int]
+    #: folder with the imported files (units.csv, responses_<id>.csv) for trying ``trivsel analyse``
+    files: Path
 
 
 class DemoError(RuntimeError):
@@ -510,12 +512,12 @@ def build_demo(
     """(Re)create a SQLite demo database at ``db_path``; return ``(app, setup)``.
 
     Steps, each through the application's services: migrations; the unit tree; waves 2024 and 2025
-    (closed, imported from the generated ``responses.csv`` of each shipped questionnaire, 2025 with
-    baseline 2024); an open wave 2026 with unused invitation links and codes; one user per role with a
-    random demo password.
+    (closed, imported from the generated ``responses.csv`` of each shipped questionnaire, written with
+    ``units.csv`` into the folder ``<db name>-files`` beside the database; 2025 with baseline 2024);
+    an open wave 2026 with unused invitation links and codes; one user per role with a random demo
+    password.
     """
     import secrets
-    import tempfile
 
     import click
     from flask_migrate import upgrade
@@ -528,27 +530,29 @@ def build_demo(
     path = Path(db_path).expanduser().resolve()
     _remove_database(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    files = path.parent / f"{path.stem}-files"
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": secrets.token_hex(32)})
     loaded = [qmod.load(qid) for qid in DEMO_QUESTIONNAIRES]
     counts: dict[str, int] = {}
     with app.app_context():
         upgrade(directory=MIGRATIONS_DIR)
         replace_units([UnitRow(u.unit_id, u.parent_id, u.name, u.headcount) for u in UNITS])
-        with tempfile.TemporaryDirectory(prefix="trivsel-demo-") as tmp:
-            steps = click.progressbar(
-                loaded,
-                label="Importing waves 2024 and 2025 / importerer målinger",
-                item_show_func=lambda q: q.id if q is not None else "",
-                file=None if progress else io.StringIO(),
-            )
-            with steps as bar:
-                for i, q in enumerate(bar):
-                    csv_path = Path(tmp) / f"responses_{q.id}.csv"
-                    csv_path.write_text(responses_csv(generate_responses(q, seed)), encoding="utf-8")
-                    summary = dataset.import_responses(
-                        csv_path, q, baselines={CURRENT: BASELINE} if i == 0 else None
-                    )
-                    counts[q.id] = summary.total
+        files.mkdir(parents=True, exist_ok=True)
+        (files / "units.csv").write_text(units_csv(), encoding="utf-8")
+        steps = click.progressbar(
+            loaded,
+            label="Importing waves 2024 and 2025 / importerer målinger",
+            item_show_func=lambda q: q.id if q is not None else "",
+            file=None if progress else io.StringIO(),
+        )
+        with steps as bar:
+            for i, q in enumerate(bar):
+                csv_path = files / f"responses_{q.id}.csv"
+                csv_path.write_text(responses_csv(generate_responses(q, seed)), encoding="utf-8")
+                summary = dataset.import_responses(
+                    csv_path, q, baselines={CURRENT: BASELINE} if i == 0 else None
+                )
+                counts[q.id] = summary.total
         waves.create_wave(OPEN_WAVE, loaded, baseline=CURRENT)
         waves.open_wave(OPEN_WAVE)
         links: list[str] = []
@@ -569,6 +573,7 @@ def build_demo(
         links=tuple(links),
         codes=tuple(codes),
         responses=counts,
+        files=files,
     )
     return app, setup
 
@@ -595,7 +600,14 @@ def describe(setup: DemoSetup) -> str:
     lines += ["", f"  Answer wave {OPEN_WAVE} / Besvar måling {OPEN_WAVE}:"]
     lines += [f"    link:  {link}" for link in setup.links[:2]]
     lines += [f"    code / kode: {code}  (enter at {setup.url}kode)" for code in setup.codes[:2]]
-    lines.append("")
+    lines += [
+        "",
+        f"  The imported files are in {setup.files}; try the analysis on them / prøv analysen:",
+        f"    trivsel analyse --units {setup.files / 'units.csv'}"
+        f" --responses {setup.files / 'responses_trivsel.csv'} --questionnaire trivsel"
+        f" --wave {CURRENT} --baseline {BASELINE} --json report.json --html report.html",
+        "",
+    ]
     return "\n".join(lines)
 
 

@@ -348,3 +348,26 @@ def test_demo_exports_analyse_with_trivsel_analyse(demo_db: tuple[Path, str], tm
         assert via_files[k]["n"] == row["n"] and via_files[k]["mean"] == pytest.approx(row["mean"], rel=1e-12)
         assert (via_files[k]["change"] or {}).get("class") == (row["change"] or {}).get("class")
     assert via_files[(demo_mod.STORY.declining, "theme", "tempo")]["change"]["class"] == "significant_decline"
+
+
+def test_demo_files_are_what_was_imported(demo_db: tuple[Path, str]) -> None:
+    from survey import create_app
+    from survey import demo as demo_mod
+    from survey.services import dataset
+
+    path, out = demo_db
+    files = path.parent / "demo-files"
+    assert f"The imported files are in {files}" in out
+    assert (files / "units.csv").read_text(encoding="utf-8") == demo_mod.units_csv()
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "x" * 32})
+    with app.app_context():
+        for qid in demo_mod.DEMO_QUESTIONNAIRES:
+            q = questionnaires.load(qid)
+            table = csvio.read_table(files / f"responses_{qid}.csv", required=response_columns(q))
+            on_disk = Counter(cells for _line, cells in table.rows)
+            exported: Counter[tuple[str, ...]] = Counter()
+            for wave in demo_mod.WAVES:
+                columns, rows = dataset.export_rows(wave, qid)
+                assert columns == table.columns
+                exported += dataset.row_multiset(columns, rows)
+            assert exported == on_disk and sum(on_disk.values()) == sum(demo_mod.respondent_counts().values())
