@@ -70,7 +70,7 @@ ROLES = ("admin", "hr", "committee", "manager")
 LANGUAGES = ("da", "en")
 
 
-class Unit(db.Model):  # type: ignore[name-defined,misc]
+class Unit(db.Model):  # type: ignore[name-defined]
     """A unit of the organisation tree (contract 1.1)."""
 
     __tablename__ = "units"
@@ -87,7 +87,7 @@ class Unit(db.Model):  # type: ignore[name-defined,misc]
         return f"<Unit {self.unit_id}>"
 
 
-class Wave(db.Model):  # type: ignore[name-defined,misc]
+class Wave(db.Model):  # type: ignore[name-defined]
     """One survey round, e.g. ``2025``. Status moves draft -> open -> closed, never back."""
 
     __tablename__ = "waves"
@@ -115,7 +115,7 @@ class Wave(db.Model):  # type: ignore[name-defined,misc]
         return f"<Wave {self.label} {self.status}>"
 
 
-class WaveQuestionnaire(db.Model):  # type: ignore[name-defined,misc]
+class WaveQuestionnaire(db.Model):  # type: ignore[name-defined]
     """A questionnaire a wave runs, with the exact definition snapshot it runs with."""
 
     __tablename__ = "wave_questionnaires"
@@ -143,7 +143,7 @@ class WaveQuestionnaire(db.Model):  # type: ignore[name-defined,misc]
         return from_dict(self.definition, f"wave questionnaire {self.questionnaire_id} v{self.version}")
 
 
-class Invitation(db.Model):  # type: ignore[name-defined,misc]
+class Invitation(db.Model):  # type: ignore[name-defined]
     """A one-time right to answer a wave for a unit. Only the SHA-256 of the token is stored.
 
     No time column on purpose: not when it was sent, not when it was used.
@@ -164,7 +164,7 @@ class Invitation(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (CheckConstraint("kind IN ('link', 'code')", name="kind_valid"),)
 
 
-class Response(db.Model):  # type: ignore[name-defined,misc]
+class Response(db.Model):  # type: ignore[name-defined]
     """One respondent's answers to one questionnaire of a wave. See the module docstring."""
 
     __tablename__ = "responses"
@@ -180,7 +180,7 @@ class Response(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = ({"sqlite_with_rowid": False},)
 
 
-class Comment(db.Model):  # type: ignore[name-defined,misc]
+class Comment(db.Model):  # type: ignore[name-defined]
     """A free-text answer, stored apart from the response it came with (no link to it)."""
 
     __tablename__ = "comments"
@@ -196,7 +196,7 @@ class Comment(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = ({"sqlite_with_rowid": False},)
 
 
-class User(db.Model):  # type: ignore[name-defined,misc]
+class User(db.Model):  # type: ignore[name-defined]
     """A staff account (HR, committee, manager, admin). Respondents never have accounts."""
 
     __tablename__ = "users"

@@ -137,7 +137,8 @@ def _refuse_orphans(removed_ids: list[str]) -> None:
         (User.manager_unit_id, "manager accounts"),
     )
     for column, what in checks:
-        used = sorted(set(db.session.scalars(sa.select(column).where(column.in_(removed_ids)).distinct())))
+        found = db.session.scalars(sa.select(column).where(column.in_(removed_ids)).distinct())
+        used = sorted({str(uid) for uid in found if uid is not None})
         if used:
             raise Conflict(
                 f"the new unit list leaves out {', '.join(map(str, used))}, which still has {what}; "
