@@ -51,7 +51,7 @@ BLOCKING_IMPACTS = ("serious", "critical")
 
 PHONE = {
     "viewport": {"width": 390, "height": 844},
-    "device_scale_factor": 3,
+    "device_scale_factor": 2,
     "is_mobile": True,
     "has_touch": True,
 }

@@ -1,0 +1,108 @@
+"""An employee answers every shipped questionnaire in Chromium, from the invitation to the thank-you page.
+
+Each journey runs on a unit of its own, so the responses of that unit are exactly what the journey
+stored; they must equal, answer by answer, what the browser entered (``Respondent.answers``).
+Every page on the way gets the checks of ``Respondent.check_page`` (lang, origin, fieldset/legend,
+progress, axe-core WCAG 2.0/2.1 A/AA with no serious or critical violation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .conftest import DESKTOP, PHONE, QUESTIONNAIRES, LiveServer, Session
+from .flow import TOTAL_PAGES, TOTAL_QUESTIONS, PageLoad, Respondent
+
+#: budget per page load (response bodies of the document, stylesheet and anything else it fetched)
+PAGE_BUDGET = 100 * 1024
+
+THANKS_TITLE = {"da": "Tak", "en": "Thank you"}
+
+
+def assert_stored(server: LiveServer, unit: str, r: Respondent, lang: str) -> None:
+    """Exactly one response per questionnaire for the unit, equal to what the browser entered."""
+    stored = server.responses(unit)
+    assert sorted(stored) == sorted(QUESTIONNAIRES), f"responses stored for {sorted(stored)}"
+    for qid in QUESTIONNAIRES:
+        assert len(stored[qid]) == 1, f"{len(stored[qid])} responses stored for {qid}"
+        language, answers = stored[qid][0]
+        assert language == lang
+        assert answers == r.answers.get(qid, {}), f"{qid}: stored {answers}, entered {r.answers.get(qid)}"
+    entered = sorted((q, i, t) for q, d in r.comments.items() for i, t in d.items())
+    assert sorted(server.comments(unit)) == entered
+
+
+def finish(r: Respondent, link: str, shoot: Callable[..., Path] | None, tag: str) -> None:
+    """Review page -> Send -> thank-you page -> the same link shows the "already used" page."""
+    review = r.page.locator("main").inner_text()
+    # the review counts what this respondent answered (its own tally) out of every question shown
+    assert f"{r.answered_count()}" in review and f"{TOTAL_QUESTIONS}" in review, review
+    response = r.press("submit")
+    assert response is not None and response.status == 200
+    assert r.page.locator("h1").inner_text().strip() == THANKS_TITLE[r.lang]
+    assert r.page.locator("form#answers").count() == 0
+    r.check_page("thank-you")
+    if shoot:
+        shoot(r.page, f"thanks_{tag}")
+    response = r.goto(link)
+    assert response is not None and response.status == 409
+    assert r.page.locator(".notice-used").count() == 1, "expected the 'already used' notice"
+    assert r.page.locator("form").count() == 0, "the used link must not offer the questionnaire again"
+    r.check_page("already used")
+    if shoot:
+        shoot(r.page, f"already_used_{tag}")
+
+
+def disable_cache(s: Session) -> None:
+    """Every page load fetches all it needs (so the measured bytes are a first visit's)."""
+    cdp = s.context.new_cdp_session(s.page)
+    cdp.send("Network.enable")
+    cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+
+
+def size_table(loads: list[PageLoad]) -> str:
+    lines = [f"{'page':<28} {'requests':>8} {'bytes':>9}"]
+    lines += [f"{ld.label:<28} {ld.requests:>8} {ld.body_bytes:>9,}" for ld in loads]
+    return "\n".join(lines)
+
+
+def test_phone_journey_in_danish_with_touch(
+    live_server: LiveServer,
+    new_session: Callable[..., Session],
+    shoot: Callable[..., Path],
+    capsys: Any,
+) -> None:
+    unit = live_server.new_unit()
+    link = live_server.link(unit)
+    s = new_session(**PHONE)
+    disable_cache(s)
+    r = Respondent(s, live_server, lang="da", seed=1, touch=True)
+
+    response = r.goto(link)
+    assert response is not None and response.status == 200
+    assert r.page.url == f"{live_server.url}/start", "the token must leave the address bar"
+    r.check_page("start")
+    shoot(r.page, "start_da_phone")
+    r.press("start")
+
+    shots: set[str] = set()
+
+    def on_page(r: Respondent, label: str) -> None:
+        kind = r.kind()
+        if kind not in shots:  # the first page of each kind
+            shots.add(kind)
+            shoot(r.page, f"{kind}_phone_da")
+
+    r.run_pages(on_page=on_page, back_at=(1,))
+    finish(r, link, shoot, "da_phone")
+    assert_stored(live_server, unit, r, "da")
+
+    with capsys.disabled():
+        print(f"\nTransferred per page load (phone, cache disabled, response bodies):\n{size_table(r.loads)}")
+    by_label = {ld.label: ld for ld in r.loads}
+    for label in ("start", "page 1 (theme)"):
+        assert by_label[label].body_bytes < PAGE_BUDGET, size_table(r.loads)
+    # 24 flow pages + start + (page 2 and page 1 again around Back) + thank-you + already used = 29
+    assert r.checked_pages == TOTAL_PAGES + 1 + 2 + 2
