@@ -80,6 +80,8 @@ def build(
     cfg.update(from_environ(environ))
     if overrides:
         cfg.update(overrides)
+    if cfg.get("TRIVSEL_ENV") == "production" and "SESSION_COOKIE_SECURE" not in (overrides or {}):
+        cfg["SESSION_COOKIE_SECURE"] = True  # the session holds a respondent's token: HTTPS only
     if "SQLALCHEMY_DATABASE_URI" not in (overrides or {}):
         url = cfg.pop("DATABASE_URL", None) or default_database_url(instance_path)
         cfg["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(url)

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from questionnaires import HANDLED_CODES, SOURCE_CODES, TOLD_CODES, Questionnaire
 from survey.extensions import db
-from survey.models import Comment, Invitation, Response, Wave
+from survey.models import Comment, Invitation, Response, Wave, WaveQuestionnaire
 from survey.services import ServiceError
 from survey.services.invitations import hash_token
 
@@ -200,20 +200,17 @@ def submit(token: str, submissions: list[Submission], language: str) -> int:
     """Store one respondent's answers for every questionnaire of the wave, once.
 
     One transaction: ``UPDATE invitations SET used = true WHERE token_hash = :h AND used = false AND
-    wave is open`` must touch exactly one row; then one ``Response`` per questionnaire (and the
-    comments) is inserted. Returns the number of responses stored. Raises :class:`SubmitRefused`
-    (unknown or used token, wave not open) or :class:`AnswerError`; nothing is stored then.
+    wave is open`` must touch exactly one row; then the answers are validated against the wave's
+    stored questionnaire snapshots and one ``Response`` per questionnaire (and the comments) is
+    inserted. ``submissions`` must cover each of the wave's questionnaires once. Returns the number
+    of responses stored. Raises :class:`SubmitRefused` (unknown or used token, wave not open),
+    :class:`AnswerError` or :class:`ServiceError`; nothing is stored then and the invitation stays unused.
     """
     if language not in LANGUAGES:
         raise ServiceError(f"language must be one of {', '.join(LANGUAGES)}, got {language!r}")
-    cleaned = [
-        (
-            s.questionnaire,
-            validate_answers(s.questionnaire, s.answers),
-            validate_comments(s.questionnaire, s.comments),
-        )
-        for s in submissions
-    ]
+    ids = [s.questionnaire.id for s in submissions]
+    if not ids or len(set(ids)) != len(ids):
+        raise ServiceError("submit needs each of the wave's questionnaires once")
     session = db.session
     token_hash = hash_token(token)
     try:
@@ -235,14 +232,21 @@ def submit(token: str, submissions: list[Submission], language: str) -> int:
         wave_id, unit_id = session.execute(
             sa.select(Invitation.wave_id, Invitation.unit_id).where(Invitation.token_hash == token_hash)
         ).one()
-        run_ids = set(
-            session.scalars(
-                sa.text("SELECT questionnaire_id FROM wave_questionnaires WHERE wave_id = :w"), {"w": wave_id}
+        # validate against the definitions the wave runs with (its snapshots), not the caller's copy
+        snapshots = {
+            wq.questionnaire_id: wq
+            for wq in session.scalars(
+                sa.select(WaveQuestionnaire).where(WaveQuestionnaire.wave_id == wave_id)
             )
-        )
+        }
+        if set(ids) != set(snapshots):
+            runs, given = ", ".join(sorted(snapshots)), ", ".join(sorted(ids))
+            raise ServiceError(f"this wave runs {runs}; answers were given for {given}")
+        cleaned: list[tuple[Questionnaire, dict[str, Any], dict[str, str]]] = []
+        for sub in submissions:
+            q = snapshots[sub.questionnaire.id].load()
+            cleaned.append((q, validate_answers(q, sub.answers), validate_comments(q, sub.comments)))
         for q, answers, comments in cleaned:
-            if q.id not in run_ids:
-                raise ServiceError(f"questionnaire '{q.id}' is not part of this wave")
             session.add(
                 Response(
                     wave_id=wave_id,

@@ -66,6 +66,7 @@ def test_production_refuses_without_real_secret_key(tmp_path: Path, monkeypatch:
     monkeypatch.setenv("SECRET_KEY", "k" * 40)
     app = create_app()
     assert app.config["SECRET_KEY"] == "k" * 40
+    assert app.config["SESSION_COOKIE_SECURE"] is True  # production sends the session over HTTPS only
 
 
 def test_sqlite_connections_use_wal_and_busy_timeout(tmp_path: Path) -> None:

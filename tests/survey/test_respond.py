@@ -338,6 +338,7 @@ def test_several_questionnaires_one_submit_and_comments_apart(
     r = Respondent(client)
     r.open_link(make_invitation())
     assert "Velkommen til del A." in r.html and "Vi gemmer kun dine svar." in r.html
+    assert "Undersøgelsen har 2 dele" in r.html and "<li>Del B</li>" in r.html
     assert "Dine svar gemmes uden dit navn" not in r.html  # the questionnaire's own privacy text replaces it
     r.post("start")
     # pages: A theme, A free text, B theme, send = 4

@@ -235,6 +235,11 @@ def test_submit_refusals_store_nothing(
         answering.submit(token, [answering.Submission(example_questionnaire, {"KLAR1": 99}, {})], "da")
     with pytest.raises(ServiceError, match="language"):
         answering.submit(token, [sub], "de")
+    other = questionnaires.load("trivsel")
+    with pytest.raises(ServiceError, match="this wave runs trivsel-eksempel; answers were given for trivsel"):
+        answering.submit(token, [answering.Submission(other, {}, {})], "da")
+    with pytest.raises(ServiceError, match="each of the wave's questionnaires once"):
+        answering.submit(token, [sub, sub], "da")
     assert _count(db, Response) == 0 and db.session.scalar(sa.select(Invitation.used)) is False
     assert answering.submit(token, [sub], "da") == 1
     with pytest.raises(answering.SubmitRefused) as err:
