@@ -4,8 +4,8 @@ Pipeline per wave (all vectorised; see statistics.md A–D for the methods):
 
 1. reverse items ``(min + max) − x``; per-respondent theme scores (mean of valid answers when at least
    ``max(1, ceil(share × J))`` were given);
-2. sufficient statistics per unit of attachment — n, Σx, Σx² and the counts per scale point — with one sparse
-   (units × respondents) product, then the roll-up over every subtree with the closure matrix of the tree;
+2. sufficient statistics per unit of attachment — n, Σx, Σx² and the counts per scale point — with
+   ``numpy.bincount``, then the roll-up over every subtree, level by level from the deepest;
 3. suppression: the unit pattern on respondents, one row pattern per theme / item on that row's n, and the
    exposure pattern (``k_min = k_diff = n_min_exposure``), each starting from the unit pattern;
 4. rows: mean, sd, 95 % ci, unfavourable share, distribution, flags, polarisation (van der Eijk's A),
@@ -26,7 +26,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
 from questionnaires import EXTERNAL_SOURCES, INTERNAL_SOURCES, Questionnaire
 
@@ -177,9 +176,13 @@ def _wave(tree: Tree, frame: pd.DataFrame, q: Questionnaire, rows: _Rows, settin
         bad = frame["unit_id"].to_numpy()[uidx < 0][0]
         raise ValueError(f"responses: unit_id {bad!r} is not a unit of the tree")
     n_resp = len(frame)
-    ind = sparse.csr_matrix(
-        (np.ones(n_resp), (uidx, np.arange(n_resp))), shape=(n_units, n_resp)
-    )  # unit of attachment × respondent
+
+    def by_unit(matrix: np.ndarray) -> np.ndarray:
+        """Column sums per unit of attachment (units × columns)."""
+        out = np.empty((n_units, matrix.shape[1]), dtype=np.float64)
+        for j in range(matrix.shape[1]):
+            out[:, j] = np.bincount(uidx, weights=matrix[:, j].astype(np.float64), minlength=n_units)
+        return out
     respondents = np.rint(tree.rollup(np.bincount(uidx, minlength=n_units))).astype(np.int64)
 
     # values: theme scores, then items (reversed where asked)
@@ -206,9 +209,9 @@ def _wave(tree: Tree, frame: pd.DataFrame, q: Questionnaire, rows: _Rows, settin
 
     valid = ~np.isnan(values)
     v0 = np.where(valid, values, 0.0)
-    n = np.rint(tree.rollup(ind @ valid.astype(np.float64))).astype(np.int64)
-    s = tree.rollup(ind @ v0)
-    ss = tree.rollup(ind @ (v0 * v0))
+    n = np.rint(tree.rollup(by_unit(valid))).astype(np.int64)
+    s = tree.rollup(by_unit(v0))
+    ss = tree.rollup(by_unit(v0 * v0))
 
     # counts per scale point (theme scores rounded half up; item answers are whole codes already)
     length = rows.length
@@ -224,10 +227,10 @@ def _wave(tree: Tree, frame: pd.DataFrame, q: Questionnaire, rows: _Rows, settin
     # max equals its min
     constant = (counts > 0).sum(axis=2) == 1
     if n_themes:
-        by_unit = pd.DataFrame(values[:, :n_themes]).groupby(uidx)
+        grouped = pd.DataFrame(values[:, :n_themes]).groupby(uidx)
         mx = np.full((n_units, n_themes), np.nan)
         mn = np.full((n_units, n_themes), np.nan)
-        gmax, gmin = by_unit.max(), by_unit.min()
+        gmax, gmin = grouped.max(), grouped.min()
         mx[gmax.index.to_numpy()] = gmax.to_numpy()
         mn[gmin.index.to_numpy()] = gmin.to_numpy()
         constant[:, :n_themes] = tree.rollup_max(mx) == -tree.rollup_max(-mn)
@@ -268,7 +271,7 @@ def _wave(tree: Tree, frame: pd.DataFrame, q: Questionnaire, rows: _Rows, settin
         answered_any |= answered
     cols.extend([pooled_int, pooled_ext, answered_any])
     mat = np.column_stack(cols).astype(np.float64) if cols else np.zeros((n_resp, 0))
-    rolled = np.rint(tree.rollup(ind @ mat)).astype(np.int64)
+    rolled = np.rint(tree.rollup(by_unit(mat))).astype(np.int64)
     exposure: dict[str, dict[str, np.ndarray]] = {}
     for j, (kind, name) in enumerate(names):
         exposure.setdefault(kind, {})[name] = rolled[:, j]

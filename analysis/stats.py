@@ -13,8 +13,7 @@ from functools import cache
 from itertools import combinations
 
 import numpy as np
-from scipy import stats as sps
-from statsmodels.stats.multitest import multipletests
+from scipy import special
 
 __all__ = [
     "Welch",
@@ -25,8 +24,21 @@ __all__ = [
     "one_sample_ci",
     "pattern_agreement",
     "round_half_up",
+    "t_ppf",
+    "t_sf",
     "welch",
 ]
+
+
+def t_ppf(q: float, df: np.ndarray) -> np.ndarray:
+    """Quantile of Student's t (what ``scipy.stats.t.ppf`` computes, via ``scipy.special.stdtrit``;
+    importing scipy.special alone is about a second faster than scipy.stats)."""
+    return np.asarray(special.stdtrit(df, q), dtype=np.float64)
+
+
+def t_sf(x: np.ndarray, df: np.ndarray) -> np.ndarray:
+    """Survival function of Student's t (``scipy.stats.t.sf``) via ``scipy.special.stdtr``."""
+    return np.asarray(special.stdtr(df, -np.asarray(x, dtype=np.float64)), dtype=np.float64)
 
 
 def min_valid_answers(share: float, items: int) -> int:
@@ -72,7 +84,7 @@ def one_sample_ci(mean: np.ndarray, sd: np.ndarray, n: np.ndarray, level: float 
         df = np.where(n > 1, n - 1, np.nan)
         # n takes few distinct values: evaluate the quantile once per distinct df
         uniq, inverse = np.unique(df, return_inverse=True)
-        quantile = sps.t.ppf(0.5 + level / 2, uniq)[inverse.reshape(df.shape)]
+        quantile = t_ppf(0.5 + level / 2, uniq)[inverse.reshape(df.shape)]
         half = quantile * sd / np.sqrt(n)
     return mean - half, mean + half
 
@@ -116,10 +128,10 @@ def welch(m1: np.ndarray, s1: np.ndarray, n1: np.ndarray, m2: np.ndarray, s2: np
         df = se2 * se2 / (v1 * v1 / (n1 - 1) + v2 * v2 / (n2 - 1))
         delta = m2 - m1
         t = delta / se
-        p = 2.0 * sps.t.sf(np.abs(t), df)
-        t95 = sps.t.ppf(0.975, df)
-        t90 = sps.t.ppf(0.95, df)
-        tcrit = t95 if alpha == 0.05 else sps.t.ppf(1.0 - alpha / 2.0, df)
+        p = 2.0 * t_sf(np.abs(t), df)
+        t95 = t_ppf(0.975, df)
+        t90 = t_ppf(0.95, df)
+        tcrit = t95 if alpha == 0.05 else t_ppf(1.0 - alpha / 2.0, df)
     return Welch(
         delta=delta, se=se, df=df, t=t, p=p,
         ci_low=delta - t95 * se, ci_high=delta + t95 * se,
@@ -131,14 +143,22 @@ def welch(m1: np.ndarray, s1: np.ndarray, n1: np.ndarray, m2: np.ndarray, s2: np
 def bh_adjust(p: np.ndarray) -> np.ndarray:
     """Benjamini–Hochberg adjusted p-values (q) over one family; NaN entries are left out and stay NaN.
 
-    Uses ``statsmodels.stats.multitest.multipletests(method="fdr_bh")``. Reference: Benjamini & Hochberg
-    (1995), JRSS-B 57:289–300.
+    ``q_(i) = min_{j ≥ i} (m · p_(j) / j)`` over the sorted p-values, capped at 1 — the same numbers as
+    ``statsmodels.stats.multitest.multipletests(p, method="fdr_bh")[1]`` (the tests compare them; the
+    formula is written out here to keep statsmodels' import, about a second, off the command's path).
+    Reference: Benjamini & Hochberg (1995), JRSS-B 57:289–300.
     """
     p = np.asarray(p, dtype=np.float64)
     q = np.full(p.shape, np.nan)
-    ok = ~np.isnan(p)
-    if ok.any():
-        q[ok] = multipletests(p[ok], method="fdr_bh")[1]
+    ok = np.flatnonzero(~np.isnan(p))
+    m = ok.size
+    if m:
+        order = np.argsort(p[ok], kind="stable")
+        scaled = p[ok][order] * m / np.arange(1, m + 1)
+        adjusted = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
+        out = np.empty(m)
+        out[order] = adjusted
+        q[ok] = out
     return q
 
 

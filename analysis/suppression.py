@@ -23,7 +23,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
 NOT_SUPPRESSED, PRIMARY, SECONDARY = 0, 1, 2
 REASON_NAMES: dict[int, str | None] = {NOT_SUPPRESSED: None, PRIMARY: "primary", SECONDARY: "secondary"}
@@ -33,9 +32,9 @@ REASON_NAMES: dict[int, str | None] = {NOT_SUPPRESSED: None, PRIMARY: "primary",
 class Tree:
     """The unit tree as arrays, in units.csv order.
 
-    ``parent[i]`` is the index of unit i's parent (−1 for the root); ``closure`` is the sparse
-    (units × units) matrix with ``closure[a, u] = 1`` when a is u or an ancestor of u, so that
-    ``closure @ direct`` sums any per-unit quantity over every subtree (the roll-up).
+    ``parent[i]`` is the index of unit i's parent (−1 for the root); ``levels[d]`` holds the indices of
+    the units at depth d. :meth:`rollup` sums any per-unit quantity over every subtree, level by level
+    from the deepest up (one grouped NumPy sum per level).
     """
 
     ids: tuple[str, ...]
@@ -44,7 +43,6 @@ class Tree:
     children: tuple[tuple[int, ...], ...]
     levels: tuple[np.ndarray, ...]
     rank: np.ndarray
-    closure: sparse.csr_matrix
 
     @property
     def size(self) -> int:
@@ -73,37 +71,31 @@ class Tree:
         root = int(np.flatnonzero(parent < 0)[0])
         depth[root] = 0
         stack = [root]
-        rows: list[int] = []
-        cols: list[int] = []
-        anc: list[list[int]] = [[] for _ in ids]
-        anc[root] = [root]
         while stack:
             v = stack.pop()
             for c in kids[v]:
                 depth[c] = depth[v] + 1
-                anc[c] = anc[v] + [c]
                 stack.append(c)
         if (depth < 0).any():
             raise ValueError("units: the parent_id links form a cycle")
-        for u, chain in enumerate(anc):
-            rows.extend(chain)
-            cols.extend([u] * len(chain))
-        closure = sparse.csr_matrix(
-            (np.ones(len(rows), dtype=np.float64), (np.asarray(rows), np.asarray(cols))),
-            shape=(len(ids), len(ids)),
-        )
         levels = tuple(np.flatnonzero(depth == d) for d in range(int(depth.max()) + 1))
         order = sorted(range(len(ids)), key=lambda i: (-int(depth[i]), ids[i]))
         rank = np.empty(len(ids), dtype=np.int64)
         rank[np.asarray(order, dtype=np.int64)] = np.arange(len(ids))
-        return cls(ids, parent, depth, tuple(tuple(k) for k in kids), levels, rank, closure)
+        return cls(ids, parent, depth, tuple(tuple(k) for k in kids), levels, rank)
 
     def rollup(self, direct: np.ndarray) -> np.ndarray:
-        """Sum a per-unit array (units × …) over every subtree."""
-        arr = np.asarray(direct, dtype=np.float64)
-        shape = arr.shape
-        out = self.closure @ arr.reshape(shape[0], -1)
-        return np.asarray(out).reshape(shape)
+        """Sum a per-unit array (units × …) over every subtree (a respondent counts in their unit and
+        every ancestor)."""
+        out = np.array(direct, dtype=np.float64, copy=True)
+        flat = out.reshape(out.shape[0], -1)
+        for idx in reversed(self.levels[1:]):
+            parents = self.parent[idx]
+            order = np.argsort(parents, kind="stable")
+            sorted_parents = parents[order]
+            starts = np.flatnonzero(np.r_[True, sorted_parents[1:] != sorted_parents[:-1]])
+            flat[sorted_parents[starts]] += np.add.reduceat(flat[idx[order]], starts, axis=0)
+        return out
 
     def rollup_max(self, direct: np.ndarray) -> np.ndarray:
         """Maximum of a per-unit array (units × k) over every subtree (NaN ignored)."""

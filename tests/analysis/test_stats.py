@@ -16,6 +16,8 @@ from analysis.stats import (
     one_sample_ci,
     pattern_agreement,
     round_half_up,
+    t_ppf,
+    t_sf,
     welch,
 )
 
@@ -177,3 +179,16 @@ def test_flag_certainty_ci_examples(n, low, high):
     # statistics.md B: m = 3.7, s = 1.2
     lo, hi = one_sample_ci(np.array([3.7]), np.array([1.2]), np.array([n]))
     assert (round(float(lo[0]), 2), round(float(hi[0]), 2)) == (low, high)
+
+
+def test_t_distribution_helpers_equal_scipy_stats():
+    df = np.array([1.0, 2.5, 9.0, 23.86, 400.0])
+    x = np.array([0.3, -1.2, 2.0, 2.44, 5.0])
+    assert t_sf(x, df) == pytest.approx(sps.t.sf(x, df), rel=1e-12)
+    for q in (0.95, 0.975, 0.995):
+        assert t_ppf(q, df) == pytest.approx(sps.t.ppf(q, df), rel=1e-12)
+
+
+def test_bh_on_random_family_equals_statsmodels():
+    p = np.random.default_rng(5).random(500) ** 3
+    assert bh_adjust(p) == pytest.approx(multipletests(p, method="fdr_bh")[1], rel=1e-12)
