@@ -115,6 +115,15 @@ def _start_session(token: str) -> None:
     session[TOKEN_KEY] = token
 
 
+@bp.after_request
+def _no_store(response: Any) -> Any:
+    """Answer pages carry the answers so far: keep them out of caches and the browser's history
+    cache, so the next person at a shared computer cannot press Back and read them."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
 # --- entry ---------------------------------------------------------------------------------------
 
 
@@ -192,9 +201,12 @@ def _parse_state(raw: str, qs: list[Questionnaire]) -> dict[str, dict[str, Any]]
     for qid, part in data.items():
         if qid not in by_id or not isinstance(part, dict):
             abort(400)
+        raw_answers, raw_comments = part.get("a") or {}, part.get("c") or {}
+        if not isinstance(raw_answers, dict) or not isinstance(raw_comments, dict):
+            abort(400)
         try:
-            answers = validate_answers(by_id[qid], part.get("a") or {})
-            comments = validate_comments(by_id[qid], part.get("c") or {})
+            answers = validate_answers(by_id[qid], raw_answers)
+            comments = validate_comments(by_id[qid], raw_comments)
         except AnswerError:
             abort(400)
         state[qid] = {"a": answers, "c": comments}

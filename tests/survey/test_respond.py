@@ -71,8 +71,9 @@ def test_happy_path_danish(app: Any, client: Any, db: Any, open_wave: None, make
     assert r.status == 200
     assert "Hvad gemmes, og hvad gemmes ikke" in r.html
     assert "Dine svar gemmes uden dit navn" in r.html  # default privacy text (the example has none)
-    r.post("start")
+    page = r.post("start")
     assert r.status == 200 and f"Side 1 af {TOTAL_PAGES}" in r.html
+    assert page.headers["Cache-Control"] == "no-store"  # answers in hidden fields: never cached
     assert r.h1() == "Klarhed i opgaverne"
     assert '<fieldset class="question scale" id="q0-KLAR1">' in r.html
     assert "<legend>Jeg ved, hvilke opgaver jeg har ansvaret for</legend>" in r.html
@@ -193,6 +194,17 @@ def test_tampered_state_is_refused(client: Any, db: Any, open_wave: None, make_i
         data={"csrf_token": r.hidden("csrf_token"), "state": "{not json", "page": "1", "action": "next"},
     )
     assert resp.status_code == 400
+    for bad_state in (
+        '{"trivsel-eksempel": {"a": [1, 2]}}',
+        '{"other": {}}',
+        "[]",
+        '{"trivsel-eksempel": {"c": 3}}',
+    ):
+        resp = client.post(
+            "/svar",
+            data={"csrf_token": r.hidden("csrf_token"), "state": bad_state, "page": "1", "action": "next"},
+        )
+        assert resp.status_code == 400, bad_state
     resp = client.post(
         "/svar", data={"csrf_token": r.hidden("csrf_token"), "state": "{}", "page": "99", "action": "next"}
     )
