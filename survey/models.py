@@ -12,6 +12,10 @@ Anonymity is a property of this schema (DESIGN.md, habit 5):
   their random UUID keys, not in insertion order, so the file layout does not reveal who answered when.
   PostgreSQL's physical order (``ctid``) still follows insertion; that is handled by the later anonymity
   work. Never order or page responses by insertion anywhere.
+- Known residual channels for that later work (not closed here): in PostgreSQL the invitation row
+  updated by a submit and the response rows it inserts carry the same transaction id (``xmin``), so a
+  DBA can pair them while the invitation's e-mail address still exists (until the wave closes); in
+  SQLite the write-ahead log holds both pages of one commit until the next checkpoint.
 
 Answer storage (``Response.answers``, a JSON object; a key is absent when the respondent skipped it):
 
