@@ -174,3 +174,54 @@ def split_codes(
                 value=value,
             )
     return frozenset(codes)
+
+
+def parse_table_fast(
+    name: str,
+    text: str,
+    *,
+    required: Sequence[str],
+    optional: Sequence[str] = (),
+) -> Table:
+    """Same result and errors as :func:`parse_table`, for large files (responses.csv of 100,000 rows).
+
+    The header is checked by :func:`parse_table` itself (on the header line alone); the data rows are
+    then read with the per-cell work done in C (``map(str.strip, …)``, ``any``) instead of a generator,
+    about twice as fast. Falls back to :func:`parse_table` when the header spans several lines.
+    """
+    if not text.strip():
+        return parse_table(name, text, required=required, optional=optional)
+    first_line = text.splitlines()[0]
+    if first_line.count('"') % 2:
+        return parse_table(name, text, required=required, optional=optional)
+    header_table = parse_table(name, first_line + "\n", required=required, optional=optional)
+    width = len(header_table.columns)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=detect_delimiter(first_line), strict=True)
+    strip = str.strip
+    rows: list[tuple[int, tuple[str, ...]]] = []
+    append = rows.append
+    try:
+        next(reader)
+        start = reader.line_num + 1
+        for raw in reader:
+            cells = tuple(map(strip, raw))
+            line = start
+            start = reader.line_num + 1
+            if not any(cells):
+                continue
+            if len(cells) != width:
+                raise InputError(
+                    name,
+                    f"has {len(cells)} fields but the header has {width}; check the delimiter and quoting",
+                    line=line,
+                )
+            append((line, cells))
+    except csv.Error as exc:
+        raise InputError(name, f"malformed CSV ({exc}); check the quoting", line=reader.line_num) from None
+    return Table(name=name, columns=header_table.columns, rows=tuple(rows))
+
+
+def read_table_fast(path: str | Path, *, required: Sequence[str], optional: Sequence[str] = ()) -> Table:
+    """Read and parse a CSV file with :func:`parse_table_fast`."""
+    name, text = read_text(path)
+    return parse_table_fast(name, text, required=required, optional=optional)

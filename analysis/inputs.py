@@ -145,12 +145,20 @@ def response_columns(questionnaire: Questionnaire) -> tuple[str, ...]:
 def read_responses(path: str | Path, questionnaire: Questionnaire, unit_ids: Collection[str]) -> pd.DataFrame:
     """Read and validate ``responses.csv`` (contract 1.3). See :func:`responses_frame`."""
     cols = response_columns(questionnaire)
-    table = csvio.read_table(path, required=cols)
+    table = csvio.read_table_fast(path, required=cols)
     return responses_frame(table.name, table, questionnaire, unit_ids)
 
 
 def _first_line(table_lines: np.ndarray, codes: np.ndarray, bad_code: int) -> int:
     return int(table_lines[int(np.argmax(codes == bad_code))])
+
+
+def _whole_number(value: str) -> int | None:
+    """The integer of a cell written without decimals (as :func:`csvio.parse_int` accepts), else None."""
+    try:
+        return int(value) if value.lstrip("-").isdigit() else None
+    except ValueError:
+        return None
 
 
 def responses_frame(
@@ -210,8 +218,9 @@ def responses_frame(
             if value in ("", "NA"):
                 lookup[k] = np.nan
                 continue
-            line = _first_line(lines, codes, k)
-            number = csvio.parse_int(name, line, item.id, value)
+            number = _whole_number(value)
+            if number is None:  # let the shared parser word the error (file, line, column, value)
+                number = csvio.parse_int(name, _first_line(lines, codes, k), item.id, value)
             if scale.dont_know is not None and number == scale.dont_know:
                 lookup[k] = np.nan
             elif scale.min <= number <= scale.max:
@@ -221,7 +230,7 @@ def responses_frame(
                 raise InputError(
                     name,
                     f"value outside the scale; use {scale.min}..{scale.max}{dk}, or leave empty / NA",
-                    line=line, column=item.id, value=value,
+                    line=_first_line(lines, codes, k), column=item.id, value=value,
                 )
         out[item.id] = lookup[codes] if len(codes) else np.empty(0, dtype=np.float64)
     # exposures

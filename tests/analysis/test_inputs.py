@@ -222,3 +222,29 @@ def test_settings_toml_syntax_error(tmp_path):
     with pytest.raises(InputError) as err:
         read_settings(write(tmp_path, "settings.toml", "k_min = = 3\n"))
     assert "not valid TOML" in str(err.value) and "line 1" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a,b,c\n1,2,3\n",
+        "\ufeffa;b;c\r\n 1 ;\"x;y\";3\r\n;;\r\n4;5;6\r\n",
+        'a,b,c\n1,"two\nlines",3\n,,\n\n7,8,9\n',
+        "a,b,c\n",
+        'a,b,c\n1,2,3\n"unterminated,4,5\n',
+        "a,b,c\n1,2\n",
+        "a,b,x\n1,2,3\n",
+        "a,b\n1,2\n",
+    ],
+)
+def test_parse_table_fast_equals_parse_table(text):
+    text = text.lstrip("\ufeff")
+    kw = {"required": ("a", "b"), "optional": ("c",)}
+    try:
+        expected = csvio.parse_table("f.csv", text, **kw)
+    except InputError as err:
+        with pytest.raises(InputError) as fast_err:
+            csvio.parse_table_fast("f.csv", text, **kw)
+        assert str(fast_err.value) == str(err)
+        return
+    assert csvio.parse_table_fast("f.csv", text, **kw) == expected
