@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .conftest import DESKTOP, PHONE, QUESTIONNAIRES, LiveServer, Session
+from .conftest import PHONE, QUESTIONNAIRES, LiveServer, Session
 from .flow import TOTAL_PAGES, TOTAL_QUESTIONS, PageLoad, Respondent
 
 #: budget per page load (response bodies of the document, stylesheet and anything else it fetched)
