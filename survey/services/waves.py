@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -35,8 +36,6 @@ def _resolve(q: Questionnaire | str | Path) -> Questionnaire:
 
 def snapshot(q: Questionnaire) -> dict[str, Any]:
     """The definition data a wave stores (plain JSON types), checked to rebuild the same questionnaire."""
-    import json
-
     data = json.loads(json.dumps(q.data, default=str))
     questionnaires.from_dict(data, f"{q.id} snapshot")
     return data
