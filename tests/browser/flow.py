@@ -360,7 +360,7 @@ class Respondent:
         on_page: Callable[[Respondent, str], None] | None = None,
         back_at: tuple[int, ...] = (),
     ) -> None:
-        """From the first questionnaire page to the review page: answer, check, Next.
+        """From the first questionnaire page to the review page: check, answer, ``on_page``, Next.
 
         ``back_at``: page numbers after which the respondent answers the next page, presses Back,
         and must see both pages' answers still selected.
@@ -368,9 +368,9 @@ class Respondent:
         while self.kind() != "review":
             label = f"page {self.page_no} ({self.kind()})"
             self.check_page(label)
+            self.answer_page()
             if on_page:
                 on_page(self, label)
-            self.answer_page()
             self.press("next")
             if self.page_no - 1 in back_at and self.kind() != "review":
                 self.check_back_keeps_answers()
@@ -391,3 +391,128 @@ class Respondent:
         assert self.shown_answers() == entered_here, (
             f"{here_label} after Back and Next shows {self.shown_answers()}, entered {entered_here}"
         )
+
+
+@dataclass
+class KeyboardRespondent(Respondent):
+    """Answers with the keyboard only: Tab/Shift+Tab between controls, arrow keys within a radio
+    group, Space to tick, Enter/Space on buttons. Every focus stop must be visible on screen and
+    show a focus indicator (outline of at least 2 px or a box shadow)."""
+
+    tab_presses: int = 0
+    arrow_checks: int = 0
+
+    def focus(self) -> dict[str, Any]:
+        info = self.page.evaluate(FOCUS_INFO_JS)
+        assert info is not None, f"focus left the page on {self.page.url}"
+        assert info["inViewport"], f"focused element is off screen: {info}"
+        assert info["indicator"], f"focused element shows no focus indicator: {info}"
+        return dict(info)
+
+    def tab_to(
+        self, match: Callable[[dict[str, Any]], bool], *, shift: bool = False, limit: int = 80
+    ) -> dict:
+        for _ in range(limit):
+            self.page.keyboard.press("Shift+Tab" if shift else "Tab")
+            self.tab_presses += 1
+            info = self.focus()
+            if match(info):
+                return info
+        raise AssertionError(f"{limit} x {'Shift+' if shift else ''}Tab never reached the wanted control")
+
+    def checked_value(self, name: str) -> str | None:
+        checked = self.page.locator(f"input[type=radio][name='{name}']:checked")
+        assert checked.count() <= 1
+        return checked.get_attribute("value") if checked.count() else None
+
+    def radio_group(self, name: str, target: int, *, walk_all: bool = False) -> str:
+        """Tab into the group, Space selects the focused option, arrows move to option ``target``.
+
+        ``walk_all``: first walk the arrow keys over every option and back, asserting each press
+        selects exactly the next (previous) option.
+        """
+        values = [v.get_attribute("value") or "" for v in self.page.locator(f"input[name='{name}']").all()]
+        info = self.tab_to(lambda i: i["name"] == name and i["type"] == "radio")
+        if not info["checked"]:
+            assert info["value"] == values[0], f"Tab into {name} should land on its first option: {info}"
+            self.page.keyboard.press("Space")
+            assert self.checked_value(name) == values[0]
+        current = values.index(self.checked_value(name) or "")
+        if walk_all:
+            path = list(range(current + 1, len(values))) + list(range(len(values) - 2, -1, -1))
+            for nxt in path:
+                self.page.keyboard.press("ArrowDown" if nxt > current else "ArrowUp")
+                current = nxt
+                assert self.checked_value(name) == values[current], f"arrow key in {name}"
+                assert self.focus()["value"] == values[current]
+                self.arrow_checks += 1
+        while current != target:
+            self.page.keyboard.press("ArrowRight" if target > current else "ArrowLeft")
+            current += 1 if target > current else -1
+            assert self.checked_value(name) == values[current], f"arrow key in {name}"
+        return values[current]
+
+    def checkbox(self, name: str, value: str) -> None:
+        box = self.page.locator(f"input[name='{name}'][value='{value}']")
+        self.tab_to(lambda i: i["name"] == name and i["value"] == value)
+        if not box.is_checked():
+            self.page.keyboard.press("Space")
+        assert box.is_checked()
+
+    def press(self, value: str) -> Response | None:
+        """Tab to the button and activate it: Enter for Next/Start/Send, Space for the others."""
+        self.tab_to(lambda i: i["tag"] == "button" and i["value"] == value)
+        key = "Enter" if value in ("next", "start", "submit") else "Space"
+        response = self._navigate(lambda: self.page.keyboard.press(key))
+        if value in ("start", "next"):
+            self.page_no += 1
+        elif value == "back":
+            self.page_no -= 1
+        return response
+
+    def answer_page(self) -> None:
+        kind = self.kind()
+        names = [fs.get_attribute("id") or "" for fs in self.page.locator("form#answers fieldset").all()]
+        if kind == "theme":
+            for i, name in enumerate(names):
+                n = self.page.locator(f"input[name='{name}']").count()
+                value = self.radio_group(
+                    name, pick(self.seed, name, n), walk_all=(i == 0 and self.page_no == 1)
+                )
+                self._set(name, int(value))
+                if i == 1 and self.page_no == 1:
+                    self._check_shift_tab(names[0], name)
+        elif kind == "exposure":
+            freq = int(self.radio_group(names[0], self._exposure_frequency(names[0])))
+            self._set(names[0], freq)
+            if freq == 0:
+                return
+            for name in names[1:]:
+                boxes = self.page.locator(f"input[type=checkbox][name='{name}']")
+                if boxes.count():
+                    n = boxes.count()
+                    idx = sorted({pick(self.seed, name, n), pick(self.seed, name + "/2", n)})
+                    values = [boxes.nth(i).get_attribute("value") or "" for i in idx]
+                    for v in values:
+                        self.checkbox(name, v)
+                    order = SOURCE_CODES if self._part_of(name) == "source" else TOLD_CODES
+                    self._set(name, [c for c in order if c in values])
+                else:
+                    n = self.page.locator(f"input[name='{name}']").count()
+                    self._set(name, self.radio_group(name, pick(self.seed, name, n)))
+        elif kind == "free_text":
+            area = self.page.locator("form#answers textarea").first
+            name = area.get_attribute("name") or ""
+            self.tab_to(lambda i: i["tag"] == "textarea")
+            self.page.keyboard.type(COMMENTS[self.lang])
+            q, fid = split_name(name)
+            self.comments.setdefault(q.id, {})[fid] = COMMENTS[self.lang]
+        else:
+            raise AssertionError(f"not a questionnaire page: {self.page.url} ({kind})")
+
+    def _check_shift_tab(self, previous: str, current: str) -> None:
+        """Shift+Tab from a radio group returns to the previous group's selected option; Tab comes back."""
+        info = self.tab_to(lambda i: True, shift=True, limit=1)
+        assert (info["name"], info["value"]) == (previous, self.checked_value(previous)), info
+        info = self.tab_to(lambda i: True, limit=1)
+        assert (info["name"], info["value"]) == (current, self.checked_value(current)), info

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .conftest import PHONE, QUESTIONNAIRES, LiveServer, Session
-from .flow import TOTAL_PAGES, TOTAL_QUESTIONS, PageLoad, Respondent
+from .conftest import DESKTOP, PHONE, QUESTIONNAIRES, LiveServer, Session
+from .flow import TOTAL_PAGES, TOTAL_QUESTIONS, KeyboardRespondent, PageLoad, Respondent
 
 #: budget per page load (response bodies of the document, stylesheet and anything else it fetched)
 PAGE_BUDGET = 100 * 1024
@@ -106,3 +106,58 @@ def test_phone_journey_in_danish_with_touch(
         assert by_label[label].body_bytes < PAGE_BUDGET, size_table(r.loads)
     # 24 flow pages + start + (page 2 and page 1 again around Back) + thank-you + already used = 29
     assert r.checked_pages == TOTAL_PAGES + 1 + 2 + 2
+
+
+def test_desktop_journey_in_english_chosen_on_the_start_page(
+    live_server: LiveServer, new_session: Callable[..., Session], shoot: Callable[..., Path]
+) -> None:
+    unit = live_server.new_unit()
+    link = live_server.link(unit)
+    s = new_session(**DESKTOP)
+    # seed 2: the exposures are answered 2, 3, 4 and 0 ("no", with follow-ups ticked that must be dropped)
+    r = Respondent(s, live_server, lang="da", seed=2)
+    r.goto(link)
+    r.check_page("start (before choosing)")
+    r.choose_language_on_start_page("en")
+    assert r.page.url == f"{live_server.url}/start"
+    r.check_page("start")
+    shoot(r.page, "start_en_desktop")
+    r.press("start")
+
+    def on_page(r: Respondent, label: str) -> None:
+        if r.page_no == 1:
+            shoot(r.page, "theme_desktop_en")
+        if r.page_no == 3:
+            # the in-form language switch keeps what was entered on the page
+            entered = r.expected_on_page()
+            r.press("lang-da")
+            r.lang = "da"
+            r.check_page("page 3 switched to Danish")
+            assert r.shown_answers() == entered
+            r.press("lang-en")
+            r.lang = "en"
+            r.check_page("page 3 switched back to English")
+            assert r.shown_answers() == entered
+
+    r.run_pages(on_page=on_page, back_at=(19,))
+    finish(r, link, shoot, "en_desktop")
+    assert_stored(live_server, unit, r, "en")
+    # the scenario happened: violence answered "no", so its ticked follow-ups were not kept
+    assert r.answers["offensive_behaviour"]["VOL_Q"] == 0
+    assert not {"VOL_SRC", "VOL_HANDLED", "VOL_TOLD"} & set(r.answers["offensive_behaviour"])
+
+
+def test_keyboard_only_journey(live_server: LiveServer, new_session: Callable[..., Session]) -> None:
+    unit = live_server.new_unit()
+    link = live_server.link(unit)
+    s = new_session(**DESKTOP)
+    r = KeyboardRespondent(s, live_server, lang="da", seed=3, run_axe=False)  # axe: the other journeys
+    r.goto(link)
+    r.check_page("start")
+    r.press("start")
+    r.run_pages(back_at=(1,))
+    finish(r, link, None, "keyboard")
+    assert_stored(live_server, unit, r, "da")
+    # the first group of page 1 was walked with the arrow keys over all 8 options and back (7 + 7)
+    assert r.arrow_checks == 14
+    assert r.tab_presses > 79, "every question needs at least one Tab"
