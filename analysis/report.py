@@ -417,7 +417,10 @@ def analyse(
 
 def _unit_rows(tree: Tree, units: pd.DataFrame, cur: _Wave, base: _Wave | None, settings: Settings
                ) -> list[dict[str, Any]]:
-    head = units["headcount"].astype("Float64")
+    if "headcount" in units.columns:
+        head = units["headcount"].astype("Float64")
+    else:  # a tree without headcounts: every headcount unknown
+        head = pd.Series([None] * len(units), dtype="Float64")
     known = (~head.isna()).to_numpy()
     direct = head.fillna(0).to_numpy(dtype=np.float64)
     sub_head = np.rint(tree.rollup(direct)).astype(np.int64).tolist()

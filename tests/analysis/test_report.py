@@ -367,3 +367,19 @@ def test_analysis_does_not_import_flask():
     code = "import sys, analysis, analysis.report, analysis.analyse_cmd; print('flask' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_questionnaire_without_exposures_and_units_without_headcount():
+    q = from_dict({k: v for k, v in QDEF.items() if k != "exposures"})
+    units, responses = build([("R", "", ""), ("S", "R", "")],
+                             [{"wave": "1", "unit_id": "S", "A1": 4, "A2": 4, "A3": 4} for _ in range(12)], q)
+    rep = analyse(units.drop(columns=["headcount"]), responses, q, "1")
+    assert rep.exposures == ()
+    assert {f["unit_id"]: f["internal"] for f in rep.funding} == {"R": False, "S": False}
+    assert all(u["headcount"] is None and u["response_rate"] is None for u in rep.units)
+    # every answer 4 (A2 reversed: 8 − 4 = 4): theme A mean 4, sd exactly 0 -> orange by the mean rule
+    # (4.0 is not < 4.0); ci [4, 4] lies below orange's 4.6 -> certain
+    a = by_key(rep)[("S", "A")]
+    assert a["mean"] == 4.0 and a["sd"] == 0.0 and a["ci"] == [4.0, 4.0]
+    assert a["flag"] == "orange" and a["flag_certain"] is True
+    assert a["polarisation"] == {"bp": 0.0, "agreement": 1.0, "level": "none"}
