@@ -27,6 +27,8 @@ DEFAULTS: dict[str, Any] = {
     # when set, e-mails are written as files into this directory instead of being sent
     "MAIL_OUTBOX_DIR": None,
     "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+    # SQL errors must not carry answers or token hashes into logs and tracebacks
+    "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True},
     "BABEL_DEFAULT_LOCALE": "da",
     "BABEL_DEFAULT_TIMEZONE": "Europe/Copenhagen",
     "SESSION_COOKIE_HTTPONLY": True,

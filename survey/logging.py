@@ -1,7 +1,8 @@
 """Logging that never contains answers or tokens.
 
 Nothing in Trivsel logs form data. What could still leak a token is a URL: ``/r/<token>`` is the
-respondent's personal link. :class:`RedactFilter` rewrites every record that passes through the
+respondent's personal link. SQL parameters are hidden by the engine option ``hide_parameters``
+(config), and PostgreSQL's ``DETAIL:`` lines, which quote row values, are redacted here. :class:`RedactFilter` rewrites every record that passes through the
 loggers Trivsel and Werkzeug use (and every root handler), replacing the token with ``<redacted>``.
 The record itself is rewritten, so every handler that sees it later sees the redacted text.
 """
@@ -15,14 +16,16 @@ from flask import Flask, Response, request
 
 _TOKEN_PATH = re.compile(r"(/r/)[^\s/?#\"']+")
 REDACTED = r"\1<redacted>"
+# PostgreSQL error details quote row values ("Failing row contains (..., {answers})")
+_DB_DETAIL = re.compile(r"^(DETAIL:).*$", re.M)
 
 #: loggers that may carry a request path
 LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error", "survey", "survey.requests")
 
 
 def redact(text: str) -> str:
-    """``/r/<token>`` -> ``/r/<redacted>`` anywhere in ``text``."""
-    return _TOKEN_PATH.sub(REDACTED, text)
+    """``/r/<token>`` -> ``/r/<redacted>`` anywhere in ``text``; database ``DETAIL:`` lines dropped."""
+    return _DB_DETAIL.sub(r"\1 <redacted>", _TOKEN_PATH.sub(REDACTED, text))
 
 
 class RedactFilter(logging.Filter):

@@ -445,3 +445,25 @@ def test_language_link_rejects_foreign_targets(client: Any) -> None:
     resp = client.get("/sprog/en?next=//evil.example/x")
     assert resp.status_code == 303 and resp.headers["Location"] == "/start"
     assert client.get("/sprog/fr").status_code == 404
+
+
+def test_database_errors_do_not_log_answers(
+    app: Any, db: Any, make_units: Any, make_wave: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A failing statement's message leaves the bound values out, and the log drops the database's
+    own row details (PostgreSQL: 'DETAIL: Failing row contains (..., {"SECRET1": 7})')."""
+    make_units()
+    wave = make_wave()
+    db.session.add(
+        Response(wave_id=wave.id, unit_id="A", questionnaire_id="x", language=None, answers={"SECRET1": 7})
+    )
+    with pytest.raises(sa.exc.IntegrityError) as err:
+        db.session.commit()
+    db.session.rollback()
+    assert "hidden due to hide_parameters" in str(err.value)
+    try:
+        raise err.value
+    except sa.exc.IntegrityError:
+        app.logger.exception("commit failed")
+    assert "commit failed" in caplog.text and "IntegrityError" in caplog.text
+    assert "SECRET1" not in caplog.text
