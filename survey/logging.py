@@ -2,9 +2,11 @@
 
 Nothing in Trivsel logs form data. What could still leak a token is a URL: ``/r/<token>`` is the
 respondent's personal link. SQL parameters are hidden by the engine option ``hide_parameters``
-(config), and PostgreSQL's ``DETAIL:`` lines, which quote row values, are redacted here. :class:`RedactFilter` rewrites every record that passes through the
-loggers Trivsel and Werkzeug use (and every root handler), replacing the token with ``<redacted>``.
-The record itself is rewritten, so every handler that sees it later sees the redacted text.
+(config), and PostgreSQL's ``DETAIL:`` lines, which quote row values, are redacted here.
+
+:class:`RedactFilter` rewrites every record that passes through the loggers Trivsel, Werkzeug and
+gunicorn use (and every root handler), replacing the token with ``<redacted>``. The record itself
+is rewritten, so every handler that sees it later sees the redacted text.
 """
 
 from __future__ import annotations
