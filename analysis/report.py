@@ -185,49 +185,62 @@ def _wave(tree: Tree, frame: pd.DataFrame, q: Questionnaire, rows: _Rows, settin
         return out
     respondents = np.rint(tree.rollup(np.bincount(uidx, minlength=n_units))).astype(np.int64)
 
-    # values: theme scores, then items (reversed where asked)
+    # values per row: theme scores first, then items (reversed where asked); one column at a time
     items = q.items
-    item_pos = {item.id: j for j, item in enumerate(items)}
-    x = np.empty((n_resp, len(items)), dtype=np.float64)
-    for j, item in enumerate(items):
+    n_themes = len(q.themes)
+    item_cols: dict[str, np.ndarray] = {}
+    for item in items:
         col = frame[item.id].to_numpy(dtype=np.float64)
         if item.reverse:
             scale = q.scale_of(item)
             col = (scale.min + scale.max) - col
-        x[:, j] = col
-    values = np.empty((n_resp, rows.size), dtype=np.float64)
-    n_themes = len(q.themes)
-    for t, theme in enumerate(q.themes):
-        sub = x[:, [item_pos[i.id] for i in theme.items]]
-        valid = ~np.isnan(sub)
-        cnt = valid.sum(axis=1)
-        total = np.where(valid, sub, 0.0).sum(axis=1)
+        item_cols[item.id] = col
+    theme_cols: list[np.ndarray] = []
+    for theme in q.themes:
+        cnt = np.zeros(n_resp, dtype=np.int64)
+        total = np.zeros(n_resp, dtype=np.float64)
+        for it in theme.items:
+            col = item_cols[it.id]
+            ok = ~np.isnan(col)
+            cnt += ok
+            total += np.where(ok, col, 0.0)
         need = min_valid_answers(settings.theme_min_item_share, len(theme.items))
         with np.errstate(invalid="ignore", divide="ignore"):
-            values[:, t] = np.where(cnt >= need, total / cnt, np.nan)
-    values[:, n_themes:] = x
+            theme_cols.append(np.where(cnt >= need, total / cnt, np.nan))
+    columns = theme_cols + [item_cols[item.id] for item in items]
 
-    valid = ~np.isnan(values)
-    v0 = np.where(valid, values, 0.0)
-    n = np.rint(tree.rollup(by_unit(valid))).astype(np.int64)
-    s = tree.rollup(by_unit(v0))
-    ss = tree.rollup(by_unit(v0 * v0))
-
-    # counts per scale point (theme scores rounded half up; item answers are whole codes already)
+    # sufficient statistics per unit of attachment, then the roll-up over every subtree:
+    # counts per scale point (theme scores rounded half up) for every row; n, Σx, Σx² directly for themes
+    # (their scores are not whole numbers) and from the counts for items (exact)
     length = rows.length
-    binned = values - rows.lo
-    t_lo, t_hi = rows.lo[:n_themes], rows.hi[:n_themes]
-    binned[:, :n_themes] = np.clip(round_half_up(values[:, :n_themes]), t_lo, t_hi) - t_lo
-    flat = (uidx[:, None] * rows.size + np.arange(rows.size)[None, :]) * length
-    flat = (flat + np.where(valid, binned, 0.0).astype(np.int64))[valid]
-    direct = np.bincount(flat, minlength=n_units * rows.size * length).reshape(n_units, rows.size * length)
-    counts = np.rint(tree.rollup(direct)).astype(np.int64).reshape(n_units, rows.size, length)
-
-    # constant rows (exact sd = 0): an item row with one scale point used; a theme row whose subtree
-    # max equals its min
+    counts_direct = np.zeros((n_units, rows.size, length), dtype=np.float64)
+    theme_sums = np.zeros((n_units, n_themes, 3), dtype=np.float64)
+    for k, col in enumerate(columns):
+        ok = ~np.isnan(col)
+        u = uidx[ok]
+        v = col[ok]
+        lo = rows.lo[k]
+        if k < n_themes:
+            b = np.clip(round_half_up(v), lo, rows.hi[k]) - lo
+            theme_sums[:, k, 0] = np.bincount(u, minlength=n_units)
+            theme_sums[:, k, 1] = np.bincount(u, weights=v, minlength=n_units)
+            theme_sums[:, k, 2] = np.bincount(u, weights=v * v, minlength=n_units)
+        else:
+            b = v - lo
+        counts_direct[:, k, :] = np.bincount(u * length + b.astype(np.int64),
+                                             minlength=n_units * length).reshape(n_units, length)
+    counts = np.rint(tree.rollup(counts_direct)).astype(np.int64)
+    point = rows.lo[:, None] + np.arange(length)[None, :]  # the value of each scale point, per row
+    n = counts.sum(axis=2)
+    s = (counts * point[None, :, :]).sum(axis=2).astype(np.float64)
+    ss = (counts * (point * point)[None, :, :]).sum(axis=2).astype(np.float64)
     constant = (counts > 0).sum(axis=2) == 1
     if n_themes:
-        grouped = pd.DataFrame(values[:, :n_themes]).groupby(uidx)
+        rolled = tree.rollup(theme_sums)
+        s[:, :n_themes] = rolled[:, :, 1]
+        ss[:, :n_themes] = rolled[:, :, 2]
+        # a theme row is constant (sd exactly 0) when its subtree max equals its min
+        grouped = pd.DataFrame(np.column_stack(theme_cols)).groupby(uidx)
         mx = np.full((n_units, n_themes), np.nan)
         mn = np.full((n_units, n_themes), np.nan)
         gmax, gmin = grouped.max(), grouped.min()
