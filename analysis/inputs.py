@@ -190,7 +190,12 @@ def responses_frame(
     by_name = dict(zip(cols, columns, strict=True))
 
     def factorize(col: str) -> tuple[np.ndarray, list[str]]:
-        codes, uniques = pd.factorize(np.asarray(by_name[col], dtype=object), use_na_sentinel=False)
+        """Codes 0..k−1 per cell and the k distinct values in order of first appearance (dict lookups
+        run in C: about as fast as pandas.factorize on object arrays, without its NA scan)."""
+        cells = by_name[col]
+        uniques = list(dict.fromkeys(cells))
+        index = dict(zip(uniques, range(len(uniques)), strict=True))
+        codes = np.fromiter(map(index.__getitem__, cells), dtype=np.int64, count=len(cells))
         return codes, [str(u) for u in uniques]
 
     out: dict[str, Any] = {}
