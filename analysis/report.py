@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gc
 import json
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -157,6 +158,33 @@ class _Wave:
     exposure_pattern: Pattern
 
 
+def _theme_sums(tree: Tree, uidx: np.ndarray, cnt: np.ndarray, total: np.ndarray, need: int, items: int,
+                top: float, respondents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Σ T and Σ T² per unit (subtree) of theme scores T = total / cnt, independent of row order.
+
+    A theme score is a fraction with denominator c = cnt (need ≤ c ≤ J), so the sums are kept per c as
+    whole numbers — S_c = Σ total, Q_c = Σ total² — which float64 adds exactly in any order. Then
+    Σ T = Σ_c S_c·(L/c) / L with L = lcm(need..J): an exact integer numerator divided once, so a mean
+    that is exactly 4.0 comes out as 4.0 (flag thresholds); Σ T² = Σ_c Q_c / c² in a fixed order.
+    When L·top·n could exceed 2⁵³ the numerator is summed as Σ_c S_c / c instead (still in a fixed order).
+    """
+    n_units = tree.size
+    denominators = list(range(need, items + 1))
+    lcm = math.lcm(*denominators)
+    exact = lcm * top * float(max(int(respondents.max(initial=0)), 1)) < 2.0**53
+    s = np.zeros(n_units)
+    ss = np.zeros(n_units)
+    for c in denominators:
+        mask = cnt == c
+        u = uidx[mask]
+        part = total[mask]
+        s_c = tree.rollup(np.bincount(u, weights=part, minlength=n_units))
+        q_c = tree.rollup(np.bincount(u, weights=part * part, minlength=n_units))
+        s += s_c * (lcm // c) if exact else s_c / c
+        ss += q_c / (c * c)
+    return (s / lcm if exact else s), ss
+
+
 def _flag_lookup(values: np.ndarray, wanted: frozenset[str]) -> np.ndarray:
     """Per respondent: does the object cell (frozenset / str / None) hold one of ``wanted``?"""
     codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
@@ -196,6 +224,7 @@ def _wave(tree: Tree, frame: pd.DataFrame, q: Questionnaire, rows: _Rows, settin
             col = (scale.min + scale.max) - col
         item_cols[item.id] = col
     theme_cols: list[np.ndarray] = []
+    theme_parts: list[tuple[np.ndarray, np.ndarray, int]] = []  # (answers given, their sum, need)
     for theme in q.themes:
         cnt = np.zeros(n_resp, dtype=np.int64)
         total = np.zeros(n_resp, dtype=np.float64)
@@ -207,6 +236,7 @@ def _wave(tree: Tree, frame: pd.DataFrame, q: Questionnaire, rows: _Rows, settin
         need = min_valid_answers(settings.theme_min_item_share, len(theme.items))
         with np.errstate(invalid="ignore", divide="ignore"):
             theme_cols.append(np.where(cnt >= need, total / cnt, np.nan))
+        theme_parts.append((cnt, total, need))
     columns = theme_cols + [item_cols[item.id] for item in items]
 
     # sufficient statistics per unit of attachment, then the roll-up over every subtree:
@@ -214,7 +244,6 @@ def _wave(tree: Tree, frame: pd.DataFrame, q: Questionnaire, rows: _Rows, settin
     # (their scores are not whole numbers) and from the counts for items (exact)
     length = rows.length
     counts_direct = np.zeros((n_units, rows.size, length), dtype=np.float64)
-    theme_sums = np.zeros((n_units, n_themes, 3), dtype=np.float64)
     for k, col in enumerate(columns):
         ok = ~np.isnan(col)
         u = uidx[ok]
@@ -222,9 +251,6 @@ def _wave(tree: Tree, frame: pd.DataFrame, q: Questionnaire, rows: _Rows, settin
         lo = rows.lo[k]
         if k < n_themes:
             b = np.clip(round_half_up(v), lo, rows.hi[k]) - lo
-            theme_sums[:, k, 0] = np.bincount(u, minlength=n_units)
-            theme_sums[:, k, 1] = np.bincount(u, weights=v, minlength=n_units)
-            theme_sums[:, k, 2] = np.bincount(u, weights=v * v, minlength=n_units)
         else:
             b = v - lo
         counts_direct[:, k, :] = np.bincount(u * length + b.astype(np.int64),
@@ -236,9 +262,9 @@ def _wave(tree: Tree, frame: pd.DataFrame, q: Questionnaire, rows: _Rows, settin
     ss = (counts * (point * point)[None, :, :]).sum(axis=2).astype(np.float64)
     constant = (counts > 0).sum(axis=2) == 1
     if n_themes:
-        rolled = tree.rollup(theme_sums)
-        s[:, :n_themes] = rolled[:, :, 1]
-        ss[:, :n_themes] = rolled[:, :, 2]
+        for t, (cnt, total, need) in enumerate(theme_parts):
+            s[:, t], ss[:, t] = _theme_sums(tree, uidx, cnt, total, need, len(q.themes[t].items),
+                                            float(max(abs(rows.lo[t]), abs(rows.hi[t]))), respondents)
         # a theme row is constant (sd exactly 0) when its subtree max equals its min
         grouped = pd.DataFrame(np.column_stack(theme_cols)).groupby(uidx)
         mx = np.full((n_units, n_themes), np.nan)

@@ -8,7 +8,7 @@ import math
 from typing import Any
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from analysis import csvio
@@ -122,6 +122,9 @@ PROPS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCh
 
 @PROPS
 @given(scenarios())
+# found once: a theme mean of exactly 4.0 summed in another order gave 3.9999999999999996 (red)
+@example({"names": ["u0", "u1", "u2", "u3"], "parents": [None, 0, 0, 0], "direct": [0, 2, 8, 9],
+          "direct_base": [0, 0, 0, 0], "seed": 0, "k_min": 2, "k_diff": 2, "n_min_exposure": 3})
 def test_result_does_not_depend_on_row_order(sc):
     rows = make_rows(sc)
     if not any(r["wave"] == "2" for r in rows):

@@ -383,3 +383,20 @@ def test_questionnaire_without_exposures_and_units_without_headcount():
     assert a["mean"] == 4.0 and a["sd"] == 0.0 and a["ci"] == [4.0, 4.0]
     assert a["flag"] == "orange" and a["flag_certain"] is True
     assert a["polarisation"] == {"bp": 0.0, "agreement": 1.0, "level": "none"}
+
+
+def test_theme_mean_on_a_threshold_is_exact_and_order_free():
+    # theme A scores (3 items) with totals 9, 16, 3, 19, 10, 17, 18, 4: mean exactly 96/24 = 4.0.
+    # Adding the floats 9/3, 16/3, ... in this order gives 31.999999999999996 (mean 3.9999999999999996,
+    # which would flag red); the engine keeps whole-number sums per denominator and divides once.
+    triples = [(3, 3, 3), (6, 5, 5), (1, 1, 1), (7, 6, 6), (4, 3, 3), (6, 6, 5), (6, 6, 6), (2, 1, 1)]
+    naive = 0.0
+    for t in triples:
+        naive += sum(t) / 3
+    assert naive / 8 != 4.0  # the hazard is real
+    # A2 is reversed: write 8 − b so that its analysed value is b
+    rows = [{"wave": "1", "unit_id": "S", "A1": a, "A2": 8 - b, "A3": c} for a, b, c in triples]
+    for order in (rows, rows[::-1]):
+        uf, rf = build([("R", "", ""), ("S", "R", "")], order)
+        a = by_key(analyse(uf, rf, Q, "1"))[("S", "A")]
+        assert a["mean"] == 4.0 and a["flag"] == "orange"
