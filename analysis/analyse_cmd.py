@@ -83,8 +83,9 @@ def _write_all(outputs: list[tuple[str, Callable[[str], None]]]) -> None:
                                        dir=folder)
             os.close(fd)
             temps.append((tmp, target))
-            os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual file mode
             write(tmp)
+            # mkstemp (ours, or a writer's own atomic write onto tmp) creates 0600: give the usual mode
+            os.chmod(tmp, 0o666 & ~umask)
         for tmp, target in temps:
             os.replace(tmp, target)
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import shutil
 import sys
 import types
@@ -59,6 +60,9 @@ def test_worked_example_matches_expected_report(work, capsys):
     data = json.loads((work / "out.json").read_text(encoding="utf-8"))
     assert data["schema"] == "trivsel-report/1" and data["baseline"] == "2023"
     assert leftovers(work) == ["out.json"]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (work / "out.json").stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's 0600
 
 
 def test_without_baseline_changes_are_null(work):
@@ -207,4 +211,5 @@ def test_all_outputs_or_none(work, monkeypatch):
     result = run(work, "--html", str(work / "out.html"), "--xlsx", str(work / "out.xlsx"))
     assert result.exit_code == 0, result.output
     assert leftovers(work) == ["out.html", "out.json", "out.xlsx"]
+    assert (work / "out.xlsx").stat().st_mode & 0o077 != 0  # readable like any other file (umask)
     assert calls[-1] == ("trivsel-report/1", "trivsel-eksempel")
