@@ -211,5 +211,7 @@ def test_all_outputs_or_none(work, monkeypatch):
     result = run(work, "--html", str(work / "out.html"), "--xlsx", str(work / "out.xlsx"))
     assert result.exit_code == 0, result.output
     assert leftovers(work) == ["out.html", "out.json", "out.xlsx"]
-    assert (work / "out.xlsx").stat().st_mode & 0o077 != 0  # readable like any other file (umask)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (work / "out.xlsx").stat().st_mode & 0o777 == 0o666 & ~umask
     assert calls[-1] == ("trivsel-report/1", "trivsel-eksempel")
