@@ -172,6 +172,10 @@ class Respondent:
             self.page_no -= 1
         return response
 
+    def activate(self, target: Locator) -> Response | None:
+        """Click/tap ``target`` and wait for the page it leads to."""
+        return self._navigate(lambda: self._activate(target))
+
     def choose_language_on_start_page(self, lang: str) -> None:
         """Follow the start page's language link (the header link in the other language)."""
         link = self.page.locator(f"nav a[hreflang='{lang}']")
@@ -359,16 +363,19 @@ class Respondent:
         self,
         on_page: Callable[[Respondent, str], None] | None = None,
         back_at: tuple[int, ...] = (),
+        answer_only: set[int] | None = None,
     ) -> None:
         """From the first questionnaire page to the review page: check, answer, ``on_page``, Next.
 
         ``back_at``: page numbers after which the respondent answers the next page, presses Back,
-        and must see both pages' answers still selected.
+        and must see both pages' answers still selected. ``answer_only``: answer just these page
+        numbers and skip every question elsewhere (all questions are optional).
         """
         while self.kind() != "review":
             label = f"page {self.page_no} ({self.kind()})"
             self.check_page(label)
-            self.answer_page()
+            if answer_only is None or self.page_no in answer_only:
+                self.answer_page()
             if on_page:
                 on_page(self, label)
             self.press("next")

@@ -34,8 +34,9 @@ def assert_stored(server: LiveServer, unit: str, r: Respondent, lang: str) -> No
     assert sorted(server.comments(unit)) == entered
 
 
-def finish(r: Respondent, link: str, shoot: Callable[..., Path] | None, tag: str) -> None:
-    """Review page -> Send -> thank-you page -> the same link shows the "already used" page."""
+def finish(r: Respondent, link: str | Callable[[], Any], shoot: Callable[..., Path] | None, tag: str) -> None:
+    """Review page -> Send -> thank-you page -> the same link (or code: ``link`` is then a callable
+    that enters it again) shows the "already used" page."""
     review = r.page.locator("main").inner_text()
     # the review counts what this respondent answered (its own tally) out of every question shown
     assert f"{r.answered_count()}" in review and f"{TOTAL_QUESTIONS}" in review, review
@@ -46,7 +47,7 @@ def finish(r: Respondent, link: str, shoot: Callable[..., Path] | None, tag: str
     r.check_page("thank-you")
     if shoot:
         shoot(r.page, f"thanks_{tag}")
-    response = r.goto(link)
+    response = r.goto(link) if isinstance(link, str) else link()
     assert response is not None and response.status == 409
     assert r.page.locator(".notice-used").count() == 1, "expected the 'already used' notice"
     assert r.page.locator("form").count() == 0, "the used link must not offer the questionnaire again"
@@ -155,9 +156,11 @@ def test_keyboard_only_journey(live_server: LiveServer, new_session: Callable[..
     r.goto(link)
     r.check_page("start")
     r.press("start")
-    r.run_pages(back_at=(1,))
+    # answered: two trivsel themes, the trivsel comment, an emotional-demands theme, two exposures and
+    # the last comment; every other page is passed with Tab + Enter on Next, its questions skipped
+    r.run_pages(back_at=(1,), answer_only={1, 2, 13, 14, 19, 20, 23})
     finish(r, link, None, "keyboard")
     assert_stored(live_server, unit, r, "da")
     # the first group of page 1 was walked with the arrow keys over all 8 options and back (7 + 7)
     assert r.arrow_checks == 14
-    assert r.tab_presses > 79, "every question needs at least one Tab"
+    assert r.tab_presses > 100, "every question passed needs at least one Tab"
