@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -176,6 +177,9 @@ def split_codes(
     return frozenset(codes)
 
 
+_LINE_BREAK = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
 def parse_table_fast(
     name: str,
     text: str,
@@ -191,7 +195,9 @@ def parse_table_fast(
     """
     if not text.strip():
         return parse_table(name, text, required=required, optional=optional)
-    first_line = text.splitlines()[0]
+    # the first line as str.splitlines() would give it, without splitting the whole file
+    end = _LINE_BREAK.search(text)
+    first_line = text if end is None else text[: end.start()]
     if first_line.count('"') % 2:
         return parse_table(name, text, required=required, optional=optional)
     header_table = parse_table(name, first_line + "\n", required=required, optional=optional)
@@ -201,7 +207,8 @@ def parse_table_fast(
     rows: list[tuple[int, tuple[str, ...]]] = []
     append = rows.append
     try:
-        next(reader)
+        if tuple(h.strip() for h in next(reader)) != header_table.columns:  # exotic line breaks in the
+            return parse_table(name, text, required=required, optional=optional)  # header: the slow path
         start = reader.line_num + 1
         for raw in reader:
             cells = tuple(map(strip, raw))

@@ -248,3 +248,14 @@ def test_parse_table_fast_equals_parse_table(text):
         assert str(fast_err.value) == str(err)
         return
     assert csvio.parse_table_fast("f.csv", text, **kw) == expected
+
+
+def test_parse_table_fast_first_line_like_splitlines():
+    # a form feed ends the header line for str.splitlines(), and so for both parsers
+    text = "a,b\x0cjunk\n1,2\n"
+    kw = {"required": ("a", "b")}
+    with pytest.raises(InputError) as slow:
+        csvio.parse_table("f.csv", text, **kw)
+    with pytest.raises(InputError) as fast:
+        csvio.parse_table_fast("f.csv", text, **kw)
+    assert str(fast.value) == str(slow.value)
