@@ -102,6 +102,7 @@ def test_phone_journey_in_danish_with_touch(
 
     with capsys.disabled():
         print(f"\nTransferred per page load (phone, cache disabled, response bodies):\n{size_table(r.loads)}")
+        print("axe (minor/moderate, not failing):\n" + ("\n".join(r.axe_log) or "  none"))
     by_label = {ld.label: ld for ld in r.loads}
     for label in ("start", "page 1 (theme)"):
         assert by_label[label].body_bytes < PAGE_BUDGET, size_table(r.loads)
@@ -110,7 +111,10 @@ def test_phone_journey_in_danish_with_touch(
 
 
 def test_desktop_journey_in_english_chosen_on_the_start_page(
-    live_server: LiveServer, new_session: Callable[..., Session], shoot: Callable[..., Path]
+    live_server: LiveServer,
+    new_session: Callable[..., Session],
+    shoot: Callable[..., Path],
+    capsys: Any,
 ) -> None:
     unit = live_server.new_unit()
     link = live_server.link(unit)
@@ -142,6 +146,8 @@ def test_desktop_journey_in_english_chosen_on_the_start_page(
 
     r.run_pages(on_page=on_page, back_at=(19,))
     finish(r, link, shoot, "en_desktop")
+    with capsys.disabled():
+        print("\naxe, English desktop (minor/moderate, not failing):\n" + ("\n".join(r.axe_log) or "  none"))
     assert_stored(live_server, unit, r, "en")
     # the scenario happened: violence answered "no", so its ticked follow-ups were not kept
     assert r.answers["offensive_behaviour"]["VOL_Q"] == 0
