@@ -159,14 +159,16 @@ class _Wave:
 
 
 def _theme_sums(tree: Tree, uidx: np.ndarray, cnt: np.ndarray, total: np.ndarray, need: int, items: int,
-                top: float, respondents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                top: float, respondents: np.ndarray, n: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Σ T and Σ T² per unit (subtree) of theme scores T = total / cnt, independent of row order.
 
     A theme score is a fraction with denominator c = cnt (need ≤ c ≤ J), so the sums are kept per c as
     whole numbers — S_c = Σ total, Q_c = Σ total² — which float64 adds exactly in any order. Then
-    Σ T = Σ_c S_c·(L/c) / L with L = lcm(need..J): an exact integer numerator divided once, so a mean
-    that is exactly 4.0 comes out as 4.0 (flag thresholds); Σ T² = Σ_c Q_c / c² in a fixed order.
-    When L·top·n could exceed 2⁵³ the numerator is summed as Σ_c S_c / c instead (still in a fixed order).
+    Σ T = Σ_c S_c·(L/c) / L with L = lcm(need..J), and the mean = Σ_c S_c·(L/c) / (L·n): an exact
+    integer divided once, so a mean that is exactly 4.0 or 4.6 is the float 4.0 or 4.6 (flag thresholds);
+    Σ T² = Σ_c Q_c / c² in a fixed order. When L·top·n could exceed 2⁵³ the numerator is summed as
+    Σ_c S_c / c instead (still in a fixed order). Returns (Σ T, Σ T², mean); n = valid scores per unit.
     """
     n_units = tree.size
     denominators = list(range(need, items + 1))
@@ -182,7 +184,10 @@ def _theme_sums(tree: Tree, uidx: np.ndarray, cnt: np.ndarray, total: np.ndarray
         q_c = tree.rollup(np.bincount(u, weights=part * part, minlength=n_units))
         s += s_c * (lcm // c) if exact else s_c / c
         ss += q_c / (c * c)
-    return (s / lcm if exact else s), ss
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if exact:
+            return s / lcm, ss, np.where(n > 0, s / (lcm * n.astype(np.float64)), np.nan)
+        return s, ss, np.where(n > 0, s / n, np.nan)
 
 
 def _flag_lookup(values: np.ndarray, wanted: frozenset[str]) -> np.ndarray:
@@ -261,10 +266,12 @@ def _wave(tree: Tree, frame: pd.DataFrame, q: Questionnaire, rows: _Rows, settin
     s = (counts * point[None, :, :]).sum(axis=2).astype(np.float64)
     ss = (counts * (point * point)[None, :, :]).sum(axis=2).astype(np.float64)
     constant = (counts > 0).sum(axis=2) == 1
+    theme_mean = np.empty((n_units, n_themes))
     if n_themes:
         for t, (cnt, total, need) in enumerate(theme_parts):
-            s[:, t], ss[:, t] = _theme_sums(tree, uidx, cnt, total, need, len(q.themes[t].items),
-                                            float(max(abs(rows.lo[t]), abs(rows.hi[t]))), respondents)
+            s[:, t], ss[:, t], theme_mean[:, t] = _theme_sums(
+                tree, uidx, cnt, total, need, len(q.themes[t].items),
+                float(max(abs(rows.lo[t]), abs(rows.hi[t]))), respondents, n[:, t])
         # a theme row is constant (sd exactly 0) when its subtree max equals its min
         grouped = pd.DataFrame(np.column_stack(theme_cols)).groupby(uidx)
         mx = np.full((n_units, n_themes), np.nan)
@@ -274,6 +281,7 @@ def _wave(tree: Tree, frame: pd.DataFrame, q: Questionnaire, rows: _Rows, settin
         mn[gmin.index.to_numpy()] = gmin.to_numpy()
         constant[:, :n_themes] = tree.rollup_max(mx) == -tree.rollup_max(-mn)
     mean, sd = mean_sd(n, s, ss, constant)
+    mean[:, :n_themes] = theme_mean  # one rounding (see _theme_sums)
 
     # exposures: per kind, plus pooled C2/C3 indicators
     cols: list[np.ndarray] = []
