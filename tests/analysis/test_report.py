@@ -400,3 +400,15 @@ def test_theme_mean_on_a_threshold_is_exact_and_order_free():
         uf, rf = build([("R", "", ""), ("S", "R", "")], order)
         a = by_key(analyse(uf, rf, Q, "1"))[("S", "A")]
         assert a["mean"] == 4.0 and a["flag"] == "orange"
+
+
+def test_theme_mean_equal_to_the_orange_threshold_is_not_orange():
+    # a 5-item theme with totals 23, 26, 20: mean 69/15 = 4.6 exactly (the orange threshold, "below"
+    # is orange) -> yellow. Naive float adding gives 4.6000000000000005; one division gives 4.6.
+    q = from_dict({**QDEF, "themes": [{"id": "F", "title": {"en": "F"},
+                                       "items": [_item(f"F{i}") for i in range(5)]}], "exposures": []})
+    answers = [(5, 5, 5, 4, 4), (6, 5, 5, 5, 5), (4, 4, 4, 4, 4)]  # totals 23, 26, 20
+    rows = [{"wave": "1", "unit_id": "S", **{f"F{i}": a[i] for i in range(5)}} for a in answers]
+    uf, rf = build([("R", "", ""), ("S", "R", "")], rows, q)
+    f = by_key(analyse(uf, rf, q, "1", settings=Settings(k_min=3, k_diff=1)))[("S", "F")]
+    assert f["mean"] == 4.6 and f["flag"] == "yellow"
