@@ -403,12 +403,18 @@ def test_theme_mean_on_a_threshold_is_exact_and_order_free():
 
 
 def test_theme_mean_equal_to_the_orange_threshold_is_not_orange():
-    # a 5-item theme with totals 23, 26, 20: mean 69/15 = 4.6 exactly (the orange threshold, "below"
-    # is orange) -> yellow. Naive float adding gives 4.6000000000000005; one division gives 4.6.
+    # a 5-item theme with totals 6, 35, 13, 35, 16, 33: mean 138/30 = 4.6 exactly (the orange threshold;
+    # orange is "below") -> yellow. Adding the floats 6/5, 35/5, ... gives 4.599999999999999 (orange);
+    # one division of the exact numerator gives 4.6.
     q = from_dict({**QDEF, "themes": [{"id": "F", "title": {"en": "F"},
                                        "items": [_item(f"F{i}") for i in range(5)]}], "exposures": []})
-    answers = [(5, 5, 5, 4, 4), (6, 5, 5, 5, 5), (4, 4, 4, 4, 4)]  # totals 23, 26, 20
+    answers = [(2, 1, 1, 1, 1), (7, 7, 7, 7, 7), (3, 3, 3, 2, 2), (7, 7, 7, 7, 7), (4, 3, 3, 3, 3),
+               (7, 7, 7, 6, 6)]
+    naive = 0.0
+    for a in answers:
+        naive += sum(a) / 5
+    assert naive / 6 < 4.6  # the hazard is real
     rows = [{"wave": "1", "unit_id": "S", **{f"F{i}": a[i] for i in range(5)}} for a in answers]
     uf, rf = build([("R", "", ""), ("S", "R", "")], rows, q)
-    f = by_key(analyse(uf, rf, q, "1", settings=Settings(k_min=3, k_diff=1)))[("S", "F")]
+    f = by_key(analyse(uf, rf, q, "1"))[("S", "F")]
     assert f["mean"] == 4.6 and f["flag"] == "yellow"
