@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from .conftest import LiveServer, Session, assert_same_origin, check_axe, foreign_requests
 
 
@@ -32,3 +34,23 @@ def test_unknown_address_shows_the_error_page_in_danish(
     check_axe(s.page, "404 page")
     assert len(s.recorder.requests) >= 2, "expected the page and its stylesheet to be recorded"
     assert_same_origin(s.recorder, live_server.origin)
+
+
+def test_check_axe_fails_on_a_critical_violation(new_session: Callable[..., Session]) -> None:
+    s = new_session()
+    # an image without alt text is axe's "image-alt" rule, impact critical
+    s.page.set_content('<html lang="da"><title>t</title><main><img src="data:,"></main></html>')
+    with pytest.raises(AssertionError, match="image-alt"):
+        check_axe(s.page, "bad page")
+
+
+def test_a_request_to_another_origin_is_recorded_and_refused(
+    live_server: LiveServer, new_session: Callable[..., Session]
+) -> None:
+    s = new_session()
+    s.page.route("http://foreign.invalid/**", lambda route: route.abort())  # never leaves the machine
+    s.page.goto("/no-such-page")
+    with s.page.expect_request("http://foreign.invalid/**"):
+        s.page.evaluate("() => { const i = new Image(); i.src = 'http://foreign.invalid/pixel.png'; }")
+    with pytest.raises(AssertionError, match="foreign.invalid"):
+        assert_same_origin(s.recorder, live_server.origin)
