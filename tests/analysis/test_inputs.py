@@ -235,6 +235,10 @@ def test_settings_toml_syntax_error(tmp_path):
         "a,b,c\n1,2\n",
         "a,b,x\n1,2,3\n",
         "a,b\n1,2\n",
+        "a,b,c\r\n1,2,3\r\n,,\r\n4,5,6",
+        'a,b,c\n1,"x\r",3\n',
+        "a,b,c\n1,\u00a02,3\n",
+        "a,b,c\n1,2\t,3\n",
     ],
 )
 def test_parse_table_fast_equals_parse_table(text):
