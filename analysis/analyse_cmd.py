@@ -21,8 +21,6 @@ import questionnaires
 from questionnaires import Questionnaire, QuestionnaireError
 
 from .csvio import InputError
-from .inputs import read_responses, read_units
-from .report import analyse as run_analysis
 from .settings import Settings, read_settings
 
 
@@ -124,6 +122,9 @@ def analyse(
     polarisation, exposure prevalence and funding criteria; small groups are suppressed. Exit status 2
     on invalid input, and then nothing is written.
     """
+    from .inputs import read_responses, read_units  # pandas / SciPy only when an analysis runs
+    from .report import analyse as run_analysis
+
     try:
         wave = wave.strip()
         baseline = baseline.strip() if baseline is not None else None
