@@ -12,12 +12,19 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .allocation import Allocation, AllocationError, Application, Grant, Override, allocate
     from .csvio import InputError
     from .inputs import read_responses, read_units, responses_frame, units_frame
     from .report import SCHEMA, Report, analyse
     from .settings import Settings, read_settings, settings_from_mapping
 
 _WHERE: dict[str, str] = {
+    "Allocation": "allocation",
+    "AllocationError": "allocation",
+    "Application": "allocation",
+    "Grant": "allocation",
+    "Override": "allocation",
+    "allocate": "allocation",
     "InputError": "csvio",
     "read_responses": "inputs",
     "read_units": "inputs",
@@ -33,6 +40,12 @@ _WHERE: dict[str, str] = {
 
 __all__ = [
     "SCHEMA",
+    "Allocation",
+    "AllocationError",
+    "Application",
+    "Grant",
+    "Override",
+    "allocate",
     "InputError",
     "Report",
     "Settings",

@@ -128,7 +128,8 @@ def parse_table(
             if len(cells) != len(header):
                 raise InputError(
                     name,
-                    f"has {len(cells)} fields but the header has {len(header)}; check the delimiter and quoting",
+                    f"has {len(cells)} fields but the header has {len(header)}; "
+                    "check the delimiter and quoting",
                     line=line,
                 )
             rows.append((line, cells))
