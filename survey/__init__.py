@@ -49,10 +49,12 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
 
 def register_extensions(app: Flask) -> None:
     from . import models  # noqa: F401 - register the models on db.metadata (Flask-Migrate needs them)
+    from .auth import login_manager  # staff sign-in (Flask-Login)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
+    login_manager.init_app(app)
     babel.init_app(
         app,
         locale_selector=current_language,
