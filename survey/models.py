@@ -52,6 +52,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
+    DateTime,
     ForeignKey,
     Integer,
     String,
@@ -212,6 +213,10 @@ class User(db.Model):  # type: ignore[name-defined]
     #: for role ``manager``: the root of the subtree the manager may see
     manager_unit_id: Mapped[str | None] = mapped_column(ForeignKey("units.unit_id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: failed sign-ins in a row (reset by a successful one); 5 lock the account for 15 minutes
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: sign-in refused until then (UTC, naive); None = not locked
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     __table_args__ = (
         CheckConstraint("role IN ('admin', 'hr', 'committee', 'manager')", name="role_valid"),
