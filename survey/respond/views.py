@@ -17,6 +17,8 @@ Views parse, check, call one service, render; no ``commit()`` here.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterable
 from typing import Any
 
 from flask import abort, redirect, render_template, request, session, url_for
@@ -163,6 +165,20 @@ def language(lang: str) -> Any:
     return redirect(target, code=303)
 
 
+def merge_sentences(texts: Iterable[str]) -> list[str]:
+    """The questionnaires' privacy texts as one list of sentences, each shown once.
+
+    The shipped definitions share their first sentences; a wave running three of them should not
+    repeat the same promise three times on the start page.
+    """
+    seen: dict[str, None] = {}
+    for text in texts:
+        for sentence in re.split(r"(?<=[.!?])\s+", text.strip()):
+            if sentence:
+                seen.setdefault(sentence, None)
+    return list(seen)
+
+
 @bp.get("/start")
 def start() -> Any:
     token, refused = _current_invitation()
@@ -175,8 +191,8 @@ def start() -> Any:
     return render_template(
         "respond/start.html",
         questionnaires=qs,
-        intros=[q.intro.get(lang) for q in qs if q.intro],
-        privacy=[q.privacy.get(lang) for q in qs if q.privacy],
+        intros=[(q.title.get(lang), q.intro.get(lang)) for q in qs if q.intro],
+        privacy=merge_sentences(q.privacy.get(lang) for q in qs if q.privacy),
         total_pages=len(pages) + 1,
         state_json=json.dumps({}),
     )

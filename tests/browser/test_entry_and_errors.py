@@ -6,8 +6,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from .conftest import DESKTOP, PHONE, LiveServer, Session
 from .flow import Respondent
 from .test_journeys import assert_stored, finish
@@ -140,11 +138,6 @@ HINTS_NOT_DESCRIBED_JS = """() => [...document.querySelectorAll('form#answers .q
 })"""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="question hints (item help texts, 'Tick all that apply', the comment hint) are not referenced "
-    "by aria-describedby of their fieldset/textarea (templates/respond/_fields.html)",
-)
 def test_every_question_hint_is_referenced_by_its_field(
     live_server: LiveServer, new_session: Callable[..., Session]
 ) -> None:
