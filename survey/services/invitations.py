@@ -12,11 +12,16 @@ The plain tokens are returned once, by the function that creates them, and never
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
-from collections.abc import Sequence
+import smtplib
+from collections.abc import Callable, Sequence
+from email.message import EmailMessage
+from pathlib import Path
 
 import sqlalchemy as sa
 
+from analysis import csvio
 from survey.extensions import db
 from survey.models import Invitation, Unit
 from survey.services import Conflict, NotFound, ServiceError
@@ -124,3 +129,164 @@ def counts(wave_label: str) -> dict[str, tuple[int, int]]:
         .group_by(Invitation.unit_id)
     )
     return {uid: (int(n), int(used or 0)) for uid, n, used in rows}
+
+
+# --- invitation lists and sending (HR pages) ------------------------------------------------------
+
+INVITATION_LIST_COLUMNS = ("email", "unit_id")
+_EMAIL_RE = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
+
+
+def read_invitation_list(path: str | Path) -> list[tuple[str, str]]:
+    """Read and validate an invitation list (CSV ``email, unit_id``); returns ``(email, unit_id)`` rows.
+
+    Raises ``analysis.csvio.InputError`` naming file, line, column and value: a bad address, an unknown
+    unit, an address listed twice. Addresses are compared in lower case.
+    """
+    table = csvio.read_table(path, required=INVITATION_LIST_COLUMNS)
+    if not table.rows:
+        raise csvio.InputError(
+            table.name, "the file has no rows; add one row per employee below the header", line=2
+        )
+    units = set(db.session.scalars(sa.select(Unit.unit_id)))
+    seen: dict[str, int] = {}
+    out: list[tuple[str, str]] = []
+    for line, rec in table.records():
+        email = rec["email"].strip().lower()
+        unit_id = rec["unit_id"].strip()
+        if not _EMAIL_RE.match(email):
+            raise csvio.InputError(
+                table.name,
+                "not an e-mail address; write it as name@example.dk",
+                line=line,
+                column="email",
+                value=rec["email"],
+            )
+        if email in seen:
+            raise csvio.InputError(
+                table.name,
+                f"this address is also on line {seen[email]}; list each employee once",
+                line=line,
+                column="email",
+                value=rec["email"],
+            )
+        if unit_id not in units:
+            raise csvio.InputError(
+                table.name,
+                "no such unit; use a unit_id from units.csv (import the units first)",
+                line=line,
+                column="unit_id",
+                value=unit_id,
+            )
+        seen[email] = line
+        out.append((email, unit_id))
+    return out
+
+
+def import_invitation_list(wave_label: str, path: str | Path) -> int:
+    """Create one link invitation per row of an invitation list, all or nothing; returns the count.
+
+    The wave must be a draft or open. An address that already has an invitation in this wave is refused.
+    No link is sent here and no token is kept: :func:`send_links` gives each invitation a fresh link.
+    """
+    wave = get_wave(wave_label)
+    if wave.status == "closed":
+        raise Conflict(f"wave '{wave_label}' is closed; no new invitations")
+    rows = read_invitation_list(path)
+    session = db.session
+    try:
+        existing = set(
+            session.scalars(
+                sa.select(Invitation.email).where(
+                    Invitation.wave_id == wave.id, Invitation.email.is_not(None)
+                )
+            )
+        )
+        twice = sorted({e for e, _u in rows} & {str(e).lower() for e in existing})
+        if twice:
+            raise Conflict(
+                f"{len(twice)} address(es) already have an invitation to wave '{wave_label}', "
+                f"e.g. {twice[0]}; remove them from the file"
+            )
+        session.add_all(
+            Invitation(
+                wave_id=wave.id,
+                unit_id=u,
+                token_hash=hash_token(new_link_token()),
+                kind="link",
+                used=False,
+                email=e,
+            )
+            for e, u in rows
+        )
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return len(rows)
+
+
+def pending_link_count(wave_label: str) -> int:
+    """Link invitations of the wave that have an address and are not used (who :func:`send_links` mails)."""
+    wave = get_wave(wave_label)
+    return int(
+        db.session.scalar(
+            sa.select(sa.func.count()).where(
+                Invitation.wave_id == wave.id,
+                Invitation.kind == "link",
+                Invitation.used.is_(False),
+                Invitation.email.is_not(None),
+            )
+        )
+        or 0
+    )
+
+
+def send_links(wave_label: str, compose: Callable[[str, str], EmailMessage]) -> int:
+    """Mail a fresh personal link to every unused link invitation of an open wave that has an address.
+
+    ``compose(address, token)`` builds the message. Each invitation gets a new token (only its hash is
+    stored; the earlier link stops working), so an invitation and any later reminder carry the newest
+    link; used invitations are skipped. Returns the number sent. When delivery fails part-way, the
+    invitations already mailed keep their new link and the others are unchanged; :class:`ServiceError`
+    says how many went out.
+    """
+    from survey.services import mail
+
+    wave = get_wave(wave_label)
+    if wave.status != "open":
+        raise Conflict(f"wave '{wave_label}' is {wave.status}; open it before sending links")
+    session = db.session
+    targets = session.execute(
+        sa.select(Invitation.id, Invitation.email).where(
+            Invitation.wave_id == wave.id,
+            Invitation.kind == "link",
+            Invitation.used.is_(False),
+            Invitation.email.is_not(None),
+        )
+    ).all()
+    sent = 0
+    try:
+        for inv_id, address in targets:
+            token = new_link_token()
+            changed = session.execute(
+                sa.update(Invitation)
+                .where(Invitation.id == inv_id, Invitation.used.is_(False))
+                .values(token_hash=hash_token(token))
+            )
+            if not changed.rowcount:  # type: ignore[attr-defined]
+                continue  # answered meanwhile
+            try:
+                mail.send([compose(str(address), token)])
+            except (OSError, smtplib.SMTPException) as exc:
+                session.rollback()
+                raise ServiceError(
+                    f"sending failed after {sent} of {len(targets)} message(s) ({type(exc).__name__}); "
+                    "check the MAIL_* settings and send again (only unused invitations get a new link)"
+                ) from None
+            session.commit()
+            sent += 1
+    except Exception:
+        session.rollback()
+        raise
+    return sent

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import sqlalchemy as sa
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from survey.extensions import db
 from survey.models import ROLES, Unit, User
@@ -63,6 +65,82 @@ def set_active(email: str, active: bool) -> User:
         if user is None:
             raise NotFound(f"no account for {email}")
         user.active = active
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return user
+
+
+# --- sign-in with lock-out, and the admin pages' use cases ------------------------------------------
+
+#: failed sign-ins in a row that lock an account, and for how long
+LOCK_AFTER_FAILURES = 5
+LOCK_MINUTES = 15
+#: a hash to check against when the e-mail is unknown, so both cases take the same time
+_DUMMY_HASH = generate_password_hash("trivsel-dummy-password")
+
+
+def utcnow() -> dt.datetime:
+    """Now in UTC as a naive datetime (the ``locked_until`` column has no time zone)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def sign_in(email: str, password: str, *, now: dt.datetime | None = None) -> User | None:
+    """The user for a sign-in attempt, or None (unknown e-mail, wrong password, inactive or locked).
+
+    Every failed password for an existing account counts; the 5th in a row locks the account for
+    15 minutes (attempts while locked are refused without checking the password and do not count).
+    A successful sign-in resets the count. The caller shows the same message for every None.
+    """
+    now = now or utcnow()
+    session = db.session
+    try:
+        user = session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+        if user is None:
+            check_password_hash(_DUMMY_HASH, password)
+            return None
+        if user.locked_until is not None and user.locked_until > now:
+            return None
+        if not user.check_password(password):
+            user.failed_logins = (user.failed_logins or 0) + 1
+            if user.failed_logins >= LOCK_AFTER_FAILURES:
+                user.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
+                user.failed_logins = 0
+            session.commit()
+            return None
+        if not user.active:
+            return None
+        user.failed_logins = 0
+        user.locked_until = None
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return user
+
+
+def list_users() -> list[User]:
+    return list(db.session.scalars(sa.select(User).order_by(User.email)))
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no account with id {user_id}")
+    return user
+
+
+def reset_password(user_id: int, password: str) -> User:
+    """Set a new password; also lifts a lock-out."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ServiceError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    session = db.session
+    try:
+        user = get_user(user_id)
+        user.set_password(password)
+        user.failed_logins = 0
+        user.locked_until = None
         session.commit()
     except Exception:
         session.rollback()

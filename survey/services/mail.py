@@ -1,0 +1,65 @@
+"""Outgoing e-mail: SMTP from the ``MAIL_*`` settings, or .eml files in an outbox folder.
+
+The outbox is used when ``MAIL_OUTBOX_DIR`` is set, and in development and testing (then
+``<instance>/outbox`` unless ``MAIL_OUTBOX_DIR`` says otherwise). Message bodies carry personal links:
+they are never logged; only counts are.
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import uuid
+from collections.abc import Iterable
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+
+
+def build_message(to: str, subject: str, body: str, *, sender: str | None = None) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = sender or current_app.config.get("MAIL_FROM") or "trivsel@localhost"
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Message-ID"] = make_msgid(domain="trivsel")
+    msg.set_content(body)
+    return msg
+
+
+def outbox_dir(config: Any = None) -> Path | None:
+    """The outbox folder, or None when mail goes to the SMTP server."""
+    cfg = config if config is not None else current_app.config
+    if cfg.get("MAIL_OUTBOX_DIR"):
+        return Path(cfg["MAIL_OUTBOX_DIR"])
+    if cfg.get("TESTING") or cfg.get("TRIVSEL_ENV") in ("development", "testing"):
+        return Path(current_app.instance_path) / "outbox"
+    return None
+
+
+def send(messages: Iterable[EmailMessage]) -> int:
+    """Deliver ``messages``; returns how many were sent. Raises ``OSError``/``smtplib.SMTPException``."""
+    msgs = list(messages)
+    if not msgs:
+        return 0
+    folder = outbox_dir()
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        for msg in msgs:
+            target = folder / f"{uuid.uuid4().hex}.eml"
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(msg.as_bytes())
+    else:
+        cfg = current_app.config
+        with smtplib.SMTP(cfg["MAIL_SERVER"], int(cfg["MAIL_PORT"]), timeout=30) as smtp:
+            if cfg.get("MAIL_USE_TLS"):
+                smtp.starttls()
+            if cfg.get("MAIL_USERNAME"):
+                smtp.login(cfg["MAIL_USERNAME"], cfg.get("MAIL_PASSWORD") or "")
+            for msg in msgs:
+                smtp.send_message(msg)
+    current_app.logger.info("mail: %d message(s) sent", len(msgs))
+    return len(msgs)
