@@ -20,6 +20,7 @@ from . import config as config_mod
 from .extensions import babel, csrf, db, migrate
 from .i18n import current_language, other_language
 from .logging import configure_logging
+from .security import init_security
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
 ERROR_CODES = (400, 403, 404, 405, 429, 500)
@@ -36,6 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     load_config(app, config)
     register_extensions(app)
     register_blueprints(app)
+    init_security(app)
     register_commands(app)
     register_error_handlers(app)
     register_template_helpers(app)
