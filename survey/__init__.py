@@ -70,6 +70,8 @@ def register_blueprints(app: Flask) -> None:
     from .respond import bp as respond_bp
 
     app.register_blueprint(respond_bp)
+    from .reports import bp as reports_bp  # HR / manager report pages and exports
+    app.register_blueprint(reports_bp)
 
 
 def register_commands(app: Flask) -> None:

@@ -1,0 +1,248 @@
+"""The analysis report of a wave, for the HR and manager pages and exports.
+
+:func:`report_for` builds the contract report (``analysis.analyse(...).to_dict()``) of one wave and
+questionnaire from the database (``dataset.analysis_frames``), against the wave's baseline when the baseline
+runs the same questionnaire, with the settings of the app config, and caches it.
+
+Every number a page or export shows comes from that dict. A manager's scope is applied with
+:func:`scope_report`, which *filters* the already-suppressed report of the whole organisation to the
+manager's subtree; suppression is never re-run on a smaller tree (that would publish a different pattern and
+allow differencing against the full report).
+
+Config keys: ``TRIVSEL_ANALYSIS_SETTINGS`` (a mapping of contract 2.1 settings; optional) and
+``TRIVSEL_K_MIN`` (used for ``k_min`` when the mapping does not set it).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import random
+import threading
+from collections import OrderedDict
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+from questionnaires import Questionnaire
+from survey.extensions import db
+from survey.models import Comment, Response, Unit, Wave
+from survey.services import NotFound, ServiceError, dataset
+
+#: respondents a unit needs before its free-text comments are shown
+COMMENT_MIN_RESPONDENTS = 10
+_CACHE_SIZE = 16
+
+_cache: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class WaveReport:
+    """A wave's report dict (contract 2.3 plus extras) and the questionnaire snapshot it was made with."""
+
+    wave: Wave
+    questionnaire: Questionnaire
+    report: dict[str, Any]
+
+
+def analysis_settings() -> Any:
+    """``analysis.Settings`` from the app config (raises ``InputError`` for a bad setting)."""
+    from analysis import settings_from_mapping
+
+    raw = dict(current_app.config.get("TRIVSEL_ANALYSIS_SETTINGS") or {})
+    k_min = current_app.config.get("TRIVSEL_K_MIN")
+    if "k_min" not in raw and k_min is not None:
+        raw["k_min"] = int(k_min)
+    return settings_from_mapping(raw, "TRIVSEL_ANALYSIS_SETTINGS")
+
+
+def reportable_waves() -> list[Wave]:
+    """Waves that can be reported on (open for a live preview, or closed), newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Wave).where(Wave.status.in_(("open", "closed"))).order_by(Wave.id.desc())
+        )
+    )
+
+
+def get_wave(label: str) -> Wave:
+    wave = db.session.scalar(sa.select(Wave).where(Wave.label == label))
+    if wave is None or wave.status not in ("open", "closed"):
+        raise NotFound(f"no open or closed wave '{label}'")
+    return wave
+
+
+def _baseline_label(wave: Wave, questionnaire_id: str) -> str | None:
+    base = wave.baseline
+    if base is None:
+        return None
+    if not any(wq.questionnaire_id == questionnaire_id for wq in base.questionnaires):
+        return None
+    has_rows = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Response)
+        .where(Response.wave_id == base.id, Response.questionnaire_id == questionnaire_id)
+    )
+    return base.label if has_rows else None
+
+
+def _fingerprint(wave: Wave, questionnaire_id: str, baseline: str | None) -> tuple[Any, ...]:
+    """What the report depends on: response counts of both waves, the unit tree, the settings."""
+    counts = tuple(
+        db.session.execute(
+            sa.select(Response.wave_id, sa.func.count())
+            .where(Response.questionnaire_id == questionnaire_id)
+            .group_by(Response.wave_id)
+            .order_by(Response.wave_id)
+        ).all()
+    )
+    units = hashlib.sha256(
+        json.dumps(
+            [list(r) for r in db.session.execute(
+                sa.select(Unit.unit_id, Unit.parent_id, Unit.name, Unit.headcount).order_by(Unit.unit_id)
+            )],
+            ensure_ascii=False,
+        ).encode()
+    ).hexdigest()
+    settings = json.dumps(analysis_settings().to_dict(), sort_keys=True)
+    return (str(db.engine.url), wave.label, wave.status, questionnaire_id, baseline, counts, units, settings)
+
+
+def report_for(wave_label: str, questionnaire_id: str) -> WaveReport:
+    """The whole organisation's report for a wave and questionnaire (cached until the data change).
+
+    Raises :class:`~survey.services.NotFound` for an unknown wave / questionnaire and
+    :class:`~survey.services.ServiceError` when the wave has no responses yet.
+    """
+    from analysis import analyse
+
+    wave = get_wave(wave_label)
+    q = dataset.wave_questionnaire(wave_label, questionnaire_id)
+    baseline = _baseline_label(wave, questionnaire_id)
+    key = _fingerprint(wave, questionnaire_id, baseline)
+    with _lock:
+        cached = _cache.get(key)
+        if cached is not None:
+            _cache.move_to_end(key)
+            return WaveReport(wave, q, cached)
+    units_df, responses_df = dataset.analysis_frames(wave_label, questionnaire_id, baseline)
+    try:
+        report = analyse(units_df, responses_df, q, wave_label, baseline, analysis_settings()).to_dict()
+    except ValueError as exc:
+        raise ServiceError(f"wave '{wave_label}' cannot be reported yet: {exc}") from None
+    report = redact(report)
+    with _lock:
+        _cache[key] = report
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return WaveReport(wave, q, report)
+
+
+def redact(report: dict[str, Any]) -> dict[str, Any]:
+    """Remove the counts of hidden groups that the contract JSON still carries (in place; returns it).
+
+    A suppressed unit keeps its name, headcount and reason but loses ``respondents`` and
+    ``response_rate`` (and its baseline count when hidden in the baseline); a ``too_few`` change loses the
+    hidden baseline row's ``baseline_n``. The web pages and every export use this redacted dict.
+    """
+    for u in report["units"]:
+        if not u.get("published"):
+            u["respondents"] = None
+            u["response_rate"] = None
+        base = u.get("baseline")
+        if isinstance(base, dict) and not base.get("published"):
+            base["respondents"] = None
+    for s in report["scores"]:
+        change = s.get("change")
+        if isinstance(change, dict) and change.get("class") == "too_few":
+            change["baseline_n"] = None
+    return report
+
+
+def clear_cache() -> None:
+    with _lock:
+        _cache.clear()
+
+
+def scope_report(report: Mapping[str, Any], unit_ids: Collection[str] | None) -> dict[str, Any]:
+    """A copy of ``report`` holding only the rows of ``unit_ids`` (None = everything).
+
+    The rows are those of the full, already-suppressed report: a unit hidden there stays hidden here.
+    """
+    out = copy.deepcopy(dict(report))
+    if unit_ids is None:
+        return out
+    keep = set(unit_ids)
+    for key in ("units", "scores", "exposures", "funding"):
+        out[key] = [row for row in out.get(key) or [] if row.get("unit_id") in keep]
+    return out
+
+
+def unit_row(report: Mapping[str, Any], unit_id: str) -> dict[str, Any] | None:
+    return next((u for u in report["units"] if u["unit_id"] == unit_id), None)
+
+
+def comment_groups(report: Mapping[str, Any]) -> dict[str, tuple[set[str], int]]:
+    """Which units' comments each unit page may show: unit id -> (units whose comments it shows, group size).
+
+    A unit *qualifies* when it is published and has at least :data:`COMMENT_MIN_RESPONDENTS` respondents
+    (its subtree's). Every comment is shown in exactly one place: at the deepest qualifying unit above (or
+    at) the unit it was written in. A qualifying unit shows the comments of its subtree minus the subtrees
+    of qualifying descendants, and only when the respondents of that remaining group (the unit's count minus
+    the counts of those descendants, all from the report) are at least :data:`COMMENT_MIN_RESPONDENTS`; so
+    no comment appears on two pages, and two pages cannot be subtracted to single out a small group.
+    """
+    units = {u["unit_id"]: u for u in report["units"]}
+    children: dict[str | None, list[str]] = {}
+    for u in report["units"]:
+        children.setdefault(u.get("parent_id"), []).append(u["unit_id"])
+
+    def qualifies(uid: str) -> bool:
+        u = units[uid]
+        return bool(u.get("published")) and int(u.get("respondents") or 0) >= COMMENT_MIN_RESPONDENTS
+
+    out: dict[str, tuple[set[str], int]] = {}
+    for uid in units:
+        if not qualifies(uid):
+            continue
+        own: set[str] = set()
+        taken = 0
+        stack = [uid]
+        while stack:
+            cur = stack.pop()
+            own.add(cur)
+            for child in children.get(cur, []):
+                if qualifies(child):
+                    taken += int(units[child].get("respondents") or 0)
+                else:
+                    stack.append(child)
+        size = int(units[uid].get("respondents") or 0) - taken
+        if size >= COMMENT_MIN_RESPONDENTS:
+            out[uid] = (own, size)
+    return out
+
+
+def comments_for(
+    wave: Wave, questionnaire_id: str, report: Mapping[str, Any], unit_id: str
+) -> list[str] | None:
+    """The free-text comments shown on a unit's page, in random order, without any time or source unit;
+    None when the unit may not show comments (see :func:`comment_groups`)."""
+    group = comment_groups(report).get(unit_id)
+    if group is None:
+        return None
+    texts = list(
+        db.session.scalars(
+            sa.select(Comment.text).where(
+                Comment.wave_id == wave.id,
+                Comment.questionnaire_id == questionnaire_id,
+                Comment.unit_id.in_(sorted(group[0])),
+            )
+        )
+    )
+    random.SystemRandom().shuffle(texts)
+    return texts
