@@ -72,6 +72,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(respond_bp)
     from .reports import bp as reports_bp  # HR / manager report pages and exports
     app.register_blueprint(reports_bp)
+    from .staff import bp as staff_bp  # sign-in, staff landing page, admin, HR waves
+    app.register_blueprint(staff_bp)
+    from .committee import bp as committee_bp  # committee: funding rounds and decisions
+    app.register_blueprint(committee_bp)
 
 
 def register_commands(app: Flask) -> None:

@@ -1,0 +1,152 @@
+"""Sign-in, sign-out, lock-out, the landing page, role_required and visible_unit_ids."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from tests.survey.staff_helpers import PASSWORD, csrf, make_user, sign_in
+
+GENERIC = "The e-mail address or password is not right"
+
+
+def test_anonymous_landing_page_points_respondents_to_their_link_or_code(client: Any, db: Any) -> None:
+    page = client.get("/").get_data(as_text=True)
+    assert 'href="/login"' in page
+    assert 'href="/kode"' in page
+    assert "staff-nav" not in page
+
+
+def test_sign_in_success_lands_on_the_role_page_and_sign_out_ends_the_session(client: Any, db: Any) -> None:
+    make_user("hr@example.dk", "hr")
+    r = sign_in(client, "HR@example.dk ", PASSWORD)  # address compared trimmed and in lower case
+    assert r.status_code == 303 and r.headers["Location"] == "/"
+    home = client.get("/").get_data(as_text=True)
+    assert "hr@example.dk" in home and 'href="/hr/waves"' in home
+    assert 'href="/admin/users"' not in home  # not an admin
+    assert client.get("/hr/waves").status_code == 200
+    token = csrf(client, "/")
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 303
+    assert client.get("/hr/waves").status_code == 302
+
+
+@pytest.mark.parametrize(
+    "email,password", [("hr@example.dk", "wrong password!"), ("nobody@example.dk", PASSWORD)]
+)
+def test_failed_sign_in_gives_the_same_generic_message(
+    client: Any, db: Any, email: str, password: str
+) -> None:
+    make_user("hr@example.dk", "hr")
+    r = sign_in(client, email, password)
+    page = r.get_data(as_text=True)
+    assert r.status_code == 401
+    assert GENERIC in page
+    assert "nobody" not in page.replace(
+        'value="nobody@example.dk"', ""
+    )  # the address is only echoed in the field
+    assert client.get("/hr/waves").status_code == 302
+
+
+def test_sign_in_without_csrf_token_is_refused(client: Any, db: Any) -> None:
+    make_user("hr@example.dk", "hr")
+    r = client.post("/login", data={"email": "hr@example.dk", "password": PASSWORD})
+    assert r.status_code == 400
+    assert client.get("/hr/waves").status_code == 302
+
+
+def test_deactivated_account_cannot_sign_in(client: Any, db: Any) -> None:
+    from survey.services.users import set_active
+
+    make_user("hr@example.dk", "hr")
+    set_active("hr@example.dk", False)
+    assert sign_in(client, "hr@example.dk").status_code == 401
+
+
+def test_five_failures_lock_the_account_for_15_minutes(client: Any, db: Any) -> None:
+    from survey.models import User
+    from survey.services import users
+
+    make_user("hr@example.dk", "hr")
+    for _ in range(4):
+        assert sign_in(client, "hr@example.dk", "wrong password!").status_code == 401
+    user = db.session.scalar(db.select(User).where(User.email == "hr@example.dk"))
+    db.session.refresh(user)
+    assert user.failed_logins == 4 and user.locked_until is None
+    before = users.utcnow()
+    assert sign_in(client, "hr@example.dk", "wrong password!").status_code == 401  # 5th in a row
+    db.session.refresh(user)
+    assert user.locked_until is not None
+    # locked for 15 minutes from the 5th failure (allow the seconds the request took)
+    assert dt.timedelta(minutes=15) <= user.locked_until - before <= dt.timedelta(minutes=15, seconds=30)
+    # the right password is refused while locked, with the same message
+    r = sign_in(client, "hr@example.dk", PASSWORD)
+    assert r.status_code == 401 and GENERIC in r.get_data(as_text=True)
+    # after the lock has run out the right password works again and resets the count
+    assert (
+        users.sign_in("hr@example.dk", PASSWORD, now=user.locked_until + dt.timedelta(seconds=1)) is not None
+    )
+    db.session.refresh(user)
+    assert user.failed_logins == 0 and user.locked_until is None
+
+
+def test_a_success_resets_the_failure_count(db: Any) -> None:
+    from survey.services import users
+
+    make_user("hr@example.dk", "hr")
+    for _ in range(4):
+        assert users.sign_in("hr@example.dk", "wrong password!") is None
+    assert users.sign_in("hr@example.dk", PASSWORD) is not None
+    for _ in range(4):
+        assert users.sign_in("hr@example.dk", "wrong password!") is None
+    # 4 + 4 failures, but not 5 in a row: not locked
+    assert users.sign_in("hr@example.dk", PASSWORD) is not None
+
+
+@pytest.mark.parametrize(
+    "target,expected",
+    [
+        ("/hr/waves", "/hr/waves"),
+        ("https://evil.example/", "/"),
+        ("//evil.example/", "/"),
+        ("/\\evil.example", "/"),
+    ],
+)
+def test_next_is_followed_only_to_local_paths(client: Any, db: Any, target: str, expected: str) -> None:
+    make_user("hr@example.dk", "hr")
+    r = sign_in(client, "hr@example.dk", next=target)
+    assert r.status_code == 303 and r.headers["Location"] == expected
+
+
+def test_anonymous_is_sent_to_sign_in_with_next_and_comes_back(client: Any, db: Any) -> None:
+    make_user("hr@example.dk", "hr")
+    r = client.get("/hr/waves")
+    assert r.status_code == 302 and r.headers["Location"] == "/login?next=/hr/waves"
+    page = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert 'name="next" value="/hr/waves"' in page
+    assert sign_in(client, "hr@example.dk", next="/hr/waves").headers["Location"] == "/hr/waves"
+
+
+def test_session_protection_is_strong(app: Any) -> None:
+    assert app.login_manager.session_protection == "strong"
+
+
+def test_visible_unit_ids(db: Any, make_units: Any) -> None:
+    from flask_login import AnonymousUserMixin
+
+    from survey.auth import visible_unit_ids
+
+    make_units([("U", None, "Org", 1), ("A", "U", "A", 1), ("A1", "A", "A1", 1), ("B", "U", "B", 1)])
+    assert visible_unit_ids(make_user("hr@example.dk", "hr")) is None
+    assert visible_unit_ids(make_user("c@example.dk", "committee")) is None
+    assert visible_unit_ids(make_user("admin@example.dk", "admin")) is None
+    assert visible_unit_ids(make_user("m@example.dk", "manager", unit_id="A")) == {"A", "A1"}
+    assert visible_unit_ids(AnonymousUserMixin()) == set()
+
+
+def test_role_required_rejects_unknown_roles() -> None:
+    from survey.auth import role_required
+
+    with pytest.raises(ValueError, match="role_required"):
+        role_required("boss")
