@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, Integer, String, Text
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
@@ -31,3 +31,25 @@ class AuditEvent(db.Model):  # type: ignore[name-defined]
 
     def __repr__(self) -> str:
         return f"<AuditEvent {self.action} by {self.actor}>"
+
+
+class UsedMark(db.Model):  # type: ignore[name-defined]
+    """That *some* invitation of a wave and unit was used, without saying which (docs/anonymity.md).
+
+    With ``TRIVSEL_USED_MARKS = "separate"`` a submit does not touch the invitation row at all: it
+    inserts this row (in the same transaction as the response) instead. ``mark`` is
+    ``survey.services.answering.used_mark(token)``, a SHA-256 of the token under another prefix
+    than ``invitations.token_hash``: the application can compute both from the token the respondent
+    holds, but nobody holding only the database can tell which invitation a mark belongs to. So the
+    PostgreSQL transaction id (``xmin``) and physical position (``ctid``) shared by a response and
+    its used-mark pair the response with an anonymous mark, never with an invitation or an address.
+    """
+
+    __tablename__ = "used_marks"
+
+    mark: Mapped[str] = mapped_column(String(64), primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.unit_id"), index=True)
+
+    # WITHOUT ROWID: SQLite stores the marks in the order of their random keys
+    __table_args__ = ({"sqlite_with_rowid": False},)

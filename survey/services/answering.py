@@ -13,19 +13,40 @@ Nothing links the response to the invitation: not a column, not a timestamp.
 from __future__ import annotations
 
 import enum
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 
 from questionnaires import HANDLED_CODES, SOURCE_CODES, TOLD_CODES, Questionnaire
 from survey.extensions import db
 from survey.models import Comment, Invitation, Response, Wave, WaveQuestionnaire
+from survey.models_audit import UsedMark
 from survey.services import ServiceError
 from survey.services.invitations import hash_token
 
 LANGUAGES = ("da", "en")
+
+#: ``TRIVSEL_USED_MARKS``: ``invitation`` = set ``invitations.used`` (default for now);
+#: ``separate`` = insert an anonymous ``UsedMark`` and leave the invitation row untouched, so no
+#: PostgreSQL transaction id or row order pairs a response with an invitation (docs/anonymity.md)
+USED_MARK_MODES = ("invitation", "separate")
+_USED_MARK_PREFIX = b"trivsel used-mark\0"
+
+
+def used_mark_mode() -> str:
+    mode = current_app.config.get("TRIVSEL_USED_MARKS", "invitation") if has_app_context() else "invitation"
+    if mode not in USED_MARK_MODES:
+        raise ServiceError(f"TRIVSEL_USED_MARKS must be one of {', '.join(USED_MARK_MODES)}, got {mode!r}")
+    return str(mode)
+
+
+def used_mark(token: str) -> str:
+    """Hex SHA-256 of the token under a prefix: unrelated to ``invitations.token_hash`` without the token."""
+    return hashlib.sha256(_USED_MARK_PREFIX + token.encode("utf-8")).hexdigest()
 
 
 class TokenState(enum.Enum):
@@ -71,6 +92,8 @@ def lookup(token: str) -> InvitationInfo:
     if row is None:
         return InvitationInfo(TokenState.UNKNOWN)
     used, wave_id, unit_id, status = row
+    if not used and used_mark_mode() == "separate":
+        used = db.session.get(UsedMark, used_mark(token)) is not None
     if status == "draft":
         state = TokenState.DRAFT
     elif status == "closed":
@@ -200,11 +223,13 @@ def submit(token: str, submissions: list[Submission], language: str) -> int:
     """Store one respondent's answers for every questionnaire of the wave, once.
 
     One transaction: ``UPDATE invitations SET used = true WHERE token_hash = :h AND used = false AND
-    wave is open`` must touch exactly one row; then the answers are validated against the wave's
-    stored questionnaire snapshots and one ``Response`` per questionnaire (and the comments) is
-    inserted. ``submissions`` must cover each of the wave's questionnaires once. Returns the number
-    of responses stored. Raises :class:`SubmitRefused` (unknown or used token, wave not open),
-    :class:`AnswerError` or :class:`ServiceError`; nothing is stored then and the invitation stays unused.
+    wave is open`` must touch exactly one row (with ``TRIVSEL_USED_MARKS = "separate"``: the
+    invitation is only read and an anonymous ``UsedMark`` is inserted instead); then the answers are
+    validated against the wave's stored questionnaire snapshots and one ``Response`` per
+    questionnaire (and the comments) is inserted. ``submissions`` must cover each of the wave's
+    questionnaires once. Returns the number of responses stored. Raises :class:`SubmitRefused`
+    (unknown or used token, wave not open), :class:`AnswerError` or :class:`ServiceError`; nothing
+    is stored then and the invitation stays unused.
     """
     if language not in LANGUAGES:
         raise ServiceError(f"language must be one of {', '.join(LANGUAGES)}, got {language!r}")
@@ -212,58 +237,104 @@ def submit(token: str, submissions: list[Submission], language: str) -> int:
     if not ids or len(set(ids)) != len(ids):
         raise ServiceError("submit needs each of the wave's questionnaires once")
     session = db.session
-    token_hash = hash_token(token)
     try:
-        open_waves = sa.select(Wave.id).where(Wave.status == "open").scalar_subquery()
-        result = session.execute(
-            sa.update(Invitation)
-            .where(
-                Invitation.token_hash == token_hash,
-                Invitation.used.is_(False),
-                Invitation.wave_id.in_(open_waves),
-            )
-            .values(used=True)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            session.rollback()
-            info = lookup(token)
-            raise SubmitRefused(info.state if info.state is not TokenState.OK else TokenState.USED)
-        wave_id, unit_id = session.execute(
-            sa.select(Invitation.wave_id, Invitation.unit_id).where(Invitation.token_hash == token_hash)
-        ).one()
-        # validate against the definitions the wave runs with (its snapshots), not the caller's copy
-        snapshots = {
-            wq.questionnaire_id: wq
-            for wq in session.scalars(
-                sa.select(WaveQuestionnaire).where(WaveQuestionnaire.wave_id == wave_id)
-            )
-        }
-        if set(ids) != set(snapshots):
-            runs, given = ", ".join(sorted(snapshots)), ", ".join(sorted(ids))
-            raise ServiceError(f"this wave runs {runs}; answers were given for {given}")
-        cleaned: list[tuple[Questionnaire, dict[str, Any], dict[str, str]]] = []
-        for sub in submissions:
-            q = snapshots[sub.questionnaire.id].load()
-            cleaned.append((q, validate_answers(q, sub.answers), validate_comments(q, sub.comments)))
-        for q, answers, comments in cleaned:
-            session.add(
-                Response(
-                    wave_id=wave_id,
-                    unit_id=unit_id,
-                    questionnaire_id=q.id,
-                    language=language,
-                    answers=answers,
-                )
-            )
-            for item_id, text in comments.items():
-                session.add(
-                    Comment(
-                        wave_id=wave_id, unit_id=unit_id, questionnaire_id=q.id, item_id=item_id, text=text
-                    )
-                )
+        if used_mark_mode() == "separate":
+            wave_id, unit_id = _mark_used_separately(token)
+        else:
+            wave_id, unit_id = _mark_invitation_used(token)
+        cleaned = _clean(wave_id, submissions)
+        _store(wave_id, unit_id, language, cleaned)
         session.commit()
     except Exception:
         session.rollback()
         raise
     return len(cleaned)
+
+
+def _mark_invitation_used(token: str) -> tuple[int, str]:
+    """``UPDATE invitations SET used = true ...`` on exactly one row; the invitation's wave and unit."""
+    session = db.session
+    token_hash = hash_token(token)
+    open_waves = sa.select(Wave.id).where(Wave.status == "open").scalar_subquery()
+    result = session.execute(
+        sa.update(Invitation)
+        .where(
+            Invitation.token_hash == token_hash,
+            Invitation.used.is_(False),
+            Invitation.wave_id.in_(open_waves),
+        )
+        .values(used=True)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        info = lookup(token)
+        raise SubmitRefused(info.state if info.state is not TokenState.OK else TokenState.USED)
+    wave_id, unit_id = session.execute(
+        sa.select(Invitation.wave_id, Invitation.unit_id).where(Invitation.token_hash == token_hash)
+    ).one()
+    return int(wave_id), str(unit_id)
+
+
+def _mark_used_separately(token: str) -> tuple[int, str]:
+    """Insert the anonymous used-mark; the invitation row is only read (no lock, no new version).
+
+    A second submit with the same token meets the mark's primary key: the insert waits for the
+    first transaction and then fails, which is reported as "used".
+    """
+    session = db.session
+    info = lookup(token)
+    if info.state is not TokenState.OK:
+        session.rollback()
+        raise SubmitRefused(info.state)
+    assert info.wave_id is not None and info.unit_id is not None
+    try:
+        session.add(UsedMark(mark=used_mark(token), wave_id=info.wave_id, unit_id=info.unit_id))
+        session.flush()
+    except sa.exc.IntegrityError:
+        session.rollback()
+        raise SubmitRefused(TokenState.USED) from None
+    return info.wave_id, info.unit_id
+
+
+def _clean(
+    wave_id: int, submissions: list[Submission]
+) -> list[tuple[Questionnaire, dict[str, Any], dict[str, str]]]:
+    session = db.session
+    ids = [s.questionnaire.id for s in submissions]
+    # validate against the definitions the wave runs with (its snapshots), not the caller's copy
+    snapshots = {
+        wq.questionnaire_id: wq
+        for wq in session.scalars(sa.select(WaveQuestionnaire).where(WaveQuestionnaire.wave_id == wave_id))
+    }
+    if set(ids) != set(snapshots):
+        runs, given = ", ".join(sorted(snapshots)), ", ".join(sorted(ids))
+        raise ServiceError(f"this wave runs {runs}; answers were given for {given}")
+    cleaned: list[tuple[Questionnaire, dict[str, Any], dict[str, str]]] = []
+    for sub in submissions:
+        q = snapshots[sub.questionnaire.id].load()
+        cleaned.append((q, validate_answers(q, sub.answers), validate_comments(q, sub.comments)))
+    return cleaned
+
+
+def _store(
+    wave_id: int,
+    unit_id: str,
+    language: str,
+    cleaned: list[tuple[Questionnaire, dict[str, Any], dict[str, str]]],
+) -> None:
+    session = db.session
+    for q, answers, comments in cleaned:
+        session.add(
+            Response(
+                wave_id=wave_id,
+                unit_id=unit_id,
+                questionnaire_id=q.id,
+                language=language,
+                answers=answers,
+            )
+        )
+        for item_id, text in comments.items():
+            session.add(
+                Comment(wave_id=wave_id, unit_id=unit_id, questionnaire_id=q.id, item_id=item_id, text=text)
+            )
