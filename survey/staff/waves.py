@@ -61,7 +61,7 @@ def _wave(wave_id: int) -> Wave:
 
 
 def _unit_names() -> dict[str, str]:
-    return dict(db.session.execute(sa.select(Unit.unit_id, Unit.name)).tuples())
+    return {uid: name for uid, name in db.session.execute(sa.select(Unit.unit_id, Unit.name))}
 
 
 # --- the waves list and creating a wave -------------------------------------------------------------
