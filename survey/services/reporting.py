@@ -146,11 +146,15 @@ def report_for(wave_label: str, questionnaire_id: str) -> WaveReport:
 def redact(report: dict[str, Any]) -> dict[str, Any]:
     """Remove the counts of hidden groups that the contract JSON still carries (in place; returns it).
 
-    A suppressed unit keeps its name, headcount and reason but loses ``respondents`` and
+    ``suppressed_reason`` (which quotes the hidden count) is removed from every unit.
+    A suppressed unit keeps its name, headcount and ``suppressed`` but loses ``respondents`` and
     ``response_rate`` (and its baseline count when hidden in the baseline); a ``too_few`` change loses the
     hidden baseline row's ``baseline_n``. The web pages and every export use this redacted dict.
     """
     for u in report["units"]:
+        # the analysis' technical reason quotes the count ("primary: 3 respondents < 5"); the pages say
+        # why in words (analysis.texts.suppression_reason falls back to primary / secondary)
+        u.pop("suppressed_reason", None)
         if not u.get("published"):
             u["respondents"] = None
             u["response_rate"] = None

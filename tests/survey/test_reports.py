@@ -1,0 +1,592 @@
+"""Report pages and exports (survey/reports): access, numbers = analysis result, suppression, exports.
+
+The data are the worked example (tests/data/example): units.csv, and responses.csv imported through
+``dataset.import_responses`` (waves 2023 and 2025, 2025 against 2023). The expected numbers come from
+``analysis.analyse`` run on the same *files* (not through the database), so a page that showed numbers of
+another computation, of a re-suppressed tree or of the wrong wave would differ.
+
+Example facts used (tests/data/example/expected_report.json): FVE (Filial Vest) has 3 respondents in 2025
+and is suppressed as primary ("fewer than 5 answers"); FSY (Filial Syd, 6) is suppressed as secondary
+("would reveal a smaller group"); FIL = FNO + FSY + FVE = 9 + 6 + 3 = 18 respondents; HOVB has 26.
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+import io
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "data" / "example"
+WAVE = "2025"
+QID = "trivsel-eksempel"
+ARGS = f"wave={WAVE}&q={QID}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# fixtures and helpers
+# ---------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def rapp(app: Flask) -> Flask:
+    """The app, with a stand-in sign-in endpoint when the staff blueprint is not registered.
+
+    ``role_required`` redirects anonymous users to ``staff.login``; these tests check that redirect,
+    not the sign-in page itself.
+    """
+    if "staff.login" not in app.view_functions:
+        app.add_url_rule("/staff-login-stand-in", endpoint="staff.login", view_func=lambda: "sign in")
+    from survey.services import reporting
+
+    reporting.clear_cache()
+    return app
+
+
+@pytest.fixture()
+def example(rapp: Flask, db: Any) -> dict[str, int]:
+    """The example imported; one user per role (+ managers of FIL, FVE and KUM); returns user ids."""
+    from survey.models import User
+    from survey.services import dataset
+    from survey.services.units import import_units
+
+    import_units(EXAMPLE / "units.csv")
+    dataset.import_responses(
+        EXAMPLE / "responses.csv", EXAMPLE / "questionnaire.yaml", baselines={"2025": "2023"}
+    )
+    users = {
+        "hr": ("hr", None),
+        "admin": ("admin", None),
+        "committee": ("committee", None),
+        "manager_fil": ("manager", "FIL"),
+        "manager_fve": ("manager", "FVE"),
+        "manager_kum": ("manager", "KUM"),
+    }
+    ids = {}
+    for name, (role, unit) in users.items():
+        u = User(email=f"{name}@example.org", role=role, manager_unit_id=unit, password_hash="x")
+        db.session.add(u)
+        db.session.flush()
+        ids[name] = u.id
+    db.session.commit()
+    return ids
+
+
+def login(app: Flask, client: FlaskClient, user_id: int, lang: str = "da") -> FlaskClient:
+    """Sign ``client`` in as ``user_id`` the way Flask-Login stores it (strong session protection)."""
+    from flask_login.utils import _create_identifier
+
+    with app.test_request_context(environ_base=client.environ_base):
+        ident = _create_identifier()
+    with client.session_transaction() as sess:
+        sess["_user_id"] = str(user_id)
+        sess["_fresh"] = True
+        sess["_id"] = ident
+        sess["lang"] = lang
+    return client
+
+
+def as_user(app: Flask, example: dict[str, int], name: str, lang: str = "da") -> FlaskClient:
+    return login(app, app.test_client(), example[name], lang)
+
+
+@pytest.fixture()
+def expected(example_questionnaire: Any) -> dict[str, Any]:
+    """``analysis.analyse`` on the example's files: the numbers every page must show."""
+    from analysis import analyse, read_responses, read_units
+
+    units = read_units(EXAMPLE / "units.csv")
+    responses = read_responses(EXAMPLE / "responses.csv", example_questionnaire, set(units["unit_id"]))
+    return analyse(units, responses, example_questionnaire, WAVE, "2023").to_dict()
+
+
+class _Tables(HTMLParser):
+    """Rows of every table as lists of cell texts (th and td)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self._row: list[str] | None = None
+        self._cell: list[str] | None = None
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag == "script":
+            self._skip += 1
+        elif tag == "tr":
+            self._row = []
+        elif tag in ("td", "th") and self._row is not None:
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self._skip -= 1
+        elif tag in ("td", "th") and self._row is not None and self._cell is not None:
+            self._row.append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            self.rows.append(self._row)
+            self._row = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None and not self._skip:
+            self._cell.append(data)
+
+
+def table_rows(html: str) -> list[list[str]]:
+    p = _Tables()
+    p.feed(html)
+    return p.rows
+
+
+def visible_text(html: str) -> str:
+    """The page's text without script blocks and tags."""
+    html = re.sub(r"<script\b.*?</script>", " ", html, flags=re.S)
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+# ---------------------------------------------------------------------------------------------------
+# access control
+# ---------------------------------------------------------------------------------------------------
+
+ROUTES: list[tuple[str, tuple[str, ...]]] = [
+    (f"/rapporter/?{ARGS}", ("hr", "admin", "committee", "manager_fil")),
+    (f"/rapporter/enhed/FIL?{ARGS}", ("hr", "admin", "manager_fil")),
+    (f"/rapporter/aendringer?{ARGS}", ("hr", "admin", "manager_fil")),
+    (f"/rapporter/kraenkelser?{ARGS}", ("hr", "admin", "manager_fil")),
+    (f"/rapporter/eksport/rapport.xlsx?{ARGS}", ("hr", "admin", "manager_fil")),
+    (f"/rapporter/eksport/rapport.json?{ARGS}", ("hr", "admin", "manager_fil")),
+    (f"/rapporter/eksport/enhed/FIL.xlsx?{ARGS}", ("hr", "admin", "manager_fil")),
+    (f"/rapporter/eksport/svar.csv?{ARGS}", ("hr", "admin")),
+]
+USERS = ("hr", "admin", "committee", "manager_fil")
+
+
+@pytest.mark.parametrize(("path", "allowed"), ROUTES)
+def test_access_table(rapp: Flask, example: dict[str, int], path: str, allowed: tuple[str, ...]) -> None:
+    anon = rapp.test_client().get(path)
+    assert anon.status_code == 302
+    assert "/rapporter/" in anon.headers["Location"]  # the sign-in page gets ``next``
+    for name in USERS:
+        status = as_user(rapp, example, name).get(path).status_code
+        assert status == (200 if name in allowed else 403), (path, name, status)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/rapporter/enhed/HOVB?{ARGS}",
+        f"/rapporter/enhed/KUF?{ARGS}",  # the parent of the manager's unit
+        f"/rapporter/eksport/enhed/HOVB.xlsx?{ARGS}",
+    ],
+)
+def test_manager_outside_subtree_gets_404(rapp: Flask, example: dict[str, int], path: str) -> None:
+    assert as_user(rapp, example, "manager_kum").get(path).status_code == 404
+    assert as_user(rapp, example, "hr").get(path).status_code == 200
+
+
+def test_unknown_wave_or_questionnaire_is_404(rapp: Flask, example: dict[str, int]) -> None:
+    c = as_user(rapp, example, "hr")
+    assert c.get("/rapporter/?wave=1999").status_code == 404
+    assert c.get(f"/rapporter/?wave={WAVE}&q=nope").status_code == 404
+    assert c.get(f"/rapporter/enhed/NOPE?{ARGS}").status_code == 404
+
+
+# ---------------------------------------------------------------------------------------------------
+# the numbers on the pages are the analysis result
+# ---------------------------------------------------------------------------------------------------
+
+
+def _fmt(value: float | None, lang: str, signed: bool = False) -> str:
+    from analysis.texts import fmt_num
+
+    return fmt_num(value, lang, signed=signed)
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_unit_page_numbers_equal_analysis(
+    rapp: Flask, example: dict[str, int], expected: dict[str, Any], example_questionnaire: Any, lang: str
+) -> None:
+    q = example_questionnaire
+    html = as_user(rapp, example, "hr", lang).get(f"/rapporter/enhed/HOVB?{ARGS}").get_data(as_text=True)
+    rows = {r[0]: r for r in table_rows(html) if len(r) == 8}
+    scores = [s for s in expected["scores"] if s["unit_id"] == "HOVB"]
+    assert len(scores) == len(q.themes) + len(q.items)  # every row of HOVB is published
+    for s in scores:
+        label = q.theme(s["id"]).title.get(lang) if s["kind"] == "theme" else q.item(s["id"]).text.get(lang)
+        row = rows[label]
+        assert row[1] == _fmt(s["mean"], lang)
+        assert row[2] == f"{_fmt(s['ci'][0], lang)}–{_fmt(s['ci'][1], lang)}"
+        assert row[3] == str(s["n"])
+        assert _fmt(s["change"]["delta"], lang, signed=True) in row[5]
+        assert row[6] == _fmt(s["change"]["critical_difference"], lang)
+    # decimal comma in Danish, point in English: HOVB's klarhed mean is 4.46 in expected_report.json
+    assert ("4,46" in html) == (lang == "da")
+    assert ("4.46" in visible_text(html)) == (lang == "en")
+
+
+def test_unit_page_sentence_and_spread(
+    rapp: Flask, example: dict[str, int], expected: dict[str, Any], example_questionnaire: Any
+) -> None:
+    from analysis.texts import change_sentence, fmt_share
+
+    html = as_user(rapp, example, "hr").get(f"/rapporter/enhed/HOVB?{ARGS}").get_data(as_text=True)
+    theme = next(s for s in expected["scores"] if s["unit_id"] == "HOVB" and s["id"] == "klarhed")
+    assert change_sentence(theme["change"], theme["n"], "da") in visible_text(html)
+    title = example_questionnaire.theme("klarhed").title.get("da")
+    spread = [r for r in table_rows(html) if r and r[0] == title and len(r) == 10]
+    assert spread, "the spread table has a row for the theme"
+    assert spread[0][1:8] == [fmt_share(x, "da") for x in theme["distribution"]]
+
+
+def test_overview_table_equals_analysis(
+    rapp: Flask, example: dict[str, int], expected: dict[str, Any], example_questionnaire: Any
+) -> None:
+    html = as_user(rapp, example, "committee").get(f"/rapporter/?{ARGS}").get_data(as_text=True)
+    rows = {r[0]: r for r in table_rows(html)}
+    names = {u["unit_id"]: u["name"] for u in expected["units"]}
+    themes = [t.id for t in example_questionnaire.themes]
+    for s in expected["scores"]:
+        if s["kind"] != "theme":
+            continue
+        cell = rows[names[s["unit_id"]]][1 + themes.index(s["id"])]
+        assert _fmt(s["mean"], "da") in cell
+    # flags as words + symbols and the change class in words (never colour only)
+    hovb = rows["Hovedbiblioteket"][1]
+    assert "◆ orange" in hovb and "▼ signifikant fald" in hovb
+    # the chart spec is a JSON block, and every script is either that or a file of this site
+    assert '<script type="application/json" class="vega-spec"' in html
+    for tag in re.findall(r"<script\b[^>]*>", html):
+        assert 'type="application/json"' in tag or re.search(r'src="/', tag), tag
+
+
+def test_suppressed_units_show_reason_never_numbers(rapp: Flask, example: dict[str, int]) -> None:
+    c = as_user(rapp, example, "hr")
+    overview = c.get(f"/rapporter/?{ARGS}").get_data(as_text=True)
+    assert "Filial Vest: færre end 5 besvarelser" in visible_text(overview)
+    assert "Filial Syd: ville afsløre en mindre gruppe" in visible_text(overview)
+    rows = {r[0]: r for r in table_rows(overview)}
+    for name in ("Filial Vest", "Filial Syd"):
+        # no digit apart from k_min = 5 in the reason
+        assert not re.search(r"\d", " ".join(rows[name][1:]).replace("5", "")), rows[name]
+    for uid, reason in (("FVE", "færre end 5 besvarelser"), ("FSY", "ville afsløre en mindre gruppe")):
+        page = c.get(f"/rapporter/enhed/{uid}?{ARGS}").get_data(as_text=True)
+        main = visible_text(page.split('<main id="main">', 1)[1])
+        assert reason in main
+        main = main.replace("færre end 5", "").replace(WAVE, "").replace("2023", "")
+        assert not re.search(r"\d", main), main
+
+
+# ---------------------------------------------------------------------------------------------------
+# a manager of a small subtree cannot see any suppressed number
+# ---------------------------------------------------------------------------------------------------
+
+
+def _floats(value: Any) -> list[float]:
+    if isinstance(value, bool):
+        return []
+    if isinstance(value, (int, float)):
+        return [float(value)]
+    if isinstance(value, dict):
+        return [x for v in value.values() for x in _floats(v)]
+    if isinstance(value, list):
+        return [x for v in value for x in _floats(v)]
+    return []
+
+
+@pytest.fixture()
+def hidden_numbers(example_questionnaire: Any, expected: dict[str, Any]) -> dict[str, set[str]]:
+    """Per manager: means of FSY and FVE (as the analysis computes them without suppression), formatted
+    as on screen in both languages, minus any string that a number of the manager's published units
+    (means, ci bounds, baseline means, deltas, ... of FIL and FNO) also gives."""
+    from analysis import analyse, read_responses, read_units
+    from analysis.settings import Settings
+
+    units = read_units(EXAMPLE / "units.csv")
+    responses = read_responses(EXAMPLE / "responses.csv", example_questionnaire, set(units["unit_id"]))
+    unsuppressed = Settings(k_min=1, k_diff=1)
+    open_ = analyse(units, responses, example_questionnaire, WAVE, "2023", unsuppressed).to_dict()
+    secret = {
+        _fmt(s["mean"], lang)
+        for s in open_["scores"]
+        if s["unit_id"] in ("FSY", "FVE")
+        for lang in ("da", "en")
+    }
+    out = {}
+    for manager, visible in (("manager_fil", {"FIL", "FNO"}), ("manager_fve", set())):
+        rows = [r for key in ("scores", "exposures") for r in expected[key] if r["unit_id"] in visible]
+        shown = {
+            _fmt(x, lang, signed=sign).lstrip("+\u2212")
+            for x in _floats(rows)
+            for lang in ("da", "en")
+            for sign in (False, True)
+        }
+        out[manager] = secret - shown
+        assert len(out[manager]) >= 10, manager  # enough hidden means remain to make the scan meaningful
+    return out
+
+
+def test_manager_of_small_subtree_sees_no_suppressed_number(
+    rapp: Flask, example: dict[str, int], hidden_numbers: dict[str, set[str]]
+) -> None:
+    from openpyxl import load_workbook
+
+    for manager in ("manager_fil", "manager_fve"):
+        c = as_user(rapp, example, manager)
+        pages = [f"/rapporter/?{ARGS}", f"/rapporter/aendringer?{ARGS}", f"/rapporter/kraenkelser?{ARGS}"]
+        pages += [f"/rapporter/enhed/{u}?{ARGS}" for u in ("FIL", "FNO", "FSY", "FVE")]
+        reached = 0
+        for path in pages:
+            r = c.get(path)
+            if r.status_code == 404:  # outside the subtree
+                continue
+            assert r.status_code == 200, path
+            reached += 1
+            text = visible_text(r.get_data(as_text=True)) + r.get_data(as_text=True)
+            for number in hidden_numbers[manager]:
+                assert number not in text, (manager, path, number)
+        assert reached >= 4
+        data = json.loads(c.get(f"/rapporter/eksport/rapport.json?{ARGS}").data)
+        units = {u["unit_id"]: u for u in data["units"]}
+        hidden = {"FSY", "FVE"} & set(units)
+        assert "FVE" in hidden
+        for uid in hidden:
+            assert units[uid]["published"] is False
+            assert units[uid]["respondents"] is None and units[uid]["response_rate"] is None
+        assert not [s for s in data["scores"] if s["unit_id"] in ("FSY", "FVE")]
+        assert not [e for e in data["exposures"] if e["unit_id"] in ("FSY", "FVE")]
+        assert set(units) <= {"FIL", "FNO", "FSY", "FVE"}
+        for path in (f"/rapporter/eksport/rapport.xlsx?{ARGS}", f"/rapporter/eksport/enhed/FVE.xlsx?{ARGS}"):
+            r = c.get(path)
+            if r.status_code == 404:
+                continue
+            wb = load_workbook(io.BytesIO(r.data), read_only=True)
+            for ws in wb.worksheets:
+                rows = list(ws.iter_rows(values_only=True))
+                for row in rows[1:]:
+                    if row and row[0] in ("FSY", "FVE"):
+                        numbers = [v for v in row if isinstance(v, (int, float)) and not isinstance(v, bool)]
+                        # only the depth (3) and the headcount, never respondents or means
+                        assert set(numbers) <= {3, 7, 4}, (ws.title, row)
+
+
+def test_manager_report_is_the_full_report_filtered(rapp: Flask, example: dict[str, int]) -> None:
+    """Scope filters the organisation's report; it never re-runs suppression on the subtree (which would
+    publish FSY, with 6 >= 5 respondents, once FVE is the only other hidden unit)."""
+    hr = json.loads(as_user(rapp, example, "hr").get(f"/rapporter/eksport/rapport.json?{ARGS}").data)
+    mgr_client = as_user(rapp, example, "manager_fil")
+    mgr = json.loads(mgr_client.get(f"/rapporter/eksport/rapport.json?{ARGS}").data)
+    keep = {"FIL", "FNO", "FSY", "FVE"}
+    assert mgr["units"] == [u for u in hr["units"] if u["unit_id"] in keep]
+    assert mgr["scores"] == [s for s in hr["scores"] if s["unit_id"] in keep]
+    assert mgr["exposures"] == [e for e in hr["exposures"] if e["unit_id"] in keep]
+
+
+# ---------------------------------------------------------------------------------------------------
+# exports
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_xlsx_export_matches_result(rapp: Flask, example: dict[str, int], expected: dict[str, Any]) -> None:
+    from openpyxl import load_workbook
+
+    r = as_user(rapp, example, "hr").get(f"/rapporter/eksport/rapport.xlsx?{ARGS}")
+    assert r.status_code == 200
+    assert "attachment" in r.headers["Content-Disposition"]
+    wb = load_workbook(io.BytesIO(r.data), read_only=True)
+    rows = list(wb["Themes"].iter_rows(values_only=True))
+    header = list(rows[0])
+    col = {name: header.index(name) for name in ("unit_id", "theme_id", "n", "mean", "q (BH)")}
+    got = {(row[col["unit_id"]], row[col["theme_id"]]): row for row in rows[1:]}
+    themes = [s for s in expected["scores"] if s["kind"] == "theme"]
+    assert themes
+    for s in themes:
+        row = got[(s["unit_id"], s["id"])]
+        assert row[col["n"]] == s["n"]
+        assert row[col["mean"]] == pytest.approx(s["mean"], rel=1e-12)
+        q = s["change"]["q"] if s["change"] else None
+        assert row[col["q (BH)"]] == (None if q is None else pytest.approx(q, rel=1e-12))
+
+
+def test_json_export_is_the_report(rapp: Flask, example: dict[str, int], expected: dict[str, Any]) -> None:
+    data = json.loads(as_user(rapp, example, "admin").get(f"/rapporter/eksport/rapport.json?{ARGS}").data)
+    assert data["schema"] == "trivsel-report/1" and data["wave"] == WAVE and data["baseline"] == "2023"
+    key = {(s["unit_id"], s["kind"], s["id"]): s for s in expected["scores"]}
+    assert len(data["scores"]) == len(key)
+    for s in data["scores"]:
+        e = key[(s["unit_id"], s["kind"], s["id"])]
+        assert s["mean"] == pytest.approx(e["mean"], rel=1e-12) and s["n"] == e["n"]
+
+
+def test_unit_xlsx_holds_only_that_unit(rapp: Flask, example: dict[str, int]) -> None:
+    from openpyxl import load_workbook
+
+    r = as_user(rapp, example, "hr").get(f"/rapporter/eksport/enhed/HOVB.xlsx?{ARGS}")
+    wb = load_workbook(io.BytesIO(r.data), read_only=True)
+    ids = {row[0] for row in list(wb["Themes"].iter_rows(values_only=True))[1:]}
+    assert ids == {"HOVB"}
+
+
+def test_responses_csv_export(rapp: Flask, example: dict[str, int], db: Any) -> None:
+    from survey.services import dataset
+
+    r = as_user(rapp, example, "hr").get(f"/rapporter/eksport/svar.csv?{ARGS}")
+    assert r.status_code == 200 and r.mimetype == "text/csv"
+    assert r.get_data(as_text=True) == dataset.export_text(WAVE, QID)
+    # 129 rows in wave 2025 (tests/data/example/README.md) + the header
+    assert len(r.get_data(as_text=True).splitlines()) == 129 + 1
+
+
+@pytest.fixture()
+def open_wave(example: dict[str, int], make_wave: Any, db: Any) -> str:
+    """An open wave "2026" with six answers in HOVB (a live preview)."""
+    from survey.models import Response
+
+    wave = make_wave("2026", "open")
+    for k in range(6):
+        db.session.add(
+            Response(wave_id=wave.id, unit_id="HOVB", questionnaire_id=QID, language="da",
+                     answers={"KLAR1": 1 + k, "KLAR2": 4, "KLAR3": 5})
+        )
+    db.session.commit()
+    return "2026"
+
+
+def test_open_wave_preview_but_no_csv(rapp: Flask, example: dict[str, int], open_wave: str) -> None:
+    c = as_user(rapp, example, "hr")
+    page = c.get(f"/rapporter/?wave={open_wave}&q={QID}")
+    assert page.status_code == 200
+    assert "still open" in page.get_data(as_text=True) or "stadig åben" in page.get_data(as_text=True)
+    r = c.get(f"/rapporter/eksport/svar.csv?wave={open_wave}&q={QID}")
+    assert r.status_code == 409
+    assert "text/csv" not in r.content_type
+
+
+# ---------------------------------------------------------------------------------------------------
+# significance report, offensive behaviour
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_changes_filter_by_class(rapp: Flask, example: dict[str, int], expected: dict[str, Any]) -> None:
+    c = as_user(rapp, example, "hr")
+    for cls in ("significant_decline", "inconclusive_change"):
+        html = c.get(f"/rapporter/aendringer?{ARGS}&class={cls}").get_data(as_text=True)
+        want = [s for s in expected["scores"] if s["change"] and s["change"]["class"] == cls]
+        assert want, cls
+        body = [r for r in table_rows(html) if len(r) == 9 and r[0] != "Enhed" and r[0] != "Unit"]
+        assert len(body) == len(want)
+        label = {"significant_decline": "signifikant fald", "inconclusive_change": "ser stor ud"}[cls]
+        assert all(label in r[5] for r in body)
+    # sorted by q: the q column is non-decreasing
+    html = c.get(f"/rapporter/aendringer?{ARGS}&sort=q&kind=theme").get_data(as_text=True)
+    qs = [float(r[6].replace(",", ".")) for r in table_rows(html) if len(r) == 9 and r[6] not in ("q", "")]
+    assert qs and qs == sorted(qs)
+
+
+def test_changes_bad_parameter(rapp: Flask, example: dict[str, int]) -> None:
+    r = as_user(rapp, example, "hr", "en").get(f"/rapporter/aendringer?{ARGS}&class=huge")
+    assert r.status_code == 400
+    assert "Unknown change class 'huge'" in htmllib.unescape(r.get_data(as_text=True))
+    r = as_user(rapp, example, "hr", "en").get(f"/rapporter/aendringer?{ARGS}&sort=random")
+    assert r.status_code == 400 and "Unknown sort order" in r.get_data(as_text=True)
+
+
+def test_exposures_show_less_than_three(
+    rapp: Flask, example: dict[str, int], expected: dict[str, Any]
+) -> None:
+    html = as_user(rapp, example, "hr").get(f"/rapporter/kraenkelser?{ARGS}").get_data(as_text=True)
+    kuf = next(e for e in expected["exposures"] if e["unit_id"] == "KUF" and e["kind"] == "bullying")
+    assert kuf["external"] == "<3"
+    rows = [r for r in table_rows(html) if len(r) == 8 and r[1] == str(kuf["n"])]
+    assert any(r[2] == str(kuf["exposed"]) and r[5] == "<3" and r[7] == str(kuf["told_no_one"]) for r in rows)
+    text = visible_text(html)
+    assert "Filial Vest skjult: færre end 5 besvarelser" in text
+    # FNO is published with 9 respondents: below n_min_exposure = 10
+    assert "Filial Nord skjult: færre end 10 besvarelser" in text
+
+
+# ---------------------------------------------------------------------------------------------------
+# comments
+# ---------------------------------------------------------------------------------------------------
+
+
+def _add_comments(db: Any, unit_id: str, texts: list[str]) -> None:
+    import sqlalchemy as sa
+
+    from survey.models import Comment, Wave
+
+    wave_id = db.session.scalar(sa.select(Wave.id).where(Wave.label == WAVE))
+    for t in texts:
+        db.session.add(
+            Comment(wave_id=wave_id, unit_id=unit_id, questionnaire_id=QID, item_id="free", text=t)
+        )
+    db.session.commit()
+
+
+def test_comments_rule(rapp: Flask, example: dict[str, int], db: Any) -> None:
+    hovb = [f"hovb-comment-{k:02d}" for k in range(12)]
+    _add_comments(db, "HOVB", hovb)
+    _add_comments(db, "FVE", ["fve-comment"])
+    _add_comments(db, "FNO", ["fno-comment"])
+    c = as_user(rapp, example, "hr", "en")
+    orders = set()
+    for _ in range(6):
+        html = c.get(f"/rapporter/enhed/HOVB?{ARGS}").get_data(as_text=True)
+        found = re.findall(r"hovb-comment-\d\d", html)
+        assert sorted(found) == hovb
+        orders.add(tuple(found))
+    # random order: six identical shuffles of 12 have probability (1/12!)^5
+    assert len(orders) > 1
+    # FNO (9 respondents < 10): no comments on its page
+    fno = c.get(f"/rapporter/enhed/FNO?{ARGS}").get_data(as_text=True)
+    assert "fno-comment" not in fno and "at least 10 respondents" in fno
+    # FIL (18 = 9 + 6 + 3, no child with 10) shows the comments written in its subtree, incl. hidden FVE
+    fil = c.get(f"/rapporter/enhed/FIL?{ARGS}").get_data(as_text=True)
+    assert "fve-comment" in fil and "fno-comment" in fil
+    # ... and they appear nowhere else (BIB's group excludes FIL's, which qualifies itself)
+    bib = c.get(f"/rapporter/enhed/BIB?{ARGS}").get_data(as_text=True)
+    assert "fve-comment" not in bib and "hovb-comment" not in bib
+
+
+def test_comment_groups_need_ten_after_subtracting_shown_children() -> None:
+    from survey.services.reporting import comment_groups
+
+    def unit(uid: str, parent: str | None, n: int, published: bool = True) -> dict[str, Any]:
+        return {"unit_id": uid, "parent_id": parent, "respondents": n, "published": published}
+
+    # P has 20 respondents; child C (12) qualifies, D (8) does not: P's own group is 20 - 12 = 8 < 10
+    report = {"units": [unit("P", None, 20), unit("C", "P", 12), unit("D", "P", 8)]}
+    groups = comment_groups(report)
+    assert set(groups) == {"C"} and groups["C"] == ({"C"}, 12)
+    # with 23 in P: 23 - 12 = 11 >= 10, so P shows D's comments (and its own), never C's
+    report = {"units": [unit("P", None, 23), unit("C", "P", 12), unit("D", "P", 11 - 0, published=False)]}
+    groups = comment_groups(report)
+    assert groups["P"] == ({"P", "D"}, 11)
+    # an unpublished unit never shows comments, whatever its count
+    assert "D" not in groups
+
+
+# ---------------------------------------------------------------------------------------------------
+# the chart library
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_vega_bundle_served_locally(rapp: Flask, example: dict[str, int]) -> None:
+    from analysis.charts import VL_VERSION
+
+    c = as_user(rapp, example, "committee")
+    html = c.get(f"/rapporter/?{ARGS}").get_data(as_text=True)
+    src = re.search(r'<script src="(/rapporter/vega-embed-[^"]+\.js)"', html)
+    assert src and VL_VERSION in src.group(1)
+    r = c.get(src.group(1))
+    assert r.status_code == 200 and r.mimetype == "text/javascript"
+    assert "window.vegaEmbed" in r.get_data(as_text=True)
+    assert "immutable" in r.headers["Cache-Control"]
+    assert "cdn" not in html.lower()
