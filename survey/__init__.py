@@ -76,6 +76,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(staff_bp)
     from .committee import bp as committee_bp  # committee: funding rounds and decisions
     app.register_blueprint(committee_bp)
+    from .followup import bp as followup_bp  # follow-up tracker: action plans per unit
+    app.register_blueprint(followup_bp)
 
 
 def register_commands(app: Flask) -> None:

@@ -1,0 +1,70 @@
+"""Forms of the committee pages (Flask-WTF, so every form carries a CSRF token)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from survey.services.funding import MAX_DKK
+
+
+class RoundForm(FlaskForm):
+    """A new funding round; ``wave_q`` is ``<wave label>|<questionnaire id>``."""
+
+    wave_q = SelectField(_("Wave and questionnaire"), validators=[DataRequired()])
+    budget = IntegerField(_("Budget (DKK)"), validators=[InputRequired(), NumberRange(min=0, max=MAX_DKK)])
+    cap = IntegerField(
+        _("Largest grant per unit (DKK, optional)"), validators=[Optional(), NumberRange(min=0)]
+    )
+    beta = DecimalField(
+        _("Beta (1 = per employee, 0.5 dampens large units)"),
+        default=1,
+        validators=[InputRequired(), NumberRange(min=0, max=10)],
+    )
+
+
+class SettingsForm(FlaskForm):
+    budget = IntegerField(_("Budget (DKK)"), validators=[InputRequired(), NumberRange(min=0, max=MAX_DKK)])
+    cap = IntegerField(
+        _("Largest grant per unit (DKK, optional)"), validators=[Optional(), NumberRange(min=0)]
+    )
+    beta = DecimalField(
+        _("Beta (1 = per employee, 0.5 dampens large units)"),
+        validators=[InputRequired(), NumberRange(min=0, max=10)],
+    )
+
+
+class ApplicationForm(FlaskForm):
+    application_id = StringField(_("Application id"), validators=[DataRequired(), Length(max=64)])
+    unit_id = SelectField(_("Unit"), validators=[DataRequired()])
+    requested = IntegerField(
+        _("Requested (DKK)"), validators=[InputRequired(), NumberRange(min=1, max=MAX_DKK)]
+    )
+    themes = StringField(_("Themes"), validators=[Optional(), Length(max=500)])
+    description = TextAreaField(_("Description"), validators=[Optional(), Length(max=5000)])
+
+
+class ImportForm(FlaskForm):
+    file = FileField(
+        _("applications.csv (application_id, unit_id, requested)"),
+        validators=[FileRequired(_("Choose a CSV file to import."))],
+    )
+
+
+class OverrideForm(FlaskForm):
+    unit_id = SelectField(_("Unit"), validators=[DataRequired()])
+    amount = IntegerField(_("Amount (DKK)"), validators=[InputRequired(), NumberRange(min=0, max=MAX_DKK)])
+    reason = TextAreaField(
+        _("Reason"),
+        validators=[
+            DataRequired(_("Write the reason for the override; an override without a reason is not saved.")),
+            Length(max=2000),
+        ],
+    )
+
+
+class ActionForm(FlaskForm):
+    """A button-only form (run, lock, delete): just the CSRF token."""

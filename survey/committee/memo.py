@@ -1,0 +1,194 @@
+"""The decision memo of one funding version, as XLSX (openpyxl) and PDF (fpdf2).
+
+Both are rendered from the stored version only (its inputs, the report's funding rows it used and the
+``analysis.allocate`` result): budget, rate, each grant with its explanation, the overrides with their
+reasons, and who locked the version and when. Labels follow the page's language; the explanation is the
+allocation's Danish ``explanation_da`` in Danish and ``explanation`` in English.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from flask_babel import gettext as _
+
+from survey.i18n import current_language
+from survey.models_funding import FundingDecision, FundingRound
+
+
+def _fmt(value: Any, decimals: int = 0) -> str:
+    from survey.committee.views import dkk
+
+    return dkk(value, decimals)
+
+
+def grant_rows(decision: FundingDecision) -> list[dict[str, Any]]:
+    """The grants of a version with the unit's name, in the allocation's order."""
+    units = decision.funding.get("units", {})
+    da = current_language() == "da"
+    rows = []
+    for g in decision.result["grants"]:
+        override = g.get("override")
+        rows.append(
+            {
+                "application_id": g.get("application_id") or "",
+                "unit_id": g["unit_id"],
+                "name": units.get(g["unit_id"], {}).get("name", g["unit_id"]),
+                "requested": g.get("requested"),
+                "eligible": g["eligible"],
+                "points": g["points"],
+                "headcount": g["headcount"],
+                "amount": g["amount"],
+                "explanation": g.get("explanation_da") if da else g.get("explanation"),
+                "override_reason": override["reason"] if override else "",
+            }
+        )
+    return rows
+
+
+def _summary(rnd: FundingRound, wave: str, decision: FundingDecision) -> list[tuple[str, str]]:
+    res, inputs = decision.result, decision.inputs
+    locked = (
+        _("locked by %(who)s at %(when)s", who=decision.locked_by, when=_when(decision))
+        if decision.status == "locked"
+        else _("draft, not locked")
+    )
+    return [
+        (_("Wave"), wave),
+        (_("Questionnaire"), rnd.questionnaire_id),
+        (_("Version"), str(decision.version)),
+        (_("Status"), locked),
+        (_("Budget (DKK)"), _fmt(res["budget"])),
+        (_("Largest grant per unit (DKK)"), _fmt(res["cap"]) if res["cap"] is not None else _("none")),
+        (_("Beta"), str(inputs.get("beta"))),
+        (_("Rate (DKK per point and employee)"), _fmt(res["rate"], 2)),
+        (_("Allocated (DKK)"), _fmt(res["allocated"])),
+        (_("Unallocated (DKK)"), _fmt(res["unallocated"])),
+        (_("Run by"), f"{decision.run_by} {decision.run_at:%Y-%m-%d %H:%M} UTC"),
+    ]
+
+
+def _when(decision: FundingDecision) -> str:
+    return "" if decision.locked_at is None else f"{decision.locked_at:%Y-%m-%d %H:%M} UTC"
+
+
+def _headers() -> list[str]:
+    return [
+        _("Application"),
+        _("Unit"),
+        _("Name"),
+        _("Requested (DKK)"),
+        _("Points"),
+        _("Employees"),
+        _("Amount (DKK)"),
+        _("Explanation"),
+    ]
+
+
+def build_xlsx(rnd: FundingRound, wave: str, decision: FundingDecision) -> bytes:
+    """The memo as an XLSX workbook: sheet 1 the summary and grants, sheet 2 the overrides."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = _("Decision")[:31]
+    ws.append([_("Funding decision")])
+    ws["A1"].font = Font(bold=True, size=14)
+    for label, value in _summary(rnd, wave, decision):
+        ws.append([label, value])
+    ws.append([])
+    ws.append(_headers())
+    for cell in ws[ws.max_row]:
+        cell.font = Font(bold=True)
+    for row in grant_rows(decision):
+        # amounts as numbers, so the sheet can sum them
+        ws.append(
+            [
+                row["application_id"],
+                row["unit_id"],
+                row["name"],
+                row["requested"],
+                row["points"],
+                row["headcount"],
+                row["amount"],
+                row["explanation"],
+            ]
+        )
+    ws.column_dimensions["C"].width = 30
+    ws.column_dimensions["H"].width = 80
+    ov = wb.create_sheet(_("Overrides")[:31])
+    ov.append([_("Unit"), _("Amount (DKK)"), _("Reason")])
+    for cell in ov[1]:
+        cell.font = Font(bold=True)
+    for o in decision.inputs.get("overrides", []):
+        ov.append([o["unit_id"], o["amount"], o["reason"]])
+    ov.column_dimensions["C"].width = 80
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+_FONT_DIR = "/usr/share/fonts/truetype/dejavu"
+
+
+def build_pdf(rnd: FundingRound, wave: str, decision: FundingDecision) -> bytes:
+    """The memo as a PDF (A4): summary, grants with explanations, overrides with reasons."""
+    from pathlib import Path
+
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(auto=True, margin=15)
+    regular, bold = Path(_FONT_DIR, "DejaVuSans.ttf"), Path(_FONT_DIR, "DejaVuSans-Bold.ttf")
+    if regular.exists() and bold.exists():
+        pdf.add_font("DejaVu", "", str(regular))
+        pdf.add_font("DejaVu", "B", str(bold))
+        family = "DejaVu"
+
+        def text(s: Any) -> str:
+            return str(s)
+    else:  # core font: Latin-1 only (Danish letters are in it)
+        family = "Helvetica"
+
+        def text(s: Any) -> str:
+            return str(s).replace("–", "-").replace("−", "-").encode("latin-1", "replace").decode("latin-1")
+
+    pdf.set_title(text(_("Funding decision")))
+    pdf.add_page()
+    pdf.set_font(family, "B", 15)
+    pdf.cell(0, 10, text(_("Funding decision")), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(family, "", 10)
+    for label, value in _summary(rnd, wave, decision):
+        pdf.set_font(family, "B", 10)
+        pdf.cell(70, 6, text(label))
+        pdf.set_font(family, "", 10)
+        pdf.multi_cell(0, 6, text(value), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    pdf.set_font(family, "B", 12)
+    pdf.cell(0, 8, text(_("Grants")), new_x="LMARGIN", new_y="NEXT")
+    for row in grant_rows(decision):
+        pdf.set_font(family, "B", 10)
+        head = f"{row['application_id']} {row['unit_id']} – {row['name']}: {_fmt(row['amount'])} DKK"
+        pdf.multi_cell(0, 6, text(head), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(family, "", 9)
+        detail = (
+            f"{_('Requested (DKK)')}: {_fmt(row['requested'])}; {_('Points')}: {row['points']}; "
+            f"{_('Employees')}: {row['headcount']}"
+        )
+        pdf.multi_cell(0, 5, text(detail), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, text(row["explanation"]), new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(1)
+    pdf.ln(3)
+    pdf.set_font(family, "B", 12)
+    pdf.cell(0, 8, text(_("Overrides")), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(family, "", 10)
+    overrides = decision.inputs.get("overrides", [])
+    if not overrides:
+        pdf.multi_cell(0, 6, text(_("No overrides.")), new_x="LMARGIN", new_y="NEXT")
+    for o in overrides:
+        line = f"{o['unit_id']}: {_fmt(o['amount'])} DKK – {_('Reason')}: {o['reason']}"
+        pdf.multi_cell(0, 6, text(line), new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())

@@ -1,0 +1,344 @@
+"""Views of the committee pages. Parse, check the role, call one service, render; no commit here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, flash, redirect, render_template, url_for
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from analysis.csvio import InputError
+from survey.auth import role_required
+from survey.committee import ACT_ROLES, READ_ROLES, bp, memo
+from survey.committee.forms import (
+    ActionForm,
+    ApplicationForm,
+    ImportForm,
+    OverrideForm,
+    RoundForm,
+    SettingsForm,
+)
+from survey.i18n import current_language
+from survey.models import Unit
+from survey.models_funding import FundingDecision, FundingRound
+from survey.services import NotFound, ServiceError
+from survey.services import funding as svc
+
+
+def _round(round_id: int) -> FundingRound:
+    try:
+        return svc.get_round(round_id)
+    except NotFound:
+        abort(404)
+
+
+def _can_act() -> bool:
+    return current_user.is_authenticated and current_user.role in ACT_ROLES
+
+
+def dkk(value: Any, decimals: int = 0) -> str:
+    """A DKK amount in the page's language (71.000 / 71,000)."""
+    if value is None:
+        return "–"
+    return str(format_decimal(value, format="#,##0" + ("." + "0" * decimals if decimals else "")))
+
+
+@bp.app_template_filter("committee_dkk")
+def _dkk_filter(value: Any, decimals: int = 0) -> str:
+    return dkk(value, decimals)
+
+
+def explanation(grant: dict[str, Any]) -> str:
+    return str(grant.get("explanation_da") if current_language() == "da" else grant.get("explanation"))
+
+
+@bp.app_template_global("committee_explanation")
+def _explanation_global(grant: dict[str, Any]) -> str:
+    return explanation(grant)
+
+
+def _unit_choices() -> list[tuple[str, str]]:
+    import sqlalchemy as sa
+
+    from survey.extensions import db
+
+    return [
+        (uid, f"{uid} – {name}")
+        for uid, name in db.session.execute(sa.select(Unit.unit_id, Unit.name).order_by(Unit.unit_id))
+    ]
+
+
+@bp.get("/")
+@role_required(*READ_ROLES)
+def index() -> str:
+    form = RoundForm()
+    form.wave_q.choices = [(f"{w}|{q}", f"{w} – {q}") for w, q in svc.closed_wave_questionnaires()]
+    return render_template(
+        "committee/index.html",
+        rounds=svc.list_rounds(),
+        form=form,
+        can_act=_can_act(),
+        wave_label=svc.wave_label,
+    )
+
+
+@bp.post("/")
+@role_required(*ACT_ROLES)
+def create_round() -> Any:
+    form = RoundForm()
+    form.wave_q.choices = [(f"{w}|{q}", f"{w} – {q}") for w, q in svc.closed_wave_questionnaires()]
+    if not form.validate_on_submit():
+        return render_template(
+            "committee/index.html",
+            rounds=svc.list_rounds(),
+            form=form,
+            can_act=True,
+            wave_label=svc.wave_label,
+        ), 400
+    wave, qid = str(form.wave_q.data).split("|", 1)
+    try:
+        rnd = svc.create_round(
+            wave, qid, int(form.budget.data or 0), form.cap.data, float(form.beta.data or 0)
+        )
+    except ServiceError as err:
+        flash(str(err), "error")
+        return render_template(
+            "committee/index.html",
+            rounds=svc.list_rounds(),
+            form=form,
+            can_act=True,
+            wave_label=svc.wave_label,
+        ), 400
+    return redirect(url_for("committee.round_page", round_id=rnd.id))
+
+
+def _render_round(rnd: FundingRound, status: int = 200, **forms: Any) -> tuple[str, int]:
+    units = _unit_choices()
+    app_form = forms.get("app_form") or ApplicationForm(prefix="app")
+    app_form.unit_id.choices = units
+    ov_form = forms.get("ov_form") or OverrideForm(prefix="ov")
+    ov_form.unit_id.choices = units
+    settings_form = forms.get("settings_form") or SettingsForm(
+        prefix="set", budget=rnd.budget, cap=rnd.cap, beta=rnd.beta
+    )
+    report_error = None
+    criteria: list[dict[str, Any]] = []
+    try:
+        criteria = svc.criteria_rows(svc.round_report(rnd))
+    except ServiceError as err:
+        report_error = str(err)
+    latest = svc.latest_decision(rnd)
+    return render_template(
+        "committee/round.html",
+        rnd=rnd,
+        wave=svc.wave_label(rnd),
+        criteria=criteria,
+        report_error=report_error,
+        decision=latest,
+        changed=latest is not None and svc.inputs_changed(rnd, latest),
+        can_act=_can_act(),
+        app_form=app_form,
+        import_form=forms.get("import_form") or ImportForm(prefix="imp"),
+        ov_form=ov_form,
+        settings_form=settings_form,
+        action_form=ActionForm(),
+        fmt_when=svc.fmt_when,
+    ), status
+
+
+@bp.get("/runde/<int:round_id>")
+@role_required(*READ_ROLES)
+def round_page(round_id: int) -> Any:
+    return _render_round(_round(round_id))
+
+
+@bp.post("/runde/<int:round_id>/indstillinger")
+@role_required(*ACT_ROLES)
+def update_settings(round_id: int) -> Any:
+    rnd = _round(round_id)
+    form = SettingsForm(prefix="set")
+    if not form.validate_on_submit():
+        return _render_round(rnd, 400, settings_form=form)
+    try:
+        svc.update_round(rnd.id, int(form.budget.data or 0), form.cap.data, float(form.beta.data or 0))
+    except ServiceError as err:
+        flash(str(err), "error")
+        return _render_round(rnd, 400, settings_form=form)
+    flash(_("Budget, cap and beta saved."), "info")
+    return redirect(url_for("committee.round_page", round_id=rnd.id))
+
+
+@bp.post("/runde/<int:round_id>/ansoegninger")
+@role_required(*ACT_ROLES)
+def add_application(round_id: int) -> Any:
+    rnd = _round(round_id)
+    form = ApplicationForm(prefix="app")
+    form.unit_id.choices = _unit_choices()
+    if not form.validate_on_submit():
+        return _render_round(rnd, 400, app_form=form)
+    try:
+        svc.add_application(
+            rnd.id,
+            form.application_id.data or "",
+            form.unit_id.data or "",
+            int(form.requested.data or 0),
+            form.themes.data or "",
+            form.description.data or "",
+        )
+    except ServiceError as err:
+        flash(str(err), "error")
+        return _render_round(rnd, 400, app_form=form)
+    flash(_("Application saved."), "info")
+    return redirect(url_for("committee.round_page", round_id=rnd.id))
+
+
+@bp.post("/runde/<int:round_id>/ansoegninger/import")
+@role_required(*ACT_ROLES)
+def import_applications(round_id: int) -> Any:
+    rnd = _round(round_id)
+    form = ImportForm(prefix="imp")
+    if not form.validate_on_submit():
+        return _render_round(rnd, 400, import_form=form)
+    upload = form.file.data
+    name = upload.filename or "applications.csv"
+    try:
+        text = upload.read().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        flash(_("%(name)s is not UTF-8 text; save it as CSV (UTF-8) and try again.", name=name), "error")
+        return _render_round(rnd, 400, import_form=form)
+    try:
+        count = svc.import_applications(rnd.id, name, text)
+    except (InputError, ServiceError) as err:
+        flash(_("Nothing was imported: %(error)s", error=str(err)), "error")
+        return _render_round(rnd, 400, import_form=form)
+    flash(_("%(count)d applications imported.", count=count), "info")
+    return redirect(url_for("committee.round_page", round_id=rnd.id))
+
+
+@bp.post("/runde/<int:round_id>/ansoegninger/<application_id>/slet")
+@role_required(*ACT_ROLES)
+def delete_application(round_id: int, application_id: str) -> Any:
+    rnd = _round(round_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        svc.delete_application(rnd.id, application_id)
+    except NotFound:
+        abort(404)
+    return redirect(url_for("committee.round_page", round_id=rnd.id))
+
+
+@bp.post("/runde/<int:round_id>/overstyringer")
+@role_required(*ACT_ROLES)
+def set_override(round_id: int) -> Any:
+    rnd = _round(round_id)
+    form = OverrideForm(prefix="ov")
+    form.unit_id.choices = _unit_choices()
+    if not form.validate_on_submit():
+        return _render_round(rnd, 400, ov_form=form)
+    try:
+        svc.set_override(rnd.id, form.unit_id.data or "", int(form.amount.data or 0), form.reason.data or "")
+    except ServiceError as err:
+        flash(str(err), "error")
+        return _render_round(rnd, 400, ov_form=form)
+    flash(_("Override saved. Run the allocation to use it."), "info")
+    return redirect(url_for("committee.round_page", round_id=rnd.id))
+
+
+@bp.post("/runde/<int:round_id>/overstyringer/<unit_id>/slet")
+@role_required(*ACT_ROLES)
+def remove_override(round_id: int, unit_id: str) -> Any:
+    rnd = _round(round_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        svc.remove_override(rnd.id, unit_id)
+    except NotFound:
+        abort(404)
+    return redirect(url_for("committee.round_page", round_id=rnd.id))
+
+
+@bp.post("/runde/<int:round_id>/koer")
+@role_required(*ACT_ROLES)
+def run(round_id: int) -> Any:
+    rnd = _round(round_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        decision = svc.run_allocation(rnd.id, current_user.email)
+    except ServiceError as err:
+        flash(_("The allocation was not run: %(error)s", error=str(err)), "error")
+        return _render_round(rnd, 400)
+    return redirect(url_for("committee.version_page", round_id=rnd.id, version=decision.version))
+
+
+def _decision(rnd: FundingRound, version: int) -> FundingDecision:
+    try:
+        return svc.get_decision(rnd, version)
+    except NotFound:
+        abort(404)
+
+
+@bp.get("/runde/<int:round_id>/version/<int:version>")
+@role_required(*READ_ROLES)
+def version_page(round_id: int, version: int) -> Any:
+    rnd = _round(round_id)
+    decision = _decision(rnd, version)
+    return render_template(
+        "committee/version.html",
+        rnd=rnd,
+        wave=svc.wave_label(rnd),
+        decision=decision,
+        memo_rows=memo.grant_rows(decision),
+        can_act=_can_act(),
+        action_form=ActionForm(),
+        fmt_when=svc.fmt_when,
+    )
+
+
+@bp.post("/runde/<int:round_id>/version/<int:version>/laas")
+@role_required(*ACT_ROLES)
+def lock(round_id: int, version: int) -> Any:
+    rnd = _round(round_id)
+    _decision(rnd, version)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        svc.lock_decision(rnd.id, version, current_user.email)
+    except ServiceError as err:
+        flash(str(err), "error")
+    else:
+        flash(_("Version %(version)d is locked.", version=version), "info")
+    return redirect(url_for("committee.version_page", round_id=rnd.id, version=version))
+
+
+@bp.get("/runde/<int:round_id>/version/<int:version>/notat.xlsx")
+@role_required(*READ_ROLES)
+def memo_xlsx(round_id: int, version: int) -> Response:
+    rnd = _round(round_id)
+    decision = _decision(rnd, version)
+    data = memo.build_xlsx(rnd, svc.wave_label(rnd), decision)
+    return _download(
+        data,
+        f"udvalg-{svc.wave_label(rnd)}-v{version}.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+@bp.get("/runde/<int:round_id>/version/<int:version>/notat.pdf")
+@role_required(*READ_ROLES)
+def memo_pdf(round_id: int, version: int) -> Response:
+    rnd = _round(round_id)
+    decision = _decision(rnd, version)
+    data = memo.build_pdf(rnd, svc.wave_label(rnd), decision)
+    return _download(data, f"udvalg-{svc.wave_label(rnd)}-v{version}.pdf", "application/pdf")
+
+
+def _download(data: bytes, filename: str, mimetype: str) -> Response:
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in filename)
+    resp = Response(data, mimetype=mimetype)
+    resp.headers["Content-Disposition"] = f'attachment; filename="{safe}"'
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
