@@ -257,6 +257,7 @@ def register_app_commands(app: Flask) -> None:
     for command in (units_group, user_group, questionnaires_group, wave_group, invitations_group):
         app.cli.add_command(command)
     app.cli.add_command(responses)
+    __import__("survey.backup").backup.register_commands(app)  # backup, restore, privacy (K)
 
 
 # `demo` builds its own app and database, so it sits on the top-level group (no app needed to start)
