@@ -46,8 +46,10 @@ def sign_in(app: Any, client: Any, user: Any) -> None:
 
 
 def csrf(page: str) -> str:
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
-        r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', page
-    )
-    assert match, "no CSRF token on the page"
-    return match.group(1)
+    """The CSRF token of the first form on ``page`` (any attribute order)."""
+    for tag in re.findall(r"<input[^>]*>", page):
+        if 'name="csrf_token"' in tag:
+            match = re.search(r'value="([^"]+)"', tag)
+            if match:
+                return match.group(1)
+    raise AssertionError("no CSRF token on the page")
