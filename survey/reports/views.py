@@ -33,13 +33,9 @@ KINDS = ("theme", "item")
 # ---------------------------------------------------------------------------------------------------
 
 
-def _audit(action: str, target: str | None = None, detail: str | None = None) -> None:
-    """Record a report view / export in the audit log when the audit service exists."""
-    try:
-        from survey.services import audit  # type: ignore[attr-defined]
-    except ImportError:
-        return
-    audit.record(action, target=target, detail=detail)
+def _audit(action: str, target: str | None = None) -> None:
+    """Record a report view / export in the audit log."""
+    reporting.log_access(action, target)
 
 
 def _json_script(data: Any) -> str:

@@ -168,6 +168,22 @@ def redact(report: dict[str, Any]) -> dict[str, Any]:
     return report
 
 
+def log_access(action: str, target: str | None = None) -> None:
+    """Record a report view or export in the audit log (``survey.services.audit``) and commit it.
+
+    Only labels (wave, questionnaire, unit id), never numbers or answers. The report pages change nothing
+    else, so this is the whole transaction.
+    """
+    from survey.services import audit
+
+    try:
+        audit.record(action, target=target)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+
+
 def clear_cache() -> None:
     with _lock:
         _cache.clear()

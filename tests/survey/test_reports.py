@@ -590,3 +590,23 @@ def test_vega_bundle_served_locally(rapp: Flask, example: dict[str, int]) -> Non
     assert "window.vegaEmbed" in r.get_data(as_text=True)
     assert "immutable" in r.headers["Cache-Control"]
     assert "cdn" not in html.lower()
+
+
+def test_views_and_exports_are_audited(rapp: Flask, example: dict[str, int], db: Any) -> None:
+    import sqlalchemy as sa
+
+    from survey.models_audit import AuditEvent
+
+    c = as_user(rapp, example, "manager_fil")
+    assert c.get(f"/rapporter/eksport/enhed/FNO.xlsx?{ARGS}").status_code == 200
+    assert c.get(f"/rapporter/enhed/FIL?{ARGS}").status_code == 200
+    db.session.remove()
+    events = db.session.execute(sa.select(AuditEvent.actor, AuditEvent.action, AuditEvent.target)).all()
+    actor = str(example["manager_fil"])
+    assert (actor, "export.unit_xlsx", f"{WAVE}/{QID}/FNO") in events
+    assert (actor, "report.unit", f"{WAVE}/{QID}/FIL") in events
+    # a refused request leaves no event
+    refused = as_user(rapp, example, "committee").get(f"/rapporter/eksport/rapport.json?{ARGS}")
+    assert refused.status_code == 403
+    db.session.remove()
+    assert not db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "export.json")).all()
