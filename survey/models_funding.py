@@ -140,7 +140,8 @@ class FundingDecision(db.Model):  # type: ignore[name-defined]
         UniqueConstraint("round_id", "version", name="uq_funding_decisions_round_version"),
         CheckConstraint("status IN ('draft', 'locked')", name="status_valid"),
         CheckConstraint(
-            "(status = 'locked') = (locked_at IS NOT NULL AND locked_by IS NOT NULL)", name="locked_has_who_when"
+            "(status = 'locked') = (locked_at IS NOT NULL AND locked_by IS NOT NULL)",
+            name="locked_has_who_when",
         ),
     )
 
@@ -162,6 +163,4 @@ class FollowUpPlan(db.Model):  # type: ignore[name-defined]
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_by: Mapped[str] = mapped_column(String(320))
 
-    __table_args__ = (
-        CheckConstraint("status IN ('planned', 'in_progress', 'done')", name="status_valid"),
-    )
+    __table_args__ = (CheckConstraint("status IN ('planned', 'in_progress', 'done')", name="status_valid"),)
