@@ -16,6 +16,7 @@ import re
 import secrets
 import smtplib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -267,26 +268,57 @@ def send_links(wave_label: str, compose: Callable[[str, str], EmailMessage]) -> 
     ).all()
     sent = 0
     try:
-        for inv_id, address in targets:
-            token = new_link_token()
-            changed = session.execute(
-                sa.update(Invitation)
-                .where(Invitation.id == inv_id, Invitation.used.is_(False))
-                .values(token_hash=hash_token(token))
-            )
-            if not changed.rowcount:  # type: ignore[attr-defined]
-                continue  # answered meanwhile
-            try:
-                mail.send([compose(str(address), token)])
-            except (OSError, smtplib.SMTPException) as exc:
-                session.rollback()
-                raise ServiceError(
-                    f"sending failed after {sent} of {len(targets)} message(s) ({type(exc).__name__}); "
-                    "check the MAIL_* settings and send again (only unused invitations get a new link)"
-                ) from None
-            session.commit()
-            sent += 1
+        with mail.connection() as deliver:
+            for inv_id, address in targets:
+                token = new_link_token()
+                changed = session.execute(
+                    sa.update(Invitation)
+                    .where(Invitation.id == inv_id, Invitation.used.is_(False))
+                    .values(token_hash=hash_token(token))
+                )
+                if not changed.rowcount:  # type: ignore[attr-defined]
+                    continue  # answered meanwhile
+                deliver(compose(str(address), token))
+                session.commit()  # the new link counts once its message is out
+                sent += 1
+    except (OSError, smtplib.SMTPException) as exc:
+        session.rollback()
+        raise ServiceError(
+            f"sending failed after {sent} of {len(targets)} message(s) ({type(exc).__name__}); "
+            "check the MAIL_* settings and send again (only unused invitations get a new link)"
+        ) from None
     except Exception:
         session.rollback()
         raise
     return sent
+
+
+@dataclass(frozen=True)
+class Participation:
+    """How many invitations a unit (or wave) has and how many were used; never which ones."""
+
+    unit_id: str
+    invited: int
+    used: int
+
+    @property
+    def percent(self) -> int | None:
+        """Used as a whole percentage of invited (rounded half up), None without invitations."""
+        if self.invited == 0:
+            return None
+        return (200 * self.used + self.invited) // (2 * self.invited)
+
+
+def participation(wave_label: str) -> list[Participation]:
+    """Per unit with invitations, by unit id: invited and used (participation, never answers)."""
+    return [Participation(uid, n, used) for uid, (n, used) in sorted(counts(wave_label).items())]
+
+
+def wave_participation() -> dict[int, Participation]:
+    """Per wave id: all its invitations and how many were used (``unit_id`` is ``""``)."""
+    rows = db.session.execute(
+        sa.select(
+            Invitation.wave_id, sa.func.count(), sa.func.sum(sa.case((Invitation.used, 1), else_=0))
+        ).group_by(Invitation.wave_id)
+    )
+    return {wid: Participation("", int(n), int(used or 0)) for wid, n, used in rows}

@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import smtplib
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -39,27 +40,54 @@ def outbox_dir(config: Any = None) -> Path | None:
     return None
 
 
-def send(messages: Iterable[EmailMessage]) -> int:
-    """Deliver ``messages``; returns how many were sent. Raises ``OSError``/``smtplib.SMTPException``."""
-    msgs = list(messages)
-    if not msgs:
-        return 0
+@contextmanager
+def connection() -> Iterator[Callable[[EmailMessage], None]]:
+    """A ``deliver(message)`` callable over one SMTP connection (or the outbox folder).
+
+    Raises ``OSError``/``smtplib.SMTPException`` when the server cannot be reached or refuses.
+    Logs only how many messages went out, never addresses or bodies.
+    """
+    sent = 0
     folder = outbox_dir()
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
-        for msg in msgs:
+
+        def to_outbox(msg: EmailMessage) -> None:
+            nonlocal sent
             target = folder / f"{uuid.uuid4().hex}.eml"
             fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(msg.as_bytes())
-    else:
-        cfg = current_app.config
-        with smtplib.SMTP(cfg["MAIL_SERVER"], int(cfg["MAIL_PORT"]), timeout=30) as smtp:
-            if cfg.get("MAIL_USE_TLS"):
-                smtp.starttls()
-            if cfg.get("MAIL_USERNAME"):
-                smtp.login(cfg["MAIL_USERNAME"], cfg.get("MAIL_PASSWORD") or "")
-            for msg in msgs:
-                smtp.send_message(msg)
-    current_app.logger.info("mail: %d message(s) sent", len(msgs))
-    return len(msgs)
+            sent += 1
+
+        try:
+            yield to_outbox
+        finally:
+            current_app.logger.info("mail: %d message(s) written to the outbox", sent)
+        return
+    cfg = current_app.config
+    with smtplib.SMTP(cfg["MAIL_SERVER"], int(cfg["MAIL_PORT"]), timeout=30) as smtp:
+        if cfg.get("MAIL_USE_TLS"):
+            smtp.starttls()
+        if cfg.get("MAIL_USERNAME"):
+            smtp.login(cfg["MAIL_USERNAME"], cfg.get("MAIL_PASSWORD") or "")
+
+        def to_smtp(msg: EmailMessage) -> None:
+            nonlocal sent
+            smtp.send_message(msg)
+            sent += 1
+
+        try:
+            yield to_smtp
+        finally:
+            current_app.logger.info("mail: %d message(s) sent", sent)
+
+
+def send(messages: Iterable[EmailMessage]) -> int:
+    """Deliver ``messages`` over one connection; returns how many were sent."""
+    n = 0
+    with connection() as deliver:
+        for msg in messages:
+            deliver(msg)
+            n += 1
+    return n
