@@ -52,8 +52,11 @@ def status_text(status: str) -> str:
 @role_required(*ROLES)
 def index() -> Any:
     choices = closed_wave_questionnaires()
-    wave = request.args.get("wave") or (choices[0][0] if choices else None)
-    qid = request.args.get("q") or next((q for w, q in choices if w == wave), None)
+    wave, qid = request.args.get("wave"), request.args.get("q")
+    if "|" in request.args.get("wq", ""):  # the page's own selector: "<wave>|<questionnaire>"
+        wave, qid = request.args["wq"].split("|", 1)
+    wave = wave or (choices[0][0] if choices else None)
+    qid = qid or next((q for w, q in choices if w == wave), None)
     area = request.args.get("area") or None
     rows: list[svc.TrackerRow] = []
     area_names: dict[str, str] = {}

@@ -212,3 +212,12 @@ def test_plan_form_refusals(app: Any, example: None, client: Any, db: Any) -> No
         fsvc.add_plan("2025", QID, "HOVB", what="x", owner="y", due_on=TODAY, status="finished", actor="a")
     with pytest.raises(ServiceError, match="no closed wave"):
         fsvc.add_plan("1999", QID, "HOVB", what="x", owner="y", due_on=TODAY, actor="a")
+
+
+def test_selector_and_default_wave(app: Any, example: None, client: Any) -> None:
+    sign_in(app, client, make_user("hr@example.org", "hr"))
+    # without arguments: the newest closed wave (2025, imported after 2023)
+    default = _rows(client.get("/opfoelgning/").get_data(as_text=True))
+    assert set(default) == NEED
+    assert set(_rows(client.get(f"/opfoelgning/?wq=2025|{QID}").get_data(as_text=True))) == NEED
+    assert client.get("/opfoelgning/?wq=1999|nope").status_code == 404
