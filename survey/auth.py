@@ -14,7 +14,7 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 
 from flask import abort, redirect, request, url_for
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _
 from flask_login import LoginManager, current_user
 
 from survey.extensions import db
@@ -28,7 +28,7 @@ LOGIN_VIEW = "staff.login"
 login_manager = LoginManager()
 login_manager.login_view = LOGIN_VIEW
 login_manager.session_protection = "strong"
-login_manager.login_message = cast(str, _l("Please sign in to see this page."))
+login_manager.login_message = cast(str, _("Please sign in to see this page."))
 login_manager.login_message_category = "info"
 
 
