@@ -369,6 +369,32 @@ def export_unit_xlsx(unit_id: str) -> Any:
     return _download(_xlsx_bytes(one, wr.questionnaire), XLSX, _filename(sel, f"_{unit_id}.xlsx"))
 
 
+@bp.route("/eksport/rapport.pdf")
+@role_required(*READ_ROLES)
+def export_pdf() -> Any:
+    from .pdf import overview_pdf
+
+    sel = _Selection()
+    wr, report = sel.require()
+    _audit("export.pdf", target=f"{sel.wave_label}/{sel.qid}")
+    body = overview_pdf(report, wr.questionnaire, current_language())
+    return _download(body, "application/pdf", _filename(sel, ".pdf"))
+
+
+@bp.route("/eksport/enhed/<unit_id>.pdf")
+@role_required(*READ_ROLES)
+def export_unit_pdf(unit_id: str) -> Any:
+    from .pdf import unit_pdf
+
+    sel = _Selection()
+    wr, report = sel.require()
+    if reporting.unit_row(report, unit_id) is None:
+        abort(404)
+    _audit("export.unit_pdf", target=f"{sel.wave_label}/{sel.qid}/{unit_id}")
+    body = unit_pdf(report, wr.questionnaire, unit_id, current_language())
+    return _download(body, "application/pdf", _filename(sel, f"_{unit_id}.pdf"))
+
+
 @bp.route("/eksport/svar.csv")
 @role_required(*DATA_ROLES)
 def export_responses() -> Any:

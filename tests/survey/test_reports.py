@@ -164,6 +164,8 @@ ROUTES: list[tuple[str, tuple[str, ...]]] = [
     (f"/rapporter/eksport/rapport.xlsx?{ARGS}", ("hr", "admin", "manager_fil")),
     (f"/rapporter/eksport/rapport.json?{ARGS}", ("hr", "admin", "manager_fil")),
     (f"/rapporter/eksport/enhed/FIL.xlsx?{ARGS}", ("hr", "admin", "manager_fil")),
+    (f"/rapporter/eksport/rapport.pdf?{ARGS}", ("hr", "admin", "manager_fil")),
+    (f"/rapporter/eksport/enhed/FIL.pdf?{ARGS}", ("hr", "admin", "manager_fil")),
     (f"/rapporter/eksport/svar.csv?{ARGS}", ("hr", "admin")),
 ]
 USERS = ("hr", "admin", "committee", "manager_fil")
@@ -185,6 +187,7 @@ def test_access_table(rapp: Flask, example: dict[str, int], path: str, allowed: 
         f"/rapporter/enhed/HOVB?{ARGS}",
         f"/rapporter/enhed/KUF?{ARGS}",  # the parent of the manager's unit
         f"/rapporter/eksport/enhed/HOVB.xlsx?{ARGS}",
+        f"/rapporter/eksport/enhed/HOVB.pdf?{ARGS}",
     ],
 )
 def test_manager_outside_subtree_gets_404(rapp: Flask, example: dict[str, int], path: str) -> None:
@@ -610,3 +613,28 @@ def test_views_and_exports_are_audited(rapp: Flask, example: dict[str, int], db:
     assert refused.status_code == 403
     db.session.remove()
     assert not db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "export.json")).all()
+
+
+def test_pdf_exports(
+    rapp: Flask, example: dict[str, int], expected: dict[str, Any], example_questionnaire: Any, db: Any
+) -> None:
+    from survey.reports.pdf import overview_rows, unit_rows
+    from survey.services import reporting
+
+    c = as_user(rapp, example, "hr")
+    for path in (f"/rapporter/eksport/rapport.pdf?{ARGS}", f"/rapporter/eksport/enhed/HOVB.pdf?{ARGS}"):
+        r = c.get(path)
+        assert r.status_code == 200 and r.mimetype == "application/pdf"
+        assert r.data.startswith(b"%PDF-") and r.data.rstrip().endswith(b"%%EOF")
+    # the cells the PDFs are drawn from: the analysis numbers, hidden units with their reason only
+    report = reporting.report_for(WAVE, QID).report
+    q = example_questionnaire
+    rows = {r[0].strip(): r for r in unit_rows(report, q, "HOVB", "da")}
+    for s in (s for s in expected["scores"] if s["unit_id"] == "HOVB"):
+        label = q.theme(s["id"]).title.get("da") if s["kind"] == "theme" else q.item(s["id"]).text.get("da")
+        assert rows[label][1] == _fmt(s["mean"], "da") and rows[label][3] == str(s["n"])
+    assert unit_rows(report, q, "FVE", "en")[1][0] == "hidden: fewer than 5 answers"
+    overview = {r[0].strip(): r for r in overview_rows(report, q, "da")}
+    assert all(cell == "skjult: ville afsløre en mindre gruppe" for cell in overview["Filial Syd (FSY)"][1:])
+    klarhed = next(s for s in expected["scores"] if s["unit_id"] == "KUF" and s["id"] == "klarhed")
+    assert _fmt(klarhed["mean"], "da") in overview["Kultur- og Fritidsforvaltningen (KUF)"][1]
