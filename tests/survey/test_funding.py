@@ -108,3 +108,23 @@ def test_worked_example_reproduces_expected_amounts_on_page_and_in_memo(committe
 
     pdf = client.get(f"/udvalg/runde/{rid}/version/1/notat.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+
+
+def test_memo_and_page_in_english_use_the_english_explanation(committee: Any) -> None:
+    client = committee
+    rid = _create_round(client)
+    _import(client, rid, (EXAMPLE / "applications.csv").read_text(encoding="utf-8"))
+    _override(client, rid, "SVH", 60000, OVERRIDE_REASON)
+    _run(client, rid)
+    client.get("/sprog/en")
+    page = client.get(f"/udvalg/runde/{rid}/version/1").get_data(as_text=True)
+    expected = {g["unit_id"]: g["amount"] for g in EXPECTED["grants"]}
+    assert _amounts_on_page(page) == {u: f"{a:,}" for u, a in expected.items()}
+    assert '<dd id="rate">472.22</dd>' in page
+    assert "override 60,000 DKK" in page and "fastsat af udvalget" not in page
+    wb = load_workbook(io.BytesIO(client.get(f"/udvalg/runde/{rid}/version/1/notat.xlsx").data))
+    rows = [[c.value for c in row] for row in wb.worksheets[0].iter_rows()]
+    header = next(i for i, row in enumerate(rows) if row[0] == "Application")
+    explanations = {row[1]: row[7] for row in rows[header + 1 :] if row[1]}
+    assert explanations["FVE"].startswith("not eligible")
+    assert {row[1]: row[6] for row in rows[header + 1 :] if row[1]} == expected
