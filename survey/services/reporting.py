@@ -19,6 +19,7 @@ import copy
 import hashlib
 import json
 import random
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Collection, Mapping
@@ -149,7 +150,8 @@ def redact(report: dict[str, Any]) -> dict[str, Any]:
     ``suppressed_reason`` (which quotes the hidden count) is removed from every unit.
     A suppressed unit keeps its name, headcount and ``suppressed`` but loses ``respondents`` and
     ``response_rate`` (and its baseline count when hidden in the baseline); a ``too_few`` change loses the
-    hidden baseline row's ``baseline_n``. The web pages and every export use this redacted dict.
+    hidden baseline row's ``baseline_n``; an exposure count below 3 in a funding evidence text becomes
+    ``<3``. The web pages and every export use this redacted dict.
     """
     for u in report["units"]:
         # the analysis' technical reason quotes the count ("primary: 3 respondents < 5"); the pages say
@@ -161,11 +163,24 @@ def redact(report: dict[str, Any]) -> dict[str, Any]:
         base = u.get("baseline")
         if isinstance(base, dict) and not base.get("published"):
             base["respondents"] = None
+    for f in report.get("funding") or []:
+        f["evidence"] = [_small_count(e) for e in f.get("evidence") or []]
     for s in report["scores"]:
         change = s.get("change")
         if isinstance(change, dict) and change.get("class") == "too_few":
             change["baseline_n"] = None
     return report
+
+
+_EVIDENCE_COUNT = re.compile(r"^((?:internal|unresolved external) exposure): (\d+) of (\d+) respondents$")
+
+
+def _small_count(evidence: str) -> str:
+    """An exposure count below 3 in a funding evidence text becomes "<3" (contract 2.2's rule for counts)."""
+    m = _EVIDENCE_COUNT.match(evidence)
+    if m and int(m.group(2)) < 3:
+        return f"{m.group(1)}: <3 of {m.group(3)} respondents"
+    return evidence
 
 
 def log_access(action: str, target: str | None = None) -> None:

@@ -638,3 +638,17 @@ def test_pdf_exports(
     assert all(cell == "skjult: ville afsløre en mindre gruppe" for cell in overview["Filial Syd (FSY)"][1:])
     klarhed = next(s for s in expected["scores"] if s["unit_id"] == "KUF" and s["id"] == "klarhed")
     assert _fmt(klarhed["mean"], "da") in overview["Kultur- og Fritidsforvaltningen (KUF)"][1]
+
+
+def test_small_exposure_counts_in_funding_evidence_become_less_than_three(
+    rapp: Flask, example: dict[str, int], expected: dict[str, Any]
+) -> None:
+    # expected_report.json: KUM's evidence reads "internal exposure: 2 of 16 respondents"
+    kum = next(f for f in expected["funding"] if f["unit_id"] == "KUM")
+    assert "internal exposure: 2 of 16 respondents" in kum["evidence"]
+    data = json.loads(as_user(rapp, example, "hr").get(f"/rapporter/eksport/rapport.json?{ARGS}").data)
+    funding = {f["unit_id"]: f for f in data["funding"]}
+    assert "internal exposure: <3 of 16 respondents" in funding["KUM"]["evidence"]
+    assert "internal exposure: 2 of 16 respondents" not in funding["KUM"]["evidence"]
+    # counts of 3 and more stay (HOVB: 4 of 26)
+    assert "internal exposure: 4 of 26 respondents" in funding["HOVB"]["evidence"]
