@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from survey.auth import is_safe_next
+from survey.i18n import current_language, set_language
 from survey.services import users
 
 from . import bp
@@ -33,7 +34,9 @@ def login() -> Any:
         password = request.form.get("password") or ""
         user = users.sign_in(email, password) if email and password else None
         if user is not None:
+            lang = current_language()
             session.clear()  # a fresh session for the signed-in user (no fixation, no respondent state)
+            set_language(lang)  # but keep the language the person chose
             login_user(user)
             return redirect(target or url_for("staff.home"), code=303)
         error = _(
@@ -47,6 +50,8 @@ def login() -> Any:
 @bp.post("/logout")
 @login_required
 def logout() -> Any:
+    lang = current_language()
     logout_user()
     session.clear()
+    set_language(lang)
     return redirect(url_for("staff.home"), code=303)

@@ -29,9 +29,12 @@ def sign_in(client: FlaskClient, email: str, password: str = PASSWORD, **extra: 
     return client.post("/login", data={"csrf_token": token, "email": email, "password": password, **extra})
 
 
-def signed_in(client: FlaskClient, role: str, *, unit_id: str | None = None) -> FlaskClient:
+def signed_in(client: FlaskClient, role: str, *, unit_id: str | None = None, lang: str = "en") -> FlaskClient:
+    """``client`` signed in as a new user of ``role``, with the pages in ``lang`` (English: the tests
+    compare the pages' English texts; the Danish catalogue is checked by test_i18n)."""
     email = f"{role}@example.dk"
     make_user(email, role, unit_id=unit_id)
+    client.get(f"/sprog/{lang}")
     r = sign_in(client, email)
     assert r.status_code == 303, r.get_data(as_text=True)
     return client

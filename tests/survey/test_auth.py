@@ -39,6 +39,7 @@ def test_failed_sign_in_gives_the_same_generic_message(
     client: Any, db: Any, email: str, password: str
 ) -> None:
     make_user("hr@example.dk", "hr")
+    client.get("/sprog/en")
     r = sign_in(client, email, password)
     page = r.get_data(as_text=True)
     assert r.status_code == 401
@@ -69,6 +70,7 @@ def test_five_failures_lock_the_account_for_15_minutes(client: Any, db: Any) -> 
     from survey.services import users
 
     make_user("hr@example.dk", "hr")
+    client.get("/sprog/en")
     for _ in range(4):
         assert sign_in(client, "hr@example.dk", "wrong password!").status_code == 401
     user = db.session.scalar(db.select(User).where(User.email == "hr@example.dk"))
@@ -150,3 +152,15 @@ def test_role_required_rejects_unknown_roles() -> None:
 
     with pytest.raises(ValueError, match="role_required"):
         role_required("boss")
+
+
+def test_the_chosen_language_survives_sign_in_and_sign_out(client: Any, db: Any) -> None:
+    make_user("hr@example.dk", "hr")
+    client.get("/sprog/en")
+    sign_in(client, "hr@example.dk")
+    assert "What you can do" in client.get("/").get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": csrf(client, "/")})
+    page = client.get("/").get_data(as_text=True)
+    assert '<html lang="en">' in page and "Sign in" in page
+    client.get("/sprog/da")
+    assert "Log ind" in client.get("/").get_data(as_text=True)
