@@ -84,15 +84,16 @@ def unit_rows(report: Mapping[str, Any], q: Any, unit_id: str, lang: str) -> lis
 def _pdf(title: str, subtitle: str) -> Any:
     from fpdf import FPDF
 
-    pdf = FPDF(orientation="landscape", format="A4")
+    class _Doc(FPDF):
+        body_font = "Helvetica"
+
+    pdf = _Doc(orientation="landscape", format="A4")
     pdf.set_auto_page_break(True, margin=12)
     regular, bold = FONT_DIR / "DejaVuSans.ttf", FONT_DIR / "DejaVuSans-Bold.ttf"
     if regular.exists() and bold.exists():
         pdf.add_font("Body", "", str(regular))
         pdf.add_font("Body", "B", str(bold))
         pdf.body_font = "Body"
-    else:
-        pdf.body_font = "Helvetica"
     pdf.set_title(title)
     pdf.add_page()
     pdf.set_font(pdf.body_font, "B", 14)

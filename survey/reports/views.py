@@ -190,13 +190,13 @@ def unit(unit_id: str) -> Any:
         row_hidden = texts.hidden(texts.row_hidden_reason(settings, lang), lang)
         for t in q.themes:
             ts = scores.get(("theme", t.id))
-            items = []
+            items: list[dict[str, Any]] = []
             for item in t.items:
                 s = scores.get(("item", item.id))
                 label = _item_text(q, item.id, lang)
                 items.append(_score_view(s, label, lang) if s else {"row": None, "label": label,
                                                                      "hidden": row_hidden})
-            entry = _score_view(ts, str(t.title.get(lang)), lang) if ts else {
+            entry: dict[str, Any] = _score_view(ts, str(t.title.get(lang)), lang) if ts else {
                 "row": None, "label": str(t.title.get(lang)), "hidden": row_hidden}
             entry["items"] = items
             themes.append(entry)
