@@ -281,6 +281,16 @@ def retention_command(years: int | None, dry_run: bool) -> None:
     click.echo(f"Retention {n} years: {len(done)} wave(s) deleted.")
 
 
+@privacy_group.command(name="restamp")
+@with_appcontext
+def restamp_command() -> None:
+    """Rewrite invitation and used-mark rows in one transaction (run every few minutes while a wave
+    is open): PostgreSQL transaction ids and row order then no longer follow the order of answering."""
+    from survey.services.privacy import restamp
+
+    click.echo(f"Restamped {restamp()} rows.")
+
+
 def register_commands(app: Flask) -> None:
     """``backup``, ``restore`` and ``privacy`` on ``app.cli``."""
     for command in (backup_command, restore_command, privacy_group):

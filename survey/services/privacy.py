@@ -155,3 +155,36 @@ def apply_retention(years: int, today: dt.date | None = None) -> list[tuple[str,
         if not progressed:  # pragma: no cover - baselines cannot form a cycle
             raise ServiceError("baseline references form a cycle")
     return done
+
+
+def restamp() -> int:
+    """Give every invitation and used-mark row one common new transaction id (docs/anonymity.md, 2).
+
+    PostgreSQL: ``UPDATE ... SET used = used`` / ``SET mark = mark`` rewrites each row in one
+    transaction, so afterwards all invitation rows carry the same ``xmin`` and their new ``ctid``
+    order follows the old (creation) order, not the order of answering; ``VACUUM`` then frees the old
+    row versions. SQLite: a ``TRUNCATE`` checkpoint empties the write-ahead log, which otherwise holds
+    the pages of the last commits. Run it regularly while a wave is open (e.g. every 5 minutes from
+    cron: ``trivsel privacy restamp``) and after closing. Returns the number of rows rewritten.
+    """
+    from survey.models import Invitation
+    from survey.models_audit import UsedMark
+
+    session = db.session
+    engine = db.engine
+    if engine.dialect.name == "sqlite":
+        session.commit()
+        session.execute(sa.text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        session.commit()
+        return 0
+    try:
+        n = session.execute(sa.update(Invitation).values(used=Invitation.used)).rowcount  # type: ignore[attr-defined]
+        n += session.execute(sa.update(UsedMark).values(mark=UsedMark.mark)).rowcount  # type: ignore[attr-defined]
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("VACUUM invitations, used_marks"))
+    return int(n or 0)

@@ -280,3 +280,33 @@ def test_suppressed_groups_are_not_derivable_by_subtraction(tmp_path: Path) -> N
             front = _frontier(v, children, set(ns))
             residual = n_v - sum(ns[c] for c in front)
             assert residual == 0 or residual >= k_diff, (kind, sid, v, residual)
+
+
+def test_restamp_breaks_the_xmin_pairing_of_the_default_mode(
+    app: Flask, db: Any, runner: Any, database_url: str
+) -> None:
+    """Default mode (used flag in the invitation row): the attack works until ``trivsel privacy
+    restamp`` rewrites all invitation rows in one transaction; then no invitation ``xmin`` equals a
+    response's, and all invitations share one ``xmin``. On SQLite the command empties the WAL."""
+    tokens = _setup(4)
+    client = app.test_client()
+    for t in tokens[:3]:
+        _answer_all(client, token=t)
+    if db.engine.dialect.name == "postgresql":
+        response_x = {x for _, x in _pg_stamps("responses")}
+        db.session.commit()
+        assert {x for _, x in _pg_stamps("invitations")} & response_x  # the attack works ...
+        db.session.commit()
+        r = runner.invoke(args=["privacy", "restamp"])
+        assert r.exit_code == 0 and "Restamped 4 rows" in r.output, r.output
+        inv_x = {x for _, x in _pg_stamps("invitations")}
+        assert len(inv_x) == 1 and not inv_x & response_x  # ... and no longer
+        assert db.session.scalar(sa.select(sa.func.count()).where(Invitation.used.is_(True))) == 3
+    else:
+        wal = Path(sa.make_url(database_url).database + "-wal")
+        assert wal.exists() and wal.stat().st_size > 0
+        db.session.commit()
+        db.session.close()
+        r = runner.invoke(args=["privacy", "restamp"])
+        assert r.exit_code == 0, r.output
+        assert wal.stat().st_size == 0
