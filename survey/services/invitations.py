@@ -246,17 +246,27 @@ def pending_link_count(wave_label: str) -> int:
 def send_links(wave_label: str, compose: Callable[[str, str], EmailMessage]) -> int:
     """Mail a fresh personal link to every unused link invitation of an open wave that has an address.
 
-    ``compose(address, token)`` builds the message. Each invitation gets a new token (only its hash is
-    stored; the earlier link stops working), so an invitation and any later reminder carry the newest
-    link; used invitations are skipped. Returns the number sent. When delivery fails part-way, the
-    invitations already mailed keep their new link and the others are unchanged; :class:`ServiceError`
-    says how many went out.
+    ``compose(address, token)`` builds the message. Each invitation gets a new token (only its hash
+    is stored; the earlier link stops working), so an invitation and any later reminder carry the
+    newest link; used invitations are skipped. Returns the number sent. When delivery fails part-way,
+    the invitations already mailed keep their new link and the others are unchanged;
+    :class:`ServiceError` says how many went out. With ``TRIVSEL_USED_MARKS = "separate"`` sending is
+    refused once the wave has any answer (see the comment in the code).
     """
     from survey.services import mail
+    from survey.services.answering import used_mark_mode
 
     wave = get_wave(wave_label)
     if wave.status != "open":
         raise Conflict(f"wave '{wave_label}' is {wave.status}; open it before sending links")
+    if used_mark_mode() == "separate" and _used_marks(wave.id):
+        # with anonymous used-marks nobody can tell which invitations were used: a new link for a used
+        # invitation would let that person answer twice, so links go out only before answering starts
+        raise Conflict(
+            f"wave '{wave_label}' already has answers and TRIVSEL_USED_MARKS is 'separate', so used "
+            "invitations cannot be told apart; new links (and reminders) can only be sent before anyone "
+            "answers. Send a general reminder that asks people to use the link they already have"
+        )
     session = db.session
     targets = session.execute(
         sa.select(Invitation.id, Invitation.email).where(
@@ -309,9 +319,30 @@ class Participation:
         return (200 * self.used + self.invited) // (2 * self.invited)
 
 
+def _used_marks(wave_id: int | None = None) -> dict[tuple[int, str], int]:
+    """Anonymous used-marks (``TRIVSEL_USED_MARKS = "separate"``) per ``(wave id, unit id)``."""
+    from survey.models_audit import UsedMark
+
+    query = sa.select(UsedMark.wave_id, UsedMark.unit_id, sa.func.count()).group_by(
+        UsedMark.wave_id, UsedMark.unit_id
+    )
+    if wave_id is not None:
+        query = query.where(UsedMark.wave_id == wave_id)
+    return {(w, u): int(n) for w, u, n in db.session.execute(query)}
+
+
 def participation(wave_label: str) -> list[Participation]:
-    """Per unit with invitations, by unit id: invited and used (participation, never answers)."""
-    return [Participation(uid, n, used) for uid, (n, used) in sorted(counts(wave_label).items())]
+    """Per unit with invitations, by unit id: invited and used (participation, never answers).
+
+    Used = invitations marked used plus anonymous used-marks (only one of the two is written,
+    depending on ``TRIVSEL_USED_MARKS``), so the count is right in both modes.
+    """
+    wave = get_wave(wave_label)
+    marks = _used_marks(wave.id)
+    return [
+        Participation(uid, n, used + marks.get((wave.id, uid), 0))
+        for uid, (n, used) in sorted(counts(wave_label).items())
+    ]
 
 
 def wave_participation() -> dict[int, Participation]:
@@ -321,4 +352,7 @@ def wave_participation() -> dict[int, Participation]:
             Invitation.wave_id, sa.func.count(), sa.func.sum(sa.case((Invitation.used, 1), else_=0))
         ).group_by(Invitation.wave_id)
     )
-    return {wid: Participation("", int(n), int(used or 0)) for wid, n, used in rows}
+    marks: dict[int, int] = {}
+    for (wid, _uid), n in _used_marks().items():
+        marks[wid] = marks.get(wid, 0) + n
+    return {wid: Participation("", int(n), int(used or 0) + marks.get(wid, 0)) for wid, n, used in rows}

@@ -425,3 +425,45 @@ def test_vendor_import_error_changes_nothing(hr: Any, db: Any) -> None:
         content_type="multipart/form-data",
     )
     assert r.status_code == 422 and "choose a questionnaire" in r.get_data(as_text=True)
+
+
+def test_separate_used_marks_count_and_block_new_links_after_the_first_answer(
+    app: Any, hr: Any, db: Any
+) -> None:
+    """TRIVSEL_USED_MARKS=separate: a submit leaves the invitation untouched and writes an anonymous
+    mark; participation counts the marks, and no new links go out once anyone answered (a new link
+    for a used invitation would let that person answer twice)."""
+    from survey.models import Invitation
+
+    app.config["TRIVSEL_USED_MARKS"] = "separate"
+    import_units(hr)
+    wave = create_wave(hr)
+    page = f"/hr/waves/{wave.id}"
+    post(
+        hr,
+        f"{page}/invitations",
+        {"file": upload(INVITES, "invitations.csv")},
+        page=page,
+        content_type="multipart/form-data",
+    )
+    post(hr, f"{page}/open", page=page)
+    assert post(hr, f"{page}/send", {"kind": "invitation"}, page=page).status_code == 303
+    links = {m["To"]: link_of(m) for m in outbox(app)}
+    respondent = Respondent(app.test_client())
+    respondent.open_link(links["carl@example.dk"])
+    respondent.post("start")
+    for _ in range(30):
+        if 'name="action" value="submit"' in respondent.html:
+            break
+        respondent.post("next")
+    respondent.post("submit")
+    assert db.session.scalars(sa.select(Invitation.used)).all() == [False, False, False]
+    live = hr.get(f"{page}/participation").get_data(as_text=True)
+    assert re.search(r"<td>MUS · [^<]*</td><td>1</td><td>1</td><td>100 %</td>", live)
+    assert re.search(r"<td>BIB · [^<]*</td><td>2</td><td>0</td><td>0 %</td>", live)
+    hashes = db.session.scalars(sa.select(Invitation.token_hash).order_by(Invitation.id)).all()
+    r = post(hr, f"{page}/send", {"kind": "reminder"}, page=page)
+    assert r.status_code == 422 and "cannot be told apart" in r.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.scalars(sa.select(Invitation.token_hash).order_by(Invitation.id)).all() == hashes
+    assert len(outbox(app)) == 3
