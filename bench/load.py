@@ -66,8 +66,9 @@ def make_floor_app() -> Any:
         db.session.commit()
         return "ok", 200
 
-    with app.app_context():
-        db.create_all()
+    if os.environ.get("BENCH_CREATE_TABLE"):  # once, from prepare(); workers racing on DDL fail to boot
+        with app.app_context():
+            db.create_all()
     return app
 
 
@@ -107,6 +108,10 @@ def prepare(url: str, invitations: int) -> list[str]:
         for i in range(10):
             tokens += inv.create_links("bench", f"U{i}", per_unit)
         db.engine.dispose()
+    os.environ["BENCH_DATABASE_URL"] = url
+    os.environ["BENCH_CREATE_TABLE"] = "1"
+    make_floor_app()
+    del os.environ["BENCH_CREATE_TABLE"]
     return tokens
 
 
@@ -272,7 +277,10 @@ def drive_floor(port: int, seconds: float, concurrency: int) -> dict[str, Any]:
         nonlocal errors
         b = Browser(port)
         while time.perf_counter() < deadline:
-            status, _, _ = b.request("POST", "/insert", form)
+            try:
+                status, _, _ = b.request("POST", "/insert", form)
+            except (OSError, http.client.HTTPException):
+                status, b = 0, Browser(port)
             if status != 200:
                 with lock:
                     errors += 1
