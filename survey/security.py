@@ -87,9 +87,8 @@ def _limit_view(
     view = app.view_functions.get(endpoint)
     if view is None:  # the blueprint is not registered on this app
         return
-    app.view_functions[endpoint] = limiter.limit(
-        limit, methods=methods, deduct_when=deduct, error_message="rate limit"
-    )(view)
+    limited: Any = limiter.limit(limit, methods=methods, deduct_when=deduct, error_message="rate limit")
+    app.view_functions[endpoint] = limited(view)
 
 
 def init_security(app: Flask) -> None:

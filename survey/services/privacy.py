@@ -123,9 +123,12 @@ def expired_waves(years: int, today: dt.date | None = None) -> list[Wave]:
     except ValueError:  # 29 February
         cutoff = today.replace(year=today.year - years, day=28)
     closed = db.session.scalars(sa.select(Wave).where(Wave.status == "closed").order_by(Wave.label))
-    return [
-        w for w in closed if (w.closes_on or w.opens_on) is not None and (w.closes_on or w.opens_on) < cutoff
-    ]
+    out: list[Wave] = []
+    for wave in closed:
+        day = wave.closes_on or wave.opens_on
+        if day is not None and day < cutoff:
+            out.append(wave)
+    return out
 
 
 def apply_retention(years: int, today: dt.date | None = None) -> list[tuple[str, Deleted]]:
