@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from analysis import csvio
 from survey.extensions import db
 from survey.models import Invitation, Unit
-from survey.services import Conflict, NotFound, ServiceError
+from survey.services import Conflict, NotFound, ServiceError, audit
 from survey.services.waves import get_wave
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -291,6 +291,8 @@ def send_links(wave_label: str, compose: Callable[[str, str], EmailMessage]) -> 
                 deliver(compose(str(address), token))
                 session.commit()  # the new link counts once its message is out
                 sent += 1
+        audit.record("invitations.send", target=wave_label, detail=f"sent={sent}")
+        session.commit()
     except (OSError, smtplib.SMTPException) as exc:
         session.rollback()
         raise ServiceError(

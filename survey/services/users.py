@@ -10,7 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from survey.extensions import db
 from survey.models import ROLES, Unit, User
-from survey.services import Conflict, NotFound, ServiceError
+from survey.services import Conflict, NotFound, ServiceError, audit
 
 MIN_PASSWORD_LENGTH = 12
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -107,12 +107,14 @@ def sign_in(email: str, password: str, *, now: dt.datetime | None = None) -> Use
             if user.failed_logins >= LOCK_AFTER_FAILURES:
                 user.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
                 user.failed_logins = 0
+                audit.record("auth.locked", target=str(user.id), detail=f"{LOCK_MINUTES} minutes")
             session.commit()
             return None
         if not user.active:
             return None
         user.failed_logins = 0
         user.locked_until = None
+        audit.record("auth.sign_in", target=str(user.id))
         session.commit()
     except Exception:
         session.rollback()

@@ -27,7 +27,7 @@ from questionnaires import QuestionnaireError
 from survey.auth import role_required
 from survey.extensions import db
 from survey.models import Unit, Wave
-from survey.services import ServiceError, codes_pdf, dataset, invitations, mail, units, waves
+from survey.services import ServiceError, audit, codes_pdf, dataset, invitations, mail, units, waves
 
 from . import HR_ROLES, bp
 
@@ -113,6 +113,7 @@ def create_wave() -> Any:
         chosen = [q for q in form["questionnaires"] if q in shipped]
         if len(chosen) != len(form["questionnaires"]):
             raise ServiceError(_("choose questionnaires from the list"))
+        audit.record("wave.create", target=form["label"])
         wave = waves.create_wave(
             form["label"],
             chosen,
@@ -121,6 +122,7 @@ def create_wave() -> Any:
             baseline=form["baseline"] or None,
         )
     except USER_ERRORS as exc:
+        db.session.rollback()  # drop the audit event of a refused request
         return _waves_page(_("The wave was not created: %(reason)s", reason=str(exc)), form, 422)
     flash(_("Wave %(label)s created as a draft.", label=wave.label), "success")
     return redirect(url_for("staff.wave", wave_id=wave.id), code=303)
@@ -136,8 +138,10 @@ def units_page() -> Any:
     if request.method == "POST":
         try:
             with uploaded("file", "units.csv") as path:
+                audit.record("units.import", target=path.name)
                 result = units.import_units(path)
         except USER_ERRORS as exc:
+            db.session.rollback()  # drop the audit event of a refused request
             error = _("The unit tree was not changed: %(reason)s", reason=str(exc))
         else:
             flash(_("Units imported: %(summary)s.", summary=str(result)), "success")
@@ -197,8 +201,10 @@ def import_invitations(wave_id: int) -> Any:
     wave = _wave(wave_id)
     try:
         with uploaded("file", "invitations.csv") as path:
+            audit.record("invitations.import", target=wave.label)
             n = invitations.import_invitation_list(wave.label, path)
     except USER_ERRORS as exc:
+        db.session.rollback()  # drop the audit event of a refused request
         return _wave_page(wave, _("No invitations were added: %(reason)s", reason=str(exc)), 422)
     flash(_("%(n)d invitations added.", n=n), "success")
     return redirect(url_for("staff.wave", wave_id=wave.id), code=303)
@@ -209,8 +215,10 @@ def import_invitations(wave_id: int) -> Any:
 def open_wave(wave_id: int) -> Any:
     wave = _wave(wave_id)
     try:
+        audit.record("wave.open", target=wave.label)
         waves.open_wave(wave.label)
     except USER_ERRORS as exc:
+        db.session.rollback()  # drop the audit event of a refused request
         return _wave_page(wave, _("The wave was not opened: %(reason)s", reason=str(exc)), 422)
     flash(_("Wave %(label)s is open for answers.", label=wave.label), "success")
     return redirect(url_for("staff.wave", wave_id=wave.id), code=303)
@@ -223,8 +231,10 @@ def close_wave(wave_id: int) -> Any:
     if request.form.get("confirm") != "yes":
         return _wave_page(wave, _("Tick the box to confirm that the wave should close."), 422)
     try:
+        audit.record("wave.close", target=wave.label)
         waves.close_wave(wave.label)
     except USER_ERRORS as exc:
+        db.session.rollback()  # drop the audit event of a refused request
         return _wave_page(wave, _("The wave was not closed: %(reason)s", reason=str(exc)), 422)
     flash(
         _("Wave %(label)s is closed; the invitations' e-mail addresses are deleted.", label=wave.label),
@@ -272,6 +282,7 @@ def send(wave_id: int) -> Any:
             label, lambda a, t: invitation_message(a, t, wave_label=label, reminder=reminder)
         )
     except USER_ERRORS as exc:
+        db.session.rollback()  # drop the audit event of a refused request
         return _wave_page(wave, _("Sending stopped: %(reason)s", reason=str(exc)), 422)
     if reminder:
         flash(_("%(n)d reminders sent (only to invitations not used yet).", n=n), "success")
@@ -294,6 +305,7 @@ def code_slips(wave_id: int) -> Any:
         unit = db.session.get(Unit, unit_id)
         if unit is None:
             raise ServiceError(_("choose a unit from the list"))
+        audit.record("codes.create", target=wave.label, detail=f"unit={unit_id} count={int(raw)}")
         pdf = codes_pdf.code_slips_pdf(
             wave.label,
             unit_id,
@@ -303,6 +315,7 @@ def code_slips(wave_id: int) -> Any:
             link_base=url_for("respond.link", token="", _external=True),
         )
     except USER_ERRORS as exc:
+        db.session.rollback()  # drop the audit event of a refused request
         return _wave_page(wave, _("No codes were made: %(reason)s", reason=str(exc)), 422)
     filename = secure_filename(f"codes-{wave.label}-{unit_id}.pdf") or "codes.pdf"
     return (
@@ -329,8 +342,10 @@ def vendor_import() -> Any:
             if questionnaire not in questionnaires.shipped_ids():
                 raise ServiceError(_("choose a questionnaire from the list"))
             with uploaded("file", "responses.csv") as path:
+                audit.record("responses.import", target=path.name, detail=f"questionnaire={questionnaire}")
                 summary = dataset.import_responses(path, questionnaire)
         except USER_ERRORS as exc:
+            db.session.rollback()  # drop the audit event of a refused request
             error = _("Nothing was imported: %(reason)s", reason=str(exc))
         else:
             flash(

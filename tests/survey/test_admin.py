@@ -209,3 +209,33 @@ def test_staff_navigation_shows_what_the_role_may_use(client: Any, db: Any) -> N
 def test_respondent_pages_have_no_staff_navigation_even_when_signed_in(client: Any, db: Any) -> None:
     signed_in(client, "admin")
     assert "staff-nav" not in client.get("/kode").get_data(as_text=True)
+
+
+def test_admin_actions_are_audited_and_a_refused_one_is_not(client: Any, db: Any) -> None:
+    from survey.models import User
+    from survey.models_audit import AuditEvent
+
+    signed_in(client, "admin")
+    admin = db.session.scalar(db.select(User).where(User.email == "admin@example.dk"))
+    post(
+        client,
+        "/admin/users",
+        {"email": "x@example.dk", "role": "hr", "password": "short"},
+        page="/admin/users",
+    )
+    post(
+        client,
+        "/admin/users",
+        {"email": "y@example.dk", "role": "hr", "password": PASSWORD},
+        page="/admin/users",
+    )
+    events = db.session.execute(
+        db.select(AuditEvent.action, AuditEvent.actor, AuditEvent.target).where(
+            AuditEvent.action.like("user.%")
+        )
+    ).all()
+    assert [tuple(e) for e in events] == [("user.create", str(admin.id), "y@example.dk")]
+    signins = db.session.scalars(
+        db.select(AuditEvent.target).where(AuditEvent.action == "auth.sign_in")
+    ).all()
+    assert signins == [str(admin.id)]
