@@ -79,6 +79,12 @@ def test_locking_then_running_again_creates_version_2_and_keeps_version_1(
     before = (copy.deepcopy(v1.result), copy.deepcopy(v1.inputs), v1.locked_at, v1.run_at)
     page = client.get(f"/udvalg/runde/{rnd.id}/version/1").get_data(as_text=True)
     assert "låst af udvalg@example.org" in page
+    # the memo says who locked it and when
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(client.get(f"/udvalg/runde/{rnd.id}/version/1/notat.xlsx").data))
+    summary = {row[0].value: row[1].value for row in wb.worksheets[0].iter_rows(min_row=2, max_row=12)}
+    assert summary["Status"] == f"låst af udvalg@example.org {v1.locked_at:%Y-%m-%d %H:%M} UTC"
 
     # change the inputs (no override any more) and run again: version 2, version 1 unchanged
     svc.remove_override(rnd.id, "SVH")
