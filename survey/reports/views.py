@@ -24,6 +24,8 @@ from . import bp
 ALL_ROLES = ("admin", "hr", "manager", "committee")
 READ_ROLES = ("admin", "hr", "manager")
 DATA_ROLES = ("admin", "hr")
+#: roles that see open waves as a live preview
+PREVIEW_ROLES = ("admin", "hr")
 SORTS = ("q", "delta", "unit")
 KINDS = ("theme", "item")
 
@@ -53,6 +55,10 @@ class _Selection:
 
     def __init__(self) -> None:
         self.waves = reporting.reportable_waves()
+        if getattr(current_user, "role", None) not in PREVIEW_ROLES:
+            # a live preview can be differenced over time (one new answer between two views); only the
+            # people who run the survey get it, managers and the committee see closed waves
+            self.waves = [w for w in self.waves if w.status == "closed"]
         self.wave_label = request.args.get("wave") or (self.waves[0].label if self.waves else None)
         self.qid = request.args.get("q")
         self.error: str | None = None

@@ -470,6 +470,14 @@ def test_open_wave_preview_but_no_csv(rapp: Flask, example: dict[str, int], open
     r = c.get(f"/rapporter/eksport/svar.csv?wave={open_wave}&q={QID}")
     assert r.status_code == 409
     assert "text/csv" not in r.content_type
+    # managers and the committee do not get the live preview (it could be differenced over time)
+    for name in ("manager_kum", "committee"):
+        other = as_user(rapp, example, name)
+        assert other.get(f"/rapporter/?wave={open_wave}&q={QID}").status_code == 404
+        assert f'value="{open_wave}"' not in other.get(f"/rapporter/?{ARGS}").get_data(as_text=True)
+    # and their default wave is the newest closed one
+    default = as_user(rapp, example, "committee").get("/rapporter/")
+    assert default.status_code == 200 and '<option value="2025" selected' in default.get_data(as_text=True)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -583,6 +591,8 @@ def test_comment_groups_need_ten_after_subtracting_shown_children() -> None:
 
 def test_vega_bundle_served_locally(rapp: Flask, example: dict[str, int]) -> None:
     from analysis.charts import VL_VERSION
+
+    assert rapp.test_client().get(f"/rapporter/vega-embed-{VL_VERSION}.js").status_code == 302  # anonymous
 
     c = as_user(rapp, example, "committee")
     html = c.get(f"/rapporter/?{ARGS}").get_data(as_text=True)
