@@ -476,7 +476,10 @@ def allocate(
             c.raw = share if c.limit is None else min(Fraction(c.limit), share)
             c.floor = _floor_step(c.raw)
     leftover = max(0, math.floor((remaining - sum(c.floor for c in pool) + FLOOR_TOLERANCE) / STEP))
-    for c in sorted(pool, key=_tie_key):
+    # Contract 4: every eligible candidate may take one leftover thousand (ineligible ones never do);
+    # a weight-0 candidate has raw amount 0 and so comes after every positive remainder.
+    receivers = [c for c in cands if c.override is None and c.eligible]
+    for c in sorted(receivers, key=_tie_key):
         if leftover == 0:
             break
         if c.limit is not None and c.floor + STEP > c.limit:
@@ -587,8 +590,11 @@ def _grant(c: _Candidate, rate: Fraction | None, beta: float, calculated: int | 
     head_en = f"{'; '.join(crit_en)}: {u.points} point{'' if u.points == 1 else 's'} x {h_text} {who_en}"
     head_da = f"{'; '.join(crit_da)}: {u.points} point x {h_text.replace('.', ',')} {who_da}"
     if rate is None or c.weight == 0:
-        return make(0.0, limited, amount, head_en + ": weight 0, no share of the pool",
-                    head_da + ": vægt 0, ingen andel af puljen")
+        en, da = head_en + ": weight 0, no share of the pool", head_da + ": vægt 0, ingen andel af puljen"
+        if c.extra:
+            en += ", but one leftover 1,000 DKK by the rounding rule"
+            da += ", men én overskydende 1.000 kr. efter afrundingsreglen"
+        return make(0.0, limited, amount, en, da)
     en = f"{head_en} x {_dkk_en(float(rate), 2)} DKK"
     da = f"{head_da} x {_dkk_da(float(rate), 2)} kr."
     if limited:
