@@ -101,6 +101,7 @@ def sign_in(email: str, password: str, *, now: dt.datetime | None = None) -> Use
             check_password_hash(_DUMMY_HASH, password)
             return None
         if user.locked_until is not None and user.locked_until > now:
+            check_password_hash(_DUMMY_HASH, password)  # same time as a real check: locked looks like wrong
             return None
         if not user.check_password(password):
             user.failed_logins = (user.failed_logins or 0) + 1
