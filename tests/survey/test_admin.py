@@ -239,3 +239,17 @@ def test_admin_actions_are_audited_and_a_refused_one_is_not(client: Any, db: Any
         db.select(AuditEvent.target).where(AuditEvent.action == "auth.sign_in")
     ).all()
     assert signins == [str(admin.id)]
+
+
+def test_links_to_other_pages_appear_only_when_their_endpoint_exists(client: Any, db: Any) -> None:
+    app = client.application
+    signed_in(client, "hr")
+    others = {"reports.overview": "Reports", "committee.index": "Funding", "followup.index": "Follow-up"}
+    page = client.get("/").get_data(as_text=True)
+    for endpoint, label in others.items():
+        assert (f">{label}</a>" in page) == (endpoint in app.view_functions)
+    for endpoint in others:  # as if those blueprints were not registered
+        app.view_functions.pop(endpoint, None)
+    page = client.get("/").get_data(as_text=True)
+    assert 'class="staff-nav"' in page
+    assert not any(f">{label}</a>" in page for label in others.values())
