@@ -50,9 +50,11 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from . import models  # noqa: F401 - register the models on db.metadata (Flask-Migrate needs them)
-    from . import models_audit  # noqa: F401 - audit log model (survey.services.audit)
-    from . import models_funding  # noqa: F401 - funding rounds, decisions, follow-up plans
+    from . import (
+        models,  # noqa: F401 - register the models on db.metadata (Flask-Migrate needs them)
+        models_audit,  # noqa: F401 - audit log model (survey.services.audit)
+        models_funding,  # noqa: F401 - funding rounds, decisions, follow-up plans
+    )
     from .auth import login_manager  # staff sign-in (Flask-Login)
 
     db.init_app(app)
