@@ -51,6 +51,8 @@ _ENV: dict[str, Any] = {
     "MAIL_USE_TLS": lambda v: v.strip().lower() in ("1", "true", "yes", "on"),
     "MAIL_FROM": str,
     "MAIL_OUTBOX_DIR": str,
+    # invitation | separate (docs/anonymity.md): where the "this invitation was used" mark is kept
+    "TRIVSEL_USED_MARKS": str,
 }
 
 
@@ -117,6 +119,9 @@ def check(cfg: Mapping[str, Any]) -> None:
     k_min = cfg.get("TRIVSEL_K_MIN")
     if not isinstance(k_min, int) or isinstance(k_min, bool) or k_min < 2:
         raise ConfigError(f"TRIVSEL_K_MIN must be a whole number of at least 2, got {k_min!r}")
+    marks = cfg.get("TRIVSEL_USED_MARKS", "invitation")
+    if marks not in ("invitation", "separate"):
+        raise ConfigError(f"TRIVSEL_USED_MARKS must be 'invitation' or 'separate', got {marks!r}")
 
 
 def environ() -> Mapping[str, str]:

@@ -52,6 +52,12 @@ def test_bad_environment_values_are_named(tmp_path: Path) -> None:
         build(str(tmp_path), None, {"TRIVSEL_K_MIN": "five"})
     with pytest.raises(ConfigError, match="at least 2"):
         build(str(tmp_path), {"TRIVSEL_K_MIN": 1}, {})
+    with pytest.raises(ConfigError, match="TRIVSEL_USED_MARKS must be 'invitation' or 'separate'"):
+        build(str(tmp_path), None, {"TRIVSEL_USED_MARKS": "nowhere"})
+
+
+def test_used_marks_mode_from_environment(tmp_path: Path) -> None:
+    assert build(str(tmp_path), None, {"TRIVSEL_USED_MARKS": "separate"})["TRIVSEL_USED_MARKS"] == "separate"
 
 
 def test_production_refuses_without_real_secret_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
