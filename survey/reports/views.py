@@ -24,8 +24,10 @@ from . import bp
 ALL_ROLES = ("admin", "hr", "manager", "committee")
 READ_ROLES = ("admin", "hr", "manager")
 DATA_ROLES = ("admin", "hr")
-#: roles that see open waves as a live preview
-PREVIEW_ROLES = ("admin", "hr")
+#: roles that see open waves as a live preview: none. Two views of an open wave taken before and after
+#: one new answer differ by exactly that person's answers (docs/anonymity.md, differencing across
+#: time), so reports are for closed waves only; HR follows an open wave through participation counts.
+PREVIEW_ROLES: tuple[str, ...] = ()
 SORTS = ("q", "delta", "unit")
 KINDS = ("theme", "item")
 
