@@ -47,6 +47,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     app.config.update(config_mod.build(app.instance_path, overrides, config_mod.environ()))
+    proxies = app.config.get("TRIVSEL_TRUSTED_PROXIES") or 0
+    if proxies:
+        # behind nginx/Apache: the client address (for rate limits) and https come from the proxy's headers
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
 
 def register_extensions(app: Flask) -> None:

@@ -53,7 +53,24 @@ _ENV: dict[str, Any] = {
     "MAIL_OUTBOX_DIR": str,
     # invitation | separate (docs/anonymity.md): where the "this invitation was used" mark is kept
     "TRIVSEL_USED_MARKS": str,
+    # the analysis settings of the web reports: a settings.toml file as for `trivsel analyse --settings`
+    "TRIVSEL_ANALYSIS_SETTINGS": lambda v: _settings_file(v),
+    # number of reverse proxies in front of the app whose X-Forwarded-For/-Proto headers are trusted
+    "TRIVSEL_TRUSTED_PROXIES": int,
 }
+
+
+def _settings_file(path: str) -> dict[str, Any]:
+    """Read a settings.toml for the web reports; errors name the file (checked again in :func:`check`)."""
+    import tomllib
+
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except OSError as exc:
+        raise ConfigError(f"TRIVSEL_ANALYSIS_SETTINGS: cannot read {path}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"TRIVSEL_ANALYSIS_SETTINGS: {path} is not valid TOML: {exc}") from None
 
 
 class ConfigError(RuntimeError):
@@ -119,6 +136,17 @@ def check(cfg: Mapping[str, Any]) -> None:
     k_min = cfg.get("TRIVSEL_K_MIN")
     if not isinstance(k_min, int) or isinstance(k_min, bool) or k_min < 2:
         raise ConfigError(f"TRIVSEL_K_MIN must be a whole number of at least 2, got {k_min!r}")
+    proxies = cfg.get("TRIVSEL_TRUSTED_PROXIES", 0)
+    if not isinstance(proxies, int) or isinstance(proxies, bool) or not 0 <= proxies <= 5:
+        raise ConfigError(f"TRIVSEL_TRUSTED_PROXIES must be a whole number from 0 to 5, got {proxies!r}")
+    if cfg.get("TRIVSEL_ANALYSIS_SETTINGS"):
+        from analysis.csvio import InputError
+        from analysis.settings import settings_from_mapping
+
+        try:
+            settings_from_mapping(cfg["TRIVSEL_ANALYSIS_SETTINGS"], "TRIVSEL_ANALYSIS_SETTINGS")
+        except InputError as exc:
+            raise ConfigError(str(exc)) from None
     marks = cfg.get("TRIVSEL_USED_MARKS", "invitation")
     if marks not in ("invitation", "separate"):
         raise ConfigError(f"TRIVSEL_USED_MARKS must be 'invitation' or 'separate', got {marks!r}")

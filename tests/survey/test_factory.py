@@ -56,6 +56,34 @@ def test_bad_environment_values_are_named(tmp_path: Path) -> None:
         build(str(tmp_path), None, {"TRIVSEL_USED_MARKS": "nowhere"})
 
 
+def test_analysis_settings_file_and_proxies_from_environment(tmp_path: Path) -> None:
+    toml = tmp_path / "settings.toml"
+    toml.write_text("k_min = 7\n[flag_mean]\nred = 3.5\n", encoding="utf-8")
+    cfg = build(str(tmp_path), None, {"TRIVSEL_ANALYSIS_SETTINGS": str(toml), "TRIVSEL_TRUSTED_PROXIES": "1"})
+    assert cfg["TRIVSEL_ANALYSIS_SETTINGS"] == {"k_min": 7, "flag_mean": {"red": 3.5}}
+    toml.write_text("k_mni = 7\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="k_mni"):
+        build(str(tmp_path), None, {"TRIVSEL_ANALYSIS_SETTINGS": str(toml)})
+    with pytest.raises(ConfigError, match="cannot read"):
+        build(str(tmp_path), None, {"TRIVSEL_ANALYSIS_SETTINGS": str(tmp_path / "missing.toml")})
+    with pytest.raises(ConfigError, match="TRIVSEL_TRUSTED_PROXIES"):
+        build(str(tmp_path), None, {"TRIVSEL_TRUSTED_PROXIES": "9"})
+
+
+def test_trusted_proxy_sets_the_client_address(tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'p.db'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "TRIVSEL_TRUSTED_PROXIES": 1})
+
+    @app.get("/whoami")
+    def whoami() -> str:
+        from flask import request
+
+        return str(request.remote_addr)
+
+    r = app.test_client().get("/whoami", headers={"X-Forwarded-For": "203.0.113.7"})
+    assert r.get_data(as_text=True) == "203.0.113.7"
+
+
 def test_used_marks_mode_from_environment(tmp_path: Path) -> None:
     assert build(str(tmp_path), None, {"TRIVSEL_USED_MARKS": "separate"})["TRIVSEL_USED_MARKS"] == "separate"
 
