@@ -1,0 +1,90 @@
+"""The self-contained HTML report (analysis/html.py), checked against the worked example's report."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import questionnaires
+from analysis.html import render_html, write_html
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "example"
+
+
+@pytest.fixture(scope="module")
+def report() -> dict[str, Any]:
+    return json.loads((EXAMPLE / "expected_report.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def questionnaire() -> questionnaires.Questionnaire:
+    return questionnaires.load(EXAMPLE / "questionnaire.yaml")
+
+
+@pytest.fixture(scope="module")
+def html_da(report: dict[str, Any], questionnaire: questionnaires.Questionnaire) -> str:
+    return render_html(report, questionnaire, "da")
+
+
+@pytest.fixture(scope="module")
+def html_en(report: dict[str, Any], questionnaire: questionnaires.Questionnaire) -> str:
+    return render_html(report, questionnaire, "en")
+
+
+def test_opens_offline(html_da: str) -> None:
+    # no script, stylesheet, image or frame is loaded from anywhere: everything is inline
+    assert not re.search(r"<script[^>]*\bsrc=", html_da)
+    assert not re.search(r"<link[^>]*\bhref=", html_da)
+    assert not re.search(r"<(img|iframe)[^>]*\bsrc=[\"']https?:", html_da)
+    assert html_da.count('id="vega-embed-bundle"') == 1  # the bundle is inlined exactly once
+    assert "vegaEmbed" in html_da
+
+
+def test_language_attribute(html_da: str, html_en: str) -> None:
+    assert html_da.startswith('<!DOCTYPE html>\n<html lang="da">')
+    assert html_en.startswith('<!DOCTYPE html>\n<html lang="en">')
+
+
+def test_significance_sentences_in_both_languages(html_en: str) -> None:
+    # HOVB klarhed: 5.75 (n 27) -> 4.46 (n 26), significant decline (tests/data/example/README.md);
+    # the significance table carries a Danish and an English sentence per tested row
+    assert 'data-field="sentence_da" lang="da"' in html_en
+    assert 'data-field="sentence_en" lang="en"' in html_en
+    assert "Hovedbiblioteket" in html_en
+
+
+def test_numbers_come_from_the_report(report: dict[str, Any], html_en: str, html_da: str) -> None:
+    row = next(s for s in report["scores"] if s["unit_id"] == "SVH" and s["id"] == "tempo")
+    # SVH tempo mean 3.32 (README of the example): shown with two decimals, decimal comma in Danish
+    en = f"{row['mean']:.2f}"
+    assert en in html_en
+    assert en.replace(".", ",") in html_da
+
+
+def test_hidden_units_show_a_reason_and_no_scores(report: dict[str, Any], html_en: str) -> None:
+    hidden = [u for u in report["units"] if not u["published"]]
+    assert {u["unit_id"] for u in hidden} == {"FSY", "FVE"}
+    for u in hidden:
+        assert u["name"] in html_en
+    # a hidden row is a row with a status cell, never a row of numbers
+    rows = re.findall(r"<tr[^>]*>(?:(?!</tr>).)*Filial Vest(?:(?!</tr>).)*</tr>", html_en, flags=re.S)
+    assert rows, "Filial Vest should be listed"
+    for r in rows:
+        assert 'data-field="mean"' not in r
+
+
+def test_write_is_atomic(
+    tmp_path: Path, report: dict[str, Any], questionnaire: questionnaires.Questionnaire
+) -> None:
+    target = tmp_path / "r.html"
+    target.write_text("old", encoding="utf-8")
+    with pytest.raises(ValueError):
+        write_html(report, questionnaire, target, lang="fr")
+    assert target.read_text(encoding="utf-8") == "old"  # left as it was
+    assert [p.name for p in tmp_path.iterdir()] == ["r.html"]  # no temporary file left behind
+    write_html(report, questionnaire, target, lang="en")
+    assert target.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
