@@ -175,3 +175,16 @@ def test_sentence_explains_multiple_testing_when_delta_exceeds_critical_differen
     # a significant row gets no such remark (HOVB klarhed, q 0.0002)
     hovb = _row(_report(), "HOVB", "theme", "klarhed")
     assert "correction" not in texts.change_sentence(hovb["change"], hovb["n"], "en")
+
+
+def test_engine_reason_in_english_is_not_shown_on_danish_pages() -> None:
+    # the analysis engine writes its reason in English ("secondary: protects the residual of FIL");
+    # a Danish page gets the plain Danish reason instead of a mixed-language sentence
+    row = {
+        "unit_id": "FSY",
+        "published": False,
+        "suppressed": "secondary",
+        "suppressed_reason": "secondary: protects the residual of FIL",
+    }
+    assert texts.suppression_reason(row, {"k_min": 5}, "en") == "secondary: protects the residual of FIL"
+    assert texts.suppression_reason(row, {"k_min": 5}, "da") == "ville afsløre en mindre gruppe"
