@@ -6,37 +6,29 @@ filterable header row and number formats (2 decimals for means, % for shares). A
 (``"hidden: fewer than 5 answers"``), never as an unexplained gap. Headers are in English; the
 plain-language sentences are given in Danish and English.
 
-The workbook is written with openpyxl's write-only mode (streams rows; a report of 1,500 units x 70
-rows stays well inside the time budget) to a temporary file beside ``path`` and renamed into place,
-so ``path`` is either the complete workbook or untouched.
+The workbook is streamed by :mod:`analysis.xlsxfile` (a plain XLSX writer: openpyxl's write-only mode
+took a minute for the 6 million cells of a 1,500-unit report) to a temporary file beside ``path`` and
+renamed into place, so ``path`` is either the complete workbook or untouched.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-
 from questionnaires import Questionnaire
 
 from . import texts
+from .xlsxfile import Book, Indented
 
 F_MEAN = "0.00"
 F_SHARE = "0.0%"
 F_P = "0.0000"
 F_INT = "0"
-
-_HEADER_FONT = Font(bold=True)
-_HEADER_FILL = PatternFill("solid", fgColor="DDE3EA")
 
 
 @dataclass(frozen=True)
@@ -46,49 +38,11 @@ class Col:
     fmt: str | None = None
 
 
-def _cells(ws: WriteOnlyWorksheet, cols: Sequence[Col]) -> Callable[[Sequence[Any]], list[Any]]:
-    """Row builder: wraps values of formatted columns in styled cells (write-only mode needs it)."""
-    fmts = [c.fmt for c in cols]
-
-    def build(values: Sequence[Any]) -> list[Any]:
-        out: list[Any] = []
-        for value, fmt in zip(values, fmts, strict=True):
-            if fmt is not None and isinstance(value, int | float) and not isinstance(value, bool):
-                cell = WriteOnlyCell(ws, value)
-                cell.number_format = fmt
-                out.append(cell)
-            else:
-                out.append(value)
-        return out
-
-    return build
-
-
-def _sheet(
-    wb: Workbook,
-    title: str,
-    cols: Sequence[Col],
-    rows: Iterable[Sequence[Any]] | Callable[[WriteOnlyWorksheet], Iterable[Sequence[Any]]],
-) -> None:
-    ws = wb.create_sheet(title)
-    if callable(rows):
-        rows = rows(ws)
-    for i, c in enumerate(cols, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = c.width
-    ws.freeze_panes = "A2"
-    header = []
-    for c in cols:
-        cell = WriteOnlyCell(ws, c.header)
-        cell.font = _HEADER_FONT
-        cell.fill = _HEADER_FILL
-        header.append(cell)
-    ws.append(header)
-    build = _cells(ws, cols)
-    count = 1
-    for row in rows:
-        ws.append(build(row))
-        count += 1
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{count}"
+def _sheet(wb: Book, title: str, cols: Sequence[Col], rows: Iterable[Sequence[Any]]) -> None:
+    """A sheet with a bold shaded, frozen, filterable header row and a number format per column."""
+    ws = wb.sheet(title, [c.width for c in cols], [c.fmt for c in cols])
+    ws.header([c.header for c in cols])
+    ws.add_rows(rows)
 
 
 def _ci(ci: Sequence[float] | None) -> tuple[float | None, float | None]:
@@ -205,7 +159,7 @@ def _sentences(row: Mapping[str, Any] | None) -> list[str | None]:
     return [texts.change_sentence(row["change"], row["n"], lang) for lang in ("en", "da")]
 
 
-def _themes_sheet(wb: Workbook, r: _Report) -> None:
+def _themes_sheet(wb: Book, r: _Report) -> None:
     cols = [Col("unit_id", 10), Col("unit", 30), Col("theme_id", 12), Col("theme", 28), Col("status", 30)]
 
     def rows() -> Iterable[list[Any]]:
@@ -217,7 +171,7 @@ def _themes_sheet(wb: Workbook, r: _Report) -> None:
     _sheet(wb, "Themes", cols + _SCORE_COLS, rows())
 
 
-def _items_sheet(wb: Workbook, r: _Report) -> None:
+def _items_sheet(wb: Book, r: _Report) -> None:
     cols = [
         Col("unit_id", 10),
         Col("unit", 30),
@@ -237,7 +191,7 @@ def _items_sheet(wb: Workbook, r: _Report) -> None:
     _sheet(wb, "Items", cols + _SCORE_COLS, full())
 
 
-def _overview_sheet(wb: Workbook, r: _Report) -> None:
+def _overview_sheet(wb: Book, r: _Report) -> None:
     cols = [
         Col("unit_id", 10),
         Col("unit", 40),
@@ -250,13 +204,12 @@ def _overview_sheet(wb: Workbook, r: _Report) -> None:
         Col("status", 36),
     ]
 
-    def rows(ws: WriteOnlyWorksheet) -> Iterable[list[Any]]:
+    def rows() -> Iterable[list[Any]]:
         for u in r.units:
-            name = WriteOnlyCell(ws, u["name"])
-            name.alignment = Alignment(indent=int(u.get("depth") or 0))
+            depth = int(u.get("depth") or 0)
             yield [
                 u["unit_id"],
-                name,
+                Indented(u["name"], depth) if depth else u["name"],
                 u.get("depth"),
                 u.get("parent_id"),
                 u.get("headcount"),
@@ -266,10 +219,10 @@ def _overview_sheet(wb: Workbook, r: _Report) -> None:
                 r.status[u["unit_id"]] or "shown",
             ]
 
-    _sheet(wb, "Overview", cols, rows)
+    _sheet(wb, "Overview", cols, rows())
 
 
-def _changes_sheet(wb: Workbook, r: _Report) -> None:
+def _changes_sheet(wb: Book, r: _Report) -> None:
     cols = [
         Col("family", 8),
         Col("unit_id", 10),
@@ -344,7 +297,7 @@ def _changes_sheet(wb: Workbook, r: _Report) -> None:
     _sheet(wb, "Changes", cols, rows())
 
 
-def _spread_sheet(wb: Workbook, r: _Report) -> None:
+def _spread_sheet(wb: Book, r: _Report) -> None:
     cols = [
         Col("unit_id", 10),
         Col("unit", 30),
@@ -397,7 +350,7 @@ _EXPOSURE_FIELDS = (
 )
 
 
-def _exposures_sheet(wb: Workbook, r: _Report) -> None:
+def _exposures_sheet(wb: Book, r: _Report) -> None:
     cols = [Col("unit_id", 10), Col("unit", 30), Col("kind", 18), Col("status", 36), Col("n", 7, F_INT)]
     for count, share in _EXPOSURE_FIELDS:
         cols += [Col(count.replace("_", " "), 10, F_INT), Col(share.replace("_", " "), 10, F_SHARE)]
@@ -418,7 +371,7 @@ def _exposures_sheet(wb: Workbook, r: _Report) -> None:
     _sheet(wb, "Exposures", cols, rows())
 
 
-def _funding_sheet(wb: Workbook, r: _Report) -> None:
+def _funding_sheet(wb: Book, r: _Report) -> None:
     cols = [
         Col("unit_id", 10),
         Col("unit", 30),
@@ -465,7 +418,7 @@ def _flatten(prefix: str, value: Any) -> Iterable[tuple[str, Any]]:
         yield prefix, value
 
 
-def _settings_sheet(wb: Workbook, r: _Report) -> None:
+def _settings_sheet(wb: Book, r: _Report) -> None:
     rep = r.report
     meta: list[tuple[str, Any]] = [
         ("schema", rep.get("schema")),
@@ -487,30 +440,21 @@ def write_xlsx(report: Mapping[str, Any], questionnaire: Questionnaire, path: st
     """
     r = _Report(report, questionnaire)
     target = Path(path)
-    wb = Workbook(write_only=True)
-    _overview_sheet(wb, r)
-    _themes_sheet(wb, r)
-    _items_sheet(wb, r)
-    _changes_sheet(wb, r)
-    _spread_sheet(wb, r)
-    _exposures_sheet(wb, r)
-    _funding_sheet(wb, r)
-    _settings_sheet(wb, r)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
+    wb = Book(tmp)
     try:
-        wb.save(tmp)
+        _overview_sheet(wb, r)
+        _themes_sheet(wb, r)
+        _items_sheet(wb, r)
+        _changes_sheet(wb, r)
+        _spread_sheet(wb, r)
+        _exposures_sheet(wb, r)
+        _funding_sheet(wb, r)
+        _settings_sheet(wb, r)
+        wb.save()
         os.replace(tmp, target)
     except BaseException:
+        wb.close()
         Path(tmp).unlink(missing_ok=True)
-        _close_quietly(wb)
         raise
-
-
-def _close_quietly(wb: Workbook) -> None:
-    """Finish the write-only sheets' streams after a failed save, so nothing writes later at exit."""
-    for ws in wb.worksheets:
-        try:
-            ws.close()
-        except Exception:  # already closed or broken; the save error is what matters
-            pass

@@ -220,11 +220,13 @@ def test_bad_report_is_refused_and_nothing_written(
 def test_failed_save_leaves_no_partial_file(
     tmp_path: Path, report: dict, questionnaire: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken_save(self: Any, filename: str) -> None:
-        Path(filename).write_bytes(b"half a workbook")
+    from analysis import xlsxfile
+
+    def broken_save(self: Any) -> None:
+        self.zip.fp.write(b"half a workbook")
         raise OSError("disk full")
 
-    monkeypatch.setattr(openpyxl.Workbook, "save", broken_save)
+    monkeypatch.setattr(xlsxfile.Book, "save", broken_save)
     path = tmp_path / "r.xlsx"
     with pytest.raises(OSError, match="disk full"):
         write_xlsx(report, questionnaire, path)
