@@ -83,13 +83,14 @@ def heatmap_rows(report: Mapping[str, Any], questionnaire: Questionnaire, lang: 
     settings = report["settings"]
     scores = {(s["unit_id"], s["id"]): s for s in report["scores"] if s["kind"] == "theme"}
     rows: list[dict[str, Any]] = []
-    for u in texts.tree_order(list(report["units"])):
+    for rank, u in enumerate(texts.tree_order(list(report["units"]))):
         status = texts.unit_status(u, settings, lang)
         for t in questionnaire.themes:
             s = scores.get((u["unit_id"], t.id))
             row: dict[str, Any] = {
                 "unit_id": u["unit_id"],
                 "unit": unit_label(u),
+                "unit_rank": rank,
                 "theme_id": t.id,
                 "theme": t.title.get(lang),
             }
@@ -123,9 +124,12 @@ def heatmap_rows(report: Mapping[str, Any], questionnaire: Questionnaire, lang: 
 
 def heatmap(report: Mapping[str, Any], questionnaire: Questionnaire, lang: str) -> alt.LayerChart:
     """Units (rows, tree order) x themes (columns, questionnaire order), coloured by flag, each cell
-    showing flag symbol, mean and change arrow; hidden units and rows are grey and say so."""
+    showing flag symbol, mean and change arrow; hidden units and rows are grey and say so.
+
+    Units are sorted by the data field ``unit_rank`` (tree order), not by an explicit list: Vega compiles
+    a sort list into one expression, and with 1,500 units that expression overflowed the JavaScript
+    stack of the SVG conversion."""
     rows = heatmap_rows(report, questionnaire, lang)
-    unit_order = list(dict.fromkeys(r["unit"] for r in rows))
     theme_order = [t.title.get(lang) for t in questionnaire.themes]
     base = alt.Chart(alt.Data(values=rows)).encode(
         x=alt.X(
@@ -134,7 +138,12 @@ def heatmap(report: Mapping[str, Any], questionnaire: Questionnaire, lang: str) 
             title=word("theme", lang),
             axis=alt.Axis(orient="top", labelLimit=200, labelAngle=-30),
         ),
-        y=alt.Y("unit:N", sort=unit_order, title=word("unit", lang), axis=alt.Axis(labelLimit=260)),
+        y=alt.Y(
+            "unit:N",
+            sort=alt.EncodingSortField(field="unit_rank", op="min"),
+            title=word("unit", lang),
+            axis=alt.Axis(labelLimit=260),
+        ),
     )
     tooltip = [
         alt.Tooltip("unit:N", title=word("unit", lang)),

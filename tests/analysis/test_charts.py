@@ -46,7 +46,9 @@ def test_heatmap_data_and_explicit_sorting(report: dict, questionnaire: Any) -> 
     assert len(values) == 14 * 3  # every unit x theme, hidden ones included
     units = {u["unit_id"]: u for u in report["units"]}
     enc = spec["encoding"] if "encoding" in spec else _layers(spec)[0]["encoding"]
-    assert enc["y"]["sort"] == [charts.unit_label(units[u]) for u in TREE]
+    assert enc["y"]["sort"] == {"field": "unit_rank", "op": "min"}
+    ranked = sorted({(v["unit_rank"], v["unit"]) for v in values})
+    assert [label for _, label in ranked] == [charts.unit_label(units[u]) for u in TREE]
     assert enc["x"]["sort"] == ["Klarhed i opgaverne", "Fællesskab og ledelse", "Arbejdsmængde og tempo"]
     cells = {(v["unit_id"], v["theme_id"]): v for v in values}
     # README: HOVB klarhed mean 4.46, orange, significant decline -> symbol, decimal comma, filled arrow
