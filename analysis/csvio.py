@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 class InputError(ValueError):
@@ -69,6 +70,12 @@ def detect_delimiter(header_line: str) -> str:
 
 def read_text(path: str | Path) -> tuple[str, str]:
     """Read a file as UTF-8 (BOM accepted). Returns ``(display name, text)``."""
+    name, _raw, text = read_bytes_text(path)
+    return name, text
+
+
+def read_bytes_text(path: str | Path) -> tuple[str, bytes, str]:
+    """Read a file as UTF-8 (BOM accepted). Returns ``(display name, raw bytes, text)``."""
     p = Path(path)
     name = p.name
     try:
@@ -76,7 +83,7 @@ def read_text(path: str | Path) -> tuple[str, str]:
     except OSError as exc:
         raise InputError(name, f"cannot read the file ({exc.strerror or exc}); check the path") from None
     try:
-        return name, raw.decode("utf-8-sig")
+        return name, raw, raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError(
@@ -237,3 +244,80 @@ def read_table_fast(path: str | Path, *, required: Sequence[str], optional: Sequ
     """Read and parse a CSV file with :func:`parse_table_fast`."""
     name, text = read_text(path)
     return parse_table_fast(name, text, required=required, optional=optional)
+
+
+@dataclass(frozen=True, eq=False)
+class Columns:
+    """A CSV file read column-wise: per column, ``codes`` (one per record) into ``uniques`` (the distinct
+    stripped cells as strings). ``lines[i]`` is the line number of record i. ``ordered`` is True when every
+    column's ``uniques`` are in order of first appearance (else they are in no particular order)."""
+
+    name: str
+    columns: tuple[str, ...]
+    lines: Any  # numpy int64 array
+    codes: dict[str, Any]  # column -> numpy integer array
+    uniques: dict[str, list[str]]
+    ordered: bool
+
+
+def read_columns_fast(name: str, raw: bytes, text: str, *, required: Sequence[str]) -> Columns | None:
+    """Read a plain machine-written CSV column-wise with pandas' C parser, or None when the file needs the
+    careful parser (:func:`parse_table_fast`).
+
+    Taken only when nothing can make pandas and the contract's dialect differ: no quote character, no
+    whitespace other than line ends (CRLF allowed, no lone CR), no NUL, no empty line, no row whose cells
+    are all empty (its ``wave`` would be empty), and every line holding exactly as many delimiters as the
+    header (pandas pads a short line silently). Then record i sits on line i + 2. Each column is parsed
+    straight to a categorical (codes + distinct strings, no Python object per cell); the rare column whose
+    distinct values pandas would turn into numbers (it infers categories) is read again as text.
+    The header is checked by :func:`parse_table` first, so its messages are the same as ever.
+    """
+    import warnings
+
+    import numpy as np
+    import pandas as pd
+
+    if not text.strip() or '"' in text or "\x00" in text:
+        return None
+    first_line = text.split("\n", 1)[0].rstrip("\r")
+    header = parse_table(name, first_line + "\n", required=required).columns
+    if _SPACE.search(text) is not None or "\n\n" in text or "\n\r\n" in text or text.startswith(("\n", "\r")):
+        return None
+    if "\r" in text and text.count("\r") != text.count("\r\n"):
+        return None
+    delimiter = detect_delimiter(first_line)
+    body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # e.g. ParserWarning: a first record with too many fields
+            frame = pd.read_csv(io.BytesIO(body), sep=delimiter, dtype="category", na_filter=False,
+                                index_col=False, engine="c", encoding="utf-8", skip_blank_lines=False)
+    except (ValueError, Warning):  # ParserError is a ValueError: let the careful parser word it
+        return None
+    records = len(frame)
+    line_ends = text.count("\n") + (0 if text.endswith("\n") else 1)
+    if (tuple(frame.columns) != header or line_ends != records + 1
+            or text.count(delimiter) != (len(header) - 1) * (records + 1)):
+        return None
+    codes: dict[str, Any] = {}
+    uniques: dict[str, list[str]] = {}
+    retext = []
+    for col in header:
+        cat = frame[col].cat
+        cats = cat.categories
+        if cats.dtype.kind in "biufc" or (len(cats) and not isinstance(cats[0], str)):
+            retext.append(col)
+            continue
+        codes[col] = cat.codes.to_numpy()
+        uniques[col] = [str(v) for v in cats.tolist()]
+    if retext:
+        again = pd.read_csv(io.BytesIO(body), sep=delimiter, dtype=object, na_filter=False, index_col=False,
+                            engine="c", encoding="utf-8", usecols=retext, skip_blank_lines=False)
+        for col in retext:
+            c, u = pd.factorize(again[col].to_numpy(dtype=object), use_na_sentinel=False)
+            codes[col] = c
+            uniques[col] = [str(v) for v in u.tolist()]
+    if any(int(c.min(initial=0)) < 0 for c in codes.values()):
+        return None
+    lines = np.arange(2, records + 2, dtype=np.int64)
+    return Columns(name, header, lines, codes, uniques, ordered=False)

@@ -10,7 +10,7 @@ value, never Python work per cell.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -145,7 +145,12 @@ def response_columns(questionnaire: Questionnaire) -> tuple[str, ...]:
 def read_responses(path: str | Path, questionnaire: Questionnaire, unit_ids: Collection[str]) -> pd.DataFrame:
     """Read and validate ``responses.csv`` (contract 1.3). See :func:`responses_frame`."""
     cols = response_columns(questionnaire)
-    table = csvio.read_table_fast(path, required=cols)
+    name, raw, text = csvio.read_bytes_text(path)
+    fast = csvio.read_columns_fast(name, raw, text, required=cols)
+    del raw
+    if fast is not None and "" not in fast.uniques["wave"]:  # an all-empty row has an empty wave
+        return _validated(fast, questionnaire, unit_ids)
+    table = csvio.parse_table_fast(name, text, required=cols)
     return responses_frame(table.name, table, questionnaire, unit_ids)
 
 
@@ -187,97 +192,141 @@ def responses_frame(
         columns: Sequence[Sequence[str]] = list(zip(*(cells for _, cells in table.rows), strict=True))
     else:
         columns = [() for _ in cols]
-    by_name = dict(zip(cols, columns, strict=True))
+    codes: dict[str, np.ndarray] = {}
+    uniques: dict[str, list[str]] = {}
+    for col, cells in zip(cols, columns, strict=True):
+        # codes 0..k-1 per cell and the k distinct values in order of first appearance (dict lookups
+        # run in C: about as fast as pandas.factorize on object arrays, without its NA scan)
+        distinct = list(dict.fromkeys(cells))
+        index = dict(zip(distinct, range(len(distinct)), strict=True))
+        codes[col] = np.fromiter(map(index.__getitem__, cells), dtype=np.int64, count=len(cells))
+        uniques[col] = [str(u) for u in distinct]
+    del columns
+    return _validated(csvio.Columns(name, tuple(cols), lines, codes, uniques, ordered=True), questionnaire,
+                      unit_ids)
 
-    def factorize(col: str) -> tuple[np.ndarray, list[str]]:
-        """Codes 0..k−1 per cell and the k distinct values in order of first appearance (dict lookups
-        run in C: about as fast as pandas.factorize on object arrays, without its NA scan)."""
-        cells = by_name[col]
-        uniques = list(dict.fromkeys(cells))
-        index = dict(zip(uniques, range(len(uniques)), strict=True))
-        codes = np.fromiter(map(index.__getitem__, cells), dtype=np.int64, count=len(cells))
-        return codes, [str(u) for u in uniques]
+
+def _convert(
+    source: csvio.Columns, col: str, convert: Callable[[str, Callable[[], int]], Any]
+) -> tuple[np.ndarray, list[Any]]:
+    """``convert(value, line_of)`` for each distinct value of ``col`` (``line_of()`` gives the line where
+    it first appears). When values are invalid, the one that appears first in the file is reported, as
+    a reader going down the file would meet it."""
+    codes = source.codes[col]
+    lines = source.lines
+    out: list[Any] = []
+    for k, value in enumerate(source.uniques[col]):
+        try:
+            out.append(convert(value, lambda k=k: _first_line(lines, codes, k)))  # type: ignore[misc]
+        except InputError:
+            if source.ordered:
+                raise
+            errors: list[InputError] = []
+            for j, other in enumerate(source.uniques[col]):
+                try:
+                    convert(other, lambda j=j: _first_line(lines, codes, j))  # type: ignore[misc]
+                except InputError as err:
+                    errors.append(err)
+            raise min(errors, key=lambda e: e.line or 0) from None
+    return codes, out
+
+
+def _validated(
+    source: csvio.Columns, questionnaire: Questionnaire, unit_ids: Collection[str]
+) -> pd.DataFrame:
+    """Check every distinct value of every column (contract 1.3 and 4) and build the responses frame."""
+    name = source.name
+    required = response_columns(questionnaire)
+    n_rows = len(source.lines)
+
+    def take(values: list[Any], codes: np.ndarray, dtype: Any) -> np.ndarray:
+        lookup = np.empty(len(values), dtype=dtype)
+        lookup[:] = values
+        return lookup[codes] if n_rows else np.empty(0, dtype=dtype)
 
     out: dict[str, Any] = {}
-    # wave
-    codes, uniques = factorize("wave")
-    for k, value in enumerate(uniques):
+
+    def wave(value: str, line_of: Callable[[], int]) -> str:
         if value == "":
-            raise InputError(name, "wave is empty; give the wave label (e.g. 2024)",
-                             line=_first_line(lines, codes, k), column="wave", value="")
-    out["wave"] = np.asarray(uniques, dtype=object)[codes] if len(codes) else np.empty(0, dtype=object)
-    # unit_id
+            raise InputError(name, "wave is empty; give the wave label (e.g. 2024)", line=line_of(),
+                             column="wave", value="")
+        return value
+
+    codes, values = _convert(source, "wave", wave)
+    out["wave"] = take(values, codes, object)
     known = unit_ids if isinstance(unit_ids, (set, frozenset, dict)) else set(unit_ids)
-    codes, uniques = factorize("unit_id")
-    for k, value in enumerate(uniques):
+
+    def unit(value: str, line_of: Callable[[], int]) -> str:
         if value not in known:
-            raise InputError(name, "unknown unit; use a unit_id of units.csv",
-                             line=_first_line(lines, codes, k), column="unit_id", value=value)
-    out["unit_id"] = np.asarray(uniques, dtype=object)[codes] if len(codes) else np.empty(0, dtype=object)
+            raise InputError(name, "unknown unit; use a unit_id of units.csv", line=line_of(),
+                             column="unit_id", value=value)
+        return value
+
+    codes, values = _convert(source, "unit_id", unit)
+    out["unit_id"] = take(values, codes, object)
     # scale items
     for item in questionnaire.items:
         scale = questionnaire.scale_of(item)
-        codes, uniques = factorize(item.id)
-        lookup = np.empty(len(uniques), dtype=np.float64)
-        for k, value in enumerate(uniques):
+
+        def answer(
+            value: str, line_of: Callable[[], int], item_id: str = item.id, scale: Any = scale
+        ) -> float:
             if value in ("", "NA"):
-                lookup[k] = np.nan
-                continue
+                return np.nan
             number = _whole_number(value)
             if number is None:  # let the shared parser word the error (file, line, column, value)
-                number = csvio.parse_int(name, _first_line(lines, codes, k), item.id, value)
+                number = csvio.parse_int(name, line_of(), item_id, value)
             if scale.dont_know is not None and number == scale.dont_know:
-                lookup[k] = np.nan
-            elif scale.min <= number <= scale.max:
-                lookup[k] = float(number)
-            else:
-                dk = f", or {scale.dont_know} for don't know" if scale.dont_know is not None else ""
-                raise InputError(
-                    name,
-                    f"value outside the scale; use {scale.min}..{scale.max}{dk}, or leave empty / NA",
-                    line=_first_line(lines, codes, k), column=item.id, value=value,
-                )
-        out[item.id] = lookup[codes] if len(codes) else np.empty(0, dtype=np.float64)
+                return np.nan
+            if scale.min <= number <= scale.max:
+                return float(number)
+            dk = f", or {scale.dont_know} for don't know" if scale.dont_know is not None else ""
+            raise InputError(
+                name,
+                f"value outside the scale; use {scale.min}..{scale.max}{dk}, or leave empty / NA",
+                line=line_of(), column=item_id, value=value,
+            )
+
+        codes, values = _convert(source, item.id, answer)
+        out[item.id] = take(values, codes, np.float64)
     # exposures
     for col, _kind, part in questionnaire.exposure_columns:
-        codes, uniques = factorize(col)
-        if part == "question":
-            lookup = np.empty(len(uniques), dtype=np.float64)
-            for k, value in enumerate(uniques):
-                if value == "":
-                    lookup[k] = np.nan
-                    continue
-                line = _first_line(lines, codes, k)
-                number = csvio.parse_int(name, line, col, value)
-                if number not in EXPOSURE_QUESTION_CODES:
-                    raise InputError(
-                        name,
-                        "unknown code; use 0 (no), 1 (a few times), 2 (monthly), 3 (weekly), 4 (daily) "
-                        "or leave empty",
-                        line=line, column=col, value=value,
-                    )
-                lookup[k] = float(number)
-            out[col] = lookup[codes] if len(codes) else np.empty(0, dtype=np.float64)
-            continue
-        objects: list[object] = []
-        for k, value in enumerate(uniques):
+
+        def question(value: str, line_of: Callable[[], int], col: str = col) -> float:
             if value == "":
-                objects.append(None)
-                continue
-            line = _first_line(lines, codes, k)
+                return np.nan
+            line = line_of()
+            number = csvio.parse_int(name, line, col, value)
+            if number not in EXPOSURE_QUESTION_CODES:
+                raise InputError(
+                    name,
+                    "unknown code; use 0 (no), 1 (a few times), 2 (monthly), 3 (weekly), 4 (daily) "
+                    "or leave empty",
+                    line=line, column=col, value=value,
+                )
+            return float(number)
+
+        def coded(value: str, line_of: Callable[[], int], col: str = col, part: str = part) -> object:
+            if value == "":
+                return None
             if part == "handled":
                 if value not in HANDLED_CODES:
                     raise InputError(
                         name, f"unknown code; use one of {', '.join(HANDLED_CODES)} or leave empty",
-                        line=line, column=col, value=value,
+                        line=line_of(), column=col, value=value,
                     )
-                objects.append(value)
-            else:
-                allowed = SOURCE_CODES if part == "source" else TOLD_CODES
-                objects.append(csvio.split_codes(name, line, col, value, allowed))
-        lookup_obj = np.empty(len(objects), dtype=object)
-        lookup_obj[:] = objects
-        out[col] = lookup_obj[codes] if len(codes) else np.empty(0, dtype=object)
+                return value
+            allowed = SOURCE_CODES if part == "source" else TOLD_CODES
+            if value in allowed:  # the common single code, without building a message context
+                return frozenset((value,))
+            return csvio.split_codes(name, line_of(), col, value, allowed)
+
+        if part == "question":
+            codes, values = _convert(source, col, question)
+            out[col] = take(values, codes, np.float64)
+        else:
+            codes, values = _convert(source, col, coded)
+            out[col] = take(values, codes, object)
     # explicit dtypes: pandas 3 would otherwise turn object arrays of strings into its "str" dtype
     return pd.DataFrame(
         {col: pd.Series(values, dtype=values.dtype, copy=False) for col, values in out.items()},

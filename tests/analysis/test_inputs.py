@@ -176,6 +176,71 @@ def test_responses_error_points_at_first_bad_line(tmp_path):
     assert err.value.line == 4
 
 
+def _both_paths(tmp_path: Path, text: str) -> tuple[Path, Path]:
+    """The same responses twice: as written (plain: pandas' column reader) and with one cell quoted,
+    which sends the file through the careful csv-module parser."""
+    plain = write(tmp_path, "plain.csv", text)
+    lines = text.split("\n")
+    lines[1] = lines[1].replace("2025,", '"2025",', 1)
+    quoted = write(tmp_path, "quoted.csv", "\n".join(lines))
+    assert csvio.read_columns_fast("plain.csv", plain.read_bytes(), text, required=response_columns(Q))
+    assert csvio.read_columns_fast("q.csv", quoted.read_bytes(), quoted.read_text(),
+                                   required=response_columns(Q)) is None
+    return plain, quoted
+
+
+def test_plain_and_careful_readers_agree(tmp_path):
+    text = responses_csv(
+        row(KLAR1="NA", KLAR2="9", KLAR3="7", BUL_Q="2", BUL_SRC="colleague;citizen;colleague",
+            BUL_HANDLED="partly", BUL_TOLD="no_one", TEMP1="01"),
+        row(unit_id="KUF", KLAR1="3", BUL_Q="0"),
+        row(wave="2024", unit_id="BIB"),
+    )
+    plain, quoted = _both_paths(tmp_path, text)
+    a, b = read_responses(plain, Q, UNITS | {"BIB"}), read_responses(quoted, Q, UNITS | {"BIB"})
+    assert a.equals(b)
+    assert a["wave"].tolist() == ["2025", "2025", "2024"]  # numeric-looking labels stay text
+    assert a.loc[0, "TEMP1"] == 1.0 and a.loc[0, "BUL_SRC"] == frozenset({"colleague", "citizen"})
+
+
+def test_plain_reader_reports_the_first_bad_line_of_a_column(tmp_path):
+    # "12" sorts before "8": the reader must still name line 3, where "8" appears first
+    text = responses_csv(row(), row(KLAR2="8"), row(KLAR2="12"), row(KLAR2="x"))
+    for path in _both_paths(tmp_path, text):
+        with pytest.raises(InputError) as err:
+            read_responses(path, Q, UNITS)
+        assert (err.value.line, err.value.column, err.value.value) == (3, "KLAR2", "8"), path.name
+
+
+def test_plain_reader_whole_numbers_only_even_when_every_cell_is_numeric(tmp_path):
+    # a column whose cells are all numbers: pandas would infer numbers ("5.0" -> 5); it is read as text
+    text = responses_csv(*[row(KLAR1="5.0") for _ in range(3)])
+    with pytest.raises(InputError) as err:
+        read_responses(write(tmp_path, "responses.csv", text), Q, UNITS)
+    assert (err.value.line, err.value.column, err.value.value) == (2, "KLAR1", "5.0")
+
+
+@pytest.mark.parametrize(
+    ("change", "words", "line"),
+    [
+        (lambda lines: lines.__setitem__(2, lines[2] + ","), "fields but the header has", 3),
+        (lambda lines: lines.__setitem__(2, lines[2][: lines[2].rindex(",")]), "fields but the header", 3),
+        (lambda lines: lines.insert(2, ""), None, None),  # an empty line is skipped
+        (lambda lines: lines.insert(2, "," * (len(response_columns(Q)) - 1)), None, None),  # all-empty row
+    ],
+)
+def test_plain_reader_leaves_odd_files_to_the_careful_parser(tmp_path, change, words, line):
+    lines = responses_csv(row(), row(), row(KLAR1="8")).split("\n")
+    change(lines)
+    path = write(tmp_path, "responses.csv", "\n".join(lines))
+    with pytest.raises(InputError) as err:
+        read_responses(path, Q, UNITS)
+    if words is None:  # the odd line is skipped, and the bad value's line number counts it
+        assert (err.value.column, err.value.value, err.value.line) == ("KLAR1", "8", 5)
+    else:
+        assert words in str(err.value) and err.value.line == line
+
+
 # ------------------------------------------------------------------------------------------ settings
 
 
