@@ -13,12 +13,11 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 
 import questionnaires
-from questionnaires import Questionnaire, QuestionnaireError
+from questionnaires import QuestionnaireError
 
 from .csvio import InputError
 from .settings import Settings, read_settings
@@ -41,7 +40,7 @@ def _folder_of(path: str, option: str) -> Path:
     return folder
 
 
-def _writer(module: str, function: str, label: str) -> Callable[[dict[str, Any], Questionnaire, str], None]:
+def _writer(module: str, function: str, label: str) -> Callable[..., None]:
     try:
         mod = importlib.import_module(f"analysis.{module}")
         fn = getattr(mod, function)
@@ -105,6 +104,9 @@ def _write_all(outputs: list[tuple[str, Callable[[str], None]]]) -> None:
 @click.option("--xlsx", "xlsx_path", default=None, metavar="REPORT.xlsx",
               help="Also write an Excel workbook.")
 @click.option("--html", "html_path", default=None, metavar="REPORT.html", help="Also write an HTML report.")
+@click.option("--lang", type=click.Choice(["da", "en"]), default="da", show_default=True,
+              help="Language of the HTML report (the JSON has no language; the XLSX has English headers "
+                   "and sentences in both languages).")
 def analyse(
     units_path: str,
     responses_path: str,
@@ -115,6 +117,7 @@ def analyse(
     json_path: str,
     xlsx_path: str | None,
     html_path: str | None,
+    lang: str,
 ) -> None:
     """Analyse one wave of a well-being survey (contract.md section 2).
 
@@ -135,7 +138,7 @@ def analyse(
             raise InputError("--json/--xlsx/--html", "two outputs have the same path; give each its own file")
         for p, o in given:
             _folder_of(p, o)
-        writers: list[tuple[str, str, Callable[[dict[str, Any], Questionnaire, str], None]]] = []
+        writers: list[tuple[str, str, Callable[..., None]]] = []
         if xlsx_path is not None:
             writers.append((xlsx_path, "xlsx", _writer("xlsx", "write_xlsx", "XLSX")))
         if html_path is not None:
@@ -153,8 +156,11 @@ def analyse(
             Path(tmp).write_bytes(blob)
 
         outputs: list[tuple[str, Callable[[str], None]]] = [(json_path, write_json)]
-        for target, _kind, fn in writers:
-            outputs.append((target, lambda tmp, fn=fn: fn(data, questionnaire, tmp)))  # type: ignore[misc]
+        for target, kind, fn in writers:
+            if kind == "html":
+                outputs.append((target, lambda tmp, fn=fn: fn(data, questionnaire, tmp, lang=lang)))  # type: ignore[misc]
+            else:
+                outputs.append((target, lambda tmp, fn=fn: fn(data, questionnaire, tmp)))  # type: ignore[misc]
         _write_all(outputs)
     except (InputError, QuestionnaireError) as err:
         raise InvalidInput(str(err)) from None

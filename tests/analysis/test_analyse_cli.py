@@ -193,8 +193,8 @@ def test_html_output_missing_module_is_an_error(work, monkeypatch):
 def test_all_outputs_or_none(work, monkeypatch):
     calls = []
 
-    def good(report, questionnaire, path):
-        calls.append((report["schema"], questionnaire.id))
+    def good(report, questionnaire, path, **options):
+        calls.append((report["schema"], questionnaire.id, options))
         Path(path).write_text("<html></html>", encoding="utf-8")
 
     def bad(report, questionnaire, path):
@@ -214,4 +214,19 @@ def test_all_outputs_or_none(work, monkeypatch):
     umask = os.umask(0)
     os.umask(umask)
     assert (work / "out.xlsx").stat().st_mode & 0o777 == 0o666 & ~umask
-    assert calls[-1] == ("trivsel-report/1", "trivsel-eksempel")
+    assert calls[-1] == ("trivsel-report/1", "trivsel-eksempel", {"lang": "da"})  # the HTML writer
+
+
+def test_html_language_option(work):
+    result = run(work, "--html", str(work / "da.html"))
+    assert result.exit_code == 0, result.output
+    result = run(work, "--html", str(work / "en.html"), "--lang", "en", out="en.json")
+    assert result.exit_code == 0, result.output
+    da, en = (work / "da.html").read_text(encoding="utf-8"), (work / "en.html").read_text(encoding="utf-8")
+    assert '<html lang="da">' in da and '<html lang="en">' in en
+    # the worked example's questionnaire title in each language
+    assert "Trivselsmåling, eksempel" in da and "Well-being survey, example" in en
+    assert "Well-being survey, example" not in da
+    result = run(work, "--html", str(work / "x.html"), "--lang", "de", out="x.json")
+    assert result.exit_code == 2 and "--lang" in result.output
+    assert not (work / "x.html").exists() and not (work / "x.json").exists()
