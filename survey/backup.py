@@ -284,8 +284,9 @@ def retention_command(years: int | None, dry_run: bool) -> None:
 @privacy_group.command(name="restamp")
 @with_appcontext
 def restamp_command() -> None:
-    """Rewrite invitation and used-mark rows in one transaction (run every few minutes while a wave
-    is open): PostgreSQL transaction ids and row order then no longer follow the order of answering."""
+    """Rewrite the used-marks, responses and comments of open waves in one transaction, in random
+    order (run every few minutes while a wave is open): PostgreSQL transaction ids and row order then
+    no longer follow the order of answering. On SQLite: empty the write-ahead log."""
     from survey.services.privacy import restamp
 
     click.echo(f"Restamped {restamp()} rows.")

@@ -51,8 +51,10 @@ _ENV: dict[str, Any] = {
     "MAIL_USE_TLS": lambda v: v.strip().lower() in ("1", "true", "yes", "on"),
     "MAIL_FROM": str,
     "MAIL_OUTBOX_DIR": str,
-    # invitation | separate (docs/anonymity.md): where the "this invitation was used" mark is kept
+    # only "keyed" (the earlier modes invitation | separate were removed; docs/anonymity.md, threat 2)
     "TRIVSEL_USED_MARKS": str,
+    # key material of the used-marks; default: SECRET_KEY (survey.services.marks)
+    "TRIVSEL_MARK_KEY": str,
     # the analysis settings of the web reports: a settings.toml file as for `trivsel analyse --settings`
     "TRIVSEL_ANALYSIS_SETTINGS": lambda v: _settings_file(v),
     # number of reverse proxies in front of the app whose X-Forwarded-For/-Proto headers are trusted
@@ -147,9 +149,21 @@ def check(cfg: Mapping[str, Any]) -> None:
             settings_from_mapping(cfg["TRIVSEL_ANALYSIS_SETTINGS"], "TRIVSEL_ANALYSIS_SETTINGS")
         except InputError as exc:
             raise ConfigError(str(exc)) from None
-    marks = cfg.get("TRIVSEL_USED_MARKS", "invitation")
-    if marks not in ("invitation", "separate"):
-        raise ConfigError(f"TRIVSEL_USED_MARKS must be 'invitation' or 'separate', got {marks!r}")
+    marks = cfg.get("TRIVSEL_USED_MARKS", "keyed")
+    if marks in ("invitation", "separate"):
+        raise ConfigError(
+            f"TRIVSEL_USED_MARKS={marks} was removed: used-marks are always keyed now ('invitation' let "
+            "anyone with database access pair answers with invitations; 'separate' stopped reminders). "
+            "Remove the setting (docs/anonymity.md, threat 2)"
+        )
+    if marks != "keyed":
+        raise ConfigError(f"TRIVSEL_USED_MARKS can only be 'keyed' (the default), got {marks!r}")
+    mark_key = cfg.get("TRIVSEL_MARK_KEY")
+    if mark_key is not None and cfg.get("TRIVSEL_ENV") == "production" and len(str(mark_key)) < 32:
+        raise ConfigError(
+            "TRIVSEL_MARK_KEY must have at least 32 characters in production (or leave it unset to use "
+            "SECRET_KEY)"
+        )
 
 
 def environ() -> Mapping[str, str]:

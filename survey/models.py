@@ -4,18 +4,15 @@ Anonymity is a property of this schema (DESIGN.md, habit 5):
 
 - ``responses`` rows have a random UUID primary key and hold only: wave, unit, questionnaire id,
   language and the answers. No invitation, token, user, IP address, user agent or timestamp of any kind.
-- ``invitations`` say only *that* an invitation was used (``used`` boolean) — never when, and never
-  which response it produced. The flag and the response row are written in the same transaction
-  (``survey.services.answering.submit``).
+- ``invitations`` are never written by a submit. That an invitation was used is a keyed used-mark
+  in ``used_marks`` (``survey.models_audit.UsedMark``, ``survey.services.marks``) written in the same
+  transaction as the response; without the key (not in the database) a mark names no invitation.
 - free-text comments live in ``comments``, with their own random UUID and no link to the response.
 - In SQLite, ``responses`` and ``comments`` are ``WITHOUT ROWID`` tables: rows are stored in the order of
   their random UUID keys, not in insertion order, so the file layout does not reveal who answered when.
-  PostgreSQL's physical order (``ctid``) still follows insertion; that is handled by the later anonymity
-  work. Never order or page responses by insertion anywhere.
-- Known residual channels for that later work (not closed here): in PostgreSQL the invitation row
-  updated by a submit and the response rows it inserts carry the same transaction id (``xmin``), so a
-  DBA can pair them while the invitation's e-mail address still exists (until the wave closes); in
-  SQLite the write-ahead log holds both pages of one commit until the next checkpoint.
+  PostgreSQL's physical order (``ctid``) and transaction id (``xmin``) follow the submits until
+  ``trivsel privacy restamp`` or closing the wave rewrites the rows in random order (docs/anonymity.md,
+  threat 2). Never order or page responses by insertion anywhere.
 
 Answer storage (``Response.answers``, a JSON object; a key is absent when the respondent skipped it):
 
@@ -103,6 +100,8 @@ class Wave(db.Model):  # type: ignore[name-defined]
     opens_on: Mapped[dt.date | None] = mapped_column(Date)
     closes_on: Mapped[dt.date | None] = mapped_column(Date)
     baseline_id: Mapped[int | None] = mapped_column(ForeignKey("waves.id"))
+    #: check value of the used-mark key the wave was opened with (``survey.services.marks.key_check``)
+    mark_key_check: Mapped[str | None] = mapped_column(String(16))
 
     baseline: Mapped[Wave | None] = relationship(remote_side=[id])
     questionnaires: Mapped[list[WaveQuestionnaire]] = relationship(
@@ -151,7 +150,8 @@ class WaveQuestionnaire(db.Model):  # type: ignore[name-defined]
 class Invitation(db.Model):  # type: ignore[name-defined]
     """A one-time right to answer a wave for a unit. Only the SHA-256 of the token is stored.
 
-    No time column on purpose: not when it was sent, not when it was used.
+    No time column on purpose: not when it was sent, not when it was used. Whether it was used is
+    its keyed used-mark (``survey.services.marks``); a submit never writes this row.
     """
 
     __tablename__ = "invitations"
@@ -162,7 +162,6 @@ class Invitation(db.Model):  # type: ignore[name-defined]
     #: hex SHA-256 of the token (link) or of the normalised code
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     kind: Mapped[str] = mapped_column(String(4))
-    used: Mapped[bool] = mapped_column(Boolean, default=False)
     #: address the link was sent to; only while the wave is open (deleted on close)
     email: Mapped[str | None] = mapped_column(String(320))
 

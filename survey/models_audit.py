@@ -36,13 +36,14 @@ class AuditEvent(db.Model):  # type: ignore[name-defined]
 class UsedMark(db.Model):  # type: ignore[name-defined]
     """That *some* invitation of a wave and unit was used, without saying which (docs/anonymity.md).
 
-    With ``TRIVSEL_USED_MARKS = "separate"`` a submit does not touch the invitation row at all: it
-    inserts this row (in the same transaction as the response) instead. ``mark`` is
-    ``survey.services.answering.used_mark(token)``, a SHA-256 of the token under another prefix
-    than ``invitations.token_hash``: the application can compute both from the token the respondent
-    holds, but nobody holding only the database can tell which invitation a mark belongs to. So the
-    PostgreSQL transaction id (``xmin``) and physical position (``ctid``) shared by a response and
-    its used-mark pair the response with an anonymous mark, never with an invitation or an address.
+    A submit does not touch the invitation row at all: it inserts this row (in the same transaction
+    as the response). While the wave is open ``mark`` is ``survey.services.marks.mark_for(wave id,
+    invitation id)``, an HMAC-SHA256 under a key that is not in the database: the application can
+    tell used from unused invitations (reminders go to unused ones only), but nobody holding only
+    the database can tell which invitation a mark belongs to. So the PostgreSQL transaction id
+    (``xmin``) shared by a response and its used-mark pairs the response with an anonymous mark,
+    never with an invitation or an address. When the wave closes every mark of the wave is replaced
+    by random bytes (``marks.seal_wave``); the rows per unit stay, so participation counts stay right.
     """
 
     __tablename__ = "used_marks"

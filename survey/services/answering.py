@@ -1,52 +1,34 @@
 """Answering: look an invitation up, validate answers, and submit them once.
 
-:func:`submit` is the only function that writes responses from the web. In one transaction it marks
-the invitation used with a conditional ``UPDATE ... WHERE used = false AND <wave open>`` whose row
-count must be 1, then inserts one ``Response`` per questionnaire and the free-text ``Comment`` rows.
-Two concurrent submits with the same token therefore store exactly one set of answers: the second
-UPDATE waits for the first transaction (row lock in PostgreSQL, write lock in SQLite) and then
-matches no row.
+:func:`submit` is the only function that writes responses from the web. In one transaction it
+inserts the invitation's keyed used-mark (``survey.services.marks``; the invitation row itself is
+only read, never written), then one ``Response`` per questionnaire and the free-text ``Comment``
+rows. Two concurrent submits with the same token store exactly one set of answers: the second
+insert of the same mark waits for the first transaction (unique key in PostgreSQL, write lock in
+SQLite) and then fails, which is reported as "already used".
 
-Nothing links the response to the invitation: not a column, not a timestamp.
+Nothing links the response to the invitation: not a column, not a timestamp, and on PostgreSQL not
+the transaction id either (the mark that shares it cannot be traced to an invitation without the
+key; docs/anonymity.md).
 """
 
 from __future__ import annotations
 
 import enum
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, has_app_context
 
 from questionnaires import HANDLED_CODES, SOURCE_CODES, TOLD_CODES, Questionnaire
 from survey.extensions import db
 from survey.models import Comment, Invitation, Response, Wave, WaveQuestionnaire
 from survey.models_audit import UsedMark
-from survey.services import ServiceError
+from survey.services import ServiceError, marks
 from survey.services.invitations import hash_token
 
 LANGUAGES = ("da", "en")
-
-#: ``TRIVSEL_USED_MARKS``: ``invitation`` = set ``invitations.used`` (default for now);
-#: ``separate`` = insert an anonymous ``UsedMark`` and leave the invitation row untouched, so no
-#: PostgreSQL transaction id or row order pairs a response with an invitation (docs/anonymity.md)
-USED_MARK_MODES = ("invitation", "separate")
-_USED_MARK_PREFIX = b"trivsel used-mark\0"
-
-
-def used_mark_mode() -> str:
-    mode = current_app.config.get("TRIVSEL_USED_MARKS", "invitation") if has_app_context() else "invitation"
-    if mode not in USED_MARK_MODES:
-        raise ServiceError(f"TRIVSEL_USED_MARKS must be one of {', '.join(USED_MARK_MODES)}, got {mode!r}")
-    return str(mode)
-
-
-def used_mark(token: str) -> str:
-    """Hex SHA-256 of the token under a prefix: unrelated to ``invitations.token_hash`` without the token."""
-    return hashlib.sha256(_USED_MARK_PREFIX + token.encode("utf-8")).hexdigest()
 
 
 class TokenState(enum.Enum):
@@ -85,20 +67,18 @@ class InvitationInfo:
 def lookup(token: str) -> InvitationInfo:
     """The state of the invitation for ``token`` (a link token or a normalised code). Reads only."""
     row = db.session.execute(
-        sa.select(Invitation.used, Invitation.wave_id, Invitation.unit_id, Wave.status)
+        sa.select(Invitation.id, Invitation.wave_id, Invitation.unit_id, Wave.status)
         .join(Wave, Wave.id == Invitation.wave_id)
         .where(Invitation.token_hash == hash_token(token))
     ).first()
     if row is None:
         return InvitationInfo(TokenState.UNKNOWN)
-    used, wave_id, unit_id, status = row
-    if not used and used_mark_mode() == "separate":
-        used = db.session.get(UsedMark, used_mark(token)) is not None
+    invitation_id, wave_id, unit_id, status = row
     if status == "draft":
         state = TokenState.DRAFT
     elif status == "closed":
         state = TokenState.CLOSED
-    elif used:
+    elif marks.is_used(wave_id, invitation_id):  # the keyed used-mark (survey.services.marks)
         state = TokenState.USED
     else:
         state = TokenState.OK
@@ -222,9 +202,8 @@ class Submission:
 def submit(token: str, submissions: list[Submission], language: str) -> int:
     """Store one respondent's answers for every questionnaire of the wave, once.
 
-    One transaction: ``UPDATE invitations SET used = true WHERE token_hash = :h AND used = false AND
-    wave is open`` must touch exactly one row (with ``TRIVSEL_USED_MARKS = "separate"``: the
-    invitation is only read and an anonymous ``UsedMark`` is inserted instead); then the answers are
+    One transaction: the invitation is only read and its keyed ``UsedMark`` is inserted (a second
+    insert of the same mark fails: "used"); then the answers are
     validated against the wave's stored questionnaire snapshots and one ``Response`` per
     questionnaire (and the comments) is inserted. ``submissions`` must cover each of the wave's
     questionnaires once. Returns the number of responses stored. Raises :class:`SubmitRefused`
@@ -238,10 +217,7 @@ def submit(token: str, submissions: list[Submission], language: str) -> int:
         raise ServiceError("submit needs each of the wave's questionnaires once")
     session = db.session
     try:
-        if used_mark_mode() == "separate":
-            wave_id, unit_id = _mark_used_separately(token)
-        else:
-            wave_id, unit_id = _mark_invitation_used(token)
+        wave_id, unit_id = _mark_used(token)
         cleaned = _clean(wave_id, submissions)
         _store(wave_id, unit_id, language, cleaned)
         session.commit()
@@ -251,50 +227,37 @@ def submit(token: str, submissions: list[Submission], language: str) -> int:
     return len(cleaned)
 
 
-def _mark_invitation_used(token: str) -> tuple[int, str]:
-    """``UPDATE invitations SET used = true ...`` on exactly one row; the invitation's wave and unit."""
-    session = db.session
-    token_hash = hash_token(token)
-    open_waves = sa.select(Wave.id).where(Wave.status == "open").scalar_subquery()
-    result = session.execute(
-        sa.update(Invitation)
-        .where(
-            Invitation.token_hash == token_hash,
-            Invitation.used.is_(False),
-            Invitation.wave_id.in_(open_waves),
-        )
-        .values(used=True)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        session.rollback()
-        info = lookup(token)
-        raise SubmitRefused(info.state if info.state is not TokenState.OK else TokenState.USED)
-    wave_id, unit_id = session.execute(
-        sa.select(Invitation.wave_id, Invitation.unit_id).where(Invitation.token_hash == token_hash)
-    ).one()
-    return int(wave_id), str(unit_id)
+def _mark_used(token: str) -> tuple[int, str]:
+    """Insert the invitation's keyed used-mark; the invitation row is only read (no lock, no new version).
 
-
-def _mark_used_separately(token: str) -> tuple[int, str]:
-    """Insert the anonymous used-mark; the invitation row is only read (no lock, no new version).
-
-    A second submit with the same token meets the mark's primary key: the insert waits for the
-    first transaction and then fails, which is reported as "used".
+    A second submit with the same invitation (any of its tokens) meets the mark's primary key: the
+    insert waits for the first transaction and then fails, which is reported as "used". On
+    PostgreSQL a shared advisory lock on the wave orders the submit against closing the wave
+    (``marks.seal_wave``), and the wave's status is read again after it is held.
     """
     session = db.session
-    info = lookup(token)
-    if info.state is not TokenState.OK:
+    row = session.execute(
+        sa.select(Invitation.id, Invitation.wave_id, Invitation.unit_id, Wave.label, Wave.mark_key_check)
+        .join(Wave, Wave.id == Invitation.wave_id)
+        .where(Invitation.token_hash == hash_token(token))
+    ).first()
+    if row is None:
         session.rollback()
-        raise SubmitRefused(info.state)
-    assert info.wave_id is not None and info.unit_id is not None
+        raise SubmitRefused(TokenState.UNKNOWN)
+    invitation_id, wave_id, unit_id, label, check = row
+    marks.lock_wave(wave_id, shared=True)
+    status = session.scalar(sa.select(Wave.status).where(Wave.id == wave_id))
+    if status != "open":
+        session.rollback()
+        raise SubmitRefused(TokenState.DRAFT if status == "draft" else TokenState.CLOSED)
+    marks.require_same_key(label, check)
     try:
-        session.add(UsedMark(mark=used_mark(token), wave_id=info.wave_id, unit_id=info.unit_id))
+        session.add(UsedMark(mark=marks.mark_for(wave_id, invitation_id), wave_id=wave_id, unit_id=unit_id))
         session.flush()
     except sa.exc.IntegrityError:
         session.rollback()
         raise SubmitRefused(TokenState.USED) from None
-    return info.wave_id, info.unit_id
+    return int(wave_id), str(unit_id)
 
 
 def _clean(

@@ -90,9 +90,7 @@ def create_links(
         tokens = [new_link_token() for _ in range(count)]
         addresses = list(emails) if emails is not None else [None] * count
         session.add_all(
-            Invitation(
-                wave_id=wave_id, unit_id=unit_id, token_hash=hash_token(t), kind="link", used=False, email=a
-            )
+            Invitation(wave_id=wave_id, unit_id=unit_id, token_hash=hash_token(t), kind="link", email=a)
             for t, a in zip(tokens, addresses, strict=True)
         )
         session.commit()
@@ -111,8 +109,7 @@ def create_codes(wave_label: str, unit_id: str, count: int = 1) -> list[str]:
         while len(codes) < count:
             codes.add(new_code())
         session.add_all(
-            Invitation(wave_id=wave_id, unit_id=unit_id, token_hash=hash_token(c), kind="code", used=False)
-            for c in codes
+            Invitation(wave_id=wave_id, unit_id=unit_id, token_hash=hash_token(c), kind="code") for c in codes
         )
         session.commit()
     except Exception:
@@ -122,14 +119,19 @@ def create_codes(wave_label: str, unit_id: str, count: int = 1) -> list[str]:
 
 
 def counts(wave_label: str) -> dict[str, tuple[int, int]]:
-    """Per unit: ``(invitations, used)`` for a wave (participation, never answers)."""
+    """Per unit: ``(invitations, used)`` for a wave (participation, never answers).
+
+    Used = the wave's used-marks of that unit: right while the wave is open and after it closed
+    (closing scrambles the marks but keeps one row per used invitation).
+    """
     wave = get_wave(wave_label)
     rows = db.session.execute(
-        sa.select(Invitation.unit_id, sa.func.count(), sa.func.sum(sa.case((Invitation.used, 1), else_=0)))
+        sa.select(Invitation.unit_id, sa.func.count())
         .where(Invitation.wave_id == wave.id)
         .group_by(Invitation.unit_id)
     )
-    return {uid: (int(n), int(used or 0)) for uid, n, used in rows}
+    marks = _used_marks(wave.id)
+    return {uid: (int(n), marks.get((wave.id, uid), 0)) for uid, n in rows}
 
 
 # --- invitation lists and sending (HR pages) ------------------------------------------------------
@@ -215,7 +217,6 @@ def import_invitation_list(wave_label: str, path: str | Path) -> int:
                 unit_id=u,
                 token_hash=hash_token(new_link_token()),
                 kind="link",
-                used=False,
                 email=e,
             )
             for e, u in rows
@@ -227,20 +228,25 @@ def import_invitation_list(wave_label: str, path: str | Path) -> int:
     return len(rows)
 
 
+def _unused_links(wave_id: int) -> list[tuple[int, str]]:
+    """``(invitation id, address)`` of the wave's link invitations with an address and no used-mark."""
+    from survey.services import marks
+
+    rows = [
+        (int(i), str(e))
+        for i, e in db.session.execute(
+            sa.select(Invitation.id, Invitation.email)
+            .where(Invitation.wave_id == wave_id, Invitation.kind == "link", Invitation.email.is_not(None))
+            .order_by(Invitation.id)
+        )
+    ]
+    used = marks.used_invitation_ids(wave_id, [i for i, _ in rows])
+    return [(i, e) for i, e in rows if i not in used]
+
+
 def pending_link_count(wave_label: str) -> int:
     """Link invitations of the wave that have an address and are not used (who :func:`send_links` mails)."""
-    wave = get_wave(wave_label)
-    return int(
-        db.session.scalar(
-            sa.select(sa.func.count()).where(
-                Invitation.wave_id == wave.id,
-                Invitation.kind == "link",
-                Invitation.used.is_(False),
-                Invitation.email.is_not(None),
-            )
-        )
-        or 0
-    )
+    return len(_unused_links(get_wave(wave_label).id))
 
 
 def send_links(wave_label: str, compose: Callable[[str, str], EmailMessage]) -> int:
@@ -248,46 +254,32 @@ def send_links(wave_label: str, compose: Callable[[str, str], EmailMessage]) -> 
 
     ``compose(address, token)`` builds the message. Each invitation gets a new token (only its hash
     is stored; the earlier link stops working), so an invitation and any later reminder carry the
-    newest link; used invitations are skipped. Returns the number sent. When delivery fails part-way,
+    newest link; used invitations are skipped: they are told apart by their keyed used-mark
+    (``survey.services.marks``), which does not depend on the token, so a new link for an invitation
+    that is used after all is refused too. Returns the number sent. When delivery fails part-way,
     the invitations already mailed keep their new link and the others are unchanged;
-    :class:`ServiceError` says how many went out. With ``TRIVSEL_USED_MARKS = "separate"`` sending is
-    refused once the wave has any answer (see the comment in the code).
+    :class:`ServiceError` says how many went out.
     """
-    from survey.services import mail
-    from survey.services.answering import used_mark_mode
+    from survey.services import mail, marks
 
     wave = get_wave(wave_label)
     if wave.status != "open":
         raise Conflict(f"wave '{wave_label}' is {wave.status}; open it before sending links")
-    if used_mark_mode() == "separate" and _used_marks(wave.id):
-        # with anonymous used-marks nobody can tell which invitations were used: a new link for a used
-        # invitation would let that person answer twice, so links go out only before answering starts
-        raise Conflict(
-            f"wave '{wave_label}' already has answers and TRIVSEL_USED_MARKS is 'separate', so used "
-            "invitations cannot be told apart; new links (and reminders) can only be sent before anyone "
-            "answers. Send a general reminder that asks people to use the link they already have"
-        )
+    marks.require_same_key(wave_label, wave.mark_key_check)
     session = db.session
-    targets = session.execute(
-        sa.select(Invitation.id, Invitation.email).where(
-            Invitation.wave_id == wave.id,
-            Invitation.kind == "link",
-            Invitation.used.is_(False),
-            Invitation.email.is_not(None),
-        )
-    ).all()
+    targets = _unused_links(wave.id)
     sent = 0
     try:
         with mail.connection() as deliver:
             for inv_id, address in targets:
+                if marks.is_used(wave.id, inv_id):
+                    continue  # answered meanwhile
                 token = new_link_token()
                 changed = session.execute(
-                    sa.update(Invitation)
-                    .where(Invitation.id == inv_id, Invitation.used.is_(False))
-                    .values(token_hash=hash_token(token))
+                    sa.update(Invitation).where(Invitation.id == inv_id).values(token_hash=hash_token(token))
                 )
                 if not changed.rowcount:  # type: ignore[attr-defined]
-                    continue  # answered meanwhile
+                    continue  # the wave was deleted meanwhile
                 deliver(compose(str(address), token))
                 session.commit()  # the new link counts once its message is out
                 sent += 1
@@ -322,7 +314,7 @@ class Participation:
 
 
 def _used_marks(wave_id: int | None = None) -> dict[tuple[int, str], int]:
-    """Anonymous used-marks (``TRIVSEL_USED_MARKS = "separate"``) per ``(wave id, unit id)``."""
+    """Used-marks (one per used invitation, keyed or scrambled) per ``(wave id, unit id)``."""
     from survey.models_audit import UsedMark
 
     query = sa.select(UsedMark.wave_id, UsedMark.unit_id, sa.func.count()).group_by(
@@ -336,25 +328,15 @@ def _used_marks(wave_id: int | None = None) -> dict[tuple[int, str], int]:
 def participation(wave_label: str) -> list[Participation]:
     """Per unit with invitations, by unit id: invited and used (participation, never answers).
 
-    Used = invitations marked used plus anonymous used-marks (only one of the two is written,
-    depending on ``TRIVSEL_USED_MARKS``), so the count is right in both modes.
+    Used = the unit's used-marks (:func:`counts`).
     """
-    wave = get_wave(wave_label)
-    marks = _used_marks(wave.id)
-    return [
-        Participation(uid, n, used + marks.get((wave.id, uid), 0))
-        for uid, (n, used) in sorted(counts(wave_label).items())
-    ]
+    return [Participation(uid, n, used) for uid, (n, used) in sorted(counts(wave_label).items())]
 
 
 def wave_participation() -> dict[int, Participation]:
     """Per wave id: all its invitations and how many were used (``unit_id`` is ``""``)."""
-    rows = db.session.execute(
-        sa.select(
-            Invitation.wave_id, sa.func.count(), sa.func.sum(sa.case((Invitation.used, 1), else_=0))
-        ).group_by(Invitation.wave_id)
-    )
+    rows = db.session.execute(sa.select(Invitation.wave_id, sa.func.count()).group_by(Invitation.wave_id))
     marks: dict[int, int] = {}
     for (wid, _uid), n in _used_marks().items():
         marks[wid] = marks.get(wid, 0) + n
-    return {wid: Participation("", int(n), int(used or 0) + marks.get(wid, 0)) for wid, n, used in rows}
+    return {wid: Participation("", int(n), marks.get(wid, 0)) for wid, n in rows}

@@ -161,33 +161,38 @@ def apply_retention(years: int, today: dt.date | None = None) -> list[tuple[str,
 
 
 def restamp() -> int:
-    """Give every invitation and used-mark row one common new transaction id (docs/anonymity.md, 2).
+    """Rewrite the used-marks, responses and comments of every open wave (docs/anonymity.md, 2).
 
-    PostgreSQL: ``UPDATE ... SET used = used`` / ``SET mark = mark`` rewrites each row in one
-    transaction, so afterwards all invitation rows carry the same ``xmin`` and their new ``ctid``
-    order follows the old (creation) order, not the order of answering; ``VACUUM`` then frees the old
-    row versions. SQLite: a ``TRUNCATE`` checkpoint empties the write-ahead log, which otherwise holds
-    the pages of the last commits. Run it regularly while a wave is open (e.g. every 5 minutes from
-    cron: ``trivsel privacy restamp``) and after closing. Returns the number of rows rewritten.
+    PostgreSQL: a submit writes the response, its comments and its used-mark in one transaction, so
+    they share a transaction id (``xmin``), and the ids and physical places (``ctid``) follow the order
+    of answering (which other tables with times, such as the audit log, can date). This deletes the
+    rows and inserts them again in random order in one transaction, so afterwards they all carry one
+    ``xmin`` and their order says nothing; ``VACUUM`` then frees the old row versions. Invitation rows
+    are not touched (a submit never writes them). SQLite has no ``xmin`` and stores these tables in
+    random-key order; there a ``TRUNCATE`` checkpoint empties the write-ahead log, which otherwise
+    holds the pages of the last commits. Run it regularly while a wave is open (e.g. every 5 minutes
+    from cron: ``trivsel privacy restamp``); closing a wave does the same for it (and scrambles its
+    marks). Returns the number of rows rewritten.
     """
-    from survey.models import Invitation
+    from survey.models import Comment, Response
     from survey.models_audit import UsedMark
+    from survey.services import marks
 
     session = db.session
-    engine = db.engine
-    if engine.dialect.name == "sqlite":
-        session.commit()
-        session.execute(sa.text("PRAGMA wal_checkpoint(TRUNCATE)"))
-        session.commit()
+    if db.engine.dialect.name != "postgresql":
+        marks.vacuum()
         return 0
+    n = 0
     try:
-        n = session.execute(sa.update(Invitation).values(used=Invitation.used)).rowcount  # type: ignore[attr-defined]
-        n += session.execute(sa.update(UsedMark).values(mark=UsedMark.mark)).rowcount  # type: ignore[attr-defined]
+        open_ids = list(session.scalars(sa.select(Wave.id).where(Wave.status == "open").order_by(Wave.id)))
+        for wave_id in open_ids:
+            marks.lock_wave(wave_id, shared=False)  # after running submits, never beside a close
+            for model in (UsedMark, Response, Comment):
+                table = model.__table__
+                n += marks.rewrite_shuffled(table, table.c.wave_id == wave_id)
         session.commit()
     except Exception:
         session.rollback()
         raise
-    if engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(sa.text("VACUUM invitations, used_marks"))
-    return int(n or 0)
+    marks.vacuum(("used_marks", "responses", "comments"))
+    return n

@@ -91,7 +91,10 @@ def open_wave(label: str) -> Wave:
         wave = get_wave(label)
         if wave.status != "draft":
             raise Conflict(f"wave '{label}' is {wave.status}; only a draft wave can be opened")
+        from survey.services import marks
+
         wave.status = "open"
+        wave.mark_key_check = marks.key_check()  # submits and reminders need this used-mark key
         session.commit()
     except Exception:
         session.rollback()
@@ -100,7 +103,13 @@ def open_wave(label: str) -> Wave:
 
 
 def close_wave(label: str) -> Wave:
-    """Close an open wave: no more answers, and every invitation's e-mail address is deleted."""
+    """Close an open wave: no more answers, and every invitation's e-mail address is deleted.
+
+    In the same transaction the wave's used-marks are scrambled and its rows rewritten in random
+    order (``survey.services.marks.seal_wave``); afterwards old row versions are vacuumed.
+    """
+    from survey.services import marks
+
     session = db.session
     try:
         wave = get_wave(label)
@@ -108,10 +117,12 @@ def close_wave(label: str) -> Wave:
             raise Conflict(f"wave '{label}' is {wave.status}; only an open wave can be closed")
         wave.status = "closed"
         session.execute(sa.update(Invitation).where(Invitation.wave_id == wave.id).values(email=None))
+        marks.seal_wave(wave.id)
         session.commit()
     except Exception:
         session.rollback()
         raise
+    marks.vacuum()
     return wave
 
 

@@ -2,14 +2,19 @@
 
 The database tests run on SQLite by default and on PostgreSQL with ``TRIVSEL_TEST_DATABASE_URL``;
 the transaction-id (``xmin``) and physical-order (``ctid``) attacks exist only on PostgreSQL and are
-played there (on SQLite the matching check is that the tables have no ``rowid``).
+played there (on SQLite the matching checks are that the tables have no ``rowid`` and that the
+write-ahead log is emptied).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import itertools
 import json
 import logging
 from collections.abc import Callable
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +23,10 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from flask import Flask
 
-from survey import create_app
 from survey.extensions import db as _db
-from survey.models import Comment, Invitation, Response
+from survey.models import Comment, Invitation, Response, Wave
 from survey.models_audit import UsedMark
-from survey.services.answering import used_mark
+from survey.services import Conflict, marks
 from survey.services.invitations import hash_token
 from tests.survey.respond_flow import Respondent
 
@@ -69,28 +73,6 @@ def _is_review(r: Respondent) -> bool:
     return 'value="submit"' in r.html
 
 
-@pytest.fixture()
-def separate_app(database_url: str, tmp_path: Path) -> Any:
-    """The application with ``TRIVSEL_USED_MARKS = "separate"`` (the xmin/ctid defence)."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "SECRET_KEY": "test-secret-key",
-            "TRIVSEL_USED_MARKS": "separate",
-        }
-    )
-    yield app
-    with app.app_context():
-        _db.session.remove()
-        with _db.engine.begin() as conn:
-            for table in reversed(_db.metadata.sorted_tables):
-                if table.name == "units":
-                    conn.execute(table.update().values(parent_id=None))
-                conn.execute(table.delete())
-        _db.engine.dispose()
-
-
 def _setup(n: int, kind: str = "link") -> list[str]:
     import questionnaires
     from survey.services import invitations, waves
@@ -129,42 +111,73 @@ def test_no_column_links_a_response_to_an_invitation(db: Any) -> None:
         assert not {c.name for c in table.columns} & {"ip", "user_agent", "created_at", "invitation_id"}
 
 
-def test_response_keys_are_random_and_no_insertion_order_on_sqlite(
-    separate_app: Flask,
-) -> None:
-    with separate_app.app_context():
-        tokens = _setup(6)
-        client = separate_app.test_client()
-        for t in tokens:
-            _answer_all(client, token=t)
-        ids = list(_db.session.scalars(sa.select(Response.id)))
-        assert len(ids) == 6 and all(i.version == 4 for i in ids)  # random UUIDs, not a sequence
-        if _db.engine.dialect.name == "sqlite":
-            for table in ("responses", "comments", "used_marks"):
-                with pytest.raises(sa.exc.OperationalError, match="rowid"):
-                    _db.session.execute(sa.text(f"SELECT rowid FROM {table}"))
-                _db.session.rollback()
+def test_response_keys_are_random_and_no_insertion_order_on_sqlite(app: Flask, db: Any) -> None:
+    tokens = _setup(6)
+    client = app.test_client()
+    for t in tokens:
+        _answer_all(client, token=t)
+    ids = list(db.session.scalars(sa.select(Response.id)))
+    assert len(ids) == 6 and all(i.version == 4 for i in ids)  # random UUIDs, not a sequence
+    if db.engine.dialect.name == "sqlite":
+        for table in ("responses", "comments", "used_marks"):
+            with pytest.raises(sa.exc.OperationalError, match="rowid"):
+                db.session.execute(sa.text(f"SELECT rowid FROM {table}"))
+            db.session.rollback()
 
 
-def test_used_mark_cannot_be_joined_to_the_invitation(separate_app: Flask) -> None:
-    """The mark is a hash under another prefix: it equals no stored token hash, and the invitation
-    rows are not changed at all by a submit (still ``used = false``, same values)."""
-    with separate_app.app_context():
-        tokens = _setup(4)
-        before = _db.session.execute(sa.select(Invitation.id, Invitation.token_hash, Invitation.used)).all()
-        client = separate_app.test_client()
-        for t in tokens[:3]:
-            _answer_all(client, token=t)
-        marks = set(_db.session.scalars(sa.select(UsedMark.mark)))
-        hashes = set(_db.session.scalars(sa.select(Invitation.token_hash)))
-        assert len(marks) == 3 and not marks & hashes
-        assert marks == {used_mark(t) for t in tokens[:3]} and used_mark(tokens[0]) != hash_token(tokens[0])
-        after = _db.session.execute(sa.select(Invitation.id, Invitation.token_hash, Invitation.used)).all()
-        assert sorted(after) == sorted(before)
-        # the invitation still cannot be used twice: the mark refuses it
-        again = Respondent(separate_app.test_client())
-        again.open_link(tokens[0])
-        assert again.status == 409
+def _all_stored_values() -> list[list[str]]:
+    """Every row of every table as a list of text values (what a DBA can read)."""
+    rows: list[list[str]] = []
+    for table in _db.metadata.sorted_tables:
+        for row in _db.session.execute(sa.select(table)):
+            rows.append(
+                [json.dumps(v, sort_keys=True) if isinstance(v, dict | list) else str(v) for v in row]
+            )
+    return rows
+
+
+def test_used_mark_cannot_be_recomputed_from_the_database(app: Flask, db: Any) -> None:
+    """Threat: a DBA with only the database tries to tell which invitation a used-mark belongs to.
+    The mark is an HMAC under a key that is nowhere in the database: no mark equals a SHA-256 of any
+    stored value or pair of values of one row, nor the mark construction keyed with any stored value;
+    neither the key nor SECRET_KEY is stored. The application (holding the key) finds the marks; the
+    invitation rows are not changed by a submit, and the invitation cannot be used twice."""
+    tokens = _setup(4)
+    before = db.session.execute(sa.select(Invitation.id, Invitation.token_hash, Invitation.email)).all()
+    client = app.test_client()
+    for t in tokens[:3]:
+        _answer_all(client, token=t)
+    wave_id = db.session.scalar(sa.select(Wave.id))
+    stored_marks = set(db.session.scalars(sa.select(UsedMark.mark)))
+    by_token = dict(db.session.execute(sa.select(Invitation.token_hash, Invitation.id)).all())
+    # the application recomputes exactly the marks of the three used invitations
+    assert stored_marks == {marks.mark_for(wave_id, by_token[hash_token(t)]) for t in tokens[:3]}
+    after = db.session.execute(sa.select(Invitation.id, Invitation.token_hash, Invitation.email)).all()
+    assert sorted(after) == sorted(before)
+    rows = _all_stored_values()
+    text = "\n".join("\t".join(r) for r in rows)
+    key = marks.mark_key()
+    for secret in (key.hex(), app.config["SECRET_KEY"], hashlib.sha256(key).hexdigest()):
+        assert secret not in text
+    values = sorted({v for r in rows for v in r})
+    candidates = set(values)
+    for r in rows:
+        for a, b in itertools.permutations(r, 2):
+            candidates.update({a + b, f"{a}\0{b}", f"{a}:{b}"})
+    sha = {hashlib.sha256(c.encode()).hexdigest() for c in candidates}
+    assert not stored_marks & sha
+    ids = list(by_token.values())
+    messages = [f"used-mark\0{wave_id}\0{i}".encode() for i in ids]
+    keyed = {
+        hmac.new(k, m, hashlib.sha256).hexdigest()
+        for v in values
+        for k in (v.encode(), marks.derive_key(v.encode()))
+        for m in messages
+    }
+    assert not stored_marks & keyed
+    again = Respondent(app.test_client())
+    again.open_link(tokens[0])
+    assert again.status == 409
 
 
 def _pg_stamps(table: str) -> list[tuple[str, int]]:
@@ -172,37 +185,161 @@ def _pg_stamps(table: str) -> list[tuple[str, int]]:
     return [(str(c), int(x)) for c, x in rows]
 
 
-def test_postgresql_xmin_and_ctid_do_not_pair_response_and_invitation(
-    separate_app: Flask, database_url: str
-) -> None:
+def test_postgresql_xmin_and_ctid_do_not_pair_response_and_invitation(app: Flask, db: Any) -> None:
     """Threat: in PostgreSQL a row's ``xmin`` is the id of the transaction that wrote it, and ``ctid``
-    its physical position. With the used-mark in the invitation row, the invitation and its response
-    share one ``xmin`` (shown by the second half of this test); with separate marks no invitation row
-    is written by a submit, so no invitation's ``xmin`` equals any response's."""
-    with separate_app.app_context():
-        if _db.engine.dialect.name != "postgresql":
-            pytest.skip("xmin/ctid exist only in PostgreSQL (run with TRIVSEL_TEST_DATABASE_URL)")
-        tokens = _setup(5)
-        client = separate_app.test_client()
-        inv_before = sorted(_pg_stamps("invitations"))
-        for t in reversed(tokens):  # answer in the opposite order of creation
-            _answer_all(client, token=t)
-        inv_after = sorted(_pg_stamps("invitations"))
-        assert inv_after == inv_before  # no invitation row got a new version (ctid) or xmin
-        response_x = {x for _, x in _pg_stamps("responses")}
-        assert len(response_x) == 5 and not response_x & {x for _, x in inv_after}
-    # the attack works when the mark lives in the invitation row (the default mode): it is real
-    app2 = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url})
-    with app2.app_context():
-        from survey.services import invitations
+    its physical position. A submit writes no invitation row (the used-mark is a keyed row of its
+    own), so every invitation keeps its ``xmin`` and ``ctid`` and no response's ``xmin`` equals any
+    invitation's."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("xmin/ctid exist only in PostgreSQL (run with TRIVSEL_TEST_DATABASE_URL)")
+    tokens = _setup(5)
+    client = app.test_client()
+    inv_before = sorted(_pg_stamps("invitations"))
+    db.session.commit()
+    for t in reversed(tokens):  # answer in the opposite order of creation
+        _answer_all(client, token=t)
+    inv_after = sorted(_pg_stamps("invitations"))
+    assert inv_after == inv_before  # no invitation row got a new version (ctid) or xmin
+    response_x = {x for _, x in _pg_stamps("responses")}
+    assert len(response_x) == 5 and not response_x & {x for _, x in inv_after}
+    # what the response's xmin does point to is its anonymous used-mark
+    mark_x = {x for _, x in _pg_stamps("used_marks")}
+    assert mark_x == response_x
 
-        token = invitations.create_links("2025", "A", 1)[0]
-        _answer_all(app2.test_client(), token=token)
-        inv_x = dict(
-            _db.session.execute(sa.text("SELECT token_hash, xmin::text::bigint FROM invitations")).all()
-        )
-        assert inv_x[hash_token(token)] in {x for _, x in _pg_stamps("responses")}
-        _db.engine.dispose()
+
+def _compose(sent: list[tuple[str, str]]) -> Callable[[str, str], EmailMessage]:
+    def compose(address: str, token: str) -> EmailMessage:
+        sent.append((address, token))
+        msg = EmailMessage()
+        msg["To"], msg["From"], msg["Subject"] = address, "trivsel@example.org", "Trivsel"
+        msg.set_content("link")
+        return msg
+
+    return compose
+
+
+def test_reminders_go_only_to_unused_invitations_and_a_rotated_token_stays_refused(
+    app: Flask, db: Any
+) -> None:
+    """Threat: reminders without knowing who answered either skip everyone or let people answer twice.
+    The application tells used from unused invitations by their keyed marks: a reminder gives a new
+    link to the unused ones only; old links stop working; a new token for an invitation that was
+    used (a reminder racing the submit) is refused as "used"."""
+    from survey.services import invitations
+
+    _setup(5)
+    sent: list[tuple[str, str]] = []
+    assert invitations.send_links("2025", _compose(sent)) == 5
+    first = dict(sent)
+    client = app.test_client()
+    for address in ("p0@example.org", "p3@example.org"):
+        _answer_all(client, token=first[address])
+    assert invitations.pending_link_count("2025") == 3
+    sent.clear()
+    assert invitations.send_links("2025", _compose(sent)) == 3
+    reminder = dict(sent)
+    assert sorted(reminder) == ["p1@example.org", "p2@example.org", "p4@example.org"]
+    old = Respondent(app.test_client())
+    old.open_link(first["p1@example.org"])
+    assert old.status == 404  # the link before the reminder no longer works
+    _answer_all(app.test_client(), token=reminder["p1@example.org"])
+    # a reminder that raced a submit: the used invitation of p0 gets a new token anyway
+    raced = invitations.new_link_token()
+    db.session.execute(
+        sa.update(Invitation).where(Invitation.email == "p0@example.org").values(token_hash=hash_token(raced))
+    )
+    db.session.commit()
+    for token in (raced, reminder["p1@example.org"]):
+        again = Respondent(app.test_client())
+        again.open_link(token)
+        assert again.status == 409, token
+    assert invitations.counts("2025") == {"A": (5, 3)}
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 3
+
+
+def test_closing_scrambles_the_marks_and_keeps_the_counts(app: Flask, db: Any) -> None:
+    """Threat: after the wave closes, someone with the database *and* the key recomputes the marks to
+    learn who answered (and, through ``xmin``, what). Closing replaces every mark of the wave by random
+    bytes - none equals the mark of any invitation - and keeps one mark per used invitation and unit,
+    so participation counts do not change. Another open wave keeps its marks. On PostgreSQL the
+    wave's invitations, marks, responses and comments then all carry the closing transaction's id."""
+    import questionnaires
+    from survey.services import answering, invitations, waves
+    from survey.services.units import UnitRow, replace_units
+
+    replace_units([UnitRow("U", None, "Org", 0), UnitRow("A", "U", "A", 5), UnitRow("B", "U", "B", 5)])
+    q = questionnaires.load("trivsel")
+    for label in ("2025", "2026"):
+        waves.create_wave(label, [q])
+        waves.open_wave(label)
+    a = invitations.create_links("2025", "A", 4)
+    b = invitations.create_codes("2025", "B", 3)
+    other = invitations.create_links("2026", "A", 2)
+    for i, token in enumerate([*a[:3], b[0].replace("-", ""), other[0]]):
+        sub = answering.Submission(q, {"MEN1": 1 + i % 4}, {"KOMMENTAR": f"comment {i}"})
+        answering.submit(token, [sub], "da")
+    counts = invitations.counts("2025")
+    assert counts == {"A": (4, 3), "B": (3, 1)}
+    wave_ids = dict(db.session.execute(sa.select(Wave.label, Wave.id)).all())
+    w25, w26 = wave_ids["2025"], wave_ids["2026"]
+    inv25 = list(db.session.scalars(sa.select(Invitation.id).where(Invitation.wave_id == w25)))
+    keyed = {marks.mark_for(w25, i) for i in inv25}
+    assert len(set(db.session.scalars(sa.select(UsedMark.mark).where(UsedMark.wave_id == w25))) & keyed) == 4
+    other_marks = set(db.session.scalars(sa.select(UsedMark.mark).where(UsedMark.wave_id == w26)))
+    responses = sorted(
+        map(tuple, db.session.execute(sa.select(Response.id, Response.answers)).all()), key=str
+    )
+    waves.close_wave("2025")
+    db.session.expire_all()
+    sealed = list(db.session.scalars(sa.select(UsedMark.mark).where(UsedMark.wave_id == w25)))
+    assert len(sealed) == 4 and not set(sealed) & keyed
+    assert all(len(m) == 64 and int(m, 16) >= 0 for m in sealed)
+    assert invitations.counts("2025") == counts  # participation unchanged
+    assert set(db.session.scalars(sa.select(UsedMark.mark).where(UsedMark.wave_id == w26))) == other_marks
+    after = sorted(map(tuple, db.session.execute(sa.select(Response.id, Response.answers)).all()), key=str)
+    assert after == responses  # the answers are untouched
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Comment)) == 5
+    if db.engine.dialect.name == "postgresql":
+        stamps = {
+            t: set(
+                db.session.execute(
+                    sa.text(f"SELECT xmin::text FROM {t} WHERE wave_id = :w"), {"w": w25}
+                ).scalars()
+            )
+            for t in ("invitations", "used_marks", "responses", "comments")
+        }
+        assert len(set.union(*stamps.values())) == 1, stamps  # one transaction: the close
+    # a late submit into the closed wave is refused and stores nothing
+    with pytest.raises(answering.SubmitRefused):
+        answering.submit(a[3], [answering.Submission(q, {"MEN1": 1}, {})], "da")
+    assert invitations.counts("2025") == counts
+
+
+def test_a_changed_key_refuses_submits_and_reminders(app: Flask, db: Any) -> None:
+    """Threat: SECRET_KEY is changed while a wave is open; the old marks would no longer be found, so
+    people could answer twice. The wave remembers a check value of its key: submits and reminders
+    are refused, nothing is stored; TRIVSEL_MARK_KEY set to the old SECRET_KEY makes them work."""
+    from survey.services import invitations
+
+    tokens = _setup(3)
+    client = app.test_client()
+    _answer_all(client, token=tokens[0])
+    old_secret = app.config["SECRET_KEY"]
+    app.config["SECRET_KEY"] = "another-secret-key-for-the-test"
+    with pytest.raises(Conflict, match="opened with another SECRET_KEY"):
+        invitations.send_links("2025", _compose([]))
+    import questionnaires
+    from survey.services import answering
+
+    q = questionnaires.load_file(EXAMPLE / "questionnaire.yaml")
+    for token in tokens[:2]:
+        with pytest.raises(Conflict, match="TRIVSEL_MARK_KEY"):
+            answering.submit(token, [answering.Submission(q, {"KLAR1": 1}, {})], "da")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 1
+    app.config["TRIVSEL_MARK_KEY"] = old_secret
+    with pytest.raises(answering.SubmitRefused):  # the first one is still known as used
+        answering.submit(tokens[0], [answering.Submission(q, {"KLAR1": 1}, {})], "da")
+    assert answering.submit(tokens[1], [answering.Submission(q, {"KLAR1": 1}, {})], "da") == 1
 
 
 def test_tokens_and_codes_never_reach_the_logs(
@@ -282,26 +419,46 @@ def test_suppressed_groups_are_not_derivable_by_subtraction(tmp_path: Path) -> N
             assert residual == 0 or residual >= k_diff, (kind, sid, v, residual)
 
 
-def test_restamp_breaks_the_xmin_pairing_of_the_default_mode(
+def test_restamp_unpairs_responses_comments_and_marks(
     app: Flask, db: Any, runner: Any, database_url: str
 ) -> None:
-    """Default mode (used flag in the invitation row): the attack works until ``trivsel privacy
-    restamp`` rewrites all invitation rows in one transaction; then no invitation ``xmin`` equals a
-    response's, and all invitations share one ``xmin``. On SQLite the command empties the WAL."""
-    tokens = _setup(4)
-    client = app.test_client()
-    for t in tokens[:3]:
-        _answer_all(client, token=t)
+    """Threat: on PostgreSQL a response, its comments and its used-mark share the submit's ``xmin``
+    (the comment, stored without any link, can be tied to the answers) and ``xmin``/``ctid`` follow
+    the order of answering, which other rows with times (the audit log) can date. The attack works
+    until ``trivsel privacy restamp`` rewrites them in random order in one transaction; then they all
+    share one ``xmin``. On SQLite the command empties the write-ahead log instead."""
+    import questionnaires
+    from survey.services import answering, invitations, waves
+    from survey.services.units import UnitRow, replace_units
+
+    replace_units([UnitRow("U", None, "Org", 0), UnitRow("A", "U", "A", 4)])
+    q = questionnaires.load("trivsel")
+    waves.create_wave("2025", [q])
+    waves.open_wave("2025")
+    tokens = invitations.create_links("2025", "A", 4)
+    for i, t in enumerate(tokens[:3]):
+        answering.submit(t, [answering.Submission(q, {"MEN1": 1 + i}, {"KOMMENTAR": f"text {i}"})], "da")
     if db.engine.dialect.name == "postgresql":
-        response_x = {x for _, x in _pg_stamps("responses")}
-        db.session.commit()
-        assert {x for _, x in _pg_stamps("invitations")} & response_x  # the attack works ...
-        db.session.commit()
+
+        def pairs() -> set[tuple[str, int]]:
+            rows = db.session.execute(
+                sa.text(
+                    "SELECT c.text, (r.answers->>'MEN1')::int FROM comments c "
+                    "JOIN responses r ON r.xmin::text = c.xmin::text"
+                )
+            ).all()
+            db.session.commit()
+            return {(str(t), int(a)) for t, a in rows}
+
+        assert pairs() == {("text 0", 1), ("text 1", 2), ("text 2", 3)}  # the attack works ...
         r = runner.invoke(args=["privacy", "restamp"])
-        assert r.exit_code == 0 and "Restamped 4 rows" in r.output, r.output
-        inv_x = {x for _, x in _pg_stamps("invitations")}
-        assert len(inv_x) == 1 and not inv_x & response_x  # ... and no longer
-        assert db.session.scalar(sa.select(sa.func.count()).where(Invitation.used.is_(True))) == 3
+        assert r.exit_code == 0 and "Restamped 9 rows" in r.output, r.output
+        assert len(pairs()) == 9  # ... and no longer: every comment meets every response
+        stamps = {x for t in ("used_marks", "responses", "comments") for _, x in _pg_stamps(t)}
+        assert len(stamps) == 1
+        assert invitations.counts("2025") == {"A": (4, 3)}
+        with pytest.raises(answering.SubmitRefused):  # the marks still refuse a second answer
+            answering.submit(tokens[0], [answering.Submission(q, {"MEN1": 1}, {})], "da")
     else:
         wal = Path(sa.make_url(database_url).database + "-wal")
         assert wal.exists() and wal.stat().st_size > 0

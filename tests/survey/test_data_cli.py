@@ -16,6 +16,7 @@ import questionnaires
 from analysis import csvio
 from analysis.inputs import read_responses, response_columns, responses_frame
 from survey.models import Invitation, Response, User, Wave
+from survey.models_audit import UsedMark
 from survey.services.units import import_units
 
 EXAMPLE = Path(__file__).parents[1] / "data" / "example"
@@ -205,7 +206,7 @@ def test_demo_database_works(demo_db: tuple[Path, str]) -> None:
         per_wave = sum(counts.values())  # both waves, each questionnaire
         assert _count(db, Response) == per_wave * len(demo_mod.DEMO_QUESTIONNAIRES)
         invitations = list(db.session.scalars(sa.select(Invitation)))
-        assert len(invitations) == 16 and not any(i.used for i in invitations)  # 3+3, 3+3, 2+2
+        assert len(invitations) == 16 and _count(db, UsedMark) == 0  # 3+3, 3+3, 2+2
         assert {u.role for u in db.session.scalars(sa.select(User))} == {
             "admin",
             "hr",

@@ -52,7 +52,7 @@ def test_bad_environment_values_are_named(tmp_path: Path) -> None:
         build(str(tmp_path), None, {"TRIVSEL_K_MIN": "five"})
     with pytest.raises(ConfigError, match="at least 2"):
         build(str(tmp_path), {"TRIVSEL_K_MIN": 1}, {})
-    with pytest.raises(ConfigError, match="TRIVSEL_USED_MARKS must be 'invitation' or 'separate'"):
+    with pytest.raises(ConfigError, match="TRIVSEL_USED_MARKS can only be 'keyed'"):
         build(str(tmp_path), None, {"TRIVSEL_USED_MARKS": "nowhere"})
 
 
@@ -84,8 +84,16 @@ def test_trusted_proxy_sets_the_client_address(tmp_path: Path) -> None:
     assert r.get_data(as_text=True) == "203.0.113.7"
 
 
-def test_used_marks_mode_from_environment(tmp_path: Path) -> None:
-    assert build(str(tmp_path), None, {"TRIVSEL_USED_MARKS": "separate"})["TRIVSEL_USED_MARKS"] == "separate"
+def test_used_marks_are_always_keyed_and_the_removed_modes_are_refused(tmp_path: Path) -> None:
+    assert build(str(tmp_path), None, {"TRIVSEL_USED_MARKS": "keyed"})["TRIVSEL_USED_MARKS"] == "keyed"
+    for removed in ("invitation", "separate"):
+        with pytest.raises(ConfigError, match=f"TRIVSEL_USED_MARKS={removed} was removed"):
+            build(str(tmp_path), None, {"TRIVSEL_USED_MARKS": removed})
+    key = "k" * 40
+    assert build(str(tmp_path), None, {"TRIVSEL_MARK_KEY": key})["TRIVSEL_MARK_KEY"] == key
+    prod = {"TRIVSEL_ENV": "production", "SECRET_KEY": "s" * 40}
+    with pytest.raises(ConfigError, match="TRIVSEL_MARK_KEY must have at least 32 characters"):
+        build(str(tmp_path), None, {**prod, "TRIVSEL_MARK_KEY": "short"})
 
 
 def test_production_refuses_without_real_secret_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

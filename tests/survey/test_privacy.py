@@ -112,7 +112,6 @@ def test_delete_wave_also_deletes_used_marks(
 ) -> None:
     from survey.services import invitations
 
-    app.config["TRIVSEL_USED_MARKS"] = "separate"
     make_units()
     make_wave()
     _answer(example_questionnaire, invitations.create_links("2025", "A", 1)[0])

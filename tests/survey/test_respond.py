@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from respond_flow import Respondent
 
 import questionnaires
-from survey.models import Comment, Invitation, Response
+from survey.models import Comment, Response
+from survey.models_audit import UsedMark
 from survey.services import waves
 
 # The worked example questionnaire: themes klarhed (KLAR1-3), faellesskab (FAEL1-4), tempo (TEMP1-3),
@@ -87,7 +88,7 @@ def test_happy_path_danish(app: Any, client: Any, db: Any, open_wave: None, make
     assert f"Du har besvaret {len(EXPECTED_ANSWERS)} af 26 spørgsmål" in r.html
     # nothing stored before the final submit
     assert _count(db, Response) == 0
-    assert db.session.scalar(sa.select(Invitation.used)) is False
+    assert _count(db, UsedMark) == 0
 
     r.post("submit")
     assert r.status == 200 and r.h1() == "Tak"
@@ -95,7 +96,7 @@ def test_happy_path_danish(app: Any, client: Any, db: Any, open_wave: None, make
     assert len(rows) == 1
     assert rows[0].answers == EXPECTED_ANSWERS
     assert (rows[0].unit_id, rows[0].language, rows[0].questionnaire_id) == ("A", "da", "trivsel-eksempel")
-    assert db.session.scalar(sa.select(Invitation.used)) is True
+    assert _count(db, UsedMark) == 1
 
 
 def test_happy_path_english_and_switching_language_keeps_answers(
@@ -258,7 +259,7 @@ def test_closed_wave(app: Any, client: Any, db: Any, open_wave: None, make_invit
     r.post("submit")
     assert r.status == 410 and "Undersøgelsen er lukket" in r.html
     assert _count(db, Response) == 0
-    assert db.session.scalar(sa.select(Invitation.used)) is False
+    assert _count(db, UsedMark) == 0
     later = Respondent(app.test_client())
     later.open_link(token)
     assert later.status == 410
@@ -285,7 +286,7 @@ def test_missing_csrf_is_400_and_stores_nothing(
     r.post("submit", csrf=False)
     assert r.status == 400 and "Formularen var udløbet" in r.html
     assert _count(db, Response) == 0
-    assert db.session.scalar(sa.select(Invitation.used)) is False
+    assert _count(db, UsedMark) == 0
 
 
 def test_one_time_code_entry(client: Any, db: Any, open_wave: None, make_invitation: Any) -> None:
@@ -405,7 +406,6 @@ def test_anonymity_of_stored_rows_and_logs(
         "unit_id",
         "token_hash",
         "kind",
-        "used",
         "email",
     }
 

@@ -427,15 +427,14 @@ def test_vendor_import_error_changes_nothing(hr: Any, db: Any) -> None:
     assert r.status_code == 422 and "choose a questionnaire" in r.get_data(as_text=True)
 
 
-def test_separate_used_marks_count_and_block_new_links_after_the_first_answer(
+def test_keyed_used_marks_count_and_reminders_go_only_to_unused_invitations(
     app: Any, hr: Any, db: Any
 ) -> None:
-    """TRIVSEL_USED_MARKS=separate: a submit leaves the invitation untouched and writes an anonymous
-    mark; participation counts the marks, and no new links go out once anyone answered (a new link
-    for a used invitation would let that person answer twice)."""
+    """A submit leaves the invitation row untouched and writes a keyed used-mark; participation
+    counts the marks; a reminder gives a new link to the unused invitations only, and the used
+    invitation's link stays refused."""
     from survey.models import Invitation
 
-    app.config["TRIVSEL_USED_MARKS"] = "separate"
     import_units(hr)
     wave = create_wave(hr)
     page = f"/hr/waves/{wave.id}"
@@ -449,6 +448,7 @@ def test_separate_used_marks_count_and_block_new_links_after_the_first_answer(
     post(hr, f"{page}/open", page=page)
     assert post(hr, f"{page}/send", {"kind": "invitation"}, page=page).status_code == 303
     links = {m["To"]: link_of(m) for m in outbox(app)}
+    rows_before = db.session.execute(sa.select(Invitation.id, Invitation.token_hash, Invitation.email)).all()
     respondent = Respondent(app.test_client())
     respondent.open_link(links["carl@example.dk"])
     respondent.post("start")
@@ -457,13 +457,22 @@ def test_separate_used_marks_count_and_block_new_links_after_the_first_answer(
             break
         respondent.post("next")
     respondent.post("submit")
-    assert db.session.scalars(sa.select(Invitation.used)).all() == [False, False, False]
+    db.session.expire_all()
+    rows_after = db.session.execute(sa.select(Invitation.id, Invitation.token_hash, Invitation.email)).all()
+    assert sorted(rows_after) == sorted(rows_before)  # the submit wrote no invitation row
     live = hr.get(f"{page}/participation").get_data(as_text=True)
     assert re.search(r"<td>MUS · [^<]*</td><td>1</td><td>1</td><td>100 %</td>", live)
     assert re.search(r"<td>BIB · [^<]*</td><td>2</td><td>0</td><td>0 %</td>", live)
-    hashes = db.session.scalars(sa.select(Invitation.token_hash).order_by(Invitation.id)).all()
-    r = post(hr, f"{page}/send", {"kind": "reminder"}, page=page)
-    assert r.status_code == 422 and "cannot be told apart" in r.get_data(as_text=True)
+    hashes = dict(db.session.execute(sa.select(Invitation.email, Invitation.token_hash)).all())
+    assert post(hr, f"{page}/send", {"kind": "reminder"}, page=page).status_code == 303
+    mails = outbox(app)
+    reminders = [m for m in mails if link_of(m) not in set(links.values())]
+    assert len(mails) == 5
+    assert sorted(m["To"] for m in reminders) == sorted(set(links) - {"carl@example.dk"})
     db.session.expire_all()
-    assert db.session.scalars(sa.select(Invitation.token_hash).order_by(Invitation.id)).all() == hashes
-    assert len(outbox(app)) == 3
+    now = dict(db.session.execute(sa.select(Invitation.email, Invitation.token_hash)).all())
+    assert now["carl@example.dk"] == hashes["carl@example.dk"]  # the used invitation kept its link
+    assert all(now[a] != hashes[a] for a in set(links) - {"carl@example.dk"})  # new links for the rest
+    again = Respondent(app.test_client())
+    again.open_link(links["carl@example.dk"])
+    assert again.status == 409
