@@ -467,3 +467,36 @@ def test_restamp_unpairs_responses_comments_and_marks(
         r = runner.invoke(args=["privacy", "restamp"])
         assert r.exit_code == 0, r.output
         assert wal.stat().st_size == 0
+
+
+def _doc_test_references(text: str) -> list[tuple[str, str]]:
+    """``(file, test name)`` for every ``file.py::name`` and following ``::name`` in the text."""
+    import re
+
+    refs: list[tuple[str, str]] = []
+    current = ""
+    for m in re.finditer(r"`(test_\w+\.py)?::(test_\w+)`|`(test_\w+\.py)`", text):
+        if m.group(3):
+            current = m.group(3)
+            continue
+        current = m.group(1) or current
+        refs.append((current, m.group(2)))
+    return refs
+
+
+def test_every_threat_in_the_threat_model_names_tests_that_exist() -> None:
+    """docs/anonymity.md: each numbered threat names at least one test, and every test it names exists
+    (so a renamed or deleted test cannot leave a defence unproven in the documentation)."""
+    import re
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "anonymity.md").read_text(encoding="utf-8")
+    sections = re.split(r"^### ", doc, flags=re.M)[1:]
+    assert len(sections) >= 11
+    here = Path(__file__).resolve().parent
+    for section in sections:
+        title = section.splitlines()[0]
+        refs = _doc_test_references(section)
+        assert refs, f"threat '{title}' names no test"
+        for file, name in refs:
+            source = (here / file).read_text(encoding="utf-8")
+            assert re.search(rf"^def {name}\(", source, flags=re.M), f"{title}: {file}::{name} does not exist"
