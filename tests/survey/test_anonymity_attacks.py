@@ -500,3 +500,73 @@ def test_every_threat_in_the_threat_model_names_tests_that_exist() -> None:
         for file, name in refs:
             source = (here / file).read_text(encoding="utf-8")
             assert re.search(rf"^def {name}\(", source, flags=re.M), f"{title}: {file}::{name} does not exist"
+
+
+def test_a_submit_under_way_when_the_wave_closes_is_sealed_with_it(app: Flask, db: Any) -> None:
+    """Threat: a submit commits its keyed mark just after the close scrambled the others, leaving one
+    recomputable mark (and its ``xmin`` pairing) in a closed wave. On PostgreSQL the submit holds a
+    shared advisory lock on its wave and closing takes it exclusively: the close waits for the submit,
+    then scrambles its mark too. (SQLite has one writer at a time.)"""
+    import threading
+    import time
+
+    import questionnaires
+    from survey.services import answering, waves
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("advisory locks: PostgreSQL only (SQLite serialises all writers)")
+    tokens = _setup(2)
+    q = questionnaires.load_file(EXAMPLE / "questionnaire.yaml")
+    wave_id = db.session.scalar(sa.select(Wave.id))
+    first = sa.select(Invitation.id).where(Invitation.token_hash == hash_token(tokens[0]))
+    invitation_id = db.session.scalar(first)
+    db.session.commit()
+    inserted, release = threading.Event(), threading.Event()
+
+    def hold(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if threading.current_thread().name == "submitter" and statement.lstrip().upper().startswith(
+            "INSERT INTO USED_MARKS"
+        ):
+            inserted.set()
+            release.wait(10)
+
+    errors: list[BaseException] = []
+
+    def run(fn: Callable[[], Any]) -> Callable[[], None]:
+        def target() -> None:
+            with app.app_context():
+                try:
+                    fn()
+                except BaseException as exc:  # reported in the main thread
+                    errors.append(exc)
+                finally:
+                    _db.session.remove()
+
+        return target
+
+    answer = [answering.Submission(q, {"KLAR1": 1}, {})]
+    engine = db.engine
+    sa.event.listen(engine, "after_cursor_execute", hold)
+    try:
+        submitter = threading.Thread(
+            target=run(lambda: answering.submit(tokens[0], answer, "da")),
+            name="submitter",
+        )
+        submitter.start()
+        assert inserted.wait(10)
+        closer = threading.Thread(target=run(lambda: waves.close_wave("2025")), name="closer")
+        closer.start()
+        time.sleep(0.5)
+        assert closer.is_alive()  # the close waits for the submit under way
+        release.set()
+        submitter.join(10)
+        closer.join(30)
+    finally:
+        release.set()
+        sa.event.remove(engine, "after_cursor_execute", hold)
+    assert not errors, errors
+    db.session.expire_all()
+    stored = list(db.session.scalars(sa.select(UsedMark.mark)))
+    assert len(stored) == 1 and stored[0] != marks.mark_for(wave_id, invitation_id)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 1
+    assert db.session.scalar(sa.select(Wave.status)) == "closed"
