@@ -230,6 +230,14 @@ def themes_for_unit(
     if status:
         raise ValueError(f"unit {unit_id!r} has no theme scores to chart ({status})")
     scores = {s["id"]: s for s in report["scores"] if s["kind"] == "theme" and s["unit_id"] == unit_id}
+    return unit_themes_chart(questionnaire, unit["name"], scores, lang)
+
+
+def unit_themes_chart(
+    questionnaire: Questionnaire, unit_name: str, scores: Mapping[str, Mapping[str, Any]], lang: str
+) -> alt.LayerChart:
+    """:func:`themes_for_unit` from one unit's theme rows (theme id -> score row) of a checked report;
+    the HTML writer calls it once per unit without scanning the whole report each time."""
     rows = []
     for t in questionnaire.themes:
         s = scores.get(t.id)
@@ -285,6 +293,6 @@ def themes_for_unit(
         x=alt.X("mean:Q", scale=x_scale), text="label:N"
     )
     chart = alt.layer(ci_rule, point, label).properties(
-        title=word("themes_title", lang).format(unit=unit["name"]), width=420, height=alt.Step(36)
+        title=word("themes_title", lang).format(unit=unit_name), width=420, height=alt.Step(36)
     )
     return cast(alt.LayerChart, chart)

@@ -227,6 +227,7 @@ class _Writer:
         }
         self.titles.update({("item", i.id): i.text.get(lang) for i in questionnaire.items})
         self.specs: dict[str, Any] = {}
+        self._unit_chart_validated = False
         self.kinds = [e.kind for e in questionnaire.exposures]
         for _, kind in self.exposures:
             if kind not in self.kinds:
@@ -416,7 +417,14 @@ class _Writer:
                 body.append(_table(f"{caption}: {u['name']}", self._score_header(first), rows))
             if any(self.scores.get((uid, "theme", th.id)) for th in self.q.themes):
                 key = f"unit-{uid}"
-                self.specs[key] = charts.themes_for_unit(self.r, self.q, uid, lang).to_dict()
+                theme_rows = {th.id: self.scores[(uid, "theme", th.id)] for th in self.q.themes
+                              if (uid, "theme", th.id) in self.scores}
+                # the unit charts differ only in their data: Altair's schema validation (about 30 ms
+                # each) is done for the first and skipped for the rest
+                self.specs[key] = charts.unit_themes_chart(self.q, u["name"], theme_rows, lang).to_dict(
+                    validate=not self._unit_chart_validated
+                )
+                self._unit_chart_validated = True
                 body.insert(
                     0,
                     f'<figure><div data-chart="{_e(key)}" role="img" aria-label="'
