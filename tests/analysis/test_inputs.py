@@ -203,6 +203,23 @@ def test_plain_and_careful_readers_agree(tmp_path):
     assert a.loc[0, "TEMP1"] == 1.0 and a.loc[0, "BUL_SRC"] == frozenset({"colleague", "citizen"})
 
 
+@pytest.mark.parametrize(("delimiter", "newline"), [(";", "\n"), (",", "\r\n"), (";", "\r\n")])
+def test_plain_reader_semicolons_and_crlf(tmp_path, delimiter, newline):
+    text = responses_csv(row(KLAR1="2", BUL_Q="1", BUL_SRC="citizen", BUL_HANDLED="no"), row(KLAR2="NA"),
+                         delimiter=delimiter)
+    fast = text.replace("\n", newline)
+    path = write(tmp_path, "responses.csv", fast)
+    assert csvio.read_columns_fast("r.csv", path.read_bytes(), path.read_bytes().decode("utf-8"),
+                                   required=response_columns(Q)) is not None
+    careful = write(tmp_path, "careful.csv", text.replace("2025", '"2025"', 1))
+    a, b = read_responses(path, Q, UNITS), read_responses(careful, Q, UNITS)
+    assert a.equals(b) and a.loc[0, "KLAR1"] == 2.0 and a.loc[0, "BUL_SRC"] == frozenset({"citizen"})
+    bad = write(tmp_path, "bad.csv", fast.replace(f"{delimiter}NA{delimiter}", f"{delimiter}8{delimiter}"))
+    with pytest.raises(InputError) as err:
+        read_responses(bad, Q, UNITS)
+    assert (err.value.line, err.value.column, err.value.value) == (3, "KLAR2", "8")
+
+
 def test_plain_reader_reports_the_first_bad_line_of_a_column(tmp_path):
     # "12" sorts before "8": the reader must still name line 3, where "8" appears first
     text = responses_csv(row(), row(KLAR2="8"), row(KLAR2="12"), row(KLAR2="x"))
