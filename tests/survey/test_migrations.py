@@ -68,8 +68,32 @@ def test_one_linear_history() -> None:
     assert len(script.get_heads()) == 1 and len(script.get_bases()) == 1
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def scratch_url(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """An empty database of its own: a SQLite file, or (with ``TRIVSEL_TEST_DATABASE_URL``) a new
+    PostgreSQL database next to the test database, dropped afterwards."""
+    import os
+
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    base = os.environ.get("TRIVSEL_TEST_DATABASE_URL", "")
+    if not base.startswith("postgresql"):
+        pytest.skip("PostgreSQL: set TRIVSEL_TEST_DATABASE_URL")
+    url = sa.make_url(base)
+    name = f"{url.database}_keyed_marks_migration"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 def test_keyed_used_marks_migration_converts_flags_and_refuses_unconvertible_marks(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    scratch_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """e5f6a7b8c9d0: ``invitations.used`` of an open wave becomes the keyed used-mark (so the
     invitation stays refused and reminders skip it), of a closed wave a random mark (counts stay);
@@ -77,36 +101,42 @@ def test_keyed_used_marks_migration_converts_flags_and_refuses_unconvertible_mar
     of the removed 'separate' mode cannot be converted: the upgrade is refused, nothing changes."""
     from survey.services import answering, invitations, marks
 
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "migration-test-secret-key"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": scratch_url, "SECRET_KEY": "migration-test-secret-key"})
     before = "d4e5f6a7b8c9"
     h = invitations.hash_token
     with app.app_context():
         upgrade(directory=MIGRATIONS_DIR, revision=before)
         with db.engine.begin() as conn:
-            conn.exec_driver_sql("INSERT INTO units (unit_id, name) VALUES ('U', 'Org'), ('V', 'Other')")
-            conn.exec_driver_sql(
-                "INSERT INTO waves (id, label, status) VALUES (1, '2024', 'closed'), (2, '2025', 'open')"
+            conn.execute(sa.text("INSERT INTO units (unit_id, name) VALUES ('U', 'Org'), ('V', 'Other')"))
+            conn.execute(
+                sa.text(
+                    "INSERT INTO waves (id, label, status) VALUES (1, '2024', 'closed'), (2, '2025', 'open')"
+                )
             )
             rows = [
-                (1, 1, "U", "c1", 1), (2, 1, "U", "c2", 1), (3, 1, "V", "c3", 0),
-                (4, 2, "U", "t4", 1), (5, 2, "U", "t5", 0), (6, 2, "V", "t6", 1),
+                (1, 1, "U", "c1", True), (2, 1, "U", "c2", True), (3, 1, "V", "c3", False),
+                (4, 2, "U", "t4", True), (5, 2, "U", "t5", False), (6, 2, "V", "t6", True),
             ]  # fmt: skip
-            for i, w, u, t, used in rows:
-                conn.exec_driver_sql(
+            conn.execute(
+                sa.text(
                     "INSERT INTO invitations (id, wave_id, unit_id, token_hash, kind, used, email) "
-                    "VALUES (?, ?, ?, ?, 'link', ?, NULL)",
-                    (i, w, u, h(t), used),
-                )
+                    "VALUES (:i, :w, :u, :h, 'link', :used, NULL)"
+                ),
+                [{"i": i, "w": w, "u": u, "h": h(t), "used": used} for i, w, u, t, used in rows],
+            )
             # a 'separate'-mode mark of the closed wave (its invitation 3 has used = false)
-            conn.exec_driver_sql("INSERT INTO used_marks VALUES (?, 1, 'V')", ("a" * 64,))
+            conn.execute(sa.text("INSERT INTO used_marks VALUES (:m, 1, 'V')"), {"m": "a" * 64})
         upgrade(directory=MIGRATIONS_DIR)
         assert _diff(db.engine) == []
         with db.engine.connect() as conn:
-            ddl = conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = 'invitations'").scalar()
-            got = conn.exec_driver_sql("SELECT wave_id, unit_id, mark FROM used_marks").all()
-            check = conn.exec_driver_sql("SELECT mark_key_check FROM waves WHERE id = 2").scalar()
-        assert "used" not in ddl and "kind IN ('link', 'code')" in ddl
+            got = conn.execute(sa.text("SELECT wave_id, unit_id, mark FROM used_marks")).all()
+            check = conn.execute(sa.text("SELECT mark_key_check FROM waves WHERE id = 2")).scalar()
+            assert "used" not in {c["name"] for c in sa.inspect(conn).get_columns("invitations")}
+            if conn.dialect.name == "sqlite":  # the batch copy kept the CHECK constraint
+                ddl = conn.execute(
+                    sa.text("SELECT sql FROM sqlite_master WHERE name = 'invitations'")
+                ).scalar()
+                assert "kind IN ('link', 'code')" in str(ddl)
         assert {m for w, _u, m in got if w == 2} == {marks.mark_for(2, 4), marks.mark_for(2, 6)}
         assert sorted((w, u) for w, u, _m in got if w == 1) == [(1, "U"), (1, "U"), (1, "V")]
         assert check == marks.key_check()
@@ -114,22 +144,25 @@ def test_keyed_used_marks_migration_converts_flags_and_refuses_unconvertible_mar
         assert invitations.counts("2025") == {"U": (2, 1), "V": (1, 1)}
         assert answering.lookup("t4").state is answering.TokenState.USED
         assert answering.lookup("t5").state is answering.TokenState.OK
+        db.session.remove()
         downgrade(directory=MIGRATIONS_DIR, revision=before)
         with db.engine.connect() as conn:
-            used = dict(conn.exec_driver_sql("SELECT id, used FROM invitations").all())
-            left = conn.exec_driver_sql("SELECT wave_id, count(*) FROM used_marks GROUP BY wave_id").all()
-        assert used == {1: 0, 2: 0, 3: 0, 4: 1, 5: 0, 6: 1}  # closed wave: counted by its marks
-        assert left == [(1, 3)]
+            used = {i: bool(u) for i, u in conn.execute(sa.text("SELECT id, used FROM invitations")).all()}
+            left = conn.execute(sa.text("SELECT wave_id, count(*) FROM used_marks GROUP BY wave_id")).all()
+        # the closed wave keeps its marks (the earlier version counts flags and marks)
+        assert used == {1: False, 2: False, 3: False, 4: True, 5: False, 6: True}
+        assert [tuple(r) for r in left] == [(1, 3)]
         # refused: an open wave with 'separate' marks (hashes of tokens nobody keeps)
         with db.engine.begin() as conn:
-            conn.exec_driver_sql("INSERT INTO used_marks VALUES (?, 2, 'U')", ("b" * 64,))
-        with pytest.raises(
-            SystemExit
-        ):  # flask_migrate logs "Error: wave '2025' is open and has used-marks ..."
+            conn.execute(sa.text("INSERT INTO used_marks VALUES (:m, 2, 'U')"), {"m": "b" * 64})
+        with pytest.raises(SystemExit):  # flask_migrate logs the RuntimeError and exits
             upgrade(directory=MIGRATIONS_DIR)
         with db.engine.connect() as conn:
-            version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+            version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
             cols = {c["name"] for c in sa.inspect(conn).get_columns("invitations")}
         assert version == before and "used" in cols
-        assert "wave '2025' is open and has used-marks of TRIVSEL_USED_MARKS=separate" in capsys.readouterr().err
+        assert (
+            "wave '2025' is open and has used-marks of TRIVSEL_USED_MARKS=separate" in capsys.readouterr().err
+        )
+        db.session.remove()
         db.engine.dispose()
