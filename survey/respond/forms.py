@@ -1,97 +1,145 @@
-"""Forms generated from the questionnaire: one field factory per item type, never a form per questionnaire.
+"""The questionnaire pages' fields: built once per questionnaire snapshot and language, validated per post.
 
-Every answer is optional. Field values are kept as strings in the form (so an invalid post gives our
-own translated message, not a coercion error) and converted to storage form by :func:`page_answers`.
+Every answer is optional. A page's fields are plain data (:class:`FieldSpec`, cached by
+:func:`page_fields`); a post or the carried answers bind them (:class:`BoundField`), and the Jinja
+macros in ``templates/respond/_fields.html`` render them as fieldset/legend radio and checkbox groups
+and labelled text areas. Posted values are checked strictly against the choices shown (an unknown
+value is an error with our own translated message, never a coercion error) and converted to storage
+form by :func:`page_answers`.
+
+This used to be WTForms fields (one form class per page and request); rendering them cost about half
+of a page request, so the fields are now data and the markup lives in the templates. CSRF is
+unchanged: Flask-WTF's ``CSRFProtect`` checks every post, and every form carries ``csrf_token()``.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
-from wtforms import Form, RadioField, SelectMultipleField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms import Form, StringField
 
-from questionnaires import Exposure, FreeText, Item, Questionnaire, Theme, labels
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """A multi-choice question as checkboxes."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
-def _choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
-    return [SelectChoice(value, label) for value, label in pairs]
+from questionnaires import Exposure, FreeText, Questionnaire, Theme, labels
 
 
 def _invalid() -> str:
     return _("Choose one of the answers shown, or leave the question unanswered.")
 
 
-# --- one factory per item type -----------------------------------------------------------------
+@dataclass(frozen=True)
+class FieldSpec:
+    """One question as shown: ``id`` is the HTML id and the form field name (``q<i>-<question id>``)."""
+
+    id: str
+    qid: str
+    kind: str  # "radio" | "checkbox" | "textarea"
+    css: str  # fieldset class: "scale" | "frequency" | "multi" | "single"; "" for text
+    label: str
+    description: str = ""
+    choices: tuple[tuple[str, str], ...] = ()  # (value, label)
+    max_length: int = 0
 
 
-def scale_field(q: Questionnaire, item: Item, lang: str) -> RadioField:
+@dataclass
+class BoundField:
+    """A field with a value (from a post or from the carried answers) and its errors."""
+
+    spec: FieldSpec
+    selected: frozenset[str] = frozenset()  # radio / checkbox values shown as checked
+    text: str = ""  # textarea content
+    errors: list[str] = field(default_factory=list)
+
+    # the names the templates use
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def label(self) -> str:
+        return self.spec.label
+
+    @property
+    def description(self) -> str:
+        return self.spec.description
+
+    @property
+    def kind(self) -> str:
+        return self.spec.kind
+
+    @property
+    def css(self) -> str:
+        return self.spec.css
+
+    @property
+    def choices(self) -> tuple[tuple[str, str], ...]:
+        return self.spec.choices
+
+    @property
+    def max_length(self) -> int:
+        return self.spec.max_length
+
+
+# --- one spec per item type ----------------------------------------------------------------------
+
+
+def _scale_spec(prefix: str, q: Questionnaire, item: Any, lang: str) -> FieldSpec:
     scale = q.scale_of(item)
     pairs = [(str(code), scale.label(code, lang)) for code in scale.points]
     if scale.dont_know is not None:
         dk = scale.dont_know_label.get(lang) if scale.dont_know_label else _("Don't know / not relevant")
         pairs.append((str(scale.dont_know), dk))
-    return RadioField(
+    return FieldSpec(
+        prefix + item.id,
+        item.id,
+        "radio",
+        "scale",
         item.text.get(lang),
-        choices=_choices(pairs),
-        validators=[Optional()],
-        invalid_choice_message=_invalid(),
-        description=item.help.get(lang) if item.help else "",
+        item.help.get(lang) if item.help else "",
+        tuple(pairs),
     )
 
 
-def frequency_field(exposure: Exposure, lang: str) -> RadioField:
-    return RadioField(
-        exposure.question.text.get(lang),
-        choices=_choices([(str(code), text) for code, text in labels.options("frequency", lang)]),
-        validators=[Optional()],
-        invalid_choice_message=_invalid(),
-    )
+def _exposure_specs(prefix: str, exposure: Exposure, lang: str) -> list[FieldSpec]:
+    specs = []
+    for part, question in exposure.parts():
+        text = question.text.get(lang)
+        if part == "question":
+            choices = tuple((str(code), label) for code, label in labels.options("frequency", lang))
+            specs.append(
+                FieldSpec(prefix + question.id, question.id, "radio", "frequency", text, "", choices)
+            )
+        elif part in ("source", "told"):
+            choices = tuple((str(code), label) for code, label in labels.options(part, lang))
+            specs.append(
+                FieldSpec(
+                    prefix + question.id,
+                    question.id,
+                    "checkbox",
+                    "multi",
+                    text,
+                    _("Tick all that apply."),
+                    choices,
+                )
+            )
+        else:
+            choices = tuple((str(code), label) for code, label in labels.options("handled", lang))
+            specs.append(FieldSpec(prefix + question.id, question.id, "radio", "single", text, "", choices))
+    return specs
 
 
-def multi_field(kind: str, text: str, lang: str) -> MultiCheckboxField:
-    return MultiCheckboxField(
-        text,
-        choices=_choices([(str(code), label) for code, label in labels.options(kind, lang)]),
-        validators=[Optional()],
-        invalid_choice_message=_invalid(),
-        description=_("Tick all that apply."),
-    )
-
-
-def handled_field(text: str, lang: str) -> RadioField:
-    return RadioField(
-        text,
-        choices=_choices([(str(code), label) for code, label in labels.options("handled", lang)]),
-        validators=[Optional()],
-        invalid_choice_message=_invalid(),
-    )
-
-
-def free_text_field(ft: FreeText, lang: str) -> TextAreaField:
-    return TextAreaField(
+def _free_text_spec(prefix: str, ft: FreeText, lang: str) -> FieldSpec:
+    return FieldSpec(
+        prefix + ft.id,
+        ft.id,
+        "textarea",
+        "",
         ft.text.get(lang),
-        validators=[
-            Optional(),
-            Length(
-                max=ft.max_length,
-                message=_("Please write at most %(n)d characters.", n=ft.max_length),
-            ),
-        ],
-        description=ft.help.get(lang) if ft.help else "",
-        render_kw={"maxlength": ft.max_length, "rows": 6},
+        ft.help.get(lang) if ft.help else "",
+        max_length=ft.max_length,
     )
 
 
@@ -117,7 +165,7 @@ class Page:
         return [f.id for f in self.free_text]
 
 
-def build_pages(qs: list[Questionnaire]) -> list[Page]:
+def build_pages(qs: tuple[Questionnaire, ...] | list[Questionnaire]) -> list[Page]:
     """Themes, then one page per exposure kind (with its follow-ups), then free text; per questionnaire."""
     pages: list[Page] = []
     for qi, q in enumerate(qs):
@@ -128,67 +176,91 @@ def build_pages(qs: list[Questionnaire]) -> list[Page]:
     return pages
 
 
-def page_form_class(q: Questionnaire, page: Page, lang: str) -> type[Form]:
-    attrs: dict[str, Any] = {}
-    if page.theme is not None:
-        for item in page.theme.items:
-            attrs[item.id] = scale_field(q, item, lang)
-    elif page.exposure is not None:
-        for part, question in page.exposure.parts():
-            text = question.text.get(lang)
-            if part == "question":
-                attrs[question.id] = frequency_field(page.exposure, lang)
-            elif part in ("source", "told"):
-                attrs[question.id] = multi_field(part, text, lang)
-            else:
-                attrs[question.id] = handled_field(text, lang)
-    else:
-        for ft in page.free_text:
-            attrs[ft.id] = free_text_field(ft, lang)
-    return type("PageForm", (Form,), attrs)
-
-
-def make_page_form(
-    q: Questionnaire, page: Page, lang: str, *, formdata: Any = None, stored: Mapping[str, Any] | None = None
-) -> Form:
-    """The page's form, bound to posted ``formdata`` or filled from the carried ``stored`` answers."""
-    cls = page_form_class(q, page, lang)
+def build_page_fields(q: Questionnaire, page: Page, lang: str) -> tuple[FieldSpec, ...]:
     prefix = f"q{page.q_index}-"
-    if formdata is not None:
-        return cls(formdata=formdata, prefix=prefix)
-    data: dict[str, Any] = {}
-    for key, value in (stored or {}).items():
-        if key in page.field_ids():
-            data[key] = [str(v) for v in value] if isinstance(value, list) else str(value)
-    return cls(prefix=prefix, data=data)
+    if page.theme is not None:
+        return tuple(_scale_spec(prefix, q, item, lang) for item in page.theme.items)
+    if page.exposure is not None:
+        return tuple(_exposure_specs(prefix, page.exposure, lang))
+    return tuple(_free_text_spec(prefix, ft, lang) for ft in page.free_text)
 
 
-def page_answers(form: Form, page: Page) -> tuple[dict[str, Any], dict[str, str]]:
-    """A validated page form's answers in storage form: ``(answers, comments)``; skipped ones left out."""
+_FIELDS_CACHE: OrderedDict[tuple[Any, ...], tuple[FieldSpec, ...]] = OrderedDict()
+_FIELDS_CACHE_SIZE = 1024
+_fields_lock = threading.Lock()
+
+
+def page_fields(
+    key: tuple[Any, ...], q: Questionnaire, page: Page, index: int, lang: str
+) -> tuple[FieldSpec, ...]:
+    """The page's field specs, built once per (snapshot ``key``, page ``index``, language)."""
+    cache_key = (key, index, lang)
+    with _fields_lock:
+        hit = _FIELDS_CACHE.get(cache_key)
+        if hit is not None:
+            return hit
+    specs = build_page_fields(q, page, lang)
+    with _fields_lock:
+        _FIELDS_CACHE[cache_key] = specs
+        while len(_FIELDS_CACHE) > _FIELDS_CACHE_SIZE:
+            _FIELDS_CACHE.popitem(last=False)
+    return specs
+
+
+def bind_stored(specs: tuple[FieldSpec, ...], stored: Mapping[str, Any]) -> list[BoundField]:
+    """Fields showing the carried answers (already validated, in storage form)."""
+    out = []
+    for spec in specs:
+        value = stored.get(spec.qid)
+        if spec.kind == "textarea":
+            out.append(BoundField(spec, text=str(value) if value is not None else ""))
+        elif isinstance(value, list):
+            out.append(BoundField(spec, selected=frozenset(str(v) for v in value)))
+        elif value is not None:
+            out.append(BoundField(spec, selected=frozenset((str(value),))))
+        else:
+            out.append(BoundField(spec))
+    return out
+
+
+def bind_post(specs: tuple[FieldSpec, ...], formdata: Any) -> list[BoundField]:
+    """Fields bound to a post and validated: a value must be one of the choices shown (empty or
+    whitespace = unanswered), a text at most ``max_length`` characters. Errors are on the fields."""
+    out = []
+    for spec in specs:
+        if spec.kind == "textarea":
+            text = formdata.get(spec.id, "")
+            bound = BoundField(spec, text=text)
+            if text.strip() and len(text) > spec.max_length:
+                bound.errors.append(_("Please write at most %(n)d characters.", n=spec.max_length))
+            out.append(bound)
+            continue
+        allowed = {value for value, _ in spec.choices}
+        raw = formdata.getlist(spec.id) if spec.kind == "checkbox" else formdata.getlist(spec.id)[:1]
+        given = [v for v in raw if v.strip()]
+        bound = BoundField(spec, selected=frozenset(v for v in given if v in allowed))
+        if any(v not in allowed for v in given):
+            bound.errors.append(_invalid())
+        out.append(bound)
+    return out
+
+
+def page_answers(fields: list[BoundField], page: Page) -> tuple[dict[str, Any], dict[str, str]]:
+    """Validated fields' answers in storage form: ``(answers, comments)``; skipped ones left out."""
     answers: dict[str, Any] = {}
     comments: dict[str, str] = {}
-    if page.kind == "free_text":
-        for ft in page.free_text:
-            text = (form[ft.id].data or "").strip()
+    for f in fields:
+        spec = f.spec
+        if spec.kind == "textarea":
+            text = f.text.strip()
             if text:
-                comments[ft.id] = text
-        return answers, comments
-    if page.theme is not None:
-        for item in page.theme.items:
-            if form[item.id].data not in (None, ""):
-                answers[item.id] = int(form[item.id].data)
-        return answers, comments
-    assert page.exposure is not None
-    for part, question in page.exposure.parts():
-        value = form[question.id].data
-        if part == "question":
-            if value not in (None, ""):
-                answers[question.id] = int(value)
-        elif part in ("source", "told"):
-            if value:
-                answers[question.id] = list(value)
-        elif value not in (None, ""):
-            answers[question.id] = value
+                comments[spec.qid] = text
+        elif spec.kind == "checkbox":
+            if f.selected:
+                answers[spec.qid] = [value for value, _ in spec.choices if value in f.selected]
+        elif f.selected:
+            (value,) = f.selected
+            answers[spec.qid] = int(value) if spec.css in ("scale", "frequency") else value
     return answers, comments
 
 

@@ -19,29 +19,39 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from questionnaires import Questionnaire, labels
-from survey.extensions import db
 from survey.i18n import current_language, set_language
-from survey.models import Wave
 from survey.respond import bp
-from survey.respond.forms import CodeForm, Page, build_pages, make_page_form, page_answers
+from survey.respond.forms import (
+    BoundField,
+    CodeForm,
+    Page,
+    bind_post,
+    bind_stored,
+    build_pages,
+    page_answers,
+    page_fields,
+)
 from survey.services.answering import (
     AnswerError,
+    InvitationInfo,
     Submission,
     SubmitRefused,
     TokenState,
+    WaveSnapshots,
     lookup,
     submit,
     validate_answers,
     validate_comments,
+    wave_snapshots,
 )
 from survey.services.invitations import normalise_code
-from survey.services.waves import wave_questionnaires
 
 TOKEN_KEY = "respond_token"
 DONE_KEY = "respond_done"
@@ -93,23 +103,45 @@ def _refusal(state: TokenState | str) -> tuple[str, int]:
     return render_template("respond/refused.html", title=title, text=text, reason=key), status
 
 
-def _current_invitation() -> tuple[str | None, Any]:
-    """``(token, refusal response or None)`` for the token in the session."""
+@dataclass(frozen=True)
+class Flow:
+    """A wave's answering flow: its questionnaires and pages (built once per snapshot, see ``_flow``)."""
+
+    key: tuple[Any, ...]
+    questionnaires: tuple[Questionnaire, ...]
+    pages: tuple[Page, ...]
+    n_questions: int
+
+
+_FLOWS: dict[tuple[Any, ...], Flow] = {}
+
+
+def _flow(snapshots: WaveSnapshots) -> Flow:
+    flow = _FLOWS.get(snapshots.key)
+    if flow is None:
+        pages = tuple(build_pages(snapshots.questionnaires))
+        n_questions = sum(len(p.field_ids()) for p in pages)
+        flow = Flow(snapshots.key, snapshots.questionnaires, pages, n_questions)
+        if len(_FLOWS) >= 64:
+            _FLOWS.clear()
+        _FLOWS[snapshots.key] = flow
+    return flow
+
+
+def _current_invitation() -> tuple[str | None, Flow | None, Any]:
+    """``(token, the wave's flow, None)`` for the token in the session, or ``(None, None, refusal)``.
+
+    One token lookup and one snapshot-digest query per request; the questionnaires are parsed once
+    per process (``services.answering.wave_snapshots``).
+    """
     token = session.get(TOKEN_KEY)
     if not token:
-        return None, _refusal("done" if session.get(DONE_KEY) else "no_session")
-    info = lookup(token)
+        return None, None, _refusal("done" if session.get(DONE_KEY) else "no_session")
+    info: InvitationInfo = lookup(token)
     if info.state is not TokenState.OK:
-        return None, _refusal(info.state)
-    return token, None
-
-
-def _wave_for(token: str) -> tuple[Wave, list[Questionnaire]]:
-    info = lookup(token)
-    wave = db.session.get(Wave, info.wave_id)
-    if wave is None:  # pragma: no cover - lookup() said OK, so the wave exists
-        abort(404)
-    return wave, wave_questionnaires(wave)
+        return None, None, _refusal(info.state)
+    assert info.wave_id is not None  # lookup() said OK, so the wave exists
+    return token, _flow(wave_snapshots(info.wave_id)), None
 
 
 def _start_session(token: str) -> None:
@@ -181,19 +213,18 @@ def merge_sentences(texts: Iterable[str]) -> list[str]:
 
 @bp.get("/start")
 def start() -> Any:
-    token, refused = _current_invitation()
+    token, flow, refused = _current_invitation()
     if refused:
         return refused
-    assert token is not None
-    wave, qs = _wave_for(token)
+    assert flow is not None
+    qs = flow.questionnaires
     lang = current_language()
-    pages = build_pages(qs)
     return render_template(
         "respond/start.html",
         questionnaires=qs,
         intros=[(q.title.get(lang), q.intro.get(lang)) for q in qs if q.intro],
         privacy=merge_sentences(q.privacy.get(lang) for q in qs if q.privacy),
-        total_pages=len(pages) + 1,
+        total_pages=len(flow.pages) + 1,
         state_json=json.dumps({}),
     )
 
@@ -201,7 +232,7 @@ def start() -> Any:
 # --- the questionnaire pages -----------------------------------------------------------------------
 
 
-def _parse_state(raw: str, qs: list[Questionnaire]) -> dict[str, dict[str, Any]]:
+def _parse_state(raw: str, qs: tuple[Questionnaire, ...]) -> dict[str, dict[str, Any]]:
     """The carried answers, re-validated: ``{questionnaire id: {"a": answers, "c": comments}}``.
 
     Tampered or broken state is a 400: the respondent's browser sent something this site never made.
@@ -247,13 +278,13 @@ def _count_answered(state: dict[str, dict[str, Any]]) -> int:
 
 
 def _render_page(
-    qs: list[Questionnaire], pages: list[Page], index: int, state: dict[str, dict[str, Any]], form: Any = None
+    flow: Flow, index: int, state: dict[str, dict[str, Any]], fields: list[BoundField] | None = None
 ) -> Any:
     lang = current_language()
+    pages, qs = flow.pages, flow.questionnaires
     total = len(pages) + 1
     state_json = json.dumps(state, ensure_ascii=False, sort_keys=True)
     if index >= len(pages):
-        n_questions = sum(len(p.field_ids()) for p in pages)
         return render_template(
             "respond/review.html",
             page_no=total,
@@ -261,17 +292,14 @@ def _render_page(
             index=len(pages),
             state_json=state_json,
             answered=_count_answered(state),
-            n_questions=n_questions,
+            n_questions=flow.n_questions,
         )
     page = pages[index]
     q = qs[page.q_index]
-    if form is None:
-        form = make_page_form(
-            q, page, lang, stored={**state.get(q.id, {}).get("a", {}), **state.get(q.id, {}).get("c", {})}
-        )
-    errors = [
-        (form[fid].id, form[fid].label.text, err) for fid in page.field_ids() for err in form[fid].errors
-    ]
+    if fields is None:
+        stored = {**state.get(q.id, {}).get("a", {}), **state.get(q.id, {}).get("c", {})}
+        fields = bind_stored(page_fields(flow.key, q, page, index, lang), stored)
+    errors = [(f.id, f.label, err) for f in fields for err in f.errors]
     status = 422 if errors else 200
     return render_template(
         "respond/page.html",
@@ -279,8 +307,7 @@ def _render_page(
         questionnaire=q,
         q_number=page.q_index + 1,
         q_count=len(qs),
-        form=form,
-        fields=[form[fid] for fid in page.field_ids()],
+        fields=fields,
         errors=errors,
         index=index,
         page_no=index + 1,
@@ -298,16 +325,15 @@ def _render_page(
 
 @bp.post("/svar")
 def answer() -> Any:
-    token, refused = _current_invitation()
+    token, flow, refused = _current_invitation()
     if refused:
         return refused
-    assert token is not None
-    _, qs = _wave_for(token)
-    pages = build_pages(qs)
+    assert token is not None and flow is not None
+    qs, pages = flow.questionnaires, flow.pages
     state = _parse_state(request.form.get("state", ""), qs)
     action = request.form.get("action", "next")
     if action == "start":
-        return _render_page(qs, pages, 0, state)
+        return _render_page(flow, 0, state)
     try:
         index = int(request.form.get("page", ""))
     except ValueError:
@@ -321,26 +347,26 @@ def answer() -> Any:
     if index < len(pages):
         page = pages[index]
         q = qs[page.q_index]
-        form = make_page_form(q, page, current_language(), formdata=request.form)
-        if not form.validate():
-            return _render_page(qs, pages, index, state, form)
-        answers, comments = page_answers(form, page)
+        fields = bind_post(page_fields(flow.key, q, page, index, current_language()), request.form)
+        if any(f.errors for f in fields):
+            return _render_page(flow, index, state, fields)
+        answers, comments = page_answers(fields, page)
         _merge(state, q, page, answers, comments)
 
     if action == "back":
         if index == 0:
             return redirect(url_for("respond.start"), code=303)
-        return _render_page(qs, pages, index - 1, state)
+        return _render_page(flow, index - 1, state)
     if action == "next":
-        return _render_page(qs, pages, min(index + 1, len(pages)), state)
+        return _render_page(flow, min(index + 1, len(pages)), state)
     if action == "submit" and index == len(pages):
         return _submit(token, qs, state)
     if action.startswith("lang-"):
-        return _render_page(qs, pages, index, state)
+        return _render_page(flow, index, state)
     abort(400)
 
 
-def _submit(token: str, qs: list[Questionnaire], state: dict[str, dict[str, Any]]) -> Any:
+def _submit(token: str, qs: tuple[Questionnaire, ...], state: dict[str, dict[str, Any]]) -> Any:
     submissions = [
         Submission(q, state.get(q.id, {}).get("a", {}), state.get(q.id, {}).get("c", {})) for q in qs
     ]

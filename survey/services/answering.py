@@ -15,6 +15,9 @@ key; docs/anonymity.md).
 from __future__ import annotations
 
 import enum
+import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -83,6 +86,79 @@ def lookup(token: str) -> InvitationInfo:
     else:
         state = TokenState.OK
     return InvitationInfo(state, wave_id, unit_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# the wave's questionnaires, parsed once per process
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WaveSnapshots:
+    """A wave's questionnaires as run, in answering order. ``key`` is ``(wave id, ((questionnaire id,
+    digest of the stored snapshot), ...))``: equal keys mean equal definitions."""
+
+    key: tuple[Any, ...]
+    questionnaires: tuple[Questionnaire, ...]
+
+
+_SNAPSHOT_CACHE: OrderedDict[tuple[Any, ...], WaveSnapshots] = OrderedDict()
+_SNAPSHOT_CACHE_SIZE = 64
+_snapshot_lock = threading.Lock()
+
+
+def _snapshot_rows(wave_id: int, *, definitions: bool) -> tuple[tuple[tuple[str, str], ...], list[Any]]:
+    """``(((questionnaire id, digest), ...), rows)`` of the wave's snapshots in answering order.
+
+    The digest is PostgreSQL's 64-bit ``jsonb_hash_extended`` of the stored JSONB (no text
+    conversion: ~4x cheaper than ``md5(definition::text)``), elsewhere SHA-256 of the stored JSON text.
+    """
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    digest = (
+        sa.func.jsonb_hash_extended(WaveQuestionnaire.definition, 0)
+        if postgres
+        else sa.cast(WaveQuestionnaire.definition, sa.Text)
+    )
+    columns: list[Any] = [WaveQuestionnaire.questionnaire_id, digest]
+    if definitions:
+        columns += [WaveQuestionnaire.version, WaveQuestionnaire.definition]
+    rows = db.session.execute(
+        sa.select(*columns).where(WaveQuestionnaire.wave_id == wave_id).order_by(WaveQuestionnaire.position)
+    ).all()
+    digests = tuple(
+        (str(r[0]), str(r[1]) if postgres else hashlib.sha256(str(r[1]).encode("utf-8")).hexdigest())
+        for r in rows
+    )
+    return digests, list(rows)
+
+
+def wave_snapshots(wave_id: int) -> WaveSnapshots:
+    """The wave's questionnaires, rebuilt from its stored snapshots at most once per process and
+    snapshot content.
+
+    Every call reads the snapshots' digests (one small query, see ``_snapshot_rows``), so a cached
+    parse is used only for exactly the stored definitions, whatever database or wave id they came
+    from. Parsing and validating a definition (``from_dict``,
+    up to ~1 ms per questionnaire) happens on a cache miss only, from the same rows as its digest.
+    """
+    from questionnaires import from_dict
+
+    digests, _ = _snapshot_rows(wave_id, definitions=False)
+    with _snapshot_lock:
+        hit = _SNAPSHOT_CACHE.get((wave_id, digests))
+        if hit is not None:
+            _SNAPSHOT_CACHE.move_to_end((wave_id, digests))
+            return hit
+    digests, rows = _snapshot_rows(wave_id, definitions=True)
+    loaded = WaveSnapshots(
+        (wave_id, digests),
+        tuple(from_dict(r[3], f"wave questionnaire {r[0]} v{r[2]}") for r in rows),
+    )
+    with _snapshot_lock:
+        _SNAPSHOT_CACHE[loaded.key] = loaded
+        while len(_SNAPSHOT_CACHE) > _SNAPSHOT_CACHE_SIZE:
+            _SNAPSHOT_CACHE.popitem(last=False)
+    return loaded
 
 
 # ---------------------------------------------------------------------------------------------
@@ -263,19 +339,15 @@ def _mark_used(token: str) -> tuple[int, str]:
 def _clean(
     wave_id: int, submissions: list[Submission]
 ) -> list[tuple[Questionnaire, dict[str, Any], dict[str, str]]]:
-    session = db.session
     ids = [s.questionnaire.id for s in submissions]
     # validate against the definitions the wave runs with (its snapshots), not the caller's copy
-    snapshots = {
-        wq.questionnaire_id: wq
-        for wq in session.scalars(sa.select(WaveQuestionnaire).where(WaveQuestionnaire.wave_id == wave_id))
-    }
+    snapshots = {q.id: q for q in wave_snapshots(wave_id).questionnaires}  # parsed once per process
     if set(ids) != set(snapshots):
         runs, given = ", ".join(sorted(snapshots)), ", ".join(sorted(ids))
         raise ServiceError(f"this wave runs {runs}; answers were given for {given}")
     cleaned: list[tuple[Questionnaire, dict[str, Any], dict[str, str]]] = []
     for sub in submissions:
-        q = snapshots[sub.questionnaire.id].load()
+        q = snapshots[sub.questionnaire.id]
         cleaned.append((q, validate_answers(q, sub.answers), validate_comments(q, sub.comments)))
     return cleaned
 
