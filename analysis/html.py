@@ -106,7 +106,17 @@ _L: dict[str, dict[str, str]] = {
         "en": "Chart; the figures are in the table below.",
     },
     "no_rows": {"da": "Ingen rækker.", "en": "No rows."},
+    "no_static_chart": {
+        "da": "Figuren tegnes, når siden åbnes i en browser med JavaScript; tabellen herunder har de "
+        "samme tal.",
+        "en": "The chart is drawn when the page is opened in a browser with JavaScript; the table below has "
+        "the same figures.",
+    },
 }
+
+# The heatmap's static SVG (shown without JavaScript, and while the interactive chart loads) is drawn only
+# up to this many units: for 1,500 units it took about 25 s and 10 MB; the table alternative is always there.
+SVG_FALLBACK_MAX_UNITS = 300
 
 _INDENT = "\u00a0\u00a0"  # two no-break spaces per tree level
 
@@ -324,7 +334,10 @@ class _Writer:
         chart = charts.heatmap(self.r, self.q, lang)
         spec = chart.to_dict()
         self.specs["heatmap"] = spec
-        svg = vlc.vegalite_to_svg(spec, vl_version=charts.VL_VERSION)
+        if len(self.units) <= SVG_FALLBACK_MAX_UNITS:
+            svg = vlc.vegalite_to_svg(spec, vl_version=charts.VL_VERSION)
+        else:  # a static picture of thousands of rows costs half a minute and helps nobody
+            svg = f'<p class="note">{_e(t("no_static_chart", lang))}</p>'
         figure = (
             f'<figure><div data-chart="heatmap" role="img" aria-label="{_e(t("heatmap", lang))}. '
             f'{_e(t("chart_alt", lang))}"><div class="fallback">{svg}</div></div>'

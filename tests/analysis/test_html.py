@@ -88,3 +88,19 @@ def test_write_is_atomic(
     assert [p.name for p in tmp_path.iterdir()] == ["r.html"]  # no temporary file left behind
     write_html(report, questionnaire, target, lang="en")
     assert target.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_large_tree_heatmap_has_no_static_svg(
+    report: dict[str, Any], questionnaire: questionnaires.Questionnaire, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import analysis.html
+
+    def fallback(doc: str) -> str:
+        start = doc.index('<div data-chart="heatmap"')
+        return doc[start: doc.index("</figure>", start)]
+
+    assert "<svg" in fallback(render_html(report, questionnaire, "en"))
+    monkeypatch.setattr(analysis.html, "SVG_FALLBACK_MAX_UNITS", len(report["units"]) - 1)
+    doc = render_html(report, questionnaire, "en")
+    assert "<svg" not in fallback(doc) and "drawn when the page is opened" in fallback(doc)
+    assert '"heatmap"' in doc  # the interactive spec is still there
