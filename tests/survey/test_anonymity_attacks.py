@@ -289,6 +289,13 @@ def test_closing_scrambles_the_marks_and_keeps_the_counts(app: Flask, db: Any) -
     responses = sorted(
         map(tuple, db.session.execute(sa.select(Response.id, Response.answers)).all()), key=str
     )
+    sqlite_file = Path(str(db.engine.url.database)) if db.engine.dialect.name == "sqlite" else None
+
+    def raw_bytes(path: Path) -> bytes:
+        return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
+
+    if sqlite_file is not None:  # before the close the keyed marks are in the file (or its WAL)
+        assert len([m for m in keyed if m.encode() in raw_bytes(sqlite_file)]) == 4
     waves.close_wave("2025")
     db.session.expire_all()
     sealed = list(db.session.scalars(sa.select(UsedMark.mark).where(UsedMark.wave_id == w25)))
@@ -309,6 +316,11 @@ def test_closing_scrambles_the_marks_and_keeps_the_counts(app: Flask, db: Any) -
             for t in ("invitations", "used_marks", "responses", "comments")
         }
         assert len(set.union(*stamps.values())) == 1, stamps  # one transaction: the close
+    else:  # SQLite: the old marks are overwritten (secure_delete) and the write-ahead log is emptied
+        assert sqlite_file is not None
+        raw = raw_bytes(sqlite_file)
+        assert all(m.encode() in raw for m in other_marks)  # the open wave's marks are still readable ...
+        assert not [m for m in keyed if m.encode() in raw]  # ... but none of the closed wave's
     # a late submit into the closed wave is refused and stores nothing
     with pytest.raises(answering.SubmitRefused):
         answering.submit(a[3], [answering.Submission(q, {"MEN1": 1}, {})], "da")
