@@ -67,6 +67,7 @@ class _Report:
             (e["unit_id"], e["kind"]): e for e in report.get("exposures") or []
         }
         self.funding: dict[str, Mapping[str, Any]] = {f["unit_id"]: f for f in report.get("funding") or []}
+        self.sentences = _Sentences()
         self.status = {u["unit_id"]: texts.unit_status(u, self.settings, "en") for u in self.units}
         self.row_hidden = texts.hidden(texts.row_hidden_reason(self.settings, "en"), "en")
         self.kinds = [e.kind for e in questionnaire.exposures]
@@ -159,6 +160,22 @@ def _sentences(row: Mapping[str, Any] | None) -> list[str | None]:
     return [texts.change_sentence(row["change"], row["n"], lang) for lang in ("en", "da")]
 
 
+class _Sentences:
+    """:func:`_sentences` once per score row (the Themes / Items and Changes sheets both show them)."""
+
+    def __init__(self) -> None:
+        self.done: dict[int, list[str | None]] = {}
+
+    def __call__(self, row: Mapping[str, Any] | None) -> list[str | None]:
+        if row is None:
+            return [None, None]
+        key = id(row)
+        found = self.done.get(key)
+        if found is None:
+            found = self.done[key] = _sentences(row)
+        return found
+
+
 def _themes_sheet(wb: Book, r: _Report) -> None:
     cols = [Col("unit_id", 10), Col("unit", 30), Col("theme_id", 12), Col("theme", 28), Col("status", 30)]
 
@@ -166,7 +183,7 @@ def _themes_sheet(wb: Book, r: _Report) -> None:
         for u, kind, theme, _item, row, status in r.rows():
             if kind == "theme":
                 head = [u["unit_id"], u["name"], theme.id, theme.title.get("en"), status]
-                yield head + _score_values(row) + _sentences(row)
+                yield head + _score_values(row) + r.sentences(row)
 
     _sheet(wb, "Themes", cols + _SCORE_COLS, rows())
 
@@ -186,7 +203,7 @@ def _items_sheet(wb: Book, r: _Report) -> None:
         for u, kind, theme, item, row, status in r.rows():
             if kind == "item":
                 head = [u["unit_id"], u["name"], theme.id, item.id, item.text.get("en"), item.reverse, status]
-                yield head + _score_values(row) + _sentences(row)
+                yield head + _score_values(row) + r.sentences(row)
 
     _sheet(wb, "Items", cols + _SCORE_COLS, full())
 
@@ -291,7 +308,7 @@ def _changes_sheet(wb: Book, r: _Report) -> None:
                 ch.get("meaningful"),
                 (texts.change_arrow(ch) + " " + texts.class_label(ch["class"], "en")).strip(),
                 verdict(ch["class"]),
-                *_sentences(s),
+                *r.sentences(s),
             ]
 
     _sheet(wb, "Changes", cols, rows())

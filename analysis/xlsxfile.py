@@ -20,6 +20,7 @@ Usage::
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from xml.sax.saxutils import escape
 _NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _BUILTIN_FORMATS = {"General": 0, "0": 1, "0.00": 2, "0%": 9, "0.00%": 10}
-_ILLEGAL = {c: "" for c in range(32) if c not in (9, 10, 13)}  # control characters XML 1.0 forbids
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")  # control characters XML 1.0 forbids
 
 
 def _attr(text: str) -> str:
@@ -321,7 +322,7 @@ class Book:
             )
             batch: list[str] = []
             for s in self.strings:  # insertion order = index order
-                text = escape(s.translate(_ILLEGAL))
+                text = escape(_ILLEGAL.sub("", s) if _ILLEGAL.search(s) else s)
                 space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
                 batch.append(f"<si><t{space}>{text}</t></si>")
                 if len(batch) >= 5000:

@@ -1,0 +1,58 @@
+"""analysis.xlsxfile, the streaming XLSX writer: what is written reads back with openpyxl."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from analysis.xlsxfile import Book, Indented, column_letter
+
+
+def test_column_letters() -> None:
+    letters = [column_letter(i) for i in (1, 26, 27, 52, 53, 702, 703)]
+    assert letters == ["A", "Z", "AA", "AZ", "BA", "ZZ", "AAA"]
+
+
+def test_values_styles_and_layout_read_back(tmp_path: Path) -> None:
+    path = tmp_path / "t.xlsx"
+    book = Book(path)
+    ws = book.sheet("Data", widths=[10, 20, 8, 8, 8], formats=[None, None, "0.00", "0.0%", "0"])
+    ws.header(["id", "text", "mean", "share", "n"])
+    ws.row(["U1", "  spaces & <tags> \"quotes\"", 4.125, 0.25, 7])
+    ws.row(["U2", "bell\x07 gone; æøå ▲", None, 1e-05, True])
+    ws.row([Indented("child", 2), None, 3, None, 12345678901])
+    other = book.sheet("Second", widths=[12], formats=[None])
+    other.header(["only"])
+    book.save()
+
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["Data", "Second"]
+    data = wb["Data"]
+    values = [[c.value for c in row] for row in data.iter_rows()]
+    assert values == [
+        ["id", "text", "mean", "share", "n"],
+        ["U1", '  spaces & <tags> "quotes"', 4.125, 0.25, 7],
+        ["U2", "bell gone; æøå ▲", None, 1e-05, True],
+        ["child", None, 3, None, 12345678901],
+    ]
+    assert data["A1"].font.b and data["A1"].fill.fgColor.rgb.endswith("DDE3EA")
+    assert not data["A2"].font.b
+    formats = (data["C2"].number_format, data["D2"].number_format, data["E2"].number_format)
+    assert formats == ("0.00", "0.0%", "0")
+    assert data["E3"].number_format == "General"  # a bool keeps no number format
+    assert data["A4"].alignment.indent == 2 and data["A2"].alignment.indent == 0
+    assert data.freeze_panes == "A2" and data.auto_filter.ref == "A1:E4"
+    assert data.column_dimensions["B"].width == 20
+    assert wb["Second"].max_row == 1 and wb["Second"]["A1"].value == "only"
+
+
+def test_rows_must_match_the_header(tmp_path: Path) -> None:
+    book = Book(tmp_path / "t.xlsx")
+    ws = book.sheet("S", widths=[5, 5], formats=[None, None])
+    with pytest.raises(ValueError, match="a row of 3 cells, expected 2"):
+        ws.row(["a", "b", "c"])
+    with pytest.raises(TypeError, match="cannot write a dict"):
+        ws.row([{}, "b"])
+    book.close()
