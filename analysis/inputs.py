@@ -3,9 +3,11 @@
 Every problem raises :class:`analysis.csvio.InputError` naming the file, the line (header = line 1),
 the column and the value, and saying how to fix it.
 
-Responses are validated column by column on the *distinct* values of each column (``pandas.factorize``),
-so a file of 100,000 rows × 80 columns costs one pass in C per column plus a little Python per distinct
-value, never Python work per cell.
+Responses are validated column by column on the *distinct* values of each column, so a file of 100,000
+rows × 80 columns costs one pass in C per column plus a little Python per distinct value, never Python
+work per cell. A plain machine-written file is read straight into categoricals by pandas' C parser
+(:func:`analysis.csvio.read_columns_fast`); anything unusual (quotes, stray whitespace, empty lines, a
+wrong number of fields) goes through the csv-module parser, with the same messages either way.
 """
 
 from __future__ import annotations
