@@ -23,9 +23,10 @@
        out and ``scipy.stats.ttest_ind(equal_var=False)`` is called. It is run on a seeded sample of
        ``--naive-cells`` cells and extrapolated to all cells (printed as such).
 
-Prints wall and peak RSS of each command, floor and naive seconds, the ratios full/floor and naive/full,
-and PASS/MISS for the targets (issue 3, item 6): full analysis to JSON <= 5 s, peak memory <= 2 GiB,
-full <= 10 x floor, the XLSX command <= 15 s.
+Prints wall and peak RSS of each command, floor and naive seconds, the ratios full/floor (against the
+floor's whole process and against its read + compute alone) and naive/full, and PASS/MISS for the targets
+(issue 3, item 6): full analysis to JSON <= 5 s, peak memory <= 2 GiB, full <= 10 x floor (the larger of
+the two ratios), the XLSX command <= 15 s.
 
 ``generate()`` and ``floor_stats()`` are imported by tests/test_bench_analysis.py, which runs them on a
 tiny organisation and checks the files pass ``trivsel analyse`` and the floor equals the report.
@@ -381,9 +382,10 @@ def naive(units_path: Path, responses_path: Path, cells: int, seed: int = 7) -> 
         if cells >= len(all_cells)
         else [all_cells[i] for i in rng.choice(len(all_cells), size=cells, replace=False)]
     )
-    t1 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # scipy on cells whose answers are all equal
+        _naive_loop(responses, items, members, [(0, 0)])  # warm-up: SciPy's first call loads more modules
+        t1 = time.perf_counter()
         _naive_loop(responses, items, members, sample)
     loop = time.perf_counter() - t1
     per_cell = loop / max(len(sample), 1)
@@ -574,7 +576,13 @@ def main() -> int:
         )
         ratio_floor = full["wall"] / fl["wall"]
         ratio_naive = nv["total"] / full["wall"]
-        print(f"ratio full / floor = {ratio_floor:.2f}    ratio naive / full = {ratio_naive:.1f}")
+        floor_work = parts["read"] + parts["compute"]
+        ratio_work = full["wall"] / floor_work
+        print(
+            f"ratio full / floor = {ratio_floor:.2f} (whole processes); full / floor's work = "
+            f"{ratio_work:.2f} (its read_csv + compute, {floor_work:.2f} s, no start-up or imports); "
+            f"ratio naive / full = {ratio_naive:.1f}"
+        )
         print("targets:")
         print(
             f"  {verdict(full['wall'] <= TARGET_WALL)}  full analysis to JSON <= {TARGET_WALL:.0f} s: "
@@ -582,8 +590,9 @@ def main() -> int:
         )
         print(f"  {verdict(full['rss'] <= TARGET_RSS)}  peak memory <= 2 GiB: {full['rss'] / 2**20:.0f} MiB")
         print(
-            f"  {verdict(ratio_floor <= TARGET_RATIO)}  within {TARGET_RATIO:.0f} x the floor: "
-            f"{ratio_floor:.2f} x"
+            f"  {verdict(max(ratio_floor, ratio_work) <= TARGET_RATIO)}  "
+            f"within {TARGET_RATIO:.0f} x the floor: "
+            f"{ratio_floor:.2f} x the floor process, {ratio_work:.2f} x its work alone (the larger is judged)"
         )
         print(
             f"  {verdict(xlsx['rc'] == 0 and xlsx['wall'] <= TARGET_XLSX)}  XLSX command <= "
