@@ -305,7 +305,7 @@ def read_columns_fast(name: str, raw: bytes, text: str, *, required: Sequence[st
     for col in header:
         cat = frame[col].cat
         cats = cat.categories
-        if cats.dtype.kind in "biufc" or (len(cats) and not isinstance(cats[0], str)):
+        if cats.dtype.kind in "biufc" or not all(isinstance(v, str) for v in cats):
             retext.append(col)
             continue
         codes[col] = cat.codes.to_numpy()
