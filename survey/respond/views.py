@@ -141,7 +141,7 @@ def _current_invitation() -> tuple[str | None, Flow | None, Any]:
     if info.state is not TokenState.OK:
         return None, None, _refusal(info.state)
     assert info.wave_id is not None  # lookup() said OK, so the wave exists
-    return token, _flow(wave_snapshots(info.wave_id)), None
+    return token, _flow(wave_snapshots(info.wave_id, info.snapshot_digests)), None
 
 
 def _start_session(token: str) -> None:

@@ -65,18 +65,47 @@ class InvitationInfo:
     state: TokenState
     wave_id: int | None = None
     unit_id: str | None = None
+    #: on PostgreSQL the wave's snapshot digests, read in the same query (see :func:`wave_snapshots`)
+    snapshot_digests: tuple[tuple[str, str], ...] | None = None
+
+
+_SEP = "\x1f"  # unit separator: in no questionnaire id
+
+
+def _digest_column() -> Any:
+    """PostgreSQL: the wave's snapshot digests as one text column of the lookup query (one round trip
+    less per page); ``questionnaire id SEP digest SEP ...`` in answering order."""
+    from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+    wq = WaveQuestionnaire
+    item = sa.func.concat(
+        wq.questionnaire_id, _SEP, sa.cast(sa.func.jsonb_hash_extended(wq.definition, 0), sa.Text)
+    )
+    return (
+        sa.select(sa.func.string_agg(item, aggregate_order_by(sa.literal(_SEP), wq.position)))
+        .where(wq.wave_id == Invitation.wave_id)
+        .scalar_subquery()
+    )
 
 
 def lookup(token: str) -> InvitationInfo:
     """The state of the invitation for ``token`` (a link token or a normalised code). Reads only."""
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    columns: list[Any] = [Invitation.id, Invitation.wave_id, Invitation.unit_id, Wave.status]
+    if postgres:
+        columns.append(_digest_column())
     row = db.session.execute(
-        sa.select(Invitation.id, Invitation.wave_id, Invitation.unit_id, Wave.status)
+        sa.select(*columns)
         .join(Wave, Wave.id == Invitation.wave_id)
         .where(Invitation.token_hash == hash_token(token))
     ).first()
     if row is None:
         return InvitationInfo(TokenState.UNKNOWN)
-    invitation_id, wave_id, unit_id, status = row
+    invitation_id, wave_id, unit_id, status = row[:4]
+    digests = None
+    if postgres:
+        parts = (row[4] or "").split(_SEP) if row[4] else []
+        digests = tuple(zip(parts[0::2], parts[1::2], strict=True))
     if status == "draft":
         state = TokenState.DRAFT
     elif status == "closed":
@@ -85,7 +114,7 @@ def lookup(token: str) -> InvitationInfo:
         state = TokenState.USED
     else:
         state = TokenState.OK
-    return InvitationInfo(state, wave_id, unit_id)
+    return InvitationInfo(state, wave_id, unit_id, digests)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -132,23 +161,35 @@ def _snapshot_rows(wave_id: int, *, definitions: bool) -> tuple[tuple[tuple[str,
     return digests, list(rows)
 
 
-def wave_snapshots(wave_id: int) -> WaveSnapshots:
+def wave_snapshots(wave_id: int, digests: tuple[tuple[str, str], ...] | None = None) -> WaveSnapshots:
     """The wave's questionnaires, rebuilt from its stored snapshots at most once per process and
     snapshot content.
 
-    Every call reads the snapshots' digests (one small query, see ``_snapshot_rows``), so a cached
-    parse is used only for exactly the stored definitions, whatever database or wave id they came
-    from. Parsing and validating a definition (``from_dict``,
-    up to ~1 ms per questionnaire) happens on a cache miss only, from the same rows as its digest.
+    Every call uses the snapshots' current digests (from :func:`lookup`'s query on PostgreSQL, else
+    one small query, see ``_snapshot_rows``), so a cached parse is used only for exactly the stored
+    definitions, whatever database or wave id they came from. Parsing and validating a definition
+    (``from_dict``, up to ~1 ms per questionnaire) happens on a cache miss only, from the same rows
+    as its digest. Within one request the result is kept, so the submit does not read them again.
     """
+    from flask import has_request_context, request
+
     from questionnaires import from_dict
 
-    digests, _ = _snapshot_rows(wave_id, definitions=False)
+    memo: dict[int, WaveSnapshots] | None = None
+    if has_request_context():
+        memo = request.environ.setdefault("trivsel.wave_snapshots", {})
+        if wave_id in memo:
+            return memo[wave_id]
+    if digests is None:
+        digests, _ = _snapshot_rows(wave_id, definitions=False)
     with _snapshot_lock:
         hit = _SNAPSHOT_CACHE.get((wave_id, digests))
         if hit is not None:
             _SNAPSHOT_CACHE.move_to_end((wave_id, digests))
-            return hit
+    if hit is not None:
+        if memo is not None:
+            memo[wave_id] = hit
+        return hit
     digests, rows = _snapshot_rows(wave_id, definitions=True)
     loaded = WaveSnapshots(
         (wave_id, digests),
@@ -158,6 +199,8 @@ def wave_snapshots(wave_id: int) -> WaveSnapshots:
         _SNAPSHOT_CACHE[loaded.key] = loaded
         while len(_SNAPSHOT_CACHE) > _SNAPSHOT_CACHE_SIZE:
             _SNAPSHOT_CACHE.popitem(last=False)
+    if memo is not None:
+        memo[wave_id] = loaded
     return loaded
 
 
