@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import abort, redirect, render_template, request, session, url_for
+from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from questionnaires import Questionnaire, labels
@@ -38,6 +38,7 @@ from survey.respond.forms import (
     page_answers,
     page_fields,
 )
+from survey.services import Conflict
 from survey.services.answering import (
     AnswerError,
     InvitationInfo,
@@ -278,7 +279,12 @@ def _count_answered(state: dict[str, dict[str, Any]]) -> int:
 
 
 def _render_page(
-    flow: Flow, index: int, state: dict[str, dict[str, Any]], fields: list[BoundField] | None = None
+    flow: Flow,
+    index: int,
+    state: dict[str, dict[str, Any]],
+    fields: list[BoundField] | None = None,
+    *,
+    not_stored: bool = False,
 ) -> Any:
     lang = current_language()
     pages, qs = flow.pages, flow.questionnaires
@@ -293,6 +299,7 @@ def _render_page(
             state_json=state_json,
             answered=_count_answered(state),
             n_questions=flow.n_questions,
+            not_stored=not_stored,
         )
     page = pages[index]
     q = qs[page.q_index]
@@ -360,13 +367,14 @@ def answer() -> Any:
     if action == "next":
         return _render_page(flow, min(index + 1, len(pages)), state)
     if action == "submit" and index == len(pages):
-        return _submit(token, qs, state)
+        return _submit(token, flow, state)
     if action.startswith("lang-"):
         return _render_page(flow, index, state)
     abort(400)
 
 
-def _submit(token: str, qs: tuple[Questionnaire, ...], state: dict[str, dict[str, Any]]) -> Any:
+def _submit(token: str, flow: Flow, state: dict[str, dict[str, Any]]) -> Any:
+    qs = flow.questionnaires
     submissions = [
         Submission(q, state.get(q.id, {}).get("a", {}), state.get(q.id, {}).get("c", {})) for q in qs
     ]
@@ -375,6 +383,12 @@ def _submit(token: str, qs: tuple[Questionnaire, ...], state: dict[str, dict[str
     except SubmitRefused as exc:
         session.pop(TOKEN_KEY, None)
         return _refusal(exc.state)
+    except Conflict as exc:
+        # e.g. the wave was opened under another mark key (SECRET_KEY changed): nothing was stored and
+        # the invitation stays unused; the respondent keeps the session and can try again later
+        current_app.logger.error("submit refused by the server's configuration: %s", exc)
+        page, status = _render_page(flow, len(flow.pages), state, not_stored=True), 503
+        return page, status
     session.pop(TOKEN_KEY, None)
     session[DONE_KEY] = True
     return render_template("respond/thanks.html")

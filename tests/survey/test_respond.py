@@ -250,6 +250,31 @@ def test_used_token_and_second_submit(
     assert db.session.scalars(sa.select(Response)).one().answers == EXPECTED_ANSWERS
 
 
+def test_server_side_refusal_keeps_the_answers_on_the_send_page(
+    app: Any, client: Any, db: Any, open_wave: None, make_invitation: Any, caplog: Any
+) -> None:
+    """The wave was opened under another mark key (SECRET_KEY changed without TRIVSEL_MARK_KEY): the
+    submit is refused by the server, not by the respondent. They get the send page back with the
+    answers still in the form and an explanation (503, not a 500), nothing is stored, and the same
+    page sent again once the key is back stores the answers."""
+    token = make_invitation()
+    r = Respondent(client)
+    r.open_link(token)
+    _walk_to_review(r)
+    app.config["TRIVSEL_MARK_KEY"] = "a-different-mark-key-of-at-least-32-chars"
+    with caplog.at_level(logging.ERROR):
+        r.post("submit")
+    assert r.status == 503
+    assert "Dine svar kunne ikke sendes lige nu" in r.html
+    assert 'role="alert"' in r.html
+    assert _count(db, Response) == 0 and _count(db, UsedMark) == 0
+    assert "another SECRET_KEY" in caplog.text and "KLAR1" not in caplog.text
+    app.config["TRIVSEL_MARK_KEY"] = None
+    r.post("submit")
+    assert r.h1() == "Tak"
+    assert db.session.scalars(sa.select(Response)).one().answers == EXPECTED_ANSWERS
+
+
 def test_closed_wave(app: Any, client: Any, db: Any, open_wave: None, make_invitation: Any) -> None:
     token = make_invitation()
     r = Respondent(client)
