@@ -32,23 +32,8 @@ def generated(bench: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> tu
     folder = tmp_path_factory.mktemp("bench")
     files = bench.generate(folder, respondents=300, n_units=20, seed=11)
     out = folder / "report.json"
-    result = CliRunner().invoke(
-        analyse,
-        [
-            "--units",
-            str(files["units"]),
-            "--responses",
-            str(files["responses"]),
-            "--questionnaire",
-            str(files["questionnaire"]),
-            "--wave",
-            "2025",
-            "--baseline",
-            "2024",
-            "--json",
-            str(out),
-        ],
-    )
+    # the very arguments the benchmark gives the installed command (without the program and "analyse")
+    result = CliRunner().invoke(analyse, bench.analyse_cmd(files, folder)[2:])
     assert result.exit_code == 0, result.output
     return files, json.loads(out.read_text()), folder
 
