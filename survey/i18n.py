@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import session
+from flask import current_app, request, session
+from werkzeug.exceptions import HTTPException
 
 LANGUAGES = ("da", "en")
 DEFAULT = "da"
@@ -25,3 +26,21 @@ def set_language(lang: str) -> bool:
 
 def other_language() -> str:
     return "en" if current_language() == "da" else "da"
+
+
+def return_path() -> str | None:
+    """Where the language link should come back to: this page's address with its query when it was a
+    GET, else the same path when it can be fetched by GET (a form page shown again after a POST), else
+    nothing (the link then goes to the start page). Respondent links (``/r/<token>``) never: the token
+    must not travel in another URL."""
+    path = request.path
+    if path.startswith("/r/"):
+        return None
+    if request.method == "GET":
+        query = request.query_string.decode("utf-8", "replace")
+        return f"{path}?{query}" if query else path
+    try:
+        current_app.url_map.bind("localhost").match(path, method="GET")
+    except HTTPException:  # no GET route there (405), or a redirect
+        return None
+    return path

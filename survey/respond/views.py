@@ -24,6 +24,7 @@ from typing import Any
 
 from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from questionnaires import Questionnaire, labels
 from survey.i18n import current_language, set_language
@@ -194,7 +195,8 @@ def language(lang: str) -> Any:
         abort(404)
     target = request.args.get("next", "")
     if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        target = url_for("respond.start")
+        # no page to come back to: staff go to their landing page, respondents to the start page
+        target = url_for("staff.home" if current_user.is_authenticated else "respond.start")
     return redirect(target, code=303)
 
 

@@ -67,7 +67,12 @@ def _unit_names() -> dict[str, str]:
 # --- the waves list and creating a wave -------------------------------------------------------------
 
 
-def _waves_page(error: str | None = None, form: dict[str, Any] | None = None, status: int = 200) -> Any:
+def _waves_page(
+    error: str | None = None,
+    form: dict[str, Any] | None = None,
+    status: int = 200,
+    field_errors: dict[str, str] | None = None,
+) -> Any:
     all_waves = list(db.session.scalars(sa.select(Wave).order_by(Wave.id.desc())))
     return (
         render_template(
@@ -77,6 +82,7 @@ def _waves_page(error: str | None = None, form: dict[str, Any] | None = None, st
             shipped=questionnaires.shipped_ids(),
             unit_count=db.session.scalar(sa.select(sa.func.count()).select_from(Unit)) or 0,
             error=error,
+            field_errors=field_errors or {},
             form=form or {},
         ),
         status,
@@ -108,6 +114,14 @@ def create_wave() -> Any:
         k: (request.form.get(k) or "").strip() for k in ("label", "baseline", "opens_on", "closes_on")
     }
     form["questionnaires"] = request.form.getlist("questionnaires")
+    # the two mistakes a person makes on this form get a message at their field (the service checks again)
+    field_errors: dict[str, str] = {}
+    if not form["label"]:
+        field_errors["label"] = _("Write a label for the wave, for example 2025.")
+    if not form["questionnaires"]:
+        field_errors[f"q-{questionnaires.shipped_ids()[0]}"] = _("Choose at least one questionnaire.")
+    if field_errors:
+        return _waves_page(None, form, 422, field_errors)
     try:
         shipped = set(questionnaires.shipped_ids())
         chosen = [q for q in form["questionnaires"] if q in shipped]

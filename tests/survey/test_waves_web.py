@@ -265,8 +265,8 @@ def test_invalid_units_file_changes_nothing(hr: Any, db: Any) -> None:
 @pytest.mark.parametrize(
     "form,message",
     [
-        ({"label": "", "questionnaires": [QID]}, "needs a label"),
-        ({"label": "2025"}, "at least one questionnaire"),
+        ({"label": "", "questionnaires": [QID]}, "Write a label for the wave"),
+        ({"label": "2025"}, "Choose at least one questionnaire"),
         ({"label": "2025", "questionnaires": ["nope"]}, "choose questionnaires from the list"),
         ({"label": "2025", "questionnaires": [QID], "opens_on": "1 March"}, "is not a date"),
         (
