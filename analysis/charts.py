@@ -54,6 +54,20 @@ _WORDS: dict[str, dict[str, str]] = {
 }
 
 
+#: d3-format locales for Vega's numbers: Danish decimal comma and thousands point on axes and tooltips
+NUMBER_LOCALES: dict[str, dict[str, Any]] = {
+    "da": {"decimal": ",", "thousands": ".", "grouping": [3], "currency": ["", "\u00a0kr."]},
+    "en": {"decimal": ".", "thousands": ",", "grouping": [3], "currency": ["DKK\u00a0", ""]},
+}
+
+
+def spec(chart: alt.TopLevelMixin, lang: str) -> dict[str, Any]:
+    """The chart's Vega-Lite spec with the number format of ``lang`` (axis labels, tooltips)."""
+    out = chart.to_dict()
+    out.setdefault("config", {})["locale"] = {"number": NUMBER_LOCALES[texts.check_lang(lang)]}
+    return out
+
+
 def word(key: str, lang: str) -> str:
     return _WORDS[key][texts.check_lang(lang)]
 

@@ -332,7 +332,7 @@ class _Writer:
     def heatmap_section(self) -> str:
         lang = self.lang
         chart = charts.heatmap(self.r, self.q, lang)
-        spec = chart.to_dict()
+        spec = charts.spec(chart, lang)
         self.specs["heatmap"] = spec
         if len(self.units) <= SVG_FALLBACK_MAX_UNITS:
             svg = vlc.vegalite_to_svg(spec, vl_version=charts.VL_VERSION)
@@ -430,8 +430,11 @@ class _Writer:
                 body.append(_table(f"{caption}: {u['name']}", self._score_header(first), rows))
             if any(self.scores.get((uid, "theme", th.id)) for th in self.q.themes):
                 key = f"unit-{uid}"
-                theme_rows = {th.id: self.scores[(uid, "theme", th.id)] for th in self.q.themes
-                              if (uid, "theme", th.id) in self.scores}
+                theme_rows = {
+                    th.id: self.scores[(uid, "theme", th.id)]
+                    for th in self.q.themes
+                    if (uid, "theme", th.id) in self.scores
+                }
                 # the unit charts differ only in their data: Altair's schema validation (about 30 ms
                 # each) is done for the first and skipped for the rest
                 self.specs[key] = charts.unit_themes_chart(self.q, u["name"], theme_rows, lang).to_dict(
@@ -537,7 +540,9 @@ class _Writer:
             if chart is None:
                 continue
             key = f"dist-{th.id}"
-            spec = chart.properties(title=f"{th.title.get(lang)} ({self.units[0]['name']})").to_dict()
+            spec = charts.spec(
+                chart.properties(title=f"{th.title.get(lang)} ({self.units[0]['name']})"), lang
+            )
             self.specs[key] = spec
             figures.append(
                 f'<figure><div data-chart="{_e(key)}" role="img" aria-label="{_e(th.title.get(lang))}. '

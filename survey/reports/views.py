@@ -168,7 +168,7 @@ def overview() -> Any:
     units = {u["unit_id"]: u for u in report["units"]}
     for entry in by_unit.values():
         entry["unit"] = units[entry["unit_id"]]
-    spec = _json_script(charts.heatmap(report, q, lang).to_dict()) if cells else None
+    spec = _json_script(charts.spec(charts.heatmap(report, q, lang), lang)) if cells else None
     _audit("report.overview", target=f"{sel.wave_label}/{sel.qid}")
     return render_template(
         "reports/overview.html",
@@ -217,7 +217,7 @@ def unit(unit_id: str) -> Any:
             exposure_reason = texts.exposure_hidden_reason(u, settings, lang)
         comments = reporting.comments_for(wr.wave, wr.questionnaire.id, wr.report, unit_id)
         if any(t["row"] is not None for t in themes):
-            spec = _json_script(charts.themes_for_unit(report, q, unit_id, lang).to_dict())
+            spec = _json_script(charts.spec(charts.themes_for_unit(report, q, unit_id, lang), lang))
     _audit("report.unit", target=f"{sel.wave_label}/{sel.qid}/{unit_id}")
     return render_template(
         "reports/unit.html",

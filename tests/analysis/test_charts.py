@@ -111,3 +111,18 @@ def test_themes_for_unit(report: dict, questionnaire: Any) -> None:
 def test_unsupported_language(report: dict, questionnaire: Any) -> None:
     with pytest.raises(ValueError, match="unsupported language 'sv'"):
         charts.heatmap(report, questionnaire, "sv")
+
+
+def test_spec_carries_the_number_locale_of_the_language() -> None:
+    """Danish charts write 4,5 (decimal comma) on axes and in tooltips; English 4.5 (issue 6)."""
+    import altair as alt
+
+    from analysis import charts
+
+    chart = alt.Chart(alt.Data(values=[{"a": 4.5}])).mark_point().encode(x="a:Q")
+    da = charts.spec(chart, "da")["config"]["locale"]["number"]
+    en = charts.spec(chart, "en")["config"]["locale"]["number"]
+    assert (da["decimal"], da["thousands"]) == (",", ".")
+    assert (en["decimal"], en["thousands"]) == (".", ",")
+    with pytest.raises(ValueError):
+        charts.spec(chart, "de")
