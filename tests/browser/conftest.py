@@ -17,6 +17,7 @@ import itertools
 import os
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -110,6 +111,8 @@ class LiveServer:
     #: exceptions raised inside request handlers (collected through Flask's signal)
     errors: list[BaseException] = field(default_factory=list)
     _units: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    #: the dev outbox folder (``MAIL_OUTBOX_DIR``) where sent e-mails land as ``.eml`` files
+    outbox: Path | None = None
 
     @property
     def origin(self) -> str:
@@ -193,8 +196,9 @@ def _seed(app: Flask) -> None:
     waves.open_wave(WAVE)
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+@contextmanager
+def serve(db_path: Path, outbox: Path, seed: Callable[[Flask], None] | None) -> Iterator[LiveServer]:
+    """Serve the app on ``db_path`` (migrated, then ``seed(app)`` inside an app context) on a free port."""
     reason = unavailable_reason()
     if reason:
         if browser_required():
@@ -207,19 +211,19 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     from survey import MIGRATIONS_DIR, create_app
     from survey.extensions import db
 
-    tmp = tmp_path_factory.mktemp("browser")
     app = create_app(
         {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'trivsel.db'}",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
             "SECRET_KEY": "browser-test-secret-key-0123456789abcdef",
-            "MAIL_OUTBOX_DIR": str(tmp / "outbox"),
-            # no rate limit on the code page: the journeys redeem a handful of codes quickly
+            "MAIL_OUTBOX_DIR": str(outbox),
+            # no rate limit on the code and sign-in pages: the journeys use them quickly
             "RATELIMIT_ENABLED": False,
         }
     )
     with app.app_context():
         upgrade(directory=MIGRATIONS_DIR)
-        _seed(app)
+        if seed is not None:
+            seed(app)
         db.session.remove()
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -238,6 +242,48 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         thread.join(timeout=5)
         with app.app_context():
             db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    tmp = tmp_path_factory.mktemp("browser")
+    with serve(tmp / "trivsel.db", tmp / "outbox", _seed) as live:
+        live.outbox = tmp / "outbox"
+        yield live
+
+
+#: staff accounts of the staff server: role -> (e-mail, password, unit)
+STAFF_PASSWORD = "browser-test-password-1"
+STAFF = {
+    "hr": ("hr@browser.test", None),
+    "manager": ("leder@browser.test", "AEL-HJE"),
+    "committee": ("udvalg@browser.test", None),
+}
+
+
+def _seed_staff(app: Flask) -> None:
+    from survey.services import users
+
+    for role, (email, unit) in STAFF.items():
+        users.create_user(email, role, STAFF_PASSWORD, unit_id=unit)
+
+
+@pytest.fixture(scope="session")
+def staff_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A second server on the demo municipality (``survey.demo.build_demo``: 31 units, closed waves 2024
+    and 2025 with generated answers to the shipped questionnaires, open wave 2026) plus one staff user
+    per role of :data:`STAFF`. Staff journeys write here, so the respondent server stays as it was."""
+    if unavailable_reason() is None:
+        from survey.demo import build_demo
+
+        tmp = tmp_path_factory.mktemp("staff")
+        build_demo(tmp / "demo.sqlite", progress=False)
+    else:
+        tmp = Path("/nonexistent")  # serve() skips or fails with the reason
+    with serve(tmp / "demo.sqlite", tmp / "outbox", _seed_staff) as live:
+        live.outbox = tmp / "outbox"
+        yield live
+        live.check_no_server_errors()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -303,11 +349,12 @@ class Session:
 
 @pytest.fixture()
 def new_session(browser: Browser, live_server: LiveServer) -> Iterator[Callable[..., Session]]:
-    """``new_session(**context_options)`` -> :class:`Session`; every context is closed after the test."""
+    """``new_session(server=None, **context_options)`` -> :class:`Session` on ``server`` (default: the
+    respondent server); every context is closed after the test."""
     contexts: list[BrowserContext] = []
 
-    def make(**options: Any) -> Session:
-        context = browser.new_context(base_url=live_server.url, **options)
+    def make(server: LiveServer | None = None, **options: Any) -> Session:
+        context = browser.new_context(base_url=(server or live_server).url, **options)
         context.set_default_timeout(10_000)
         recorder = Recorder()
         context.on("request", lambda r: recorder.requests.append(r))
@@ -367,7 +414,16 @@ def screenshot_dir() -> Path:
 def shoot(screenshot_dir: Path) -> Callable[[Page, str], Path]:
     def take(page: Page, name: str) -> Path:
         path = screenshot_dir / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        # a full-page picture of a very long page (the organisation's whole change table) is taller
+        # than Chromium can capture: then the first 8,000 pixels
+        height = page.evaluate("() => document.documentElement.scrollHeight")
+        if height <= 8000:
+            page.screenshot(path=str(path), full_page=True)
+        else:
+            width = page.viewport_size["width"] if page.viewport_size else 1280
+            page.screenshot(
+                path=str(path), full_page=True, clip={"x": 0, "y": 0, "width": width, "height": 8000}
+            )
         return path
 
     return take
