@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, render_template
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -136,6 +137,13 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    @app.template_filter("day")
+    def _day(value: Any) -> str:
+        """A date in the reader's language: "1. mar. 2027" in Danish, "Mar 1, 2027" in English."""
+        if value is None or value == "":
+            return "–"
+        return str(format_date(value, format="medium"))
+
     @app.context_processor
     def _inject() -> dict[str, Any]:
         return {"lang": current_language(), "other_lang": other_language(), "language_return": return_path}

@@ -388,6 +388,8 @@ def test_hr_runs_a_wave_and_reads_the_reports_in_both_languages(
     page.fill("#due_on", "2027-03-01")
     assert submit(page, "main form[method=post]") == 200
     t.check("followup_unit_with_plan", revisit=False)
+    plan_unit_path = t.path()
+    assert "1. mar. 2027" in main_text(page)  # the due date, written the Danish way
     page.get_by_role("link", name="Redigér").first.click()
     t.check("followup_plan")
 
@@ -401,6 +403,8 @@ def test_hr_runs_a_wave_and_reads_the_reports_in_both_languages(
     assert page.title() == "Error: Waves · Trivsel", page.title()
     page.goto("/rapporter/?wave=2025&q=trivsel")
     assert_english_numbers(main_text(page), "report overview (en)")
+    page.goto(plan_unit_path)
+    assert "Mar 1, 2027" in main_text(page)
 
     with capsys.disabled():
         print(f"\nstaff pages checked: {len(t.checked)}: " + ", ".join(t.checked))

@@ -37,3 +37,33 @@ def test_language_is_kept_in_the_session(client: Any) -> None:
     assert 'href="/sprog/da?next=/kode"' in page  # the link back to Danish, on the same page
     client.get("/sprog/da")
     assert "Indtast din kode" in client.get("/kode").get_data(as_text=True)
+
+
+def test_dates_on_screen_follow_the_language(app: Any) -> None:
+    """Dates are written the reader's way (issue 6): Danish "1. mar. 2027", English "Mar 1, 2027";
+    no date is a dash, not "None"."""
+    import datetime as dt
+
+    from flask import render_template_string, session
+
+    day = dt.date(2027, 3, 1)
+    for lang, expected in (("da", "1. mar. 2027"), ("en", "Mar 1, 2027")):
+        with app.test_request_context("/"):
+            session["lang"] = lang
+            assert render_template_string("{{ d | day }}|{{ n | day }}", d=day, n=None) == f"{expected}|–"
+
+
+def test_the_language_link_comes_back_to_the_page(client: Any) -> None:
+    """The header's language link keeps the page and its query; without a page to come back to (or
+    with a foreign one) it leads a respondent to the start page."""
+    import html
+    import re
+    from urllib.parse import parse_qs, urlsplit
+
+    page = client.get("/kode?x=1").get_data(as_text=True)
+    hrefs = [html.unescape(h) for h in re.findall(r'href="(/sprog/en[^"]*)"', page)]
+    assert len(hrefs) == 1
+    assert parse_qs(urlsplit(hrefs[0]).query) == {"next": ["/kode?x=1"]}
+    r = client.get("/sprog/en")
+    assert r.status_code == 303 and r.headers["Location"].endswith("/start")
+    assert client.get("/sprog/en?next=//evil.example/").headers["Location"].endswith("/start")
