@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, request, session
+from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
 LANGUAGES = ("da", "en")
@@ -44,3 +45,19 @@ def return_path() -> str | None:
     except HTTPException:  # no GET route there (405), or a redirect
         return None
     return path
+
+
+def service_text(exc: BaseException | str) -> Markup | str:
+    """A service's message for a page. Services speak English (the command line shares them); on a
+    Danish page the message is marked ``lang="en"`` so a screen reader pronounces it as English and
+    the page says honestly which part is not translated."""
+    text = str(exc)
+    if current_language() == "en":
+        return text
+    return Markup('<span lang="en">%s</span>') % text
+
+
+def with_reason(template: str, exc: BaseException | str, name: str = "reason") -> Markup:
+    """``template`` (already translated, with a ``%(reason)s`` placeholder, or ``%(<name>)s``) filled
+    with the service's message, escaped, the message marked as English on a Danish page."""
+    return Markup(escape(template)) % {name: service_text(exc)}

@@ -20,7 +20,7 @@ from survey.committee.forms import (
     RoundForm,
     SettingsForm,
 )
-from survey.i18n import current_language
+from survey.i18n import current_language, service_text, with_reason
 from survey.models import Unit
 from survey.models_funding import FundingDecision, FundingRound
 from survey.services import NotFound, ServiceError
@@ -103,7 +103,7 @@ def create_round() -> Any:
             wave, qid, int(form.budget.data or 0), form.cap.data, float(form.beta.data or 0)
         )
     except ServiceError as err:
-        flash(str(err), "error")
+        flash(service_text(err), "error")
         return render_template(
             "committee/index.html",
             rounds=svc.list_rounds(),
@@ -128,7 +128,7 @@ def _render_round(rnd: FundingRound, status: int = 200, **forms: Any) -> tuple[s
     try:
         criteria = svc.criteria_rows(svc.round_report(rnd))
     except ServiceError as err:
-        report_error = str(err)
+        report_error = service_text(err)
     latest = svc.latest_decision(rnd)
     return render_template(
         "committee/round.html",
@@ -164,7 +164,7 @@ def update_settings(round_id: int) -> Any:
     try:
         svc.update_round(rnd.id, int(form.budget.data or 0), form.cap.data, float(form.beta.data or 0))
     except ServiceError as err:
-        flash(str(err), "error")
+        flash(service_text(err), "error")
         return _render_round(rnd, 400, settings_form=form)
     flash(_("Budget, cap and beta saved."), "info")
     return redirect(url_for("committee.round_page", round_id=rnd.id))
@@ -188,7 +188,7 @@ def add_application(round_id: int) -> Any:
             form.description.data or "",
         )
     except ServiceError as err:
-        flash(str(err), "error")
+        flash(service_text(err), "error")
         return _render_round(rnd, 400, app_form=form)
     flash(_("Application saved."), "info")
     return redirect(url_for("committee.round_page", round_id=rnd.id))
@@ -211,7 +211,7 @@ def import_applications(round_id: int) -> Any:
     try:
         count = svc.import_applications(rnd.id, name, text)
     except (InputError, ServiceError) as err:
-        flash(_("Nothing was imported: %(error)s", error=str(err)), "error")
+        flash(with_reason(_("Nothing was imported: %(error)s"), err, "error"), "error")
         return _render_round(rnd, 400, import_form=form)
     flash(_("%(count)d applications imported.", count=count), "info")
     return redirect(url_for("committee.round_page", round_id=rnd.id))
@@ -241,7 +241,7 @@ def set_override(round_id: int) -> Any:
     try:
         svc.set_override(rnd.id, form.unit_id.data or "", int(form.amount.data or 0), form.reason.data or "")
     except ServiceError as err:
-        flash(str(err), "error")
+        flash(service_text(err), "error")
         return _render_round(rnd, 400, ov_form=form)
     flash(_("Override saved. Run the allocation to use it."), "info")
     return redirect(url_for("committee.round_page", round_id=rnd.id))
@@ -269,7 +269,7 @@ def run(round_id: int) -> Any:
     try:
         decision = svc.run_allocation(rnd.id, current_user.email)
     except ServiceError as err:
-        flash(_("The allocation was not run: %(error)s", error=str(err)), "error")
+        flash(with_reason(_("The allocation was not run: %(error)s"), err, "error"), "error")
         return _render_round(rnd, 400)
     return redirect(url_for("committee.version_page", round_id=rnd.id, version=decision.version))
 
@@ -308,7 +308,7 @@ def lock(round_id: int, version: int) -> Any:
     try:
         svc.lock_decision(rnd.id, version, current_user.email)
     except ServiceError as err:
-        flash(str(err), "error")
+        flash(service_text(err), "error")
     else:
         flash(_("Version %(version)d is locked.", version=version), "info")
     return redirect(url_for("committee.version_page", round_id=rnd.id, version=version))

@@ -12,6 +12,7 @@ from flask_login import current_user
 from survey.auth import role_required, visible_unit_ids
 from survey.followup import ROLES, bp
 from survey.followup.forms import PlanForm, status_choices
+from survey.i18n import service_text
 from survey.models_funding import FollowUpPlan
 from survey.services import NotFound, ServiceError
 from survey.services import followup as svc
@@ -70,7 +71,7 @@ def index() -> Any:
         except NotFound:
             abort(404)
         except ServiceError as err:
-            error = str(err)
+            error = service_text(err)
     return render_template(
         "followup/index.html",
         choices=choices,
@@ -138,7 +139,7 @@ def unit_page(wave: str, qid: str, unit_id: str) -> Any:
         except NotFound:
             abort(404)
         except ServiceError as err:
-            flash(str(err), "error")
+            flash(service_text(err), "error")
             return _unit_page(wave, qid, unit_id, form, 400)
         flash(_("Action plan saved."), "info")
         return redirect(url_for("followup.unit_page", wave=wave, qid=qid, unit_id=unit_id))
@@ -179,7 +180,7 @@ def plan_page(plan_id: int) -> Any:
                     actor=current_user.email,
                 )
             except ServiceError as err:
-                flash(str(err), "error")
+                flash(service_text(err), "error")
             else:
                 flash(_("Action plan saved."), "info")
                 return redirect(

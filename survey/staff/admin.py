@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from survey.auth import role_required
 from survey.extensions import db
+from survey.i18n import with_reason
 from survey.models import ROLES, Unit
 from survey.services import ServiceError, audit, users
 
@@ -50,7 +51,7 @@ def create_user() -> Any:
         )
     except ServiceError as exc:
         db.session.rollback()  # drop the audit event of a refused request
-        return _page(_("The account was not created: %(reason)s", reason=str(exc)), form, 422)
+        return _page(with_reason(_("The account was not created: %(reason)s"), exc), form, 422)
     flash(_("Account created for %(email)s.", email=user.email), "success")
     return redirect(url_for("staff.users"), code=303)
 
@@ -63,7 +64,7 @@ def reset_password(user_id: int) -> Any:
         user = users.reset_password(user_id, request.form.get("password") or "")
     except ServiceError as exc:
         db.session.rollback()  # drop the audit event of a refused request
-        return _page(_("The password was not changed: %(reason)s", reason=str(exc)), status=422)
+        return _page(with_reason(_("The password was not changed: %(reason)s"), exc), status=422)
     flash(_("New password set for %(email)s.", email=user.email), "success")
     return redirect(url_for("staff.users"), code=303)
 
@@ -80,7 +81,7 @@ def set_active(user_id: int) -> Any:
         users.set_active(user.email, active)
     except ServiceError as exc:
         db.session.rollback()  # drop the audit event of a refused request
-        return _page(_("The account was not changed: %(reason)s", reason=str(exc)), status=422)
+        return _page(with_reason(_("The account was not changed: %(reason)s"), exc), status=422)
     if active:
         flash(_("%(email)s can sign in again.", email=user.email), "success")
     else:

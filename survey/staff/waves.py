@@ -26,6 +26,7 @@ from analysis.csvio import InputError
 from questionnaires import QuestionnaireError
 from survey.auth import role_required
 from survey.extensions import db
+from survey.i18n import with_reason
 from survey.models import Unit, Wave
 from survey.services import ServiceError, audit, codes_pdf, dataset, invitations, mail, units, waves
 
@@ -137,7 +138,7 @@ def create_wave() -> Any:
         )
     except USER_ERRORS as exc:
         db.session.rollback()  # drop the audit event of a refused request
-        return _waves_page(_("The wave was not created: %(reason)s", reason=str(exc)), form, 422)
+        return _waves_page(with_reason(_("The wave was not created: %(reason)s"), exc), form, 422)
     flash(_("Wave %(label)s created as a draft.", label=wave.label), "success")
     return redirect(url_for("staff.wave", wave_id=wave.id), code=303)
 
@@ -156,7 +157,7 @@ def units_page() -> Any:
                 result = units.import_units(path)
         except USER_ERRORS as exc:
             db.session.rollback()  # drop the audit event of a refused request
-            error = _("The unit tree was not changed: %(reason)s", reason=str(exc))
+            error = with_reason(_("The unit tree was not changed: %(reason)s"), exc)
         else:
             flash(_("Units imported: %(summary)s.", summary=str(result)), "success")
             return redirect(url_for("staff.units_page"), code=303)
@@ -219,7 +220,7 @@ def import_invitations(wave_id: int) -> Any:
             n = invitations.import_invitation_list(wave.label, path)
     except USER_ERRORS as exc:
         db.session.rollback()  # drop the audit event of a refused request
-        return _wave_page(wave, _("No invitations were added: %(reason)s", reason=str(exc)), 422)
+        return _wave_page(wave, with_reason(_("No invitations were added: %(reason)s"), exc), 422)
     flash(_("%(n)d invitations added.", n=n), "success")
     return redirect(url_for("staff.wave", wave_id=wave.id), code=303)
 
@@ -233,7 +234,7 @@ def open_wave(wave_id: int) -> Any:
         waves.open_wave(wave.label)
     except USER_ERRORS as exc:
         db.session.rollback()  # drop the audit event of a refused request
-        return _wave_page(wave, _("The wave was not opened: %(reason)s", reason=str(exc)), 422)
+        return _wave_page(wave, with_reason(_("The wave was not opened: %(reason)s"), exc), 422)
     flash(_("Wave %(label)s is open for answers.", label=wave.label), "success")
     return redirect(url_for("staff.wave", wave_id=wave.id), code=303)
 
@@ -249,7 +250,7 @@ def close_wave(wave_id: int) -> Any:
         waves.close_wave(wave.label)
     except USER_ERRORS as exc:
         db.session.rollback()  # drop the audit event of a refused request
-        return _wave_page(wave, _("The wave was not closed: %(reason)s", reason=str(exc)), 422)
+        return _wave_page(wave, with_reason(_("The wave was not closed: %(reason)s"), exc), 422)
     flash(
         _("Wave %(label)s is closed; the invitations' e-mail addresses are deleted.", label=wave.label),
         "success",
@@ -297,7 +298,7 @@ def send(wave_id: int) -> Any:
         )
     except USER_ERRORS as exc:
         db.session.rollback()  # drop the audit event of a refused request
-        return _wave_page(wave, _("Sending stopped: %(reason)s", reason=str(exc)), 422)
+        return _wave_page(wave, with_reason(_("Sending stopped: %(reason)s"), exc), 422)
     if reminder:
         flash(_("%(n)d reminders sent (only to invitations not used yet).", n=n), "success")
     else:
@@ -330,7 +331,7 @@ def code_slips(wave_id: int) -> Any:
         )
     except USER_ERRORS as exc:
         db.session.rollback()  # drop the audit event of a refused request
-        return _wave_page(wave, _("No codes were made: %(reason)s", reason=str(exc)), 422)
+        return _wave_page(wave, with_reason(_("No codes were made: %(reason)s"), exc), 422)
     filename = secure_filename(f"codes-{wave.label}-{unit_id}.pdf") or "codes.pdf"
     return (
         pdf,
@@ -360,7 +361,7 @@ def vendor_import() -> Any:
                 summary = dataset.import_responses(path, questionnaire)
         except USER_ERRORS as exc:
             db.session.rollback()  # drop the audit event of a refused request
-            error = _("Nothing was imported: %(reason)s", reason=str(exc))
+            error = with_reason(_("Nothing was imported: %(reason)s"), exc)
         else:
             flash(
                 _(

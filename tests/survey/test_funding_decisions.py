@@ -31,7 +31,9 @@ def _token(client: Any, rid: int) -> str:
 
 
 def _errors(page: str) -> list[str]:
-    return re.findall(r'class="(?:notice error|error)"[^>]*>([^<]*)<', page)
+    """The text of the page's error messages (a service's English message inside is a lang="en" span)."""
+    found = re.findall(r'class="(?:notice error|error)"[^>]*>(.*?)</(?:p|span)>\s*(?:</p>)?', page, re.S)
+    return [re.sub(r"<[^>]+>", "", text) for text in found]
 
 
 def test_blank_override_reason_is_refused_with_a_message_and_nothing_is_stored(

@@ -67,3 +67,29 @@ def test_the_language_link_comes_back_to_the_page(client: Any) -> None:
     r = client.get("/sprog/en")
     assert r.status_code == 303 and r.headers["Location"].endswith("/start")
     assert client.get("/sprog/en?next=//evil.example/").headers["Location"].endswith("/start")
+
+
+def test_service_messages_are_marked_english_on_danish_pages(app: Any) -> None:
+    """Services speak English (the CLI shares them). On a Danish page their message is marked
+    lang="en" and escaped; on an English page it is plain text, escaped by the template."""
+    from flask import render_template_string, session
+    from flask_babel import gettext
+
+    from survey.i18n import with_reason
+    from survey.services import ServiceError
+
+    exc = ServiceError("no wave '1999' <script>")
+    with app.test_request_context("/"):
+        session["lang"] = "da"
+        html = render_template_string(
+            "{{ m }}", m=with_reason(gettext("The wave was not created: %(reason)s"), exc)
+        )
+        assert html == (
+            'Målingen blev ikke oprettet: <span lang="en">no wave &#39;1999&#39; &lt;script&gt;</span>'
+        )
+    with app.test_request_context("/"):
+        session["lang"] = "en"
+        html = render_template_string(
+            "{{ m }}", m=with_reason(gettext("The wave was not created: %(reason)s"), exc)
+        )
+        assert html == "The wave was not created: no wave &#39;1999&#39; &lt;script&gt;"
