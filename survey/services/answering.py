@@ -376,6 +376,13 @@ def _mark_used(token: str) -> tuple[int, str]:
     except sa.exc.IntegrityError:
         session.rollback()
         raise SubmitRefused(TokenState.USED) from None
+    # The status once more, now that this transaction has written: on SQLite the read above ran before
+    # the driver began the write transaction, so a close could have committed in between; from the
+    # insert on, this connection holds the write lock and a close waits for it (PostgreSQL: the shared
+    # advisory lock already orders the two; the re-read costs one round trip there).
+    if session.scalar(sa.select(Wave.status).where(Wave.id == wave_id)) != "open":
+        session.rollback()
+        raise SubmitRefused(TokenState.CLOSED)
     return int(wave_id), str(unit_id)
 
 

@@ -518,7 +518,8 @@ def test_a_submit_under_way_when_the_wave_closes_is_sealed_with_it(app: Flask, d
     """Threat: a submit commits its keyed mark just after the close scrambled the others, leaving one
     recomputable mark (and its ``xmin`` pairing) in a closed wave. On PostgreSQL the submit holds a
     shared advisory lock on its wave and closing takes it exclusively: the close waits for the submit,
-    then scrambles its mark too. (SQLite has one writer at a time.)"""
+    then scrambles its mark too. (SQLite:
+    ``::test_sqlite_a_close_between_status_check_and_mark_refuses_the_submit``.)"""
     import threading
     import time
 
@@ -582,3 +583,50 @@ def test_a_submit_under_way_when_the_wave_closes_is_sealed_with_it(app: Flask, d
     assert len(stored) == 1 and stored[0] != marks.mark_for(wave_id, invitation_id)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 1
     assert db.session.scalar(sa.select(Wave.status)) == "closed"
+
+
+def test_sqlite_a_close_between_status_check_and_mark_refuses_the_submit(
+    app: Flask, db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Threat: on SQLite the submit's status read runs before the driver begins the write
+    transaction, so a close can commit between that read and the mark insert; the late mark would
+    survive the seal (recomputable with the key) and answers would enter a closed wave. The submit
+    reads the status again after its insert (when it holds the write lock): the close is seen, the
+    submit is refused, nothing is stored. Fails without that re-read (the close is forced into the
+    gap by running it from the key check, which sits between the two)."""
+    import threading
+
+    import questionnaires
+    from survey.services import answering, waves
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the gap is SQLite's (PostgreSQL: the advisory-lock test above)")
+    tokens = _setup(1)
+    q = questionnaires.load_file(EXAMPLE / "questionnaire.yaml")
+    wave_id = db.session.scalar(sa.select(Wave.id))
+    invitation_id = db.session.scalar(sa.select(Invitation.id))
+    db.session.commit()
+    original = marks.require_same_key
+    closed: list[bool] = []
+
+    def close_in_the_gap(label: str, stored: str | None) -> None:
+        def close() -> None:
+            with app.app_context():
+                waves.close_wave("2025")
+                closed.append(True)
+                _db.session.remove()
+
+        worker = threading.Thread(target=close)
+        worker.start()
+        worker.join(timeout=30)
+        original(label, stored)
+
+    monkeypatch.setattr(marks, "require_same_key", close_in_the_gap)
+    with pytest.raises(answering.SubmitRefused) as refused:
+        answering.submit(tokens[0], [answering.Submission(q, {"KLAR1": 3}, {})], "da")
+    assert refused.value.state == answering.TokenState.CLOSED and closed == [True]
+    _db.session.remove()
+    assert db.session.scalar(sa.select(Wave.status)) == "closed"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 0
+    stored = set(db.session.scalars(sa.select(UsedMark.mark).where(UsedMark.wave_id == wave_id)))
+    assert marks.mark_for(wave_id, invitation_id) not in stored

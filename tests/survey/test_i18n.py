@@ -66,7 +66,10 @@ def test_the_language_link_comes_back_to_the_page(client: Any) -> None:
     assert parse_qs(urlsplit(hrefs[0]).query) == {"next": ["/kode?x=1"]}
     r = client.get("/sprog/en")
     assert r.status_code == 303 and r.headers["Location"].endswith("/start")
-    assert client.get("/sprog/en?next=//evil.example/").headers["Location"].endswith("/start")
+    for foreign in ("//evil.example/", "/%09/evil.example/x", "/%0d%0aSet-Cookie:x=1", "https://evil.example/"):
+        r = client.get(f"/sprog/en?next={foreign}")
+        assert r.status_code == 303 and r.headers["Location"].endswith("/start"), (foreign, r.headers)
+        assert "Set-Cookie: x" not in str(r.headers)
 
 
 def test_service_messages_are_marked_english_on_danish_pages(app: Any) -> None:
