@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -209,12 +210,17 @@ def wave_snapshots(wave_id: int, digests: tuple[tuple[str, str], ...] | None = N
 # ---------------------------------------------------------------------------------------------
 
 
+_CODE = re.compile(r"-?[0-9]{1,4}")
+
+
 def _int(value: Any) -> int | None:
+    """An answer code from an int or a short ASCII digit string; anything else (bools, floats, "²",
+    a 5,000-digit string) is None."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and _CODE.fullmatch(value.strip()):
         return int(value.strip())
     return None
 
@@ -261,15 +267,21 @@ def validate_answers(q: Questionnaire, answers: Mapping[str, Any]) -> dict[str, 
                 continue
             if part in ("source", "told"):
                 allowed_codes = SOURCE_CODES if part == "source" else TOLD_CODES
-                values = [value] if isinstance(value, str) else list(value)
-                bad = [v for v in values if v not in allowed_codes]
+                values = (
+                    [value]
+                    if isinstance(value, str)
+                    else value
+                    if isinstance(value, list | tuple)
+                    else [value]
+                )
+                bad = [v for v in values if not isinstance(v, str) or v not in allowed_codes]
                 if bad:
                     errors[question.id] = f"unknown code {bad[0]!r}; allowed: {', '.join(allowed_codes)}"
                     continue
                 if freq is not None and freq >= 1:
                     out[question.id] = [c for c in allowed_codes if c in values]
             else:
-                if value not in HANDLED_CODES:
+                if not isinstance(value, str) or value not in HANDLED_CODES:
                     errors[question.id] = f"unknown code {value!r}; allowed: {', '.join(HANDLED_CODES)}"
                     continue
                 if freq is not None and freq >= 1:

@@ -200,6 +200,16 @@ def test_tampered_state_is_refused(client: Any, db: Any, open_wave: None, make_i
         '{"other": {}}',
         "[]",
         '{"trivsel-eksempel": {"c": 3}}',
+        # wrong types inside a well-formed state (found in review: these were 500s)
+        '{"trivsel-eksempel": {"a": {"BUL_Q": 2, "BUL_SRC": 5}}}',
+        '{"trivsel-eksempel": {"a": {"BUL_Q": 2, "BUL_SRC": true}}}',
+        '{"trivsel-eksempel": {"a": {"BUL_Q": 2, "BUL_SRC": {"x": 1}}}}',
+        '{"trivsel-eksempel": {"a": {"BUL_Q": 2, "BUL_SRC": [["manager"]]}}}',
+        '{"trivsel-eksempel": {"a": {"BUL_Q": 2, "BUL_HANDLED": ["no"]}}}',
+        '{"trivsel-eksempel": {"a": {"BUL_Q": 2, "BUL_HANDLED": {"a": 1}}}}',
+        '{"trivsel-eksempel": {"a": {"KLAR1": "' + "1" * 5000 + '"}}}',
+        '{"trivsel-eksempel": {"a": {"KLAR1": "\u00b2"}}}',
+        '{"trivsel-eksempel": {"a": {"KLAR1": 1e999}}}',
     ):
         resp = client.post(
             "/svar",
