@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from analysis import csvio
 from survey.extensions import db
-from survey.models import Invitation, Unit
+from survey.models import Invitation, Unit, Wave
 from survey.services import Conflict, NotFound, ServiceError, audit
 from survey.services.waves import get_wave
 
@@ -275,11 +275,16 @@ def send_links(wave_label: str, compose: Callable[[str, str], EmailMessage]) -> 
                 if marks.is_used(wave.id, inv_id):
                     continue  # answered meanwhile
                 token = new_link_token()
+                # only while the wave is still open and the address still there: a close under way
+                # deletes the addresses and rewrites the rows, and no link may go out after it
+                still_open = sa.exists().where(Wave.id == Invitation.wave_id, Wave.status == "open")
                 changed = session.execute(
-                    sa.update(Invitation).where(Invitation.id == inv_id).values(token_hash=hash_token(token))
+                    sa.update(Invitation)
+                    .where(Invitation.id == inv_id, Invitation.email.is_not(None), still_open)
+                    .values(token_hash=hash_token(token))
                 )
                 if not changed.rowcount:  # type: ignore[attr-defined]
-                    continue  # the wave was deleted meanwhile
+                    continue  # the wave was closed or deleted meanwhile
                 deliver(compose(str(address), token))
                 session.commit()  # the new link counts once its message is out
                 sent += 1

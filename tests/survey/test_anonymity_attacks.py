@@ -630,3 +630,46 @@ def test_sqlite_a_close_between_status_check_and_mark_refuses_the_submit(
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 0
     stored = set(db.session.scalars(sa.select(UsedMark.mark).where(UsedMark.wave_id == wave_id)))
     assert marks.mark_for(wave_id, invitation_id) not in stored
+
+
+def test_no_link_goes_out_after_the_wave_closed_during_sending(
+    app: Flask, db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Threat: sending reminders while someone closes the wave would mail new links for a closed wave
+    to addresses the close had just deleted. Each link is renewed only while the wave is open and
+    the address still there, in the same statement: after a close in the middle, nothing is sent."""
+    import threading
+
+    from survey.services import invitations, waves
+
+    _setup(3)
+    db.session.commit()
+    original = marks.is_used
+    calls: list[int] = []
+
+    def close_before_the_first_message(wave_id: int, invitation_id: int) -> bool:
+        if not calls:
+
+            def close() -> None:
+                with app.app_context():
+                    waves.close_wave("2025")
+                    _db.session.remove()
+
+            worker = threading.Thread(target=close)
+            worker.start()
+            worker.join(timeout=30)
+        calls.append(invitation_id)
+        return original(wave_id, invitation_id)
+
+    monkeypatch.setattr(marks, "is_used", close_before_the_first_message)
+    sent: list[tuple[str, str]] = []
+    assert invitations.send_links("2025", _compose(sent)) == 0
+    assert sent == [] and len(calls) == 3
+    _db.session.remove()
+    assert db.session.scalar(sa.select(Wave.status)) == "closed"
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(Invitation).where(Invitation.email.is_not(None))
+        )
+        == 0
+    )

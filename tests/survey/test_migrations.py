@@ -166,3 +166,19 @@ def test_keyed_used_marks_migration_converts_flags_and_refuses_unconvertible_mar
         )
         db.session.remove()
         db.engine.dispose()
+
+
+def test_keyed_marks_migration_can_run_again_after_a_failure_on_sqlite(tmp_path: Path) -> None:
+    """SQLite commits an added column at once, outside the migration's transaction: when a later step
+    of ``e5f6a7b8c9d0`` fails (e.g. "database is locked"), the column stays while the revision does
+    not move. Running the upgrade again must finish, not stop at "duplicate column name"."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'half.db'}", "SECRET_KEY": "k" * 32})
+    with app.app_context():
+        upgrade(directory=MIGRATIONS_DIR, revision="d4e5f6a7b8c9")
+        with db.engine.begin() as conn:  # the state a failed first run leaves behind
+            conn.exec_driver_sql("ALTER TABLE waves ADD COLUMN mark_key_check VARCHAR(16)")
+        upgrade(directory=MIGRATIONS_DIR)
+        assert _diff(db.engine) == []
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "e5f6a7b8c9d0"
+        db.engine.dispose()

@@ -80,14 +80,17 @@ def upgrade():
         sa.select(invitations.c.id, invitations.c.wave_id, invitations.c.unit_id)
         .where(invitations.c.used.is_(True))
     ).all()
-    if key is None and (open_ids and any(w in open_ids for _i, w, _u in used)):
+    if key is None and open_ids:  # an open wave must get its key check (else the check is skipped)
         raise RuntimeError("upgrade through 'trivsel db upgrade' (it needs SECRET_KEY / TRIVSEL_MARK_KEY)")
     rows = [
         {'mark': _mark(key, w, i) if w in open_ids else secrets.token_hex(32), 'wave_id': w, 'unit_id': u}
         for i, w, u in used
     ]
-    with op.batch_alter_table('waves', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('mark_key_check', sa.String(length=16), nullable=True))
+    # SQLite commits this column at once, outside the transaction of the steps below: if one of them
+    # fails (e.g. "database is locked"), a second run must not trip over the column it finds
+    if 'mark_key_check' not in {c['name'] for c in sa.inspect(bind).get_columns('waves')}:
+        with op.batch_alter_table('waves', schema=None) as batch_op:
+            batch_op.add_column(sa.Column('mark_key_check', sa.String(length=16), nullable=True))
     if rows:
         op.bulk_insert(used_marks, rows)
     if open_ids and key is not None:
