@@ -20,6 +20,17 @@ from survey.respond.forms import Page, bind_post, build_page_fields, build_pages
 from survey.services.answering import wave_snapshots
 
 
+def _retitle_snapshot(db: Any, wave_id: int) -> None:
+    """Change the stored snapshot's title in place (same wave, questionnaire id and version)."""
+    wq = db.session.scalars(sa.select(WaveQuestionnaire).where(WaveQuestionnaire.wave_id == wave_id)).one()
+    changed = copy.deepcopy(wq.definition)
+    changed["title"] = {"da": "Ændret titel", "en": "Changed title"}
+    db.session.execute(
+        sa.update(WaveQuestionnaire).where(WaveQuestionnaire.id == wq.id).values(definition=changed)
+    )
+    db.session.commit()
+
+
 def test_snapshots_are_parsed_once_and_follow_the_stored_content(
     db: Any, make_units: Any, make_wave: Any, example_questionnaire: Any
 ) -> None:
@@ -32,13 +43,7 @@ def test_snapshots_are_parsed_once_and_follow_the_stored_content(
 
     # another definition under the same wave id, questionnaire id and version (as after a restore, or
     # in another database): the digest differs, so the cached parse is not used
-    wq = db.session.scalars(sa.select(WaveQuestionnaire).where(WaveQuestionnaire.wave_id == wave.id)).one()
-    changed = copy.deepcopy(wq.definition)
-    changed["title"] = {"da": "Ændret titel", "en": "Changed title"}
-    db.session.execute(
-        sa.update(WaveQuestionnaire).where(WaveQuestionnaire.id == wq.id).values(definition=changed)
-    )
-    db.session.commit()
+    _retitle_snapshot(db, wave.id)
     second = wave_snapshots(wave.id)
     assert second is not first and second.key != first.key
     assert second.questionnaires[0].title.get("en") == "Changed title"
@@ -54,13 +59,7 @@ def test_start_page_shows_the_changed_snapshot(
     r = Respondent(client)
     r.open_link(token)
     assert "Trivselsmåling, eksempel" in r.html
-    wq = db.session.scalars(sa.select(WaveQuestionnaire).where(WaveQuestionnaire.wave_id == wave.id)).one()
-    changed = copy.deepcopy(wq.definition)
-    changed["title"] = {"da": "Ændret titel", "en": "Changed title"}
-    db.session.execute(
-        sa.update(WaveQuestionnaire).where(WaveQuestionnaire.id == wq.id).values(definition=changed)
-    )
-    db.session.commit()
+    _retitle_snapshot(db, wave.id)
     page = client.get("/start").get_data(as_text=True)
     assert "Ændret titel" in page and "Trivselsmåling, eksempel" not in page
 
