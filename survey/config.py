@@ -123,7 +123,9 @@ def from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
             out[name] = parse(raw)
         except ValueError:
             expected = "on or off" if parse is _flag else "a whole number"
-            raise ConfigError(f"environment variable {name}={raw!r} is not valid: expected {expected}") from None
+            raise ConfigError(
+                f"environment variable {name}={raw!r} is not valid: expected {expected}"
+            ) from None
     return out
 
 
@@ -223,16 +225,21 @@ def check_oidc(cfg: Mapping[str, Any]) -> None:
     if not issuer:
         others = [n for n in ("TRIVSEL_OIDC_CLIENT_ID", "TRIVSEL_OIDC_CLIENT_SECRET") if cfg.get(n)]
         if others:
-            raise ConfigError(f"{others[0]} is set but TRIVSEL_OIDC_ISSUER is not: set the provider's issuer URL")
+            raise ConfigError(
+                f"{others[0]} is set but TRIVSEL_OIDC_ISSUER is not: set the provider's issuer URL"
+            )
         if not cfg.get("TRIVSEL_LOCAL_PASSWORDS", True):
             raise ConfigError(
                 "TRIVSEL_LOCAL_PASSWORDS=off leaves no way to sign in: configure OpenID Connect "
-                "(TRIVSEL_OIDC_ISSUER, TRIVSEL_OIDC_CLIENT_ID, TRIVSEL_OIDC_CLIENT_SECRET) or turn passwords on"
+                "(TRIVSEL_OIDC_ISSUER, TRIVSEL_OIDC_CLIENT_ID, TRIVSEL_OIDC_CLIENT_SECRET) "
+                "or turn passwords on"
             )
         return
     for name in ("TRIVSEL_OIDC_CLIENT_ID", "TRIVSEL_OIDC_CLIENT_SECRET"):
         if not cfg.get(name):
-            raise ConfigError(f"TRIVSEL_OIDC_ISSUER is set but {name} is not: copy it from the app registration")
+            raise ConfigError(
+                f"TRIVSEL_OIDC_ISSUER is set but {name} is not: copy it from the app registration"
+            )
     urls = [("TRIVSEL_OIDC_ISSUER", str(issuer))]
     if cfg.get("TRIVSEL_OIDC_METADATA_URL"):
         urls.append(("TRIVSEL_OIDC_METADATA_URL", str(cfg["TRIVSEL_OIDC_METADATA_URL"])))
@@ -245,7 +252,9 @@ def check_oidc(cfg: Mapping[str, Any]) -> None:
         raise ConfigError("TRIVSEL_OIDC_SCOPES must contain 'openid' (e.g. 'openid email profile')")
     role_values(cfg.get("TRIVSEL_OIDC_ROLE_VALUES"))
     if cfg.get("TRIVSEL_OIDC_ROLE_VALUES") and not cfg.get("TRIVSEL_OIDC_ROLE_CLAIM"):
-        raise ConfigError("TRIVSEL_OIDC_ROLE_VALUES is set but TRIVSEL_OIDC_ROLE_CLAIM is not: name the claim")
+        raise ConfigError(
+            "TRIVSEL_OIDC_ROLE_VALUES is set but TRIVSEL_OIDC_ROLE_CLAIM is not: name the claim"
+        )
 
 
 def environ() -> Mapping[str, str]:

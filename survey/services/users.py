@@ -20,8 +20,18 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def create_user(email: str, role: str, password: str, *, unit_id: str | None = None) -> User:
-    """Create an active account. A ``manager`` needs ``unit_id`` (the root of the subtree they see)."""
+def create_user(
+    email: str,
+    role: str,
+    password: str | None,
+    *,
+    unit_id: str | None = None,
+    oidc_subject: str | None = None,
+) -> User:
+    """Create an active account. A ``manager`` needs ``unit_id`` (the root of the subtree they see).
+
+    ``oidc_subject`` links it to a person at the OpenID provider; then ``password`` may be None (the
+    account signs in only through the provider)."""
     email = normalise_email(email)
     if not _EMAIL.match(email):
         raise ServiceError(f"'{email}' is not an e-mail address")
@@ -31,16 +41,23 @@ def create_user(email: str, role: str, password: str, *, unit_id: str | None = N
         raise ServiceError("a manager needs --unit: the unit whose subtree they may see")
     if role != "manager" and unit_id:
         raise ServiceError(f"only managers have a unit; leave out --unit for role {role}")
-    if len(password) < MIN_PASSWORD_LENGTH:
+    if password is None and not oidc_subject:
+        raise ServiceError("give a password, or the OpenID subject of an account without one")
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
         raise ServiceError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
     session = db.session
     try:
         if session.scalar(sa.select(User.id).where(User.email == email)) is not None:
             raise Conflict(f"an account for {email} already exists")
+        if oidc_subject:
+            _check_subject_free(oidc_subject)
         if unit_id and session.get(Unit, unit_id) is None:
             raise NotFound(f"no unit '{unit_id}'; check the unit_id or import units.csv first")
-        user = User(email=email, role=role, manager_unit_id=unit_id, active=True)
-        user.set_password(password)
+        user = User(email=email, role=role, manager_unit_id=unit_id, active=True, oidc_subject=oidc_subject)
+        if password is None:
+            user.password_hash = NO_PASSWORD
+        else:
+            user.set_password(password)
         session.add(user)
         session.commit()
     except Exception:
@@ -244,3 +261,29 @@ def end_sessions(user_id: int) -> None:
     except Exception:
         session.rollback()
         raise
+
+
+def _check_subject_free(subject: str) -> None:
+    if not subject.strip() or len(subject) > 255:
+        raise ServiceError("the OpenID subject must be 1 to 255 characters (the provider's 'sub' claim)")
+    if db.session.scalar(sa.select(User.email).where(User.oidc_subject == subject)) is not None:
+        raise Conflict(f"the OpenID subject '{subject}' is already linked to another account")
+
+
+def link_oidc_subject(email: str, subject: str) -> User:
+    """Link the account of ``email`` to the person ``subject`` at the OpenID provider (an admin's
+    assignment: the account's role then applies when that person signs in)."""
+    session = db.session
+    try:
+        user = session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+        if user is None:
+            raise NotFound(f"no account for {email}")
+        if user.oidc_subject != subject:
+            _check_subject_free(subject)
+            user.oidc_subject = subject
+            audit.record("user.oidc_link", target=str(user.id))
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return user

@@ -150,7 +150,11 @@ def test_role_and_unit_from_claims_create_and_update_the_account(
     client = trivsel.test_client()
     assert _sign_in(client, idp, "sub-m").status_code == 303
     user = _user(trivsel, oidc_subject="sub-m")
-    assert user is not None and (user.role, user.manager_unit_id, user.email) == ("manager", "A", "m@example.dk")
+    assert user is not None and (user.role, user.manager_unit_id, user.email) == (
+        "manager",
+        "A",
+        "m@example.dk",
+    )
     assert _hr_pages(client) == 403  # a manager is not HR
     # the provider promotes the person: the next sign-in follows the claim
     idp.set_user("sub-m", email="m@example.dk", roles=["Trivsel.HR", "Trivsel.Manager"])
@@ -178,7 +182,7 @@ def test_wrong_state_is_refused(oidc_app: Flask, idp: Provider) -> None:
     forged = back.replace("state=", "state=x")
     r = _callback(client, forged)
     assert r.status_code == 400
-    assert "Start the sign-in again" in r.get_data(as_text=True) or "Start log" in r.get_data(as_text=True)
+    assert "Start log-ind igen." in r.get_data(as_text=True)  # Danish by default
     assert idp.guard.token_requests == []  # the code was never redeemed
     assert _hr_pages(client) == 302
     # a callback in a browser that never started the sign-in (login CSRF): refused as well
@@ -283,7 +287,7 @@ def test_provider_unreachable(app: Flask, database_url: str) -> None:
     trivsel = _app(database_url, url)  # the provider has stopped: nothing listens there now
     r = trivsel.test_client().get("/login/oidc")
     assert r.status_code == 503
-    assert "could not be reached" in r.get_data(as_text=True) or "kunne ikke" in r.get_data(as_text=True)
+    assert "log-ind-tjeneste kunne ikke nås" in r.get_data(as_text=True)
 
 
 # --- passwords off, sign-out -------------------------------------------------------------------------
@@ -317,7 +321,11 @@ def test_passwords_off_without_oidc_is_refused_at_start() -> None:
         ({"TRIVSEL_OIDC_CLIENT_ID": "x"}, "TRIVSEL_OIDC_ISSUER is not"),
         ({"TRIVSEL_OIDC_ISSUER": "https://idp.example"}, "TRIVSEL_OIDC_CLIENT_ID"),
         (
-            {"TRIVSEL_OIDC_ISSUER": "idp.example", "TRIVSEL_OIDC_CLIENT_ID": "a", "TRIVSEL_OIDC_CLIENT_SECRET": "b"},
+            {
+                "TRIVSEL_OIDC_ISSUER": "idp.example",
+                "TRIVSEL_OIDC_CLIENT_ID": "a",
+                "TRIVSEL_OIDC_CLIENT_SECRET": "b",
+            },
             "is not a URL",
         ),
         (
@@ -399,4 +407,41 @@ def test_password_sign_out_also_ends_copies_of_the_session(client: FlaskClient, 
     assert _hr_pages(replay) == 302
     # signing in again works (a new session with the new epoch)
     assert sign_in(client, "pw.out@example.dk").status_code == 303
+    assert _hr_pages(client) == 200
+
+
+# --- an administrator's assignment from the command line ---------------------------------------------
+
+
+def test_cli_account_for_a_subject_signs_in_without_a_verified_email(oidc_app: Flask, idp: Provider) -> None:
+    runner = oidc_app.test_cli_runner()
+    r = runner.invoke(
+        args=["user", "create", "--email", "c@example.dk", "--role", "committee", "--oidc-subject", "sub-c"]
+    )
+    assert r.exit_code == 0, r.output
+    idp.set_user("sub-c", email="someone.else@example.dk")  # Entra-style: no email_verified
+    client = oidc_app.test_client()
+    assert _sign_in(client, idp, "sub-c").status_code == 303
+    assert client.get("/admin/users").status_code == 403 and client.get("/").status_code == 200
+    user = _user(oidc_app, oidc_subject="sub-c")
+    assert user is not None and user.role == "committee"
+    # the same subject cannot be given to a second account
+    r = runner.invoke(
+        args=["user", "create", "--email", "d@example.dk", "--role", "hr", "--oidc-subject", "sub-c"]
+    )
+    assert r.exit_code != 0 and "already linked" in r.output
+    assert _user(oidc_app, email="d@example.dk") is None
+
+
+def test_cli_link_oidc(oidc_app: Flask, idp: Provider) -> None:
+    runner = oidc_app.test_cli_runner()
+    with oidc_app.app_context():
+        make_user("l@example.dk", "hr")
+    r = runner.invoke(args=["user", "link-oidc", "--email", "nobody@example.dk", "--subject", "sub-l"])
+    assert r.exit_code != 0 and "no account for nobody@example.dk" in r.output
+    r = runner.invoke(args=["user", "link-oidc", "--email", "l@example.dk", "--subject", "sub-l"])
+    assert r.exit_code == 0, r.output
+    idp.set_user("sub-l", email="l@example.dk")
+    client = oidc_app.test_client()
+    assert _sign_in(client, idp, "sub-l").status_code == 303
     assert _hr_pages(client) == 200
