@@ -128,7 +128,7 @@ def _prepare_database(url: str) -> tuple[dict[str, int], dict[str, list[str]]]:
         replace_units(
             [UnitRow("ORG", None, "Org", 0), UnitRow("U1", "ORG", "U1", 100), UnitRow("U2", "ORG", "U2", 100)]
         )
-        for label, n in (("race", 80), ("failover", 90)):
+        for label, n in (("race", 60), ("failover", 60)):
             wave = waves.create_wave(label, [q])
             waves.open_wave(label)
             ids[label] = int(wave.id)
