@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 
 import pytest
@@ -149,7 +150,7 @@ def test_back_keeps_all_answers(client: Any, open_wave: None, make_invitation: A
     assert r.checked("q0-KLAR2") == []
     # un-answering a question on the way forward removes it
     r.post("next", {"q0-KLAR3": None})
-    state = json.loads(r.hidden("state") or "{}")
+    state = r.state()
     assert state["trivsel-eksempel"]["a"] == {
         "KLAR1": 5,
         "FAEL4": 6,
@@ -181,44 +182,73 @@ def test_invalid_value_shows_error_and_stores_nothing(
     # a page of free text over its limit, and a don't-know on an item that has one, work the same way
 
 
-def test_tampered_state_is_refused(client: Any, db: Any, open_wave: None, make_invitation: Any) -> None:
+def _set_state_cookie(client: Any, value: str) -> None:
+    from survey.respond import state as answer_state
+
+    client.set_cookie(answer_state.COOKIE, value, path=answer_state.COOKIE_PATH)
+
+
+def test_tampered_or_foreign_state_is_refused(
+    app: Any, client: Any, db: Any, open_wave: None, make_invitation: Any
+) -> None:
+    """The answers so far live in an encrypted cookie: a posted ``state`` field is ignored, and a
+    changed, foreign, expired or ill-fitting cookie is refused with a way to start again."""
+    from survey.respond import state as answer_state
+
+    token = make_invitation()
     r = Respondent(client)
-    r.open_link(make_invitation())
+    r.open_link(token)
     r.post("start")
-    bad = json.dumps({"trivsel-eksempel": {"a": {"KLAR1": 42}}})
+    r.post("next", {"q0-KLAR1": "4"})
+    assert r.state() == {"trivsel-eksempel": {"a": {"KLAR1": 4}, "c": {}}}
+    # the old hidden field is no way in any more
+    forged = json.dumps({"trivsel-eksempel": {"a": {"KLAR2": 3}}})
     resp = client.post(
-        "/svar", data={"csrf_token": r.hidden("csrf_token"), "state": bad, "page": "1", "action": "next"}
+        "/svar", data={"csrf_token": r.hidden("csrf_token"), "state": forged, "page": "1", "action": "next"}
     )
-    assert resp.status_code == 400
-    resp = client.post(
-        "/svar",
-        data={"csrf_token": r.hidden("csrf_token"), "state": "{not json", "page": "1", "action": "next"},
-    )
-    assert resp.status_code == 400
-    for bad_state in (
-        '{"trivsel-eksempel": {"a": [1, 2]}}',
-        '{"other": {}}',
-        "[]",
-        '{"trivsel-eksempel": {"c": 3}}',
-        # wrong types inside a well-formed state (found in review: these were 500s)
-        '{"trivsel-eksempel": {"a": {"BUL_Q": 2, "BUL_SRC": 5}}}',
-        '{"trivsel-eksempel": {"a": {"BUL_Q": 2, "BUL_SRC": true}}}',
-        '{"trivsel-eksempel": {"a": {"BUL_Q": 2, "BUL_SRC": {"x": 1}}}}',
-        '{"trivsel-eksempel": {"a": {"BUL_Q": 2, "BUL_SRC": [["manager"]]}}}',
-        '{"trivsel-eksempel": {"a": {"BUL_Q": 2, "BUL_HANDLED": ["no"]}}}',
-        '{"trivsel-eksempel": {"a": {"BUL_Q": 2, "BUL_HANDLED": {"a": 1}}}}',
-        '{"trivsel-eksempel": {"a": {"KLAR1": "' + "1" * 5000 + '"}}}',
-        '{"trivsel-eksempel": {"a": {"KLAR1": "\u00b2"}}}',
-        '{"trivsel-eksempel": {"a": {"KLAR1": 1e999}}}',
-    ):
-        resp = client.post(
-            "/svar",
-            data={"csrf_token": r.hidden("csrf_token"), "state": bad_state, "page": "1", "action": "next"},
+    assert resp.status_code == 303
+    assert r.state() == {"trivsel-eksempel": {"a": {"KLAR1": 4}, "c": {}}}
+    good = client.get_cookie(answer_state.COOKIE, path=answer_state.COOKIE_PATH).value
+
+    def refused_with(value: str, status: int, text: str) -> None:
+        post = {"csrf_token": r.hidden("csrf_token"), "page": "1", "action": "next"}
+        for send in (lambda: client.get("/svar/2"), lambda: client.post("/svar", data=post)):
+            _set_state_cookie(client, value)
+            resp = send()
+            body = resp.get_data(as_text=True)
+            assert resp.status_code == status and text in body, (status, body[:300])
+            assert 'href="/start"' in body  # the way on: start again
+            assert "trivsel_svar=;" in resp.headers.get("Set-Cookie", "")  # the cookie is deleted
+
+    # one changed character
+    flipped = good[:20] + ("A" if good[20] != "A" else "B") + good[21:]
+    refused_with(flipped, 400, "Dine svar indtil nu kunne ikke læses")
+    refused_with("not-base64-!!", 400, "Dine svar indtil nu kunne ikke læses")
+    other = make_invitation()
+    with app.test_request_context():
+        # made for another invitation: the token is the cipher's associated data
+        foreign = answer_state.encode(
+            answer_state.AnswerState({"trivsel-eksempel": {"a": {"KLAR1": 1}}}), other
         )
-        assert resp.status_code == 400, bad_state
-    resp = client.post(
-        "/svar", data={"csrf_token": r.hidden("csrf_token"), "state": "{}", "page": "99", "action": "next"}
-    )
+        # made by this site, but answers that do not fit the questionnaire (e.g. a changed snapshot)
+        unfit = answer_state.encode(
+            answer_state.AnswerState({"trivsel-eksempel": {"a": {"KLAR1": 42}}}), token
+        )
+        unknown_part = answer_state.encode(answer_state.AnswerState({"other": {}}), token)
+        # last written eight days ago
+        old = answer_state.encode(
+            answer_state.AnswerState({}), token, now=time.time() - answer_state.MAX_AGE_SECONDS - 60
+        )
+    refused_with(foreign, 400, "Dine svar indtil nu kunne ikke læses")
+    refused_with(unfit, 400, "Dine svar indtil nu kunne ikke læses")
+    refused_with(unknown_part, 400, "Dine svar indtil nu kunne ikke læses")
+    refused_with(old, 410, "Dine svar indtil nu er udløbet")
+    # "Start" on the start page begins afresh over an unreadable cookie
+    _set_state_cookie(client, flipped)
+    r._keep(client.get("/start"))
+    r.post("start")
+    assert r.status == 200 and r.h1() == "Klarhed i opgaverne" and r.state() == {}
+    resp = client.post("/svar", data={"csrf_token": r.hidden("csrf_token"), "page": "99", "action": "next"})
     assert resp.status_code == 400
     assert _count(db, Response) == 0
 
