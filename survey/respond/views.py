@@ -318,8 +318,46 @@ def _merge(
     part["a"] = validate_answers(q, part["a"])
 
 
-def _count_answered(state: dict[str, dict[str, Any]]) -> int:
-    return sum(len(p["a"]) + len(p["c"]) for p in state.values())
+@dataclass(frozen=True)
+class PageSummary:
+    """One page on the send page's summary: what it asks, how many of its questions were answered out
+    of those meant for this respondent."""
+
+    page_no: int
+    title: str
+    answered: int
+    meant: int
+
+
+def _meant(page: Page, answers: dict[str, Any]) -> list[str]:
+    """Ids of the page's questions meant for this respondent: an exposure's follow-ups only after a yes
+    (after "no" they are not asked, and not kept)."""
+    if page.exposure is None:
+        return page.field_ids()
+    question = page.exposure.question.id
+    freq = answers.get(question)
+    if isinstance(freq, int) and freq >= 1:
+        return page.field_ids()
+    return [question]
+
+
+def _summary(flow: Flow, state: dict[str, dict[str, Any]]) -> list[tuple[str, list[PageSummary]]]:
+    """Per questionnaire (part) its title and one :class:`PageSummary` per page, in answering order."""
+    lang = current_language()
+    parts: list[tuple[str, list[PageSummary]]] = [(q.title.get(lang), []) for q in flow.questionnaires]
+    for index, page in enumerate(flow.pages):
+        q = flow.questionnaires[page.q_index]
+        given = {**state.get(q.id, {}).get("a", {}), **state.get(q.id, {}).get("c", {})}
+        meant = _meant(page, state.get(q.id, {}).get("a", {}))
+        if page.theme is not None:
+            title = page.theme.title.get(lang)
+        elif page.exposure is not None:
+            title = labels.exposure_title(page.exposure, lang)
+        else:
+            title = _("Your comments")
+        answered = sum(1 for qid in meant if qid in given)
+        parts[page.q_index][1].append(PageSummary(index + 1, title, answered, len(meant)))
+    return parts
 
 
 def _render_page(
@@ -334,13 +372,15 @@ def _render_page(
     pages, qs = flow.pages, flow.questionnaires
     total = len(pages) + 1
     if index >= len(pages):
+        summary = _summary(flow, state)
         return render_template(
             "respond/review.html",
             page_no=total,
             total_pages=total,
             index=len(pages),
-            answered=_count_answered(state),
-            n_questions=flow.n_questions,
+            summary=summary,
+            answered=sum(p.answered for _title, ps in summary for p in ps),
+            n_questions=sum(p.meant for _title, ps in summary for p in ps),
             not_stored=not_stored,
         )
     page = pages[index]

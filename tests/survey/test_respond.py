@@ -83,10 +83,15 @@ def test_happy_path_danish(app: Any, client: Any, db: Any, open_wave: None, make
 
     _walk_to_review(r)
     assert f"Side {TOTAL_PAGES} af {TOTAL_PAGES}" in r.html
-    q = questionnaires.load_file(app.root_path + "/../tests/data/example/questionnaire.yaml")
-    n_questions = len(q.items) + len(q.exposure_columns)  # 10 items + 4 kinds x 4 parts = 26
-    assert n_questions == 26
-    assert f"Du har besvaret {len(EXPECTED_ANSWERS)} af 26 spørgsmål" in r.html
+    # only the questions meant for this respondent are counted: 10 items, bullying answered "yes" (2)
+    # with its 3 follow-ups, sexual harassment "no" (follow-ups not asked), threats and violence
+    # skipped (their follow-ups neither): 10 + 4 + 1 + 1 + 1 = 17
+    assert f"Du har besvaret {len(EXPECTED_ANSWERS)} af 17 spørgsmål" in r.html
+    # a summary per part, one line per page with its count and a link to change it
+    assert "Klarhed i opgaverne" in r.html and "2 af 3 besvaret" in r.html  # KLAR1, KLAR2
+    assert "Mobning" in r.html and "4 af 4 besvaret" in r.html
+    assert r.html.count("1 af 1 besvaret") == 1 and r.html.count("0 af 1 besvaret") == 2
+    assert '<a href="/svar/1" aria-label="Ret svar: Klarhed i opgaverne">Ret svar</a>' in r.html
     # nothing stored before the final submit
     assert _count(db, Response) == 0
     assert _count(db, UsedMark) == 0
@@ -532,3 +537,59 @@ def test_database_errors_do_not_log_answers(
         app.logger.exception("commit failed")
     assert "commit failed" in caplog.text and "IntegrityError" in caplog.text
     assert "SECRET1" not in caplog.text
+
+
+# --- exclusive choices ---------------------------------------------------------------------------------
+
+
+def test_no_one_cannot_be_combined_with_someone(
+    client: Any, db: Any, open_wave: None, make_invitation: Any
+) -> None:
+    """ "Whom have you told": "no one" together with "a colleague" is refused at the field (the page's
+    script unticks one of them where scripts run; this is the server's check for where they do not)."""
+    r = Respondent(client)
+    r.open_link(make_invitation())
+    r.post("start")
+    for _ in range(3):
+        r.post("next")
+    bullying = {"q0-BUL_Q": "1", "q0-BUL_SRC": ["colleague"], "q0-BUL_TOLD": ["colleague", "no_one"]}
+    r.post("next", bullying)
+    assert r.status == 422 and r.h1() == "Mobning"
+    message = (
+        "“Ingen” kan ikke kombineres med andre svar. Fjern fluebenet ved “Ingen” eller ved de andre svar."
+    )
+    assert (
+        f'<p class="field-error" id="q0-BUL_TOLD-error"><span class="visually-hidden">Fejl: </span>{message}'
+        in (r.html)
+    )
+    assert '<a href="#q0-BUL_TOLD">' in r.html  # the error summary links to the question
+    assert r.checked("q0-BUL_TOLD") == ["colleague", "no_one"]  # what was ticked is shown to correct it
+    assert r.state() == {"trivsel-eksempel": {"a": {}, "c": {}}}  # nothing of the page was kept
+    r.post("lang-en", bullying)
+    assert r.status == 422 and "“No one” cannot be combined with other answers." in r.html
+    # "no one" alone, and someone without "no one", are fine
+    r.post("next", {**bullying, "q0-BUL_TOLD": ["no_one"]})
+    assert r.status == 200 and r.state()["trivsel-eksempel"]["a"]["BUL_TOLD"] == ["no_one"]
+    r.post("back")
+    r.post("next", {"q0-BUL_TOLD": ["hr", "manager"]})
+    assert r.state()["trivsel-eksempel"]["a"]["BUL_TOLD"] == ["manager", "hr"]
+    assert '<input id="q0-BUL_TOLD-5" name="q0-BUL_TOLD" type="checkbox" value="no_one"' not in r.html
+    r.post("back")
+    assert (
+        '<input data-exclusive id="q0-BUL_TOLD-5" name="q0-BUL_TOLD" type="checkbox" value="no_one">'
+        in r.html
+    )
+    assert 'src="/static/respond.js"' in r.html and 'id="exclusive-status" aria-live="polite"' in r.html
+    assert _count(db, Response) == 0
+
+
+def test_the_service_refuses_no_one_with_someone(example_questionnaire: Any) -> None:
+    """The same rule where answers are stored (``services.answering``), whatever sends them."""
+    from survey.services.answering import AnswerError, validate_answers
+
+    with pytest.raises(AnswerError, match="BUL_TOLD: 'no_one' cannot be combined with other answers"):
+        validate_answers(example_questionnaire, {"BUL_Q": 2, "BUL_TOLD": ["no_one", "hr"]})
+    assert validate_answers(example_questionnaire, {"BUL_Q": 2, "BUL_TOLD": ["no_one"]}) == {
+        "BUL_Q": 2,
+        "BUL_TOLD": ["no_one"],
+    }

@@ -255,3 +255,33 @@ def re_textareas(page: str) -> list[tuple[str, str]]:
     return [
         (m.group(2), m.group(1)) for m in re.finditer(r'<textarea[^>]*maxlength="(\d+)" name="([^"]+)"', page)
     ]
+
+
+def test_error_pages_say_where_to_go_on(
+    app: Any, client: Any, db: Any, open_wave: None, make_invitation: Any
+) -> None:
+    """404 and 405 (and the expired-form 400) are no dead ends: a respondent is sent back to their
+    survey, staff to their landing page, anyone else to the code page; in Danish and in English."""
+    from staff_helpers import signed_in
+
+    for send in (lambda: client.get("/ingen-side"), lambda: client.post("/start")):
+        resp = send()
+        body = resp.get_data(as_text=True)
+        assert resp.status_code in (404, 405)
+        assert '<a href="/kode">Besvar en undersøgelse: indtast din kode</a>' in body
+    r = _started(client, make_invitation)
+    r.post("start")
+    for send in (lambda: client.get("/r/"), lambda: client.post("/start"), lambda: client.get("/sprog/xx")):
+        body = send().get_data(as_text=True)
+        assert '<a href="/svar">Fortsæt med undersøgelsen</a>' in body
+    # the form sent without its CSRF token (e.g. after the session cookie was lost): back to the survey,
+    # where the answers so far are still in their own cookie
+    resp = client.post("/svar", data={"page": "0", "action": "next", "q0-KLAR1": "3"})
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and '<a href="/svar">Fortsæt med undersøgelsen</a>' in body
+    with client.session_transaction() as sess:
+        sess["lang"] = "en"
+    assert '<a href="/svar">Go on with the survey</a>' in client.get("/ingen-side").get_data(as_text=True)
+    staff = signed_in(app.test_client(), "hr", lang="da")
+    body = staff.get("/ingen-side").get_data(as_text=True)
+    assert '<a href="/">Gå til forsiden</a>' in body
