@@ -238,14 +238,30 @@ def merge_sentences(texts: Iterable[str]) -> list[str]:
     """The questionnaires' privacy texts as one list of sentences, each shown once.
 
     The shipped definitions share their first sentences; a wave running three of them should not
-    repeat the same promise three times on the start page.
+    repeat the same promise three times on the start page. Two sentences that begin with the same
+    clause (up to the first comma or semicolon: "Results are shown only for groups of at least 5,
+    so ..." / "Results are shown only for groups of at least 5; numbers on ...") say the same thing
+    twice: the longer one is kept, in the place of the first.
     """
-    seen: dict[str, None] = {}
+    seen: dict[str, str] = {}  # first clause -> sentence
     for text in texts:
         for sentence in re.split(r"(?<=[.!?])\s+", text.strip()):
-            if sentence:
-                seen.setdefault(sentence, None)
-    return list(seen)
+            if not sentence:
+                continue
+            clause = re.split(r"[,;:]", sentence, maxsplit=1)[0].strip().casefold()
+            if clause not in seen or len(sentence) > len(seen[clause]):
+                seen[clause] = sentence
+    return list(seen.values())
+
+
+#: the time a question takes on average, for the start page's "about N minutes" (the shipped
+#: definitions' own intros say 10 + 5 + 5 minutes for their 79 questions: ~15 s each)
+SECONDS_PER_QUESTION = 15
+
+
+def estimated_minutes(n_questions: int) -> int:
+    """Minutes the survey takes, to the nearest 5 (at least 5): 79 questions x 15 s = 19.75 -> 20."""
+    return max(5, 5 * round(n_questions * SECONDS_PER_QUESTION / 60 / 5))
 
 
 @bp.get("/start")
@@ -259,9 +275,10 @@ def start() -> Any:
     return render_template(
         "respond/start.html",
         questionnaires=qs,
-        intros=[(q.title.get(lang), q.intro.get(lang)) for q in qs if q.intro],
+        parts=[(q.title.get(lang), q.intro.get(lang) if q.intro else None) for q in qs],
         privacy=merge_sentences(q.privacy.get(lang) for q in qs if q.privacy),
         total_pages=len(flow.pages) + 1,
+        minutes=estimated_minutes(flow.n_questions),
     )
 
 

@@ -91,7 +91,9 @@ def test_happy_path_danish(app: Any, client: Any, db: Any, open_wave: None, make
     assert "Klarhed i opgaverne" in r.html and "2 af 3 besvaret" in r.html  # KLAR1, KLAR2
     assert "Mobning" in r.html and "4 af 4 besvaret" in r.html
     assert r.html.count("1 af 1 besvaret") == 1 and r.html.count("0 af 1 besvaret") == 2
-    assert '<a href="/svar/1" aria-label="Ret svar: Klarhed i opgaverne">Ret svar</a>' in r.html
+    link = '<a href="/svar/1"><span class="visually-hidden">Ret svar: </span>Klarhed i opgaverne</a>'
+    assert link in r.html
+    assert "9 af 17 besvaret" in r.html  # the part's own count (one part here)
     # nothing stored before the final submit
     assert _count(db, Response) == 0
     assert _count(db, UsedMark) == 0
@@ -421,7 +423,8 @@ def test_several_questionnaires_one_submit_and_comments_apart(
     r = Respondent(client)
     r.open_link(make_invitation())
     assert "Velkommen til del A." in r.html and "Vi gemmer kun dine svar." in r.html
-    assert "Undersøgelsen har 2 dele" in r.html and "<li>Del B</li>" in r.html
+    assert "Undersøgelsen har 2 dele" in r.html and '<li><span class="part-title">Del B</span></li>' in r.html
+    assert "Den tager cirka 5 minutter: 4 korte sider." in r.html  # 3 questions: the 5-minute minimum
     assert "Dine svar gemmes uden dit navn" not in r.html  # the questionnaire's own privacy text replaces it
     r.post("start")
     # pages: A theme, A free text, B theme, send = 4
@@ -593,3 +596,35 @@ def test_the_service_refuses_no_one_with_someone(example_questionnaire: Any) -> 
         "BUL_Q": 2,
         "BUL_TOLD": ["no_one"],
     }
+
+
+# --- the start page --------------------------------------------------------------------------------------
+
+
+def test_start_page_states_the_time_and_says_each_privacy_promise_once(
+    client: Any, make_units: Any, make_wave: Any, make_invitation: Any
+) -> None:
+    from survey.respond.views import estimated_minutes, merge_sentences
+
+    # 79 questions x 15 s = 19.75 min -> 20; 26 x 15 s = 6.5 -> 5; never less than 5
+    assert (estimated_minutes(79), estimated_minutes(26), estimated_minutes(1)) == (20, 5, 5)
+    assert merge_sentences(
+        [
+            "Anonymous. Results for groups of 5, so no one sees you.",
+            "Anonymous. Results for groups of 5; harassment 10.",
+        ]
+    ) == ["Anonymous.", "Results for groups of 5, so no one sees you."]
+    make_units()
+    qs = [questionnaires.load(name) for name in ("trivsel", "emotional_demands", "offensive_behaviour")]
+    make_wave("2025", "open", questionnaires=qs)
+    r = Respondent(client)
+    r.open_link(make_invitation())
+    # the shipped definitions' intros say 10 + 5 + 5 minutes; the estimate agrees
+    assert "Den tager cirka 20 minutter: 24 korte sider." in r.html
+    # the privacy promises one tap away (a disclosure widget), before the Start button
+    assert r.html.index('<details class="privacy"') < r.html.index('value="start"')
+    assert "<summary>Hvad gemmes, og hvad gemmes ikke</summary>" in r.html
+    # "Results are shown only for groups of at least 5 ..." was said twice by the shipped texts
+    assert r.html.count("<li>Resultater vises kun for grupper med mindst 5 besvarelser") == 1
+    # the parts' introductions come after the button
+    assert r.html.index('value="start"') < r.html.index("Tak, fordi du vil svare.")
