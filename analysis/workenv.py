@@ -64,7 +64,13 @@ HOURS_PER_FTE = 1924.0
 HOURS_PER_DAY = 7.4
 #: kinds of absence days (column names of absence.csv and codes of spells.csv)
 ABSENCE_KINDS: tuple[str, ...] = (
-    "own_illness", "work_injury", "child_sick", "senior", "care", "maternity", "section56",
+    "own_illness",
+    "work_injury",
+    "child_sick",
+    "senior",
+    "care",
+    "maternity",
+    "section56",
 )
 #: kinds that make up "sick days"
 SICK_KINDS: tuple[str, ...] = ("own_illness", "work_injury")
@@ -76,7 +82,12 @@ ABSENCE_REQUIRED: tuple[str, ...] = ("unit_id", "month", "fte", "headcount")
 ABSENCE_OPTIONAL: tuple[str, ...] = ("hours_worked", *ABSENCE_KINDS, *BANDS, "long_term")
 SPELL_COLUMNS: tuple[str, ...] = ("person_id", "unit_id", "kind", "first_day", "last_day", "days")
 INCIDENT_KINDS: tuple[str, ...] = (
-    "accident_absence", "accident_no_absence", "near_miss", "violence", "threats", "offensive_act",
+    "accident_absence",
+    "accident_no_absence",
+    "near_miss",
+    "violence",
+    "threats",
+    "offensive_act",
     "emotional_demands",
 )
 INCIDENT_REQUIRED: tuple[str, ...] = ("unit_id", "month", "kind", "count")
@@ -84,7 +95,10 @@ INCIDENT_OPTIONAL: tuple[str, ...] = ("absence_days",)
 REACTION_KINDS: tuple[str, ...] = ("strakspaabud", "paabud", "paatale", "aftaleforloeb", "vejledning")
 #: spellings accepted in reactions.csv for each kind (Danish with æøå, or the ASCII code)
 REACTION_ALIASES: Mapping[str, str] = {
-    "strakspåbud": "strakspaabud", "påbud": "paabud", "påtale": "paatale", "aftaleforløb": "aftaleforloeb",
+    "strakspåbud": "strakspaabud",
+    "påbud": "paabud",
+    "påtale": "paatale",
+    "aftaleforløb": "aftaleforloeb",
     **{k: k for k in REACTION_KINDS},
 }
 REACTION_COLUMNS: tuple[str, ...] = ("date", "unit_id", "kind", "topic")
@@ -99,9 +113,7 @@ _NUMBER = re.compile(r"^\d+(\.\d+)?$")
 
 def bradford_band_labels() -> tuple[str, ...]:
     edges = BRADFORD_BANDS
-    return tuple(
-        f"{lo}–{edges[i + 1] - 1}" if i + 1 < len(edges) else f"{lo}+" for i, lo in enumerate(edges)
-    )
+    return tuple(f"{lo}–{edges[i + 1] - 1}" if i + 1 < len(edges) else f"{lo}+" for i, lo in enumerate(edges))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -113,8 +125,9 @@ def parse_month(name: str, line: int, column: str, value: str) -> str:
     """A month written ``YYYY-MM`` (e.g. ``2025-03``), between 1990 and 2100."""
     m = _MONTH.match(value)
     if not m or not 1 <= int(m.group(2)) <= 12 or not 1990 <= int(m.group(1)) <= 2100:
-        raise InputError(name, "expected a month written YYYY-MM, e.g. 2025-03", line=line, column=column,
-                         value=value)
+        raise InputError(
+            name, "expected a month written YYYY-MM, e.g. 2025-03", line=line, column=column, value=value
+        )
     return value
 
 
@@ -125,8 +138,9 @@ def parse_date(name: str, line: int, column: str, value: str) -> dt.date:
             raise ValueError
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise InputError(name, "expected a date written YYYY-MM-DD, e.g. 2025-03-31", line=line,
-                         column=column, value=value) from None
+        raise InputError(
+            name, "expected a date written YYYY-MM-DD, e.g. 2025-03-31", line=line, column=column, value=value
+        ) from None
 
 
 def parse_amount(name: str, line: int, column: str, value: str, *, empty: float | None = None) -> float:
@@ -135,15 +149,21 @@ def parse_amount(name: str, line: int, column: str, value: str, *, empty: float 
         return empty
     if not _NUMBER.match(value):
         hint = " (use a decimal point, not a comma)" if re.match(r"^\d+,\d+$", value) else ""
-        raise InputError(name, f"expected a number of at least 0, e.g. 12.5{hint}", line=line, column=column,
-                         value=value)
+        raise InputError(
+            name, f"expected a number of at least 0, e.g. 12.5{hint}", line=line, column=column, value=value
+        )
     return float(value)
 
 
 def _unit(name: str, line: int, value: str, unit_ids: Collection[str]) -> str:
     if value not in unit_ids:
-        raise InputError(name, "unknown unit; use a unit_id of the organisation (import units.csv first)",
-                         line=line, column="unit_id", value=value)
+        raise InputError(
+            name,
+            "unknown unit; use a unit_id of the organisation (import units.csv first)",
+            line=line,
+            column="unit_id",
+            value=value,
+        )
     return value
 
 
@@ -178,40 +198,71 @@ def absence_frame(table: csvio.Table, unit_ids: Collection[str], *, staff_only: 
         month = parse_month(name, line, "month", rec["month"])
         key = (unit, month)
         if key in seen:
-            raise InputError(name, f"unit {unit} and month {month} appear twice (first on line {seen[key]}); "
-                             "give one row per unit and month", line=line, column="month", value=month)
+            raise InputError(
+                name,
+                f"unit {unit} and month {month} appear twice (first on line {seen[key]}); "
+                "give one row per unit and month",
+                line=line,
+                column="month",
+                value=month,
+            )
         seen[key] = line
         fte = parse_amount(name, line, "fte", rec["fte"])
         headcount = csvio.parse_int(name, line, "headcount", rec["headcount"], minimum=0)
         if fte > 0 and headcount == 0:
-            raise InputError(name, "headcount is 0 but fte is above 0; give the number of employees",
-                             line=line, column="headcount", value=rec["headcount"])
+            raise InputError(
+                name,
+                "headcount is 0 but fte is above 0; give the number of employees",
+                line=line,
+                column="headcount",
+                value=rec["headcount"],
+            )
         row: dict[str, Any] = {"unit_id": unit, "month": month, "fte": fte, "headcount": float(headcount)}
         hours = rec.get("hours_worked", "")
         row["hours_worked"] = parse_amount(name, line, "hours_worked", hours) if hours != "" else math.nan
         for col in (*ABSENCE_KINDS, *BANDS, "long_term"):
             cell = rec.get(col, "")
             if staff_only and cell not in ("", "0"):
-                raise InputError(name, "a staffing file for a spells import holds no absence days; leave the "
-                                 "day columns out (the days come from the spells file)", line=line,
-                                 column=col, value=cell)
+                raise InputError(
+                    name,
+                    "a staffing file for a spells import holds no absence days; leave the "
+                    "day columns out (the days come from the spells file)",
+                    line=line,
+                    column=col,
+                    value=cell,
+                )
             row[col] = parse_amount(name, line, col, cell, empty=0.0)
         if not has_long:
             row["long_term"] = math.nan
         sick = sum(row[k] for k in SICK_KINDS)
         banded = sum(row[b] for b in BANDS)
         if any(rec.get(b, "") != "" for b in BANDS) and abs(banded - sick) > 0.01:
-            raise InputError(name, f"the band days add up to {banded:g} but own_illness + work_injury is "
-                             f"{sick:g}; the bands split the sick days by spell length and must add "
-                             "up to them",
-                             line=line, column=BANDS[0], value=rec.get(BANDS[0], ""))
+            raise InputError(
+                name,
+                f"the band days add up to {banded:g} but own_illness + work_injury is "
+                f"{sick:g}; the bands split the sick days by spell length and must add "
+                "up to them",
+                line=line,
+                column=BANDS[0],
+                value=rec.get(BANDS[0], ""),
+            )
         if has_long and row["long_term"] > sick + 0.01:
-            raise InputError(name, f"long_term ({row['long_term']:g}) is more than the sick days ({sick:g}); "
-                             "long-term days are part of own_illness + work_injury", line=line,
-                             column="long_term", value=rec["long_term"])
+            raise InputError(
+                name,
+                f"long_term ({row['long_term']:g}) is more than the sick days ({sick:g}); "
+                "long-term days are part of own_illness + work_injury",
+                line=line,
+                column="long_term",
+                value=rec["long_term"],
+            )
         if fte == 0 and sick + sum(row[k] for k in ABSENCE_KINDS if k not in SICK_KINDS) > 0:
-            raise InputError(name, "absence days in a month with fte 0; give the unit's FTE for the month",
-                             line=line, column="fte", value=rec["fte"])
+            raise InputError(
+                name,
+                "absence days in a month with fte 0; give the unit's FTE for the month",
+                line=line,
+                column="fte",
+                value=rec["fte"],
+            )
         rows.append(row)
     if not rows:
         raise InputError(name, "the file has no data rows; add one row per unit and month", line=2)
@@ -284,30 +335,54 @@ def spells_to_unit_months(
     for line, rec in table.records():
         person = rec["person_id"]
         if person == "":
-            raise InputError(name, "person_id is empty; give each person a code (an employee number is fine: "
-                             "it is not stored)", line=line, column="person_id", value="")
+            raise InputError(
+                name,
+                "person_id is empty; give each person a code (an employee number is fine: it is not stored)",
+                line=line,
+                column="person_id",
+                value="",
+            )
         unit = _unit(name, line, rec["unit_id"], unit_ids)
         kind = rec["kind"]
         if kind not in kinds:
-            raise InputError(name, f"unknown kind; use one of {', '.join(ABSENCE_KINDS)}", line=line,
-                             column="kind", value=kind)
+            raise InputError(
+                name,
+                f"unknown kind; use one of {', '.join(ABSENCE_KINDS)}",
+                line=line,
+                column="kind",
+                value=kind,
+            )
         first = parse_date(name, line, "first_day", rec["first_day"])
         last = parse_date(name, line, "last_day", rec["last_day"])
         if last < first:
-            raise InputError(name, f"last_day is before first_day ({first.isoformat()}); swap or fix the "
-                             "dates",
-                             line=line, column="last_day", value=rec["last_day"])
+            raise InputError(
+                name,
+                f"last_day is before first_day ({first.isoformat()}); swap or fix the dates",
+                line=line,
+                column="last_day",
+                value=rec["last_day"],
+            )
         d = parse_amount(name, line, "days", rec["days"])
         calendar = (last - first).days + 1
         if d > calendar:
-            raise InputError(name, f"more absence days than the spell's {calendar} calendar days; check the "
-                             "dates or the days", line=line, column="days", value=rec["days"])
+            raise InputError(
+                name,
+                f"more absence days than the spell's {calendar} calendar days; check the dates or the days",
+                line=line,
+                column="days",
+                value=rec["days"],
+            )
         parts = _months_between(first, last)
         for month, _cdays in parts:
             if (unit, month) not in staffed:
-                raise InputError(name, f"no row for unit {unit} and month {month} in {staff_name}; add the "
-                                 "unit's FTE and headcount for that month", line=line, column="first_day",
-                                 value=rec["first_day"])
+                raise InputError(
+                    name,
+                    f"no row for unit {unit} and month {month} in {staff_name}; add the "
+                    "unit's FTE and headcount for that month",
+                    line=line,
+                    column="first_day",
+                    value=rec["first_day"],
+                )
         for month, cdays in parts:
             share = d * cdays / calendar
             cell = days.setdefault((unit, month), {c: 0.0 for c in (*ABSENCE_KINDS, *BANDS, "long_term")})
@@ -325,8 +400,9 @@ def spells_to_unit_months(
         raise InputError(name, "the file has no spells; add one row per absence spell", line=2)
     out = staff.copy()
     for col in (*ABSENCE_KINDS, *BANDS, "long_term"):
-        out[col] = [days.get((u, m), {}).get(col, 0.0)
-                    for u, m in zip(out["unit_id"], out["month"], strict=True)]
+        out[col] = [
+            days.get((u, m), {}).get(col, 0.0) for u, m in zip(out["unit_id"], out["month"], strict=True)
+        ]
     counts: dict[tuple[str, int, int], int] = {}
     for (_person, unit, year), (s, d) in persons.items():
         key = (unit, year, bradford_band(s * s * d))
@@ -346,8 +422,9 @@ def spells_to_unit_months(
 
 def read_incidents(path: str | Path, unit_ids: Collection[str]) -> pd.DataFrame:
     """Read and validate ``incidents.csv`` (see :func:`incidents_frame`)."""
-    return incidents_frame(csvio.read_table(path, required=INCIDENT_REQUIRED, optional=INCIDENT_OPTIONAL),
-                           unit_ids)
+    return incidents_frame(
+        csvio.read_table(path, required=INCIDENT_REQUIRED, optional=INCIDENT_OPTIONAL), unit_ids
+    )
 
 
 def incidents_frame(table: csvio.Table, unit_ids: Collection[str]) -> pd.DataFrame:
@@ -361,24 +438,44 @@ def incidents_frame(table: csvio.Table, unit_ids: Collection[str]) -> pd.DataFra
         month = parse_month(name, line, "month", rec["month"])
         kind = rec["kind"]
         if kind not in INCIDENT_KINDS:
-            raise InputError(name, f"unknown kind; use one of {', '.join(INCIDENT_KINDS)}", line=line,
-                             column="kind", value=kind)
+            raise InputError(
+                name,
+                f"unknown kind; use one of {', '.join(INCIDENT_KINDS)}",
+                line=line,
+                column="kind",
+                value=kind,
+            )
         key = (unit, month, kind)
         if key in seen:
-            raise InputError(name, f"unit {unit}, month {month} and kind {kind} appear twice (first on line "
-                             f"{seen[key]}); give one row per unit, month and kind", line=line, column="kind",
-                             value=kind)
+            raise InputError(
+                name,
+                f"unit {unit}, month {month} and kind {kind} appear twice (first on line "
+                f"{seen[key]}); give one row per unit, month and kind",
+                line=line,
+                column="kind",
+                value=kind,
+            )
         seen[key] = line
         count = csvio.parse_int(name, line, "count", rec["count"], minimum=0)
         cell = rec.get("absence_days", "")
         absence = parse_amount(name, line, "absence_days", cell, empty=0.0)
         if absence > 0 and kind != "accident_absence":
-            raise InputError(name, "absence days belong to accidents with absence only (kind "
-                             "accident_absence); leave the cell empty", line=line, column="absence_days",
-                             value=cell)
+            raise InputError(
+                name,
+                "absence days belong to accidents with absence only (kind "
+                "accident_absence); leave the cell empty",
+                line=line,
+                column="absence_days",
+                value=cell,
+            )
         if kind == "accident_absence" and count == 0 and absence > 0:
-            raise InputError(name, "absence days without an accident; give the number of accidents",
-                             line=line, column="count", value=rec["count"])
+            raise InputError(
+                name,
+                "absence days without an accident; give the number of accidents",
+                line=line,
+                column="count",
+                value=rec["count"],
+            )
         rows.append({"unit_id": unit, "month": month, "kind": kind, "count": count, "absence_days": absence})
     if not rows:
         raise InputError(name, "the file has no data rows; add one row per unit, month and kind", line=2)
@@ -400,16 +497,30 @@ def reactions_frame(table: csvio.Table, unit_ids: Collection[str]) -> pd.DataFra
         unit = _unit(name, line, rec["unit_id"], unit_ids)
         kind = REACTION_ALIASES.get(rec["kind"].lower())
         if kind is None:
-            raise InputError(name, "unknown kind; use one of strakspåbud, påbud, påtale, aftaleforløb, "
-                             "vejledning",
-                             line=line, column="kind", value=rec["kind"])
+            raise InputError(
+                name,
+                "unknown kind; use one of strakspåbud, påbud, påtale, aftaleforløb, vejledning",
+                line=line,
+                column="kind",
+                value=rec["kind"],
+            )
         topic = rec["topic"]
         if topic == "":
-            raise InputError(name, "topic is empty; say what the reaction was about (e.g. 'vold og trusler')",
-                             line=line, column="topic", value="")
+            raise InputError(
+                name,
+                "topic is empty; say what the reaction was about (e.g. 'vold og trusler')",
+                line=line,
+                column="topic",
+                value="",
+            )
         if len(topic) > MAX_TOPIC:
-            raise InputError(name, f"topic is longer than {MAX_TOPIC} characters; shorten it", line=line,
-                             column="topic", value=topic[:40] + "…")
+            raise InputError(
+                name,
+                f"topic is longer than {MAX_TOPIC} characters; shorten it",
+                line=line,
+                column="topic",
+                value=topic[:40] + "…",
+            )
         rows.append({"date": date, "unit_id": unit, "kind": kind, "topic": topic})
     if not rows:
         raise InputError(name, "the file has no data rows; add one row per reaction", line=2)
@@ -559,15 +670,17 @@ def unit_figures(
         mask = np.asarray(inc["kind"] == kind)
         weights = np.asarray(inc["count"], dtype=np.float64)[mask]
         cols[f"count_{kind}"] = np.bincount(i_idx[mask], weights=weights, minlength=size)
-    cols["accident_days"] = np.bincount(i_idx, weights=np.asarray(inc["absence_days"], dtype=np.float64),
-                                        minlength=size)
+    cols["accident_days"] = np.bincount(
+        i_idx, weights=np.asarray(inc["absence_days"], dtype=np.float64), minlength=size
+    )
     year = int(period.end[:4])
     for b in range(len(BRADFORD_BANDS)):
         if bradford is not None and len(bradford):
             rows = bradford[(bradford["year"] == year) & (bradford["band"] == b)]
             b_idx = np.asarray([index[u] for u in rows["unit_id"]], dtype=np.int64)
-            cols[f"bradford_{b}"] = np.bincount(b_idx, weights=np.asarray(rows["persons"], dtype=np.float64),
-                                                minlength=size)
+            cols[f"bradford_{b}"] = np.bincount(
+                b_idx, weights=np.asarray(rows["persons"], dtype=np.float64), minlength=size
+            )
         else:
             cols[f"bradford_{b}"] = np.zeros(size)
     stacked = np.column_stack(list(cols.values()))
@@ -609,12 +722,19 @@ def unit_figures(
 
 #: amounts of a published unit (a float, or None when unknown)
 AMOUNT_FIELDS: tuple[str, ...] = (
-    "fte_years", "hours", "sick_days", "sick_days_per_fte", "absence_pct", "long_term_share",
-    *(f"days_{k}" for k in ABSENCE_KINDS), *BANDS,
+    "fte_years",
+    "hours",
+    "sick_days",
+    "sick_days_per_fte",
+    "absence_pct",
+    "long_term_share",
+    *(f"days_{k}" for k in ABSENCE_KINDS),
+    *BANDS,
 )
 #: counts of events or persons: each runs its own small-count pattern (see :func:`publish`)
 COUNT_FIELDS: tuple[str, ...] = (
-    *(f"count_{k}" for k in INCIDENT_KINDS), *(f"bradford_{b}" for b in range(len(BRADFORD_BANDS))),
+    *(f"count_{k}" for k in INCIDENT_KINDS),
+    *(f"bradford_{b}" for b in range(len(BRADFORD_BANDS))),
 )
 #: figures compared with the year before
 CHANGE_FIELDS: tuple[str, ...] = ("sick_days_per_fte", "absence_pct", "long_term_share", "ltif")
@@ -715,8 +835,9 @@ def publish(
     k_diff = k_min if k_diff is None else k_diff
     tree = Tree.from_units(units)
     now = unit_figures(units, absence, incidents, period, bradford=bradford, hours_per_fte=hours_per_fte)
-    before = unit_figures(units, absence, incidents, period.previous(), bradford=bradford,
-                          hours_per_fte=hours_per_fte)
+    before = unit_figures(
+        units, absence, incidents, period.previous(), bradford=bradford, hours_per_fte=hours_per_fte
+    )
     pattern = suppress(tree, now["headcount"].to_numpy(), k_min, k_diff)
     pattern_before = suppress(tree, before["headcount"].to_numpy(), k_min, k_diff)
     counts_now = _count_cells(tree, now, pattern.published)
@@ -727,10 +848,17 @@ def publish(
         r = now.iloc[i]
         published = bool(pattern.published[i])
         row: dict[str, Any] = {
-            "unit_id": r["unit_id"], "parent_id": r["parent_id"], "name": r["name"], "depth": int(r["depth"]),
-            "area": r["area"], "headcount": int(r["headcount"]), "published": published,
+            "unit_id": r["unit_id"],
+            "parent_id": r["parent_id"],
+            "name": r["name"],
+            "depth": int(r["depth"]),
+            "area": r["area"],
+            "headcount": int(r["headcount"]),
+            "published": published,
             "suppressed": REASON_NAMES[int(pattern.reason[i])] if not published else None,
-            "figures": None, "previous": None, "change": None,
+            "figures": None,
+            "previous": None,
+            "change": None,
         }
         if published:
             fig = _published_figures(r, counts_now[i])
@@ -753,12 +881,24 @@ def publish(
         for rec in reactions.sort_values(["date", "unit_id"]).to_dict("records"):
             date = rec["date"]
             if f"{date.year:04d}-{date.month:02d}" in months:
-                listed.append({"date": date.isoformat(), "unit_id": rec["unit_id"],
-                               "area": area_of.get(rec["unit_id"]), "kind": rec["kind"],
-                               "topic": rec["topic"]})
-    settings = {"k_min": k_min, "k_diff": k_diff, "count_min": COUNT_MIN, "hours_per_fte": hours_per_fte,
-                "hours_per_day": HOURS_PER_DAY, "long_term_days": LONG_TERM_DAYS,
-                "bradford_bands": list(BRADFORD_BANDS)}
+                listed.append(
+                    {
+                        "date": date.isoformat(),
+                        "unit_id": rec["unit_id"],
+                        "area": area_of.get(rec["unit_id"]),
+                        "kind": rec["kind"],
+                        "topic": rec["topic"],
+                    }
+                )
+    settings = {
+        "k_min": k_min,
+        "k_diff": k_diff,
+        "count_min": COUNT_MIN,
+        "hours_per_fte": hours_per_fte,
+        "hours_per_day": HOURS_PER_DAY,
+        "long_term_days": LONG_TERM_DAYS,
+        "bradford_bands": list(BRADFORD_BANDS),
+    }
     return WorkEnvFigures(period, period.previous(), settings, rows, listed)
 
 

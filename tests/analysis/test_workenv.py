@@ -90,8 +90,9 @@ def test_dtu_near_misses_against_last_year() -> None:
 
 def test_hours_worked_column_wins_over_the_norm() -> None:
     units = _units([("U", "", "U")])
-    absence = _absence("unit_id,month,fte,headcount,hours_worked\nU,2025-01,100,110,15000\n"
-                       "U,2025-02,100,110,\n", {"U"})
+    absence = _absence(
+        "unit_id,month,fte,headcount,hours_worked\nU,2025-01,100,110,15000\nU,2025-02,100,110,\n", {"U"}
+    )
     incidents = _incidents("unit_id,month,kind,count\nU,2025-01,accident_absence,3\n", {"U"})
     fig = we.unit_figures(units, absence, incidents, we.calendar_year(2025)).iloc[0]
     # 15,000 h given + February derived: 100 FTE × 1,924 / 12 = 16,033.33 h
@@ -173,7 +174,11 @@ def test_reactions_in_the_period_with_their_area() -> None:
     ]
     summary = we.reactions_summary(res.reactions)
     assert summary["by_kind"] == {
-        "strakspaabud": 0, "paabud": 1, "paatale": 0, "aftaleforloeb": 1, "vejledning": 1,
+        "strakspaabud": 0,
+        "paabud": 1,
+        "paatale": 0,
+        "aftaleforloeb": 1,
+        "vejledning": 1,
     }
 
 
@@ -192,8 +197,9 @@ def test_unit_below_k_min_is_hidden() -> None:
 def test_parent_minus_children_reveals_no_hidden_unit() -> None:
     # R (no staff) over X (10 staff) and Y (3 staff): Y is hidden; R − X would give Y, so X is hidden too
     units = _units([("R", "", "R"), ("X", "R", "X"), ("Y", "R", "Y")])
-    absence = _absence("unit_id,month,fte,headcount,own_illness\nX,2025-01,10,10,7\nY,2025-01,3,3,11\n",
-                       {"R", "X", "Y"})
+    absence = _absence(
+        "unit_id,month,fte,headcount,own_illness\nX,2025-01,10,10,7\nY,2025-01,3,3,11\n", {"R", "X", "Y"}
+    )
     incidents = _incidents("unit_id,month,kind,count\nX,2025-01,near_miss,0\n", {"R", "X", "Y"})
     res = we.publish(units, absence, incidents, we.calendar_year(2025))
     assert res.unit("Y")["suppressed"] == "primary"
@@ -235,8 +241,11 @@ def test_change_only_when_published_in_both_years() -> None:
     # Z had 4 staff in 2024 (hidden) and 6 in 2025 (published): no previous figures, no change
     units = _units([("R", "", "R"), ("Z", "R", "Z"), ("W", "R", "W")])
     ids = {"R", "Z", "W"}
-    absence = _absence("unit_id,month,fte,headcount,own_illness\nZ,2024-01,4,4,9\nZ,2025-01,6,6,3\n"
-                       "W,2024-01,20,20,1\nW,2025-01,20,20,1\n", ids)
+    absence = _absence(
+        "unit_id,month,fte,headcount,own_illness\nZ,2024-01,4,4,9\nZ,2025-01,6,6,3\n"
+        "W,2024-01,20,20,1\nW,2025-01,20,20,1\n",
+        ids,
+    )
     none = pd.DataFrame(columns=["unit_id", "month", "kind", "count", "absence_days"])
     res = we.publish(units, absence, none, we.calendar_year(2025))
     z = res.unit("Z")
@@ -273,9 +282,13 @@ def test_spells_aggregate_to_unit_months_and_bradford() -> None:
 
 def test_bradford_distribution_is_published_with_small_counts() -> None:
     agg = we.read_spells(DATA / "spells.csv", DATA / "staff.csv", IDS)
-    res = we.publish(UNITS, agg.absence, pd.DataFrame(columns=["unit_id", "month", "kind", "count",
-                                                               "absence_days"]),
-                     we.calendar_year(2025), bradford=agg.bradford)
+    res = we.publish(
+        UNITS,
+        agg.absence,
+        pd.DataFrame(columns=["unit_id", "month", "kind", "count", "absence_days"]),
+        we.calendar_year(2025),
+        bradford=agg.bradford,
+    )
     ple = res.unit("OMS-PLE")["figures"]
     assert ple["bradford_0"] == "<3" and ple["bradford_1"] == "<3" and ple["bradford_4"] == 0
     # OMS: 2 + 1 = 3 persons in bands 0 and 1 together; band 0 alone: PLE 2 + HJE 0 = 2 -> "<3"
@@ -300,7 +313,7 @@ ABS_HEAD = "unit_id,month,fte,headcount,own_illness,band_0_9,band_10_29,band_30_
         ("ORG,2025-01,-1,1,0,,,,", "fte", "-1", "at least 0"),
         ("ORG,2025-01,1,1.5,0,,,,", "headcount", "1.5", "whole number"),
         ("ORG,2025-01,1,0,0,,,,", "headcount", "0", "headcount is 0"),
-        ("ORG,2025-01,1,1,\"2,5\",,,,", "own_illness", "2,5", "decimal point"),
+        ('ORG,2025-01,1,1,"2,5",,,,', "own_illness", "2,5", "decimal point"),
         ("ORG,2025-01,1,1,10,5,2,2,", "band_0_9", "5", "add up to 9"),
         ("ORG,2025-01,1,1,10,,,,11", "long_term", "11", "more than the sick days"),
         ("ORG,2025-01,0,0,3,,,,", "fte", "0", "fte 0"),
@@ -364,22 +377,40 @@ REA_HEAD = "date,unit_id,kind,topic\n"
 )
 def test_reaction_errors(row: str, column: str, value: str, words: str) -> None:
     with pytest.raises(InputError) as err:
-        we.reactions_frame(_table("reactions.csv", REA_HEAD + "2025-01-01,ORG,Påbud,Støj\n" + row + "\n",
-                                  we.REACTION_COLUMNS), IDS)
+        we.reactions_frame(
+            _table(
+                "reactions.csv", REA_HEAD + "2025-01-01,ORG,Påbud,Støj\n" + row + "\n", we.REACTION_COLUMNS
+            ),
+            IDS,
+        )
     e = err.value
     assert (e.file, e.line, e.column, e.value) == ("reactions.csv", 3, column, value)
     assert words in str(e)
 
 
 def test_reaction_kinds_accept_danish_and_ascii() -> None:
-    frame = we.reactions_frame(_table("reactions.csv", REA_HEAD + "2025-01-01,ORG,Strakspåbud,Støj\n"
-                                      "2025-01-02,ORG,aftaleforloeb,Støj\n", we.REACTION_COLUMNS), IDS)
+    frame = we.reactions_frame(
+        _table(
+            "reactions.csv",
+            REA_HEAD + "2025-01-01,ORG,Strakspåbud,Støj\n2025-01-02,ORG,aftaleforloeb,Støj\n",
+            we.REACTION_COLUMNS,
+        ),
+        IDS,
+    )
     assert list(frame["kind"]) == ["strakspaabud", "aftaleforloeb"]
 
 
 SPELL_HEAD = "person_id,unit_id,kind,first_day,last_day,days\n"
-STAFF = we.absence_frame(_table("staff.csv", "unit_id,month,fte,headcount\nORG,2025-01,5,5\n",
-                                we.ABSENCE_REQUIRED, we.ABSENCE_OPTIONAL), IDS, staff_only=True)
+STAFF = we.absence_frame(
+    _table(
+        "staff.csv",
+        "unit_id,month,fte,headcount\nORG,2025-01,5,5\n",
+        we.ABSENCE_REQUIRED,
+        we.ABSENCE_OPTIONAL,
+    ),
+    IDS,
+    staff_only=True,
+)
 
 
 @pytest.mark.parametrize(
@@ -389,14 +420,21 @@ STAFF = we.absence_frame(_table("staff.csv", "unit_id,month,fte,headcount\nORG,2
         ("P2,ORG,flu,2025-01-02,2025-01-02,1", "kind", "flu", "unknown kind"),
         ("P2,ORG,own_illness,2025-01-05,2025-01-02,1", "last_day", "2025-01-02", "before first_day"),
         ("P2,ORG,own_illness,2025-01-02,2025-01-03,3", "days", "3", "calendar days"),
-        ("P2,ORG,own_illness,2025-01-31,2025-02-01,2", "first_day", "2025-01-31", "no row for unit ORG and "
-                                                                                  "month 2025-02"),
+        (
+            "P2,ORG,own_illness,2025-01-31,2025-02-01,2",
+            "first_day",
+            "2025-01-31",
+            "no row for unit ORG and month 2025-02",
+        ),
         ("P2,ORG,own_illness,2025/01/02,2025-01-03,1", "first_day", "2025/01/02", "YYYY-MM-DD"),
     ],
 )
 def test_spell_errors(row: str, column: str, value: str, words: str) -> None:
-    table = _table("spells.csv", SPELL_HEAD + "P1,ORG,own_illness,2025-01-02,2025-01-02,1\n" + row + "\n",
-                   we.SPELL_COLUMNS)
+    table = _table(
+        "spells.csv",
+        SPELL_HEAD + "P1,ORG,own_illness,2025-01-02,2025-01-02,1\n" + row + "\n",
+        we.SPELL_COLUMNS,
+    )
     with pytest.raises(InputError) as err:
         we.spells_to_unit_months(table, STAFF, IDS)
     e = err.value
@@ -406,8 +444,16 @@ def test_spell_errors(row: str, column: str, value: str, words: str) -> None:
 
 def test_staff_file_of_a_spells_import_holds_no_days() -> None:
     with pytest.raises(InputError, match="holds no absence days") as err:
-        we.absence_frame(_table("staff.csv", "unit_id,month,fte,headcount,own_illness\nORG,2025-01,5,5,3\n",
-                                we.ABSENCE_REQUIRED, we.ABSENCE_OPTIONAL), IDS, staff_only=True)
+        we.absence_frame(
+            _table(
+                "staff.csv",
+                "unit_id,month,fte,headcount,own_illness\nORG,2025-01,5,5,3\n",
+                we.ABSENCE_REQUIRED,
+                we.ABSENCE_OPTIONAL,
+            ),
+            IDS,
+            staff_only=True,
+        )
     assert (err.value.line, err.value.column) == (2, "own_illness")
 
 
@@ -422,6 +468,11 @@ def test_analysis_does_not_import_flask() -> None:
     import sys
 
     code = "import analysis.workenv, sys; print('flask' in sys.modules or 'sqlalchemy' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parents[2])
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert out.stdout.strip() == "False"
