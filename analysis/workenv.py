@@ -843,16 +843,17 @@ def publish(
     counts_now = _count_cells(tree, now, pattern.published)
     counts_before = _count_cells(tree, before, pattern_before.published & pattern.published)
     has_before = before["headcount"].to_numpy() > 0
+    area_list = _areas(tree)
     rows: list[dict[str, Any]] = []
     for i in range(tree.size):
         r = now.iloc[i]
         published = bool(pattern.published[i])
         row: dict[str, Any] = {
-            "unit_id": r["unit_id"],
-            "parent_id": r["parent_id"],
-            "name": r["name"],
+            "unit_id": tree.ids[i],
+            "parent_id": None if tree.parent[i] < 0 else tree.ids[int(tree.parent[i])],
+            "name": str(r["name"]),
             "depth": int(r["depth"]),
-            "area": r["area"],
+            "area": area_list[i],
             "headcount": int(r["headcount"]),
             "published": published,
             "suppressed": REASON_NAMES[int(pattern.reason[i])] if not published else None,
@@ -874,7 +875,7 @@ def publish(
                 change["near_miss"] = nm - pm if isinstance(nm, int) and isinstance(pm, int) else None
                 row["change"] = change
         rows.append(row)
-    area_of = dict(zip(now["unit_id"], now["area"], strict=True))
+    area_of = dict(zip(tree.ids, area_list, strict=True))
     listed: list[dict[str, Any]] = []
     if reactions is not None and len(reactions):
         months = set(period.months())

@@ -88,6 +88,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(committee_bp)
     from .followup import bp as followup_bp  # follow-up tracker: action plans per unit
     app.register_blueprint(followup_bp)
+    from .annual import bp as annual_bp  # annual work-environment report: absence, accidents, incidents
+    app.register_blueprint(annual_bp)
 
 
 def register_commands(app: Flask) -> None:

@@ -2,7 +2,8 @@
 
 :func:`sections` turns the dict of ``survey.services.workenv.annual_report`` into a list of
 :class:`Section` (title, header, rows of raw values); the page, :func:`pdf` and :func:`xlsx` only format and
-draw those cells, so the three show the same numbers (tests compare them). Texts are Danish or English (``lang``).
+draw those cells, so the three show the same numbers (tests compare them). Texts are Danish or English
+(``lang``).
 """
 
 from __future__ import annotations
@@ -178,6 +179,8 @@ class Section:
     formats: list[str] = field(default_factory=list)
     #: for a column format ``"row"``: the format of each row (a table of different figures)
     row_formats: list[str] = field(default_factory=list)
+    #: per row: True when the row is a hidden unit (its second cell says why)
+    hidden: list[bool] = field(default_factory=list)
 
 
 def fmt(value: Any, lang: str, kind: str = "1") -> str:
@@ -442,6 +445,10 @@ def sections(report: Mapping[str, Any], lang: str) -> list[Section]:
                 formats=["", "", "", ""],
             )
         )
+    hidden = [u["figures"] is None for u in report["units"]]
+    for section in out:
+        if section.id in ("units", "incidents", "bradford"):
+            section.hidden = list(hidden)
     out.extend(survey_sections(report, lang))
     return out
 
@@ -554,8 +561,9 @@ def dialogue_questions(lang: str) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 
 
-def pdf(report: Mapping[str, Any], lang: str) -> bytes:
-    """The report as a PDF (A4 landscape; the same cells as the page)."""
+def pdf(report: Mapping[str, Any], lang: str, drawn: list[str] | None = None) -> bytes:
+    """The report as a PDF (A4 landscape; the same cells as the page). ``drawn`` collects every text
+    written into a table cell (tests compare them with the page)."""
     from survey.reports.pdf import _pdf, _safe
 
     subtitle = t(
@@ -595,6 +603,8 @@ def pdf(report: Mapping[str, Any], lang: str) -> bytes:
                     if j == 0 and s.depth:
                         text = "   " * s.depth[i] + text
                     row.cell(_safe(doc, text))
+                    if drawn is not None:
+                        drawn.append(text)
     doc.set_font(doc.body_font, "B", 11)
     doc.ln(2)
     doc.cell(0, 6, _safe(doc, t("s_dialogue", lang)), new_x="LMARGIN", new_y="NEXT")
@@ -646,3 +656,85 @@ def xlsx(report: Mapping[str, Any], lang: str, path: str | Path | None = None) -
 def sheet_rows(report: Mapping[str, Any], lang: str) -> dict[str, list[list[Any]]]:
     """Section id -> rows of raw values (what :func:`xlsx` writes), for tests."""
     return {s.id: s.rows for s in sections(report, lang)}
+
+
+def dialogue_lines(report: Mapping[str, Any], unit: Mapping[str, Any], lang: str) -> list[str]:
+    """The unit's published figures and survey results in plain words, for its dialogue sheet."""
+    da = lang == "da"
+    k = report["settings"]["k_min"]
+    f = unit["figures"]
+    lines: list[str] = []
+    period = report["period"]["label"]
+    if f is None:
+        lines.append(
+            (f"Fravær og ulykker vises ikke for {unit['name']}: {_hidden(unit, k, lang)}.")
+            if da
+            else f"Absence and accidents are not shown for {unit['name']}: {_hidden(unit, k, lang)}."
+        )
+    else:
+        prev = unit["previous"] or {}
+        per_fte = fmt(f["sick_days_per_fte"], lang)
+        before = (
+            (
+                f" (sidste år {fmt(prev['sick_days_per_fte'], lang)})"
+                if da
+                else f" (last year {fmt(prev['sick_days_per_fte'], lang)})"
+            )
+            if prev.get("sick_days_per_fte") is not None
+            else ""
+        )
+        lines.append(
+            f"I {period} var sygefraværet {per_fte} sygedage pr. årsværk{before}, det er "
+            f"{fmt(f['absence_pct'], lang, '2')} % af arbejdsdagene."
+            if da
+            else f"In {period}, sickness absence was {per_fte} sick days per FTE{before}, which is "
+            f"{fmt(f['absence_pct'], lang, '2')} % of the work days."
+        )
+        if f["long_term_share"] is not None:
+            lines.append(
+                f"{fmt(f['long_term_share'], lang, '%')} af sygefraværet var langtidsfravær."
+                if da
+                else f"{fmt(f['long_term_share'], lang, '%')} of the sickness absence was long-term."
+            )
+        counts = ", ".join(
+            f"{t(key, lang).lower()}: {fmt(f[key], lang, '0')}"
+            for key in (
+                "count_accident_absence",
+                "count_near_miss",
+                "count_violence",
+                "count_threats",
+                "count_offensive_act",
+                "count_emotional_demands",
+            )
+        )
+        lines.append(f"Registreret: {counts}." if da else f"Registered: {counts}.")
+    survey = report.get("survey")
+    if survey is not None:
+        for q in survey["questionnaires"]:
+            themes = q["theme_titles"]
+            flagged = next((x for x in q["flagged"] if x["unit_id"] == unit["unit_id"]), None)
+            qt = q["title"].get(lang)
+            if flagged:
+                names = ", ".join(str(themes[x].get(lang)) for x in flagged["themes"])
+                lines.append(
+                    f"{qt} {survey['wave']}: "
+                    + (f"temaer med flag: {names}." if da else f"themes with a flag: {names}.")
+                )
+            declines = [
+                str(themes[d["theme"]].get(lang)) for d in q["declines"] if d["unit_id"] == unit["unit_id"]
+            ]
+            if declines:
+                lines.append(
+                    f"{qt} {survey['wave']}: "
+                    + ("signifikant fald i " if da else "significant decline in ")
+                    + ", ".join(declines)
+                    + "."
+                )
+            plan = next((r for r in q["followup"] if r["unit_id"] == unit["unit_id"]), None)
+            if plan is not None:
+                lines.append(
+                    f"Handleplan: {t(plan['status'], lang)}."
+                    if da
+                    else f"Action plan: {t(plan['status'], lang)}."
+                )
+    return lines

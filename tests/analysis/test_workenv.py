@@ -476,3 +476,10 @@ def test_analysis_does_not_import_flask() -> None:
         cwd=Path(__file__).resolve().parents[2],
     )
     assert out.stdout.strip() == "False"
+
+
+def test_tree_fields_of_the_rows() -> None:
+    res = _example()
+    assert res.unit("ORG")["parent_id"] is None and res.unit("ORG")["area"] is None
+    assert res.unit("OMS-PLE")["parent_id"] == "OMS" and res.unit("OMS-PLE")["area"] == "OMS"
+    assert res.unit("OMS")["area"] == "OMS" and res.unit("TEK-VEJ")["depth"] == 2
