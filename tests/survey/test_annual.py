@@ -172,7 +172,7 @@ def test_page_in_danish(client: Any, loaded: None) -> None:
     assert "Sygedage pr. årsværk" in text and "20,0" in text and "7,69" in text
     assert "skjult: færre end 5 ansatte" in text
     assert "Årsrapport" in text  # navigation
-    for english in ("Sick days per FTE", "hidden: fewer", "Download PDF", "Rolling twelve months"):
+    for english in ("Sick days per FTE", "hidden: fewer", "Download the annual report as PDF", "Rolling twelve months"):
         assert english not in text
 
 
