@@ -32,7 +32,7 @@ from questionnaires import EXTERNAL_SOURCES, INTERNAL_SOURCES, Questionnaire
 
 from .settings import FLAG_COLOURS, Settings
 from .stats import agreement, bh_adjust, mean_sd, min_valid_answers, one_sample_ci, round_half_up, welch
-from .suppression import REASON_NAMES, Pattern, Tree, describe, suppress
+from .suppression import REASON_NAMES, Pattern, Tree, describe, joint_pattern, suppress
 
 SCHEMA = "trivsel-report/1"
 UNRESOLVED = frozenset({"partly", "no"})
@@ -334,9 +334,16 @@ def _wave(tree: Tree, frame: pd.DataFrame, q: Questionnaire, rows: _Rows, settin
 
     # suppression
     unit = suppress(tree, respondents, settings.k_min, settings.k_diff)
+    # one pattern per theme, shared by the theme row and its item rows (contract 5.2; docs/methods.md 1):
+    # an item hidden in a unit hides that unit's theme and sibling items; the fixed point over all their
+    # counts is what every one of these rows is published by
     row_pattern = np.zeros((n_units, rows.size), dtype=bool)
-    for k in range(rows.size):
-        row_pattern[:, k] = suppress(tree, n[:, k], settings.k_min, settings.k_diff, unit.published).published
+    first_item = {item.id: n_themes + j for j, item in enumerate(items)}
+    for t, theme in enumerate(q.themes):
+        members = [t] + [first_item[it.id] for it in theme.items]
+        mask = joint_pattern(tree, [n[:, k] for k in members], settings.k_min, settings.k_diff,
+                             unit.published)
+        row_pattern[:, members] = mask[:, None]
     row_published = row_pattern & unit.published[:, None] & (n >= settings.k_min)
     # exposure rows (contract 5.1): per kind, on the respondents who answered that kind's question
     exposure_pattern: dict[str, Pattern] = {}
