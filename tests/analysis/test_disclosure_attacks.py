@@ -282,3 +282,85 @@ def test_no_published_combination_isolates_a_small_group(survey):
     expo = [{(c, "exposed"): 1.0 for c in expo_classes if c[1] and c[0] in under(e["unit_id"])}
             for e in report["exposures"] if e["kind"] == "bullying"]
     assert _smallest_isolated_group(expo, expo_classes, 10) is None
+
+
+# ------------------------------------------------------------------ 5.4 a changed tree never re-publishes
+
+
+TREE_2025 = [("R", "", ""),
+             ("P1", "R", ""), ("H", "P1", ""), ("X", "P1", ""), ("P2", "R", ""), ("Y", "P2", "")]
+TREE_2026 = [("R", "", ""),
+             ("P1", "R", ""), ("X", "P1", ""), ("P2", "R", ""), ("H", "P2", ""), ("Y", "P2", "")]
+
+
+def _moved_rows() -> list[dict[str, Any]]:
+    rows = []
+    for wave in ("2025", "2026"):
+        rows += [_b("X", 4 + k % 3, 5) | {"wave": wave} for k in range(8)]
+        rows += [_b("Y", 3 + k % 4, 4) | {"wave": wave} for k in range(9)]
+    rows += [_b("H", b1, 2) | {"wave": "2025"} for b1 in (1, 1, 2)]  # the three people to protect
+    rows += [_b("H", 6, 6) | {"wave": "2026"} for _ in range(3)]
+    return rows
+
+
+H_B1_2025 = 1 + 1 + 2
+
+
+def _frames(tree):
+    uf, rf = build(tree, _moved_rows())
+    return uf, rf
+
+
+def _attack_old_report_minus_new_baseline(report_2025: dict[str, Any], report_2026: dict[str, Any]
+                                          ) -> float | None:
+    """P1's B1 sum as published in 2025 (H and X under it) minus P1's baseline in the 2026 report (today's
+    tree: X only) = the B1 answers of H's three."""
+    old = {(s["unit_id"], s["id"]): s for s in report_2025["scores"]}.get(("P1", "B1"))
+    new = {(s["unit_id"], s["id"]): s for s in report_2026["scores"]}.get(("P1", "B1"))
+    if old is None or new is None or new["change"] is None or new["change"]["baseline_mean"] is None:
+        return None
+    return old["n"] * old["mean"] - new["change"]["baseline_n"] * new["change"]["baseline_mean"]
+
+
+def test_moving_a_hidden_unit_does_not_publish_it_through_the_change_rows():
+    """Issue 10, attack 2: H (3 people) was hidden under P1 in 2025; in 2026 H belongs to P2. The 2025
+    report plus the 2026 change rows gave H's 2025 answers."""
+    uf25, rf = _frames(TREE_2025)
+    report_2025 = analyse(uf25, rf, Q, "2025").to_dict()
+    published = {u["unit_id"]: u["published"] for u in report_2025["units"]}
+    assert published["H"] is False and published["P1"] is True
+    uf26, rf26 = _frames(TREE_2026)
+    report_2026 = analyse(uf26, rf26, Q, "2026", "2025", baseline_units=uf25).to_dict()
+    assert _attack_old_report_minus_new_baseline(report_2025, report_2026) is None
+    rows = {(s["unit_id"], s["id"]): s for s in report_2026["scores"]}
+    for unit in ("P1", "P2"):  # both lost or gained H: their leaf sets changed
+        change = rows[(unit, "B1")]["change"]
+        assert change["class"] == "not_comparable"
+        assert all(v is None for k, v in change.items() if k != "class")
+    units = {u["unit_id"]: u for u in report_2026["units"]}
+    assert units["P1"]["baseline"]["comparable"] is False and units["P2"]["baseline"]["comparable"] is False
+    # units whose set of units with respondents is unchanged keep their change rows
+    assert units["R"]["baseline"]["comparable"] is True and units["Y"]["baseline"]["comparable"] is True
+    assert rows[("R", "B1")]["change"]["class"] not in (None, "not_comparable")
+    assert rows[("X", "B1")]["change"] is None  # X was hidden in 2025 (it protected H)
+    assert rows[("R", "B1")]["change"]["baseline_n"] == 20  # the whole organisation, 2025, as published
+    assert rows[("R", "B1")]["change"]["baseline_mean"] == pytest.approx(
+        {(s["unit_id"], s["id"]): s for s in report_2025["scores"]}[("R", "B1")]["mean"])
+
+
+def test_the_tree_change_attack_is_real_without_the_baseline_tree():
+    """Without --baseline-units (both waves on today's tree) the same subtraction gives H's answers."""
+    uf25, rf = _frames(TREE_2025)
+    report_2025 = analyse(uf25, rf, Q, "2025").to_dict()
+    uf26, rf26 = _frames(TREE_2026)
+    report_2026 = analyse(uf26, rf26, Q, "2026", "2025").to_dict()
+    assert _attack_old_report_minus_new_baseline(report_2025, report_2026) == pytest.approx(H_B1_2025)
+    assert all(u["baseline"]["comparable"] for u in report_2026["units"])
+
+
+def test_baseline_responses_must_name_units_of_the_baseline_tree():
+    uf26, rf26 = _frames(TREE_2026)
+    small = [u for u in TREE_2025 if u[0] != "H"]
+    uf_small, _ = build(small, [])
+    with pytest.raises(ValueError, match="baseline wave '2025' against the baseline tree.*'H'"):
+        analyse(uf26, rf26, Q, "2026", "2025", baseline_units=uf_small)
