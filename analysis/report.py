@@ -31,7 +31,18 @@ import pandas as pd
 from questionnaires import EXTERNAL_SOURCES, INTERNAL_SOURCES, Questionnaire
 
 from .settings import FLAG_COLOURS, Settings
-from .stats import agreement, bh_adjust, mean_sd, min_valid_answers, one_sample_ci, round_half_up, welch
+from .stats import (
+    agreement,
+    at_least,
+    below,
+    bh_adjust_families,
+    exact_delta,
+    mean_sd,
+    min_valid_answers,
+    one_sample_ci,
+    round_half_up,
+    welch,
+)
 from .suppression import REASON_NAMES, Pattern, Tree, describe, suppress
 
 SCHEMA = "trivsel-report/1"
@@ -65,6 +76,8 @@ class Report:
     exposures: tuple[dict[str, Any], ...]
     funding: tuple[dict[str, Any], ...]
     notes: tuple[str, ...] = field(default=())
+    #: contract 5.6: BH families and the significant changes chance alone would give (None without baseline)
+    significance: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The contract JSON (schema ``trivsel-report/1``)."""
@@ -79,6 +92,7 @@ class Report:
             "exposures": list(self.exposures),
             "funding": list(self.funding),
             "notes": list(self.notes),
+            "significance": self.significance,
         }
 
     def to_json(self) -> bytes:
@@ -156,11 +170,15 @@ class _Wave:
     row_published: np.ndarray  # (U, K): row shown (unit published, row pattern, n >= k_min)
     row_pattern_published: np.ndarray  # (U, K): row pattern alone
     exposure_pattern: Pattern
+    #: Σx of every row as a numerator over ``sum_den`` (per row: 1 for items, the lcm for exact themes),
+    #: so that a change is computed from whole-number sums (contract 5.5; :func:`analysis.stats.exact_delta`)
+    sum_num: np.ndarray | None = None
+    sum_den: np.ndarray | None = None
 
 
 def _theme_sums(tree: Tree, uidx: np.ndarray, cnt: np.ndarray, total: np.ndarray, need: int, items: int,
                 top: float, respondents: np.ndarray, n: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
     """Σ T and Σ T² per unit (subtree) of theme scores T = total / cnt, independent of row order.
 
     A theme score is a fraction with denominator c = cnt (need ≤ c ≤ J), so the sums are kept per c as
@@ -168,7 +186,8 @@ def _theme_sums(tree: Tree, uidx: np.ndarray, cnt: np.ndarray, total: np.ndarray
     Σ T = Σ_c S_c·(L/c) / L with L = lcm(need..J), and the mean = Σ_c S_c·(L/c) / (L·n): an exact
     integer divided once, so a mean that is exactly 4.0 or 4.6 is the float 4.0 or 4.6 (flag thresholds);
     Σ T² = Σ_c Q_c / c² in a fixed order. When L·top·n could exceed 2⁵³ the numerator is summed as
-    Σ_c S_c / c instead (still in a fixed order). Returns (Σ T, Σ T², mean); n = valid scores per unit.
+    Σ_c S_c / c instead (still in a fixed order). Returns (Σ T, Σ T², mean, numerator, denominator) with
+    Σ T = numerator / denominator (denominator L when exact, else 1); n = valid scores per unit.
     """
     n_units = tree.size
     denominators = list(range(need, items + 1))
@@ -186,8 +205,8 @@ def _theme_sums(tree: Tree, uidx: np.ndarray, cnt: np.ndarray, total: np.ndarray
         ss += q_c / (c * c)
     with np.errstate(invalid="ignore", divide="ignore"):
         if exact:
-            return s / lcm, ss, np.where(n > 0, s / (lcm * n.astype(np.float64)), np.nan)
-        return s, ss, np.where(n > 0, s / n, np.nan)
+            return s / lcm, ss, np.where(n > 0, s / (lcm * n.astype(np.float64)), np.nan), s, lcm
+        return s, ss, np.where(n > 0, s / n, np.nan), s, 1
 
 
 def _flag_lookup(values: np.ndarray, wanted: frozenset[str]) -> np.ndarray:
@@ -267,9 +286,11 @@ def _wave(tree: Tree, frame: pd.DataFrame, q: Questionnaire, rows: _Rows, settin
     ss = (counts * (point * point)[None, :, :]).sum(axis=2).astype(np.float64)
     constant = (counts > 0).sum(axis=2) == 1
     theme_mean = np.empty((n_units, n_themes))
+    sum_num = s.copy()
+    sum_den = np.ones(rows.size)
     if n_themes:
         for t, (cnt, total, need) in enumerate(theme_parts):
-            s[:, t], ss[:, t], theme_mean[:, t] = _theme_sums(
+            s[:, t], ss[:, t], theme_mean[:, t], sum_num[:, t], sum_den[t] = _theme_sums(
                 tree, uidx, cnt, total, need, len(q.themes[t].items),
                 float(max(abs(rows.lo[t]), abs(rows.hi[t]))), respondents, n[:, t])
         # a theme row is constant (sd exactly 0) when its subtree max equals its min
@@ -337,7 +358,7 @@ def _wave(tree: Tree, frame: pd.DataFrame, q: Questionnaire, rows: _Rows, settin
     exposure_pattern = suppress(tree, respondents, settings.n_min_exposure, settings.n_min_exposure,
                                 unit.published)
     return _Wave(respondents, n, mean, sd, counts, exposure, pooled, unit, row_published,
-                 row_pattern, exposure_pattern)
+                 row_pattern, exposure_pattern, sum_num, sum_den)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -374,6 +395,53 @@ def _share(num: int, den: int, den_is_count: bool = False) -> float | None:
     return num / den
 
 
+def _significance(unit: np.ndarray, is_theme: np.ndarray, significant: np.ndarray, settings: Settings
+                  ) -> dict[str, Any]:
+    """The report's ``significance`` object (contract 5.6): per kind, the BH families (one per unit), the
+    tested and significant changes, and how many of the significant ones chance alone would be expected to
+    give: Σ over families of alpha × the family's significant count (BH keeps the expected share of false
+    discoveries among a family's discoveries at or below alpha)."""
+    out: dict[str, Any] = {"method": "benjamini-hochberg per unit and kind", "alpha": settings.alpha}
+    for kind, mask in (("theme", is_theme), ("item", ~is_theme)):
+        fam_units = unit[mask]
+        sig = significant[mask]
+        per_family = np.bincount(fam_units[sig], minlength=int(unit.max(initial=-1)) + 1)
+        out[kind] = {
+            "families": int(np.unique(fam_units).size),
+            "tested": int(mask.sum()),
+            "significant": int(sig.sum()),
+            "expected_by_chance": float(sum(settings.alpha * int(r) for r in per_family if r)),
+        }
+    return out
+
+
+_CLASS_NAMES = ("significant_improvement", "significant_decline", "stable", "inconclusive_change",
+                "no_significant_change")
+
+
+def _change_class(delta: np.ndarray, q: np.ndarray, ci90_low: np.ndarray, ci90_high: np.ndarray,
+                  settings: Settings) -> np.ndarray:
+    """Class code (index into ``_CLASS_NAMES``) of tested changes, the first rule that applies.
+
+    Every threshold comparison has the 1e-9 tolerance of contract 5.5: a value within 1e-9 of the threshold
+    counts as on it, so q on ``alpha`` is not significant, a 90 % interval ending on ±``practical_delta`` is
+    not inside (not stable), and |Δ| on ``practical_delta`` is meaningful.
+    """
+    thr = settings.practical_delta
+    meaningful = at_least(np.abs(delta), thr)
+    return np.where(
+        below(q, settings.alpha),
+        np.where(delta > 0, 0, 1),
+        np.where(below(-thr, ci90_low) & below(ci90_high, thr), 2, np.where(meaningful, 3, 4)),
+    )
+
+
+def _polarisation_level(bp: np.ndarray, agree: np.ndarray, settings: Settings) -> np.ndarray:
+    """0 none, 1 polarised (bp ≥ bp_polarised), 2 strong (bp ≥ bp_strong or A < 0); with the tolerance."""
+    return np.where(at_least(bp, settings.bp_strong) | below(agree, 0.0), 2,
+                    np.where(at_least(bp, settings.bp_polarised), 1, 0))
+
+
 def _flags(mean: np.ndarray, ci_high: np.ndarray, unfav: np.ndarray, settings: Settings
            ) -> tuple[np.ndarray, np.ndarray]:
     """Severity (0 none .. 3 red) = worse of the mean rule and the unfavourable rule; certainty."""
@@ -381,14 +449,13 @@ def _flags(mean: np.ndarray, ci_high: np.ndarray, unfav: np.ndarray, settings: S
     sev_unf = np.zeros(mean.shape, dtype=np.int8)
     for colour in reversed(FLAG_COLOURS):  # yellow, orange, red: later (worse) overwrite
         sev = _SEVERITY[colour]
-        sev_mean = np.where(mean < settings.flag_mean[colour], sev, sev_mean)
-        sev_unf = np.where(~np.isnan(unfav) & (unfav >= settings.flag_unfavourable[colour]), sev, sev_unf)
+        sev_mean = np.where(below(mean, settings.flag_mean[colour]), sev, sev_mean)
+        sev_unf = np.where(at_least(unfav, settings.flag_unfavourable[colour]), sev, sev_unf)
     severity = np.maximum(sev_mean, sev_unf)
     threshold = np.full(mean.shape, np.nan)
     for colour in FLAG_COLOURS:
         threshold = np.where(severity == _SEVERITY[colour], settings.flag_mean[colour], threshold)
-    with np.errstate(invalid="ignore"):
-        certain = ~np.isnan(ci_high) & (ci_high < threshold)
+    certain = below(ci_high, threshold)  # NaN (no ci, or no flag) gives False
     return severity, certain
 
 
@@ -459,6 +526,7 @@ def analyse(
         exposures=tuple(exposures),
         funding=tuple(funding),
         notes=tuple(notes),
+        significance=theme_info.get("significance"),
     )
 
 
@@ -535,7 +603,7 @@ def _score_rows(tree: Tree, rows: _Rows, cur: _Wave, base: _Wave | None, setting
         mask = bands & (length == ln)
         if mask.any():
             agree[mask] = agreement(counts[mask][:, :ln])
-    level = np.where((bp >= settings.bp_strong) | (agree < 0), 2, np.where(bp >= settings.bp_polarised, 1, 0))
+    level = _polarisation_level(bp, agree, settings)
     severity, certain = _flags(mean, ci_high, unfav, settings)
 
     # distribution (n >= n_min_distribution), shares of each scale point
@@ -549,6 +617,7 @@ def _score_rows(tree: Tree, rows: _Rows, cur: _Wave, base: _Wave | None, setting
 
     # change against the baseline
     changes: list[Any] = [None] * m
+    significance: dict[str, Any] | None = None
     if base is not None:
         both = (cur.unit.published & base.unit.published)[iu]
         base_ok = base.row_published[iu, ik]
@@ -558,22 +627,22 @@ def _score_rows(tree: Tree, rows: _Rows, cur: _Wave, base: _Wave | None, setting
         too_few = both & ~base_ok
         not_testable = both & base_ok & (((sd == 0) & (base_sd == 0)) | (n == 1) | (base_n == 1))
         tested = np.flatnonzero(both & base_ok & ~not_testable)
-        w = welch(base_mean[tested], base_sd[tested], base_n[tested], mean[tested], sd[tested], n[tested],
-                  settings.alpha)
-        is_theme = np.asarray([k == "theme" for k in rows.kinds])[ik[tested]]
-        q = np.empty(tested.size)
-        for fam in (is_theme, ~is_theme):
-            q[fam] = bh_adjust(w.p[fam])
         delta_all = mean - base_mean
+        if cur.sum_num is not None and base.sum_num is not None and cur.sum_den is not None \
+                and base.sum_den is not None:
+            # from the sums, not from two rounded means (contract 5.5)
+            delta_all = exact_delta(base.sum_num[iu, ik], base_n, cur.sum_num[iu, ik], n, base.sum_den[ik],
+                                    cur.sum_den[ik], delta_all)
+        w = welch(base_mean[tested], base_sd[tested], base_n[tested], mean[tested], sd[tested], n[tested],
+                  settings.alpha, delta=delta_all[tested])
+        is_theme = np.asarray([k == "theme" for k in rows.kinds])[ik[tested]]
+        # contract 5.6: one BH family per unit and kind (a unit's theme changes; its item changes)
+        q = bh_adjust_families(w.p, iu[tested] * 2 + is_theme)
+        significance = _significance(iu[tested], is_theme, below(q, settings.alpha), settings)
         thr = settings.practical_delta
-        meaningful = np.abs(w.delta) >= thr
-        cls = np.where(
-            q < settings.alpha,
-            np.where(w.delta > 0, 0, 1),
-            np.where((w.ci90_low > -thr) & (w.ci90_high < thr), 2, np.where(meaningful, 3, 4)),
-        )
-        names = ("significant_improvement", "significant_decline", "stable", "inconclusive_change",
-                 "no_significant_change")
+        meaningful = at_least(np.abs(w.delta), thr)
+        cls = _change_class(w.delta, q, w.ci90_low, w.ci90_high, settings)
+        names = _CLASS_NAMES
         base_n_l = base_n.tolist()
         for i in np.flatnonzero(too_few).tolist():
             changes[i] = {"baseline_n": base_n_l[i], "baseline_mean": None, "delta": None, "ci": None,
@@ -582,7 +651,7 @@ def _score_rows(tree: Tree, rows: _Rows, cur: _Wave, base: _Wave | None, setting
         nt = np.flatnonzero(not_testable)
         for i, bm, d in zip(nt.tolist(), base_mean[nt].tolist(), delta_all[nt].tolist(), strict=True):
             changes[i] = {"baseline_n": base_n_l[i], "baseline_mean": bm, "delta": d, "ci": None, "p": None,
-                          "q": None, "class": "not_testable", "meaningful": abs(d) >= thr,
+                          "q": None, "class": "not_testable", "meaningful": bool(at_least(abs(d), thr)),
                           "critical_difference": None}
         for i, bm, d, lo, hi, p, qq, c, mf, cd in zip(
             tested.tolist(), base_mean[tested].tolist(), w.delta.tolist(), w.ci_low.tolist(),
@@ -620,7 +689,7 @@ def _score_rows(tree: Tree, rows: _Rows, cur: _Wave, base: _Wave | None, setting
         out.append(row)
 
     # per unit: worst theme flag (C1), polarised theme (C4), evidence texts
-    theme_info: dict[str, Any] = {"worst": {}, "polarised": {}, "evidence": {}}
+    theme_info: dict[str, Any] = {"worst": {}, "polarised": {}, "evidence": {}, "significance": significance}
     is_theme_row = np.asarray([k == "theme" for k in rows.kinds])[ik]
     for j in np.flatnonzero(is_theme_row & ((severity > 0) | (level > 0))).tolist():
         row = out[j]
@@ -677,8 +746,8 @@ def _funding_rows(tree: Tree, cur: _Wave, theme_info: dict[str, Any], settings: 
         if expo_ok[u] and den > 0:
             ni = int(cur.pooled["internal"][u])
             ne = int(cur.pooled["external_unresolved"][u])
-            internal = ni >= settings.exposure_count and ni / den >= settings.exposure_share
-            external = ne >= settings.exposure_count and ne / den >= settings.exposure_share
+            internal = ni >= settings.exposure_count and bool(at_least(ni / den, settings.exposure_share))
+            external = ne >= settings.exposure_count and bool(at_least(ne / den, settings.exposure_share))
             if internal:
                 evidence.append(f"internal exposure: {ni} of {den} respondents")
             if external:
