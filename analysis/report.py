@@ -30,7 +30,7 @@ import pandas as pd
 
 from questionnaires import EXTERNAL_SOURCES, INTERNAL_SOURCES, Questionnaire
 
-from .settings import FLAG_COLOURS, Settings
+from .settings import FLAG_COLOURS, Settings, effective_settings
 from .stats import (
     agreement,
     at_least,
@@ -442,19 +442,35 @@ def _polarisation_level(bp: np.ndarray, agree: np.ndarray, settings: Settings) -
                     np.where(at_least(bp, settings.bp_polarised), 1, 0))
 
 
-def _flags(mean: np.ndarray, ci_high: np.ndarray, unfav: np.ndarray, settings: Settings
-           ) -> tuple[np.ndarray, np.ndarray]:
-    """Severity (0 none .. 3 red) = worse of the mean rule and the unfavourable rule; certainty."""
+_Thresholds = tuple[dict[str, Any], dict[str, Any]]  # (flag_mean, flag_unfavourable): colour -> value(s)
+
+
+def _row_thresholds(rows: _Rows, settings: Settings, ik: np.ndarray) -> _Thresholds:
+    """Per published cell, the flag thresholds of its row's theme (contract 5.7; items use their theme's)."""
+    theme_ids = [rows.ids[k] if rows.kinds[k] == "theme" else rows.theme_of[k] for k in range(rows.size)]
+    per_row = [settings.theme_flags(t) for t in theme_ids]
+    mean = {c: np.asarray([m[c] for m, _ in per_row], dtype=np.float64)[ik] for c in FLAG_COLOURS}
+    unf = {c: np.asarray([u[c] for _, u in per_row], dtype=np.float64)[ik] for c in FLAG_COLOURS}
+    return mean, unf
+
+
+def _flags(mean: np.ndarray, ci_high: np.ndarray, unfav: np.ndarray, settings: Settings,
+           thresholds: _Thresholds | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Severity (0 none .. 3 red) = worse of the mean rule and the unfavourable rule; certainty.
+
+    ``thresholds`` (per-cell arrays from :func:`_row_thresholds`) default to the global settings."""
+    flag_mean, flag_unf = thresholds if thresholds is not None else (settings.flag_mean,
+                                                                     settings.flag_unfavourable)
     sev_mean = np.zeros(mean.shape, dtype=np.int8)
     sev_unf = np.zeros(mean.shape, dtype=np.int8)
     for colour in reversed(FLAG_COLOURS):  # yellow, orange, red: later (worse) overwrite
         sev = _SEVERITY[colour]
-        sev_mean = np.where(below(mean, settings.flag_mean[colour]), sev, sev_mean)
-        sev_unf = np.where(at_least(unfav, settings.flag_unfavourable[colour]), sev, sev_unf)
+        sev_mean = np.where(below(mean, flag_mean[colour]), sev, sev_mean)
+        sev_unf = np.where(at_least(unfav, flag_unf[colour]), sev, sev_unf)
     severity = np.maximum(sev_mean, sev_unf)
     threshold = np.full(mean.shape, np.nan)
     for colour in FLAG_COLOURS:
-        threshold = np.where(severity == _SEVERITY[colour], settings.flag_mean[colour], threshold)
+        threshold = np.where(severity == _SEVERITY[colour], flag_mean[colour], threshold)
     certain = below(ci_high, threshold)  # NaN (no ci, or no flag) gives False
     return severity, certain
 
@@ -487,7 +503,7 @@ def analyse(
     ValueError
         When ``wave`` or ``baseline`` has no responses, they are equal, or a response names an unknown unit.
     """
-    settings = settings or Settings()
+    settings = effective_settings(settings or Settings(), questionnaire)  # per-theme flags (contract 5.7)
     wave = str(wave)
     baseline = None if baseline is None else str(baseline)
     if baseline is not None and baseline == wave:
@@ -604,7 +620,7 @@ def _score_rows(tree: Tree, rows: _Rows, cur: _Wave, base: _Wave | None, setting
         if mask.any():
             agree[mask] = agreement(counts[mask][:, :ln])
     level = _polarisation_level(bp, agree, settings)
-    severity, certain = _flags(mean, ci_high, unfav, settings)
+    severity, certain = _flags(mean, ci_high, unfav, settings, _row_thresholds(rows, settings, ik))
 
     # distribution (n >= n_min_distribution), shares of each scale point
     distribution: list[Any] = [None] * m

@@ -43,14 +43,14 @@ __all__ = [
 TOL = 1e-9
 
 
-def at_least(x: np.ndarray | float, threshold: float) -> np.ndarray:
+def at_least(x: np.ndarray | float, threshold: float | np.ndarray) -> np.ndarray:
     """``x ≥ threshold`` with the tolerance toward the threshold: ``x ≥ threshold − TOL``. NaN gives False.
 
     >>> bool(at_least(3.4 - 3.2, 0.2)), bool(at_least(0.19, 0.2))
     (True, False)
     """
     with np.errstate(invalid="ignore"):
-        return np.asarray(np.asarray(x, dtype=np.float64) >= threshold - TOL)
+        return np.asarray(np.asarray(x, dtype=np.float64) >= np.asarray(threshold) - TOL)
 
 
 def below(x: np.ndarray | float, threshold: float | np.ndarray) -> np.ndarray:
@@ -64,16 +64,16 @@ def below(x: np.ndarray | float, threshold: float | np.ndarray) -> np.ndarray:
         return np.asarray(np.asarray(x, dtype=np.float64) < np.asarray(threshold) - TOL)
 
 
-def at_most(x: np.ndarray | float, threshold: float) -> np.ndarray:
+def at_most(x: np.ndarray | float, threshold: float | np.ndarray) -> np.ndarray:
     """``x ≤ threshold`` with the tolerance: ``x ≤ threshold + TOL``. NaN gives False."""
     with np.errstate(invalid="ignore"):
-        return np.asarray(np.asarray(x, dtype=np.float64) <= threshold + TOL)
+        return np.asarray(np.asarray(x, dtype=np.float64) <= np.asarray(threshold) + TOL)
 
 
-def above(x: np.ndarray | float, threshold: float) -> np.ndarray:
+def above(x: np.ndarray | float, threshold: float | np.ndarray) -> np.ndarray:
     """``x > threshold`` with the tolerance: ``x > threshold + TOL``. NaN gives False."""
     with np.errstate(invalid="ignore"):
-        return np.asarray(np.asarray(x, dtype=np.float64) > threshold + TOL)
+        return np.asarray(np.asarray(x, dtype=np.float64) > np.asarray(threshold) + TOL)
 
 
 def t_ppf(q: float, df: np.ndarray) -> np.ndarray:

@@ -207,3 +207,118 @@ def test_significance_object_counts_expected_by_chance():
     assert sig["theme"]["significant"] >= 1  # the planted +0.8 of team T00 (and ROOT) is found
     # without a baseline there is no significance object
     assert analyse(uf, rf, q, "2").to_dict()["significance"] is None
+
+
+# ------------------------------------------------------------------ 5.7 flags per theme
+
+
+def _flag_q(flags_a: dict[str, Any] | None = None, flags_b: dict[str, Any] | None = None):
+    from questionnaires import from_dict
+    from tests.analysis.test_report import _item
+
+    theme_a: dict[str, Any] = {"id": "A", "title": {"en": "A"}, "items": [_item("A1"), _item("A2")]}
+    theme_b: dict[str, Any] = {"id": "B", "title": {"en": "B"}, "items": [_item("B1"), _item("B2")]}
+    if flags_a is not None:
+        theme_a["flags"] = flags_a
+    if flags_b is not None:
+        theme_b["flags"] = flags_b
+    return from_dict({"id": "f", "version": 1, "title": {"en": "f"},
+                      "scales": {"s7": {"min": 1, "max": 7}}, "themes": [theme_a, theme_b]}, "f.yaml")
+
+
+def _flag_rows(q, settings: Settings | None = None) -> dict[tuple[str, str], dict[str, Any]]:
+    # 10 respondents, every answer 4 on A1/A2/B1/B2 except two 2s on A1 and B1: means 3.8 (items A1/B1),
+    # 4.0 (A2/B2), themes (3+...)/... all below 4.6; share 1-3 of the items A1/B1 is 2/10 = 0.2
+    rows = []
+    for r in range(10):
+        low = 2 if r < 2 else 4
+        rows.append({"wave": "1", "unit_id": "S", "A1": low, "A2": 4, "B1": low, "B2": 4})
+    uf, rf = build([("R", "", ""), ("S", "R", "")], rows, q)
+    return by_key(analyse(uf, rf, q, "1", settings=settings))
+
+
+def test_theme_flags_from_the_questionnaire_apply_to_the_theme_and_its_items():
+    # global: mean < 4.0 red, < 4.6 orange. Theme A's own: red 3.0, orange 3.5, yellow 3.9
+    q = _flag_q({"mean": {"red": 3.0, "orange": 3.5, "yellow": 3.9}})
+    rows = _flag_rows(q)
+    # theme score A per person: (2+4)/2 = 3 for two people, 4 for eight: mean 3.8 -> yellow (< 3.9)
+    assert rows[("S", "A")]["mean"] == pytest.approx(3.8) and rows[("S", "A")]["flag"] == "yellow"
+    assert rows[("S", "A1")]["mean"] == pytest.approx(3.6) and rows[("S", "A1")]["flag"] == "yellow"
+    assert rows[("S", "A2")]["mean"] == 4.0 and rows[("S", "A2")]["flag"] is None  # 4.0 is not < 3.9
+    # theme B keeps the global values: 3.8 < 4.0 red; B2 4.0 -> orange
+    assert rows[("S", "B")]["flag"] == "red" and rows[("S", "B2")]["flag"] == "orange"
+    # share 1-3 of A1 = 2/10 = 0.2 ≥ yellow's global 0.20: the unfavourable rule still uses the global
+    # values for A (only 'mean' was given), so A1 stays yellow
+    assert rows[("S", "A1")]["unfavourable_share"] == pytest.approx(0.2)
+
+
+def test_settings_win_over_the_questionnaire_which_wins_over_global():
+    q = _flag_q({"mean": {"red": 3.0, "orange": 3.5, "yellow": 3.9},
+                 "unfavourable": {"red": 0.9, "orange": 0.8, "yellow": 0.7}})
+    from analysis.settings import settings_from_mapping
+
+    s = settings_from_mapping({"flag_mean_theme": {"A": {"yellow": 3.7}},
+                               "flag_unfavourable_theme": {"B": {"yellow": 0.25, "orange": 0.5, "red": 0.6}}})
+    rows = _flag_rows(q, s)
+    # A: settings give yellow 3.7 (merged colour by colour with the questionnaire's red 3.0, orange 3.5):
+    # theme mean 3.8 is no longer flagged; A1 (3.6) is yellow
+    assert rows[("S", "A")]["flag"] is None and rows[("S", "A1")]["flag"] == "yellow"
+    # B: the global mean rule (3.8 < 4.0: red) is untouched by the unfavourable table of the settings
+    assert rows[("S", "B")]["flag"] == "red"
+    eff = analyse(*build([("R", "", ""), ("S", "R", "")], [{"wave": "1", "unit_id": "S", "A1": 4}], q), q,
+                  "1", settings=s).to_dict()["settings"]
+    assert eff["flag_mean_theme"] == {"A": {"red": 3.0, "orange": 3.5, "yellow": 3.7}}
+    assert eff["flag_unfavourable_theme"] == {"A": {"red": 0.9, "orange": 0.8, "yellow": 0.7},
+                                              "B": {"red": 0.6, "orange": 0.5, "yellow": 0.25}}
+
+
+def test_per_theme_flags_change_funding_c1():
+    # theme B at 3.8 is red by the global rule -> C1 red, 3 points; with B's own red 3.0 / orange 3.5 /
+    # yellow 3.9 and A likewise, both are yellow -> 1 point
+    rows = [{"wave": "1", "unit_id": "S", "A1": 2 if r < 2 else 4, "A2": 4, "B1": 2 if r < 2 else 4, "B2": 4}
+            for r in range(10)]
+    for flags, low, points in ((None, "red", 3), ({"mean": {"red": 3.0, "orange": 3.5, "yellow": 3.9}},
+                                                  "yellow", 1)):
+        q = _flag_q(flags, flags)
+        uf, rf = build([("R", "", ""), ("S", "R", "")], rows, q)
+        fund = {f["unit_id"]: f for f in analyse(uf, rf, q, "1").funding}["S"]
+        assert fund["low_score"] == low and fund["points"] == points
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"flag_mean_theme": {"Z": {"red": 3.0}}}, "setting 'flag_mean_theme.Z': questionnaire 'f' has no "
+                                                   "theme 'Z'; its themes: A, B"),
+        ({"flag_mean_theme": {"A": {"red": 4.8}}}, "setting 'flag_mean_theme.A': red (4.8) ≤ orange (4.6)"),
+        ({"flag_unfavourable_theme": {"A": {"yellow": 0.5}}},
+         "setting 'flag_unfavourable_theme.A': red (0.4) ≥ orange (0.3) ≥ yellow (0.5)"),
+    ],
+)
+def test_bad_theme_flag_settings_are_clear_errors(settings, message):
+    from analysis.csvio import InputError
+    from analysis.settings import settings_from_mapping
+
+    q = _flag_q()
+    with pytest.raises(InputError) as err:
+        _flag_rows(q, settings_from_mapping(settings))
+    assert message in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"flag_mean_theme": {"A": {"blue": 3.0}}}, "unknown setting 'flag_mean_theme.A.blue'"),
+        ({"flag_mean_theme": {"A": 3.0}}, "setting 'flag_mean_theme.A' must be a table"),
+        ({"flag_mean_theme": 3.0}, "setting 'flag_mean_theme' must hold one table per theme"),
+        ({"flag_unfavourable_theme": {"A": {"red": 1.5}}}, "setting 'flag_unfavourable_theme.A.red' must be"),
+        ({"flag_mean_theme": {"A": {"red": "low"}}}, "setting 'flag_mean_theme.A.red' must be a number"),
+    ],
+)
+def test_theme_flag_settings_are_validated(data, message):
+    from analysis.csvio import InputError
+    from analysis.settings import settings_from_mapping
+
+    with pytest.raises(InputError) as err:
+        settings_from_mapping(data)
+    assert message in str(err.value)
