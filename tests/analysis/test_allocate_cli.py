@@ -64,16 +64,19 @@ def test_check_catches_a_wrong_amount(work: Path) -> None:
 
 def test_without_applications_cap_and_semicolon_files(work: Path) -> None:
     # Danish Excel: ';' delimiter and a BOM.
-    (work / "ov.csv").write_text("\ufeffunit_id;amount;reason\r\nKUF;0;\"ingen; tak\"\r\n", encoding="utf-8")
+    (work / "ov.csv").write_text("\ufeffunit_id;amount;reason\r\nHOVB;0;\"ingen; tak\"\r\n", encoding="utf-8")
     code, output, out = run(work, "--budget", "300000", "--cap", "40000", "--beta", "0.5",
                             "--overrides", str(work / "ov.csv"))
     assert code == 0, output
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["cap"] == 40000 and data["beta"] == 0.5
     grants = {g["unit_id"]: g for g in data["grants"]}
-    # candidates = the 10 eligible published units of the example (FNO and HAL have 0 points)
-    assert set(grants) == {"KUF", "BIB", "HOVB", "FIL", "MUS", "KUM", "HIM", "IDR", "SVH", "ANL"}
-    assert grants["KUF"]["override"] == {"amount": 0, "reason": "ingen; tak"}
+    # candidates (contract 5.8) = the eligible published units with no eligible published unit below them:
+    # of the 10 eligible units (FNO and HAL have 0 points) KUF, BIB, MUS and IDR have one below them; FIL's
+    # children are FNO (0 points) and the hidden FSY and FVE
+    assert set(grants) == {"HOVB", "FIL", "KUM", "HIM", "SVH", "ANL"}
+    assert grants["HOVB"]["override"] == {"amount": 0, "reason": "ingen; tak"}
+    assert all(g["overlaps"] == [] for g in data["grants"])
     assert all(g["amount"] <= 40000 and g["application_id"] is None for g in data["grants"])
     assert data["allocated"] + data["unallocated"] == 300000
 

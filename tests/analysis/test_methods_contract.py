@@ -322,3 +322,65 @@ def test_theme_flag_settings_are_validated(data, message):
     with pytest.raises(InputError) as err:
         settings_from_mapping(data)
     assert message in str(err.value)
+
+
+# ------------------------------------------------------------------ 5.8 no employee funded twice
+
+
+def _alloc_report() -> dict[str, Any]:
+    """R ─ A ─ A1 (eligible), A2 (0 points); R ─ B (0 points) ─ B1 (eligible); R ─ C (eligible) ─ C1 (hidden).
+    R and A are eligible too. Headcounts are subtree headcounts."""
+    spec = [  # unit, parent, subtree headcount, points, published
+        ("R", None, 100, 4, True), ("A", "R", 40, 2, True), ("A1", "A", 10, 3, True),
+        ("A2", "A", 30, 0, True), ("B", "R", 20, 0, True), ("B1", "B", 20, 2, True),
+        ("C", "R", 40, 1, True), ("C1", "C", 3, 0, False),
+    ]
+    units, funding = [], []
+    for uid, parent, h, points, published in spec:
+        units.append({"unit_id": uid, "parent_id": parent, "name": uid, "depth": 0, "headcount": h,
+                      "respondents": h, "published": published,
+                      "suppressed": None if published else "primary"})
+        if published:
+            funding.append({"unit_id": uid, "low_score": "red" if points else None, "internal": False,
+                            "external_unresolved": False, "polarised": False, "points": points,
+                            "eligible": points > 0, "evidence": []})
+    return {"schema": "trivsel-report/1", "units": units, "scores": [], "funding": funding}
+
+
+def test_without_applications_only_the_lowest_eligible_units_are_candidates():
+    from analysis.allocation import allocate
+
+    alloc = allocate(_alloc_report(), 100_000).to_dict()
+    grants = {g["unit_id"]: g for g in alloc["grants"]}
+    # R has eligible A, A1, B1, C below it; A has A1; B is not eligible; C's only child is hidden
+    assert set(grants) == {"A1", "B1", "C"}
+    # by hand: weights 3·10 = 30, 2·20 = 40, 1·40 = 40 (Σ 110); λ = 100,000 / 110 = 909.09…
+    # raw 27,272.73 / 36,363.64 / 36,363.64 -> floors 27,000 / 36,000 / 36,000, one thousand left over:
+    # largest remainder 0.727… (A1 272.73 vs 363.64 for B1 and C) -> B1 and C tie at 363.64: higher
+    # points first -> B1 (2 points) gets it
+    assert alloc["rate"] == pytest.approx(100_000 / 110)
+    assert (grants["A1"]["amount"], grants["B1"]["amount"], grants["C"]["amount"]) == (27_000, 37_000, 36_000)
+    assert all(g["overlaps"] == [] and "Note:" not in g["explanation"] for g in alloc["grants"])
+
+
+def test_with_applications_overlapping_grants_are_marked():
+    from analysis.allocation import Application, allocate
+
+    apps = [Application("S1", "R", None), Application("S2", "A1", None), Application("S3", "B", None),
+            Application("S4", "C1", None), Application("S5", "B1", 5_000)]
+    alloc = allocate(_alloc_report(), 100_000, applications=apps).to_dict()
+    grants = {g["unit_id"]: g for g in alloc["grants"]}
+    # every application is a candidate as before; B (0 points) and C1 (hidden) get 0
+    assert set(grants) == {"R", "A1", "B", "C1", "B1"}
+    assert grants["B"]["amount"] == grants["C1"]["amount"] == 0
+    # R (4·100 = 400), A1 (3·10 = 30), B1 (2·20 = 40, limited to 5,000): λ = 95,000 / 430 = 220.93…
+    # -> R 88,372.09, A1 6,627.91: floors 88,000 and 6,000, one thousand left -> A1 (remainder 627.91)
+    assert (grants["R"]["amount"], grants["A1"]["amount"], grants["B1"]["amount"]) == (88_000, 7_000, 5_000)
+    # R lies above A1 and B1, which both have grants: all three are marked, in both languages
+    assert grants["R"]["overlaps"] == ["A1", "B1"]
+    assert grants["A1"]["overlaps"] == ["R"] and grants["B1"]["overlaps"] == ["R"]
+    assert "Note: A1, B1 also receive a grant" in grants["R"]["explanation"]
+    assert "Note: R also receives a grant" in grants["A1"]["explanation"]
+    assert "Bemærk: R får også tilskud" in grants["A1"]["explanation_da"]
+    # ungranted candidates are not marked, even below a granted unit
+    assert grants["B"]["overlaps"] == [] and grants["C1"]["overlaps"] == []
