@@ -192,6 +192,7 @@ class _Unit:
     unit_id: str
     parent_id: str | None
     published: bool
+    suppressed: str | None
     h: int
     h_is_respondents: bool
     points: int
@@ -277,6 +278,7 @@ def _read_report(report: Mapping[str, Any]) -> dict[str, _Unit]:
             unit_id=uid,
             parent_id=parent if isinstance(parent, str) else None,
             published=published,
+            suppressed=row.get("suppressed") if isinstance(row.get("suppressed"), str) else None,
             h=headcount if headcount is not None else respondents,
             h_is_respondents=headcount is None,
             points=points,
@@ -645,6 +647,13 @@ def _grant(c: _Candidate, rate: Fraction | None, beta: float, calculated: int | 
                     f"(beregnet {_dkk_da(calculated or 0)} kr.): {c.override.reason}")
     if not c.eligible:
         if not u.published:
+            # the true reason (issue 16): too few answers, or hidden to protect a smaller group
+            if u.suppressed == "secondary":
+                return make(0.0, False, 0,
+                            "not eligible: the unit's results are hidden so that a smaller group cannot be "
+                            "worked out",
+                            "ikke berettiget: enhedens resultater er skjult, så en mindre gruppe ikke kan "
+                            "regnes ud")
             return make(0.0, False, 0,
                         "not eligible: the unit's results are not published (too few respondents)",
                         "ikke berettiget: enhedens resultater vises ikke (for få besvarelser)")

@@ -384,3 +384,93 @@ def test_with_applications_overlapping_grants_are_marked():
     assert "Bemærk: R får også tilskud" in grants["A1"]["explanation_da"]
     # ungranted candidates are not marked, even below a granted unit
     assert grants["B"]["overlaps"] == [] and grants["C1"]["overlaps"] == []
+
+
+def test_a_unit_hidden_to_protect_a_smaller_group_gets_that_reason_in_the_allocation():
+    from analysis.allocation import Application, allocate
+
+    rep = _alloc_report()
+    for u in rep["units"]:
+        if u["unit_id"] == "C1":
+            u["suppressed"] = "secondary"  # e.g. 46 respondents, hidden to protect a residual of 3
+    apps = [Application("S1", "C1", None), Application("S2", "A1", None)]
+    grants = {g["unit_id"]: g for g in allocate(rep, 10_000, applications=apps).to_dict()["grants"]}
+    assert grants["C1"]["explanation"] == ("not eligible: the unit's results are hidden so that a smaller "
+                                           "group cannot be worked out")
+    assert "for få" not in grants["C1"]["explanation_da"] and "regnes ud" in grants["C1"]["explanation_da"]
+    rep["units"][-1]["suppressed"] = "primary"
+    grants = {g["unit_id"]: g for g in allocate(rep, 10_000, applications=apps).to_dict()["grants"]}
+    assert "too few respondents" in grants["C1"]["explanation"]
+
+
+# ------------------------------------------------------------------ wording (issue 16)
+
+
+def test_sign_of_change_wording_never_says_random_variation():
+    from analysis import texts
+
+    # the issue's case: +0.4 in a team of 50, 95 % ci excludes 0 (p 0.006), q above alpha after correction
+    ch = {"class": "inconclusive_change", "delta": 0.4, "ci": [0.12, 0.68], "p": 0.006, "q": 0.07,
+          "baseline_n": 50, "critical_difference": 0.28, "meaningful": True}
+    assert texts.is_sign_of_change(ch)
+    assert texts.change_label(ch, "da") == "tegn på ændring, ikke sikker"
+    assert texts.change_label(ch, "en") == "a sign of change, not certain"
+    da, en = texts.change_sentence(ch, 50, "da"), texts.change_sentence(ch, 50, "en")
+    assert da.startswith("Tegn på ændring, ikke sikker: ændringen på +0,40")
+    assert en.startswith("A sign of change, not certain: the change of +0.40")
+    for text in (da, en, texts.change_label(ch, "da"), texts.change_label(ch, "en")):
+        assert "tilfældig variation" not in text and "within" not in text and "noise" not in text
+    assert texts.change_arrow(ch) == "△"
+    # a small one (|Δ| < 0.2) whose interval excludes 0 is a sign of change too, not "no change"
+    small = {**ch, "class": "no_significant_change", "delta": -0.15, "ci": [-0.29, -0.01], "meaningful": False}
+    assert texts.change_label(small, "en") == "a sign of change, not certain" and texts.change_arrow(small) == "▽"
+    # an interval that includes 0 keeps the old verdicts
+    wide = {**ch, "ci": [-0.1, 0.9]}
+    assert not texts.is_sign_of_change(wide)
+    assert texts.change_label(wide, "da") == "ser stor ud, men er usikker"
+    assert texts.change_sentence(wide, 50, "en").startswith("The change of +0.40 looks large")
+    # significant and stable rows are never "signs"
+    assert not texts.is_sign_of_change({**ch, "class": "significant_improvement"})
+    assert not texts.is_sign_of_change({**ch, "class": "stable"})
+
+
+def test_stable_and_significant_sentences_state_their_basis():
+    from analysis import texts
+
+    stable = {"class": "stable", "delta": 0.05, "ci": [-0.05, 0.15], "baseline_n": 900,
+              "critical_difference": 0.1, "meaningful": False}
+    en = texts.change_sentence(stable, 900, "en", practical_delta=0.25)
+    assert en.startswith("Stable: the change of +0.05 is statistically shown to be smaller than ±0.25")
+    assert texts.change_sentence(stable, 900, "da").startswith(
+        "Uændret: ændringen på +0,05 er med statistisk sikkerhed mindre end ±0,20")
+
+
+def test_too_few_change_gives_the_true_reason():
+    from analysis import texts
+
+    # baseline row with 12 answers, hidden by the row rule: not "too few answers"
+    hidden = {"class": "too_few", "baseline_n": 12}
+    assert texts.change_sentence(hidden, 20, "en").startswith(
+        "Last wave's figure is hidden so that a smaller group cannot be worked out")
+    assert "skjult, så en mindre gruppe ikke kan regnes ud" in texts.change_sentence(hidden, 20, "da")
+    assert texts.change_sentence({"class": "too_few", "baseline_n": 3}, 20, "da") == (
+        "For få besvarelser til at vurdere en ændring.")
+    # the web hides the baseline count: both reasons are named
+    assert "too few answers, or its figure is hidden" in texts.change_sentence(
+        {"class": "too_few", "baseline_n": None}, 20, "en")
+    # k_min from the settings decides
+    assert texts.settings_sentence({"class": "too_few", "baseline_n": 6}, 20, "en", {"k_min": 7}) == (
+        "Too few answers to assess a change.")
+
+
+def test_chance_sentence_in_both_languages():
+    from analysis import texts
+
+    sig = {"method": "benjamini-hochberg per unit and kind", "alpha": 0.05,
+           "theme": {"families": 3, "tested": 12, "significant": 4, "expected_by_chance": 0.2},
+           "item": {"families": 3, "tested": 40, "significant": 6, "expected_by_chance": 0.3}}
+    assert texts.chance_sentence(sig, "en").startswith(
+        "The report has 10 significant changes (themes and questions). Chance alone would be expected to "
+        "give about 0.5 of them")
+    assert "omkring 0,5 af dem" in texts.chance_sentence(sig, "da") and "5 %" in texts.chance_sentence(sig, "da")
+    assert texts.chance_sentence(None, "da") == ""
