@@ -418,6 +418,52 @@ def _significance(unit: np.ndarray, is_theme: np.ndarray, significant: np.ndarra
     return out
 
 
+def _composition(tree: Tree, cur: _Wave, base: _Wave, settings: Settings) -> tuple[np.ndarray, np.ndarray]:
+    """Per (unit, row): could a change of who answered alone move the mean by ``practical_delta``?
+
+    ``mix`` (units with sub-units): the unit's parts are its direct staff and each child's subtree. The mean
+    the unit would have now if every part kept its baseline mean, but with today's share of respondents
+    per part, is Σ_j w_now,j · m_base,j (a part without baseline answers counts with the unit's baseline
+    mean). ``mix`` is true when that differs from the baseline mean by at least ``practical_delta``.
+    ``participation``: f = 1 − min(n_before, n_now) / max(n_before, n_now) is the share of respondents of
+    the larger wave that the other wave may lack; if they differ from the rest by one standard deviation
+    (baseline sd), they move the mean by f · sd. ``participation`` is true when f · sd ≥ ``practical_delta``.
+    Only booleans are published: the shift itself is made of hidden parts' means.
+    """
+    thr = settings.practical_delta
+    nonroot = np.flatnonzero(tree.parent >= 0)
+    par = tree.parent[nonroot]
+
+    def parts(w: _Wave) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        assert w.sum_num is not None and w.sum_den is not None
+        n = w.n.astype(np.float64)
+        total = w.sum_num / w.sum_den[None, :]
+        child_n = np.zeros_like(n)
+        child_s = np.zeros_like(total)
+        np.add.at(child_n, par, n[nonroot])
+        np.add.at(child_s, par, total[nonroot])
+        return n, total, n - child_n, total - child_s
+
+    n_b, s_b, nd_b, sd_b = parts(base)
+    n_c, _, nd_c, _ = parts(cur)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m_b = np.where(n_b > 0, s_b / n_b, np.nan)
+        m_dir = np.where(nd_b > 0.5, sd_b / np.where(nd_b > 0.5, nd_b, 1.0), m_b)
+        m_child = np.where(n_b[nonroot] > 0, m_b[nonroot], m_b[par])
+        weighted = np.zeros_like(n_c)
+        np.add.at(weighted, par, n_c[nonroot] * m_child)
+        weighted += nd_c * m_dir
+        mix_mean = np.where(n_c > 0, weighted / n_c, np.nan)
+        has_children = np.zeros(tree.size, dtype=bool)
+        has_children[par] = True
+        mix = has_children[:, None] & at_least(np.abs(mix_mean - m_b), thr)
+        big = np.maximum(n_b, n_c)
+        f = np.where(big > 0, 1.0 - np.minimum(n_b, n_c) / np.where(big > 0, big, 1.0), 0.0)
+        spread = np.where(np.isnan(base.sd), cur.sd, base.sd)
+        participation = at_least(f * spread, thr)
+    return mix, participation
+
+
 _CLASS_NAMES = ("significant_improvement", "significant_decline", "stable", "inconclusive_change",
                 "no_significant_change")
 
@@ -660,6 +706,11 @@ def _score_rows(tree: Tree, rows: _Rows, cur: _Wave, base: _Wave | None, setting
         base_n = base.n[iu, ik]
         base_mean = base.mean[iu, ik]
         base_sd = base.sd[iu, ik]
+        mix, participation = _composition(tree, cur, base, settings)
+        composition = [
+            [name for name, flag in (("mix", a), ("participation", b)) if flag]
+            for a, b in zip(mix[iu, ik].tolist(), participation[iu, ik].tolist(), strict=True)
+        ]
         too_few = both & ~base_ok
         not_testable = both & base_ok & (((sd == 0) & (base_sd == 0)) | (n == 1) | (base_n == 1))
         tested = np.flatnonzero(both & base_ok & ~not_testable)
@@ -688,14 +739,15 @@ def _score_rows(tree: Tree, rows: _Rows, cur: _Wave, base: _Wave | None, setting
         for i, bm, d in zip(nt.tolist(), base_mean[nt].tolist(), delta_all[nt].tolist(), strict=True):
             changes[i] = {"baseline_n": base_n_l[i], "baseline_mean": bm, "delta": d, "ci": None, "p": None,
                           "q": None, "class": "not_testable", "meaningful": bool(at_least(abs(d), thr)),
-                          "critical_difference": None}
+                          "critical_difference": None, "composition": composition[i]}
         for i, bm, d, lo, hi, p, qq, c, mf, cd in zip(
             tested.tolist(), base_mean[tested].tolist(), w.delta.tolist(), w.ci_low.tolist(),
             w.ci_high.tolist(), w.p.tolist(), q.tolist(), cls.tolist(), meaningful.tolist(),
             w.critical_difference.tolist(), strict=True,
         ):
             changes[i] = {"baseline_n": base_n_l[i], "baseline_mean": bm, "delta": d, "ci": [lo, hi], "p": p,
-                          "q": qq, "class": names[c], "meaningful": mf, "critical_difference": cd}
+                          "q": qq, "class": names[c], "meaningful": mf, "critical_difference": cd,
+                          "composition": composition[i]}
 
     # polarisation objects
     level_names = ("none", "polarised", "strong")

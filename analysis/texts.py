@@ -308,6 +308,7 @@ def change_sentence(row_change: Mapping[str, Any] | None, n_now: int, lang: str,
     if row_change is None:
         return ""
     sentence = _class_sentence(row_change, n_now, lang, practical_delta, k_min)
+    composition = composition_sentence(row_change, n_now, lang, practical_delta)
     crit = row_change.get("critical_difference")
     b = row_change.get("baseline_n")
     if crit is not None and b is not None:
@@ -328,7 +329,39 @@ def change_sentence(row_change: Mapping[str, Any] | None, n_now: int, lang: str,
                 else "This change is larger than that, but not significant after the correction "
                 "for testing all of this unit's figures together."
             )
+    if composition:
+        sentence += " " + composition
     return sentence
+
+
+def composition_sentence(row_change: Mapping[str, Any] | None, n_now: int, lang: str,
+                         practical_delta: float = 0.2) -> str:
+    """The change row's ``composition`` in words: who answered changed so much that it alone could move
+    the mean by the practical threshold (docs/methods.md, section 3); ``""`` when it did not."""
+    check_lang(lang)
+    reasons = (row_change or {}).get("composition") or []
+    thr = fmt_num(practical_delta, lang)
+    b = (row_change or {}).get("baseline_n")
+    out: list[str] = []
+    if "mix" in reasons:
+        out.append(
+            "Fordelingen af besvarelserne på underenhederne har ændret sig så meget, at den alene kan flytte "
+            f"gennemsnittet med {thr} eller mere, også selv om ingen har svaret anderledes."
+            if lang == "da"
+            else "The mix of answers across the sub-units changed so much that it alone could move the mean "
+            f"by {thr} or more, even if nobody answered differently."
+        )
+    if "participation" in reasons:
+        counts = f" (fra {b} til {n_now})" if lang == "da" else f" (from {b} to {n_now})"
+        counts = counts if b is not None else ""
+        out.append(
+            f"Antallet af besvarelser har ændret sig så meget{counts}, at de nye eller manglende svar alene "
+            f"kan flytte gennemsnittet med {thr} eller mere."
+            if lang == "da"
+            else f"The number of answers changed so much{counts} that the new or missing answers alone could "
+            f"move the mean by {thr} or more."
+        )
+    return " ".join(out)
 
 
 def chance_sentence(significance: Mapping[str, Any] | None, lang: str) -> str:

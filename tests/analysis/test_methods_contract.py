@@ -477,3 +477,55 @@ def test_chance_sentence_in_both_languages():
     da = texts.chance_sentence(sig, "da")
     assert "omkring 0,5 af dem" in da and "5 %" in da
     assert texts.chance_sentence(None, "da") == ""
+
+
+# ------------------------------------------------------------------ composition (issue 16)
+
+
+def _mix_rows(t2_now: int) -> dict[tuple[str, str], dict[str, Any]]:
+    # D ─ T1, T2 (nobody attached to D directly). Item A1: T1 answers 6 (5 and 7 alternating: mean 6),
+    # T2 answers 2, 3, 4 repeating (mean 3). Baseline: 10 + 12; now: T1 10, T2 t2_now. Nobody answers
+    # differently; only the number of T2's respondents changes.
+    def team(unit: str, wave: str, n: int, values: list[int]) -> list[dict[str, Any]]:
+        return [{"wave": wave, "unit_id": unit, "A1": values[i % len(values)]} for i in range(n)]
+
+    rows = team("T1", "1", 10, [5, 7]) + team("T2", "1", 12, [2, 3, 4])
+    rows += team("T1", "2", 10, [5, 7]) + team("T2", "2", t2_now, [2, 3, 4])
+    uf, rf = build([("D", "", ""), ("T1", "D", ""), ("T2", "D", "")], rows)
+    return by_key(analyse(uf, rf, Q, "2", "1"))
+
+
+def test_composition_flags_a_mean_moved_by_who_answered():
+    rows = _mix_rows(30)
+    d = rows[("D", "A1")]["change"]
+    # by hand: baseline D = (60 + 36) / 22 = 4.3636; now (60 + 90) / 40 = 3.75; Δ = −0.6136.
+    # Keeping each team's baseline mean (6 and 3) with today's shares 10/40 and 30/40: 3.75 -> the mix
+    # alone moves the mean by −0.61 (≥ 0.2): "mix". n 22 -> 40: f = 1 − 22/40 = 0.45; baseline sd of D
+    # (ten values 5/7 and twelve 2/3/4) ≈ 1.84: f · sd ≈ 0.83 ≥ 0.2: "participation"
+    assert d["delta"] == pytest.approx(150 / 40 - 96 / 22)
+    assert d["composition"] == ["mix", "participation"]
+    # T1: same respondents, leaf: nothing; T2: 12 -> 30, f = 0.6, sd 0.85 -> participation
+    assert rows[("T1", "A1")]["change"]["composition"] == []
+    assert rows[("T2", "A1")]["change"]["composition"] == ["participation"]
+    from analysis import texts
+
+    en = texts.change_sentence(d, rows[("D", "A1")]["n"], "en")
+    assert "The mix of answers across the sub-units changed so much that it alone could move the mean by " \
+           "0.20 or more, even if nobody answered differently." in en
+    assert "The number of answers changed so much (from 22 to 40)" in en
+    da = texts.change_sentence(d, rows[("D", "A1")]["n"], "da")
+    assert "Fordelingen af besvarelserne på underenhederne" in da and "(fra 22 til 40)" in da
+
+
+def test_composition_is_quiet_when_who_answered_hardly_changed():
+    # T2 12 -> 13: D's mix mean (60 + 39) / 23 = 4.304 vs 4.364: shift −0.06; f = 1 − 22/23 = 0.043,
+    # f · sd ≈ 0.08: neither reaches 0.2
+    rows = _mix_rows(13)
+    assert rows[("D", "A1")]["change"]["composition"] == []
+    assert "sub-units" not in texts_sentence(rows[("D", "A1")])
+
+
+def texts_sentence(row: dict[str, Any]) -> str:
+    from analysis import texts
+
+    return texts.change_sentence(row["change"], row["n"], "en")
