@@ -405,8 +405,8 @@ def settings_sentence(row_change: Mapping[str, Any] | None, n_now: int, lang: st
 def suppression_reason(unit_row: Mapping[str, Any], settings: Mapping[str, Any], lang: str) -> str:
     """Why a unit is hidden: ``"fewer than 5 answers"`` / ``"would reveal a smaller group"``.
 
-    Uses the unit's ``suppressed_reason`` when the report carries one (a ``{lang: text}`` mapping, or an
-    English text, used for English only); otherwise the reason follows from ``suppressed``
+    Uses the unit's ``suppressed_reason`` when the report carries a ``{lang: text}`` mapping (the engine's
+    technical English string is not shown); otherwise the reason follows from ``suppressed``
     (``primary`` / ``secondary``) and ``settings["k_min"]``. A published unit gives ``""``.
     """
     check_lang(lang)
@@ -416,8 +416,8 @@ def suppression_reason(unit_row: Mapping[str, Any], settings: Mapping[str, Any],
     extra = unit_row.get("suppressed_reason")
     if isinstance(extra, Mapping) and extra.get(lang):
         return str(extra[lang])
-    if isinstance(extra, str) and extra and lang == "en":
-        return extra  # the engine's own reason is English; other languages get the plain reason below
+    # the engine's own English reason ("primary: 3 respondents < 5", "secondary: protects the residual of
+    # FIL") is technical and quotes counts and ids: readers get the plain, true reason below instead
     if suppressed == "primary":
         k = settings.get("k_min", 5)
         return f"færre end {k} besvarelser" if lang == "da" else f"fewer than {k} answers"
