@@ -572,8 +572,9 @@ def _mark_overlaps(units: Mapping[str, _Unit], grants: tuple[Grant, ...]) -> tup
         out.append(replace(
             g,
             overlaps=other,
-            explanation=f"{g.explanation}. Note: {names} also receive{'s' if len(other) == 1 else ''} "
-                        "a grant and lie above or below this unit, so some employees are funded twice",
+            explanation=f"{g.explanation}. Note: {names} also "
+                        f"{'receives a grant and lies' if len(other) == 1 else 'receive a grant and lie'} "
+                        "above or below this unit, so some employees are funded twice",
             explanation_da=f"{g.explanation_da}. Bemærk: {names} får også tilskud og ligger over eller under "
                            "denne enhed, så nogle medarbejdere får tilskud to gange",
         ))
