@@ -291,7 +291,8 @@ def changes() -> Any:
     classes = [(c, texts.class_label(c, lang), counts.get(c, 0)) for c in texts.CHANGE_CLASSES]
     return render_template(
         "reports/changes.html",
-        **_ctx(sel, rows=rows, classes=classes, cls=cls, kind=kind, sort=sort, problems=problems),
+        **_ctx(sel, rows=rows, classes=classes, cls=cls, kind=kind, sort=sort, problems=problems,
+               chance=texts.chance_sentence((sel.report or {}).get("significance"), lang)),
     ), (400 if problems else 200)
 
 
