@@ -365,9 +365,9 @@ def _candidates(
     beta: float,
 ) -> list[_Candidate]:
     if applications is None:
-        eligible = {u.unit_id for u in units.values() if u.published and u.eligible}
-        covered = _with_eligible_descendant(units, eligible)
-        apps = [Application(None, uid, None) for uid in units if uid in eligible and uid not in covered]
+        fundable = {u.unit_id for u in units.values() if u.published and u.eligible}
+        covered = _with_eligible_descendant(units, fundable)
+        apps = [Application(None, uid, None) for uid in units if uid in fundable and uid not in covered]
     else:
         apps = list(applications)
     out: list[_Candidate] = []
