@@ -15,7 +15,7 @@ import hashlib
 import re
 import secrets
 import smtplib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -186,10 +186,59 @@ def read_invitation_list(path: str | Path) -> list[tuple[str, str]]:
     return out
 
 
-def import_invitation_list(wave_label: str, path: str | Path) -> int:
+class SmallUnits(Conflict):
+    """Invitations that would leave a unit with fewer than ``k_min`` invitations (not confirmed)."""
+
+    def __init__(self, units: list[tuple[str, int]], k_min: int) -> None:
+        self.units = units
+        self.k_min = k_min
+        shown = ", ".join(f"{u} ({n})" for u, n in units[:10]) + (" ..." if len(units) > 10 else "")
+        super().__init__(
+            f"{len(units)} unit(s) would have fewer than {k_min} invitations: {shown}. Such a unit is "
+            "hidden in every report and never shown apart (its answers count only inside a larger unit "
+            "above it); move the people to a larger unit, or confirm that you know the unit will be hidden"
+        )
+
+
+def small_units(wave_id: int, added: Mapping[str, int]) -> tuple[list[tuple[str, int]], int]:
+    """Units of ``added`` whose invitations in the wave (existing + added) stay below ``k_min``.
+
+    Returns ``([(unit id, invitations)], k_min)``; ``k_min`` is the report setting
+    (``survey.services.reporting.analysis_settings``), so a unit listed here can never be published.
+    """
+    from survey.services.reporting import analysis_settings
+
+    k_min = int(analysis_settings().k_min)
+    existing = dict(
+        db.session.execute(
+            sa.select(Invitation.unit_id, sa.func.count())
+            .where(Invitation.wave_id == wave_id, Invitation.unit_id.in_(sorted(added)))
+            .group_by(Invitation.unit_id)
+        ).all()
+    )
+    out = [
+        (u, int(existing.get(u, 0)) + int(n))
+        for u, n in sorted(added.items())
+        if int(existing.get(u, 0)) + int(n) < k_min
+    ]
+    return out, k_min
+
+
+def check_unit_sizes(wave_id: int, added: Mapping[str, int], *, confirmed: bool) -> None:
+    """Raise :class:`SmallUnits` when ``added`` leaves a unit below ``k_min`` invitations, unless
+    HR ``confirmed`` that it knows such a unit is hidden (docs/anonymity.md, threat 12)."""
+    units, k_min = small_units(wave_id, added)
+    if units and not confirmed:
+        raise SmallUnits(units, k_min)
+
+
+def import_invitation_list(wave_label: str, path: str | Path, *, confirm_small: bool = False) -> int:
     """Create one link invitation per row of an invitation list, all or nothing; returns the count.
 
     The wave must be a draft or open. An address that already has an invitation in this wave is refused.
+    A unit that would have fewer than ``k_min`` invitations in the wave is refused (:class:`SmallUnits`)
+    unless ``confirm_small``: HR decides each person's unit, and could otherwise put one named person
+    alone in a unit. Such a unit is hidden in every report whatever is confirmed.
     No link is sent here and no token is kept: :func:`send_links` gives each invitation a fresh link.
     """
     wave = get_wave(wave_label)
@@ -211,6 +260,10 @@ def import_invitation_list(wave_label: str, path: str | Path) -> int:
                 f"{len(twice)} address(es) already have an invitation to wave '{wave_label}', "
                 f"e.g. {twice[0]}; remove them from the file"
             )
+        added: dict[str, int] = {}
+        for _e, u in rows:
+            added[u] = added.get(u, 0) + 1
+        check_unit_sizes(wave.id, added, confirmed=confirm_small)
         session.add_all(
             Invitation(
                 wave_id=wave.id,

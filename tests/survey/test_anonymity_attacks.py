@@ -673,3 +673,106 @@ def test_no_link_goes_out_after_the_wave_closed_during_sending(
         )
         == 0
     )
+
+
+# --- web attacks by a determined HR user (issue 10) -------------------------------------------------
+
+
+def _lone_person_wave(app: Flask, db: Any) -> tuple[Any, int]:
+    """Units U > A, B, X; HR signed in (Danish pages); a draft wave "2025" of the example questionnaire.
+
+    Returns the HR client and the wave id.
+    """
+    import questionnaires
+    from survey.services import waves
+    from survey.services.units import UnitRow, replace_units
+    from tests.survey.staff_helpers import signed_in
+
+    replace_units(
+        [UnitRow("U", None, "Org", 0), UnitRow("A", "U", "Afdeling A", 6), UnitRow("B", "U", "Afdeling B", 6),
+         UnitRow("X", "U", "Annas enhed", 1)]
+    )
+    wave = waves.create_wave("2025", [questionnaires.load_file(EXAMPLE / "questionnaire.yaml")])
+    hr = signed_in(app.test_client(), "hr", lang="da")
+    return hr, wave.id
+
+
+_ITEMS = ("KLAR1", "KLAR2", "KLAR3", "FAEL1", "FAEL2", "FAEL3", "FAEL4", "TEMP1", "TEMP2", "TEMP3")
+
+
+def _invitation_list(a: int, b: int, x: int) -> str:
+    rows = [f"a{i}@example.dk,A" for i in range(a)] + [f"b{i}@example.dk,B" for i in range(b)]
+    rows += ["anna@example.dk,X"] if x else []
+    return "email,unit_id\n" + "\n".join(rows) + "\n"
+
+
+def test_hr_cannot_put_one_named_person_alone_in_a_unit_and_read_her_answers(app: Flask, db: Any) -> None:
+    """Threat (issue 10, 1): HR decides each address's unit on the invitation list, puts Anna alone in a
+    unit, and reads her row in a per-respondent export or her unit's numbers in a report.
+    Defences: the invitation list refuses a unit below k_min unless HR confirms that it will be hidden;
+    no export of answer rows exists on the web; the unit is hidden in every report and no published
+    statistic leaves a residual of 1 ... k_diff - 1 that would isolate her."""
+    import io
+    import re
+
+    from survey.services import reporting, waves
+    from tests.survey.staff_helpers import post
+
+    reporting.clear_cache()
+    hr, wave_id = _lone_person_wave(app, db)
+    page = f"/hr/waves/{wave_id}"
+
+    def upload(text: str, **extra: str) -> Any:
+        data = {"file": (io.BytesIO(text.encode()), "invitations.csv"), **extra}
+        return post(hr, f"{page}/invitations", data, page=page, content_type="multipart/form-data")
+
+    # 1. the list with Anna alone is refused, in Danish, naming her unit; nothing is stored
+    r = upload(_invitation_list(6, 6, 1))
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422
+    assert "Annas enhed (1)" in html and "færre end 5 invitationer" in html, html
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Invitation)) == 0
+    # so are code slips that would leave a unit below k_min
+    r = post(hr, f"{page}/codes", {"unit_id": "X", "count": "2"}, page=page)
+    assert r.status_code == 422 and "application/pdf" not in r.content_type
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Invitation)) == 0
+    # 2. HR confirms (it knows the unit will be hidden); the invitations are made
+    assert upload(_invitation_list(6, 6, 1), confirm_small="yes").status_code == 303
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Invitation)) == 13
+    # 3. everybody answers; Anna's answers are distinctive (all 7, bullied weekly, told no one)
+    waves.open_wave("2025")
+    for unit, k in (("A", 6), ("B", 6), ("X", 1)):
+        for i in range(k):
+            answers: dict[str, Any] = {item: (7 if unit == "X" else 1 + (i % 5)) for item in _ITEMS}
+            answers["BUL_Q"] = 3 if unit == "X" else 0
+            db.session.add(Response(wave_id=wave_id, unit_id=unit, questionnaire_id="trivsel-eksempel",
+                                    language="da", answers=answers))
+    db.session.commit()
+    waves.close_wave("2025")
+    args = "wave=2025&q=trivsel-eksempel"
+    # 4. no answer rows on the web, in any format
+    assert hr.get(f"/rapporter/eksport/svar.csv?{args}").status_code == 404
+    overview = hr.get(f"/rapporter/?{args}").get_data(as_text=True)
+    links = set(re.findall(r'href="(/rapporter/eksport/[^"]+)"', overview))
+    assert links and not any("svar" in link or ".csv" in link for link in links), links
+    # 5. her unit is hidden, its page says so, and no statistic isolates her by subtraction
+    report = json.loads(hr.get(f"/rapporter/eksport/rapport.json?{args}").data)
+    units = {u["unit_id"]: u for u in report["units"]}
+    assert units["X"]["published"] is False and units["X"]["respondents"] is None
+    assert not [s for s in report["scores"] if s["unit_id"] == "X"]
+    assert not [e for e in report.get("exposures") or [] if e["unit_id"] == "X"]
+    unit_page = hr.get(f"/rapporter/enhed/X?{args}").get_data(as_text=True)
+    assert "skjult" in unit_page.lower() or "færre end" in unit_page, unit_page[:2000]
+    children: dict[str | None, list[str]] = {}
+    for u in report["units"]:
+        children.setdefault(u["parent_id"], []).append(u["unit_id"])
+    k_diff = report["settings"]["k_diff"]
+    stats: dict[tuple[str, str], dict[str, int]] = {}
+    for s in report["scores"]:
+        if s.get("n") is not None and s.get("mean") is not None:
+            stats.setdefault((s["kind"], s["id"]), {})[s["unit_id"]] = s["n"]
+    assert stats
+    for (kind, sid), ns in stats.items():
+        for v, n_v in ns.items():
+            residual = n_v - sum(ns[c] for c in _frontier(v, children, set(ns)))
+            assert residual == 0 or residual >= k_diff, (kind, sid, v, residual)
