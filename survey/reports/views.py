@@ -85,6 +85,10 @@ class _Selection:
         except ServiceError:
             self.error = _("This wave has no answers for this questionnaire yet.")
             return
+        if self.visible is not None and getattr(current_user, "role", None) == "manager":
+            # a manager's subtree in the tree the report was published with (a later move of a unit
+            # into or out of the subtree changes nothing in a published report)
+            self.visible = reporting.report_subtree(self.wr.report, current_user.manager_unit_id)
         self.report = reporting.scope_report(self.wr.report, self.visible)
 
     @property
