@@ -302,6 +302,33 @@ def pending_link_count(wave_label: str) -> int:
     return len(_unused_links(get_wave(wave_label).id))
 
 
+def _touch_every_invitation(wave_id: int, hashes: Mapping[int, str]) -> bool:
+    """Write every invitation row of the wave in the current transaction: ``hashes`` maps an
+    invitation id to its new token hash, every other row is written with its own values.
+
+    A database reader then sees every row of the wave with this transaction's id (``xmin``), not just
+    the rows of the people who had not answered yet (docs/anonymity.md, threat 2). Only while the wave
+    is open (checked under the wave's shared lock, as a submit does: a close waits for it, or has
+    already happened and nothing is written); returns whether the rows were written.
+    """
+    from survey.services import marks
+
+    session = db.session
+    marks.lock_wave(wave_id, shared=True)
+    status = session.scalar(sa.select(Wave.status).where(Wave.id == wave_id))
+    if status != "open":
+        return False
+    rows = [
+        {"id": int(i), "token_hash": hashes.get(int(i), str(h))}
+        for i, h in session.execute(
+            sa.select(Invitation.id, Invitation.token_hash).where(Invitation.wave_id == wave_id)
+        )
+    ]
+    if rows:
+        session.execute(sa.update(Invitation), rows)
+    return True
+
+
 def send_links(wave_label: str, compose: Callable[[str, str], EmailMessage]) -> int:
     """Mail a fresh personal link to every unused link invitation of an open wave that has an address.
 
@@ -309,9 +336,14 @@ def send_links(wave_label: str, compose: Callable[[str, str], EmailMessage]) -> 
     is stored; the earlier link stops working), so an invitation and any later reminder carry the
     newest link; used invitations are skipped: they are told apart by their keyed used-mark
     (``survey.services.marks``), which does not depend on the token, so a new link for an invitation
-    that is used after all is refused too. Returns the number sent. When delivery fails part-way,
-    the invitations already mailed keep their new link and the others are unchanged;
-    :class:`ServiceError` says how many went out.
+    that is used after all is refused too.
+
+    The new hashes are written in one transaction that writes **every** invitation row of the wave
+    (used and code invitations with their own values): a database reader cannot tell from the rows'
+    transaction ids who had answered before a reminder. Then the messages go out; before each one the
+    wave is checked to be still open, so no link goes out after a close. Returns the number sent. When
+    delivery fails part-way, the invitations not mailed get their earlier hash back (again by writing
+    every row) and :class:`ServiceError` says how many went out.
     """
     from survey.services import mail, marks
 
@@ -320,31 +352,52 @@ def send_links(wave_label: str, compose: Callable[[str, str], EmailMessage]) -> 
         raise Conflict(f"wave '{wave_label}' is {wave.status}; open it before sending links")
     marks.require_same_key(wave_label, wave.mark_key_check)
     session = db.session
-    targets = _unused_links(wave.id)
+    wave_id = wave.id
+    targets = _unused_links(wave_id)
+    tokens = {inv_id: new_link_token() for inv_id, _a in targets}
+    old = dict(
+        session.execute(
+            sa.select(Invitation.id, Invitation.token_hash).where(Invitation.wave_id == wave_id)
+        ).all()
+    )
+    try:
+        written = _touch_every_invitation(wave_id, {i: hash_token(t) for i, t in tokens.items()})
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
     sent = 0
+    mailed: set[int] = set()
     try:
         with mail.connection() as deliver:
-            for inv_id, address in targets:
-                if marks.is_used(wave.id, inv_id):
-                    continue  # answered meanwhile
-                token = new_link_token()
-                # only while the wave is still open and the address still there: a close under way
-                # deletes the addresses and rewrites the rows, and no link may go out after it
-                still_open = sa.exists().where(Wave.id == Invitation.wave_id, Wave.status == "open")
-                changed = session.execute(
-                    sa.update(Invitation)
-                    .where(Invitation.id == inv_id, Invitation.email.is_not(None), still_open)
-                    .values(token_hash=hash_token(token))
+            for inv_id, address in targets if written else []:
+                if marks.is_used(wave_id, inv_id):
+                    continue  # answered meanwhile (its new link is refused: the mark is its id's)
+                session.commit()  # a fresh snapshot: a close may have committed meanwhile
+                still_open = session.scalar(
+                    sa.select(Wave.id).join(Invitation, Invitation.wave_id == Wave.id).where(
+                        Wave.id == wave_id, Wave.status == "open", Invitation.id == inv_id,
+                        Invitation.email.is_not(None),
+                    )
                 )
-                if not changed.rowcount:  # type: ignore[attr-defined]
-                    continue  # the wave was closed or deleted meanwhile
-                deliver(compose(str(address), token))
-                session.commit()  # the new link counts once its message is out
+                if still_open is None:
+                    continue  # the wave was closed or deleted meanwhile: no link goes out after it
+                deliver(compose(str(address), tokens[inv_id]))
+                mailed.add(inv_id)
                 sent += 1
         audit.record("invitations.send", target=wave_label, detail=f"sent={sent}")
         session.commit()
     except (OSError, smtplib.SMTPException) as exc:
         session.rollback()
+        restore = {i: str(old[i]) for i in tokens if i not in mailed and i in old}
+        try:
+            _touch_every_invitation(
+                wave_id, {**{i: hash_token(tokens[i]) for i in mailed}, **restore}
+            )
+            session.commit()
+        except Exception:
+            session.rollback()
+            raise
         raise ServiceError(
             f"sending failed after {sent} of {len(targets)} message(s) ({type(exc).__name__}); "
             "check the MAIL_* settings and send again (only unused invitations get a new link)"

@@ -124,7 +124,7 @@ def close_wave(label: str) -> Wave:
     except Exception:
         session.rollback()
         raise
-    marks.vacuum()
+    marks.vacuum(full=True)  # no old row version left in the table files (docs/anonymity.md, 2)
     from survey.services import reporting
 
     reporting.publish_wave(label)  # frozen with today's tree (contract 5.4)

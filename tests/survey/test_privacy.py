@@ -121,9 +121,8 @@ def test_delete_wave_also_deletes_used_marks(
 
 
 def test_delete_all_data_keeps_users_units_and_the_audit_log(db: Any, two_waves: tuple[Wave, Wave]) -> None:
-    from survey.services.users import create_user
-
     from survey.models import Publication
+    from survey.services.users import create_user
 
     create_user("hr@x.dk", "hr", "a-long-password-123")
     events = _count(db, AuditEvent)  # the closed wave's publication was audited ("report.publish")
