@@ -1,7 +1,7 @@
 """publications: a closed wave's report frozen with the unit tree it was published with
 
-Revision ID: an01a2b3c4d5
-Revises: e5f6a7b8c9d0
+Revision ID: an0ny0b1c2d3
+Revises: an01a2b3c4d5
 Create Date: 2026-12-03 15:50:00
 """
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
-revision = 'an01a2b3c4d5'
-down_revision = 'e5f6a7b8c9d0'
+revision = 'an0ny0b1c2d3'
+down_revision = 'an01a2b3c4d5'
 branch_labels = None
 depends_on = None
 
