@@ -249,7 +249,7 @@ class Publication(db.Model):  # type: ignore[name-defined]
     """A closed wave's published report for one questionnaire, frozen with the unit tree it used.
 
     Written once, when the wave closes (or at its first report), by
-    ``survey.services.reporting.publish``; every page and export of the closed wave reads it, so a
+    ``survey.services.reporting.publication``; every page and export of the closed wave reads it, so a
     later edit of the unit tree never changes a published number (contract 5.4).
     """
 

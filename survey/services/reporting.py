@@ -175,7 +175,57 @@ def _compute(wave: Wave, questionnaire_id: str) -> tuple[dict[str, Any], list[di
             result = analyse(units_df, responses_df, q, wave.label, baseline, settings)
     except ValueError as exc:
         raise ServiceError(f"wave '{wave.label}' cannot be reported yet: {exc}") from None
-    return publish_report(result.to_dict()), units
+    report = result.to_dict()
+    if baseline is not None:
+        base_pub = _baseline_publication(baseline, questionnaire_id)
+        if base_pub is not None:
+            only_published_baseline(report, base_pub)
+    return publish_report(report), units
+
+
+def _baseline_publication(baseline_label: str, questionnaire_id: str) -> dict[str, Any] | None:
+    base = db.session.scalar(sa.select(Wave).where(Wave.label == baseline_label))
+    if base is None or base.status != "closed":
+        return None
+    try:
+        return publication(base, questionnaire_id).report
+    except ServiceError:
+        return None
+
+
+def only_published_baseline(report: dict[str, Any], baseline: Mapping[str, Any]) -> int:
+    """Keep a change row only when its baseline value is one the baseline's stored publication shows.
+
+    A change row carries the baseline's n and mean. Computed on today's tree, they can differ from what
+    the baseline wave published (its tree may have changed since), and the difference is a group that
+    publication hid (docs/anonymity.md, threat 4). So a change whose baseline row is not in the stored
+    publication with the same n and mean (to 1e-9) becomes ``too_few`` with every field empty. In place;
+    returns the number of rows changed.
+    """
+    published = {
+        (s["unit_id"], s["kind"], s["id"]): s
+        for s in baseline.get("scores") or []
+        if s.get("mean") is not None
+    }
+    n = 0
+    for s in report.get("scores") or []:
+        ch = s.get("change")
+        if not isinstance(ch, dict) or (ch.get("baseline_mean") is None and ch.get("delta") is None):
+            continue
+        b = published.get((s["unit_id"], s["kind"], s["id"]))
+        same = (
+            b is not None
+            and b.get("n") == ch.get("baseline_n")
+            and ch.get("baseline_mean") is not None
+            and abs(float(b["mean"]) - float(ch["baseline_mean"])) <= 1e-9
+        )
+        if not same:
+            s["change"] = {
+                "baseline_n": None, "baseline_mean": None, "delta": None, "ci": None, "p": None,
+                "q": None, "class": "too_few", "meaningful": None, "critical_difference": None,
+            }
+            n += 1
+    return n
 
 
 def publish_report(report: dict[str, Any]) -> dict[str, Any]:

@@ -801,3 +801,40 @@ def test_a_new_waves_changes_compare_against_the_baselines_published_tree(
     # whatever analyse takes, the stored tree the argument comes from is the baseline's
     rows = reporting.baseline_units_rows("2023", QID)
     assert rows is not None and next(r for r in rows if r["unit_id"] == "FVE")["parent_id"] == "FIL"
+
+
+def _baseline_values_are_published(now: dict[str, Any], base: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """Rows of ``now`` whose change carries a baseline value that ``base`` (the baseline's stored
+    publication) did not publish with that n and mean."""
+    published = {(s["unit_id"], s["kind"], s["id"]): s for s in base["scores"] if s.get("mean") is not None}
+    bad = []
+    for s in now["scores"]:
+        ch = s.get("change") or {}
+        if ch.get("baseline_mean") is None and ch.get("delta") is None:
+            continue
+        b = published.get((s["unit_id"], s["kind"], s["id"]))
+        if b is None or b["n"] != ch.get("baseline_n") or abs(b["mean"] - ch["baseline_mean"]) > 1e-9:
+            bad.append((s["unit_id"], s["kind"], s["id"]))
+    return bad
+
+
+@pytest.mark.parametrize("edit", [False, True])
+def test_change_rows_show_only_baseline_values_the_baseline_published(
+    rapp: Flask, example: dict[str, int], db: Any, edit: bool
+) -> None:
+    """Attack (issue 10, 2, across waves): 2023 is published with Filial Vest (3) and Filial Syd (6)
+    hidden under Filialerne (18). After Filial Vest moves to Museerne, the 2025 report on today's tree
+    could publish Filial Syd's 2023 mean as a change row's baseline (on the new tree Filialerne's 15
+    minus Filial Nord's 9 is 6), and 2023's Filialerne minus Filial Nord minus Filial Syd gives Filial
+    Vest. Every baseline value in a change row must be one the baseline's stored publication shows."""
+    from survey.services import reporting
+
+    hr = as_user(rapp, example, "hr")
+    base = json.loads(hr.get(f"/rapporter/eksport/rapport.json?wave=2023&q={QID}").data)
+    assert {u["unit_id"] for u in base["units"] if not u["published"]} >= {"FSY", "FVE"}
+    if edit:
+        _move_unit("FVE", "MUS")
+        reporting.clear_cache()
+    now = json.loads(hr.get(f"/rapporter/eksport/rapport.json?{ARGS}").data)
+    assert any((s.get("change") or {}).get("delta") is not None for s in now["scores"])
+    assert _baseline_values_are_published(now, base) == []
