@@ -838,3 +838,38 @@ def test_change_rows_show_only_baseline_values_the_baseline_published(
     now = json.loads(hr.get(f"/rapporter/eksport/rapport.json?{ARGS}").data)
     assert any((s.get("change") or {}).get("delta") is not None for s in now["scores"])
     assert _baseline_values_are_published(now, base) == []
+
+
+def test_every_managers_report_is_the_published_report_filtered_to_the_subtree(
+    rapp: Flask, example: dict[str, int], db: Any
+) -> None:
+    """Attack (issue 10, 4: a manager's subtree against the whole): a manager of any unit gets exactly
+    the organisation's published rows of their subtree, in every section, also after the tree is edited
+    (the subtree is taken in the tree the report was published with), so a manager's report and HR's
+    never differ by a number, and two managers' reports never hold a row the whole does not."""
+    from survey.models import User
+
+    full = json.loads(as_user(rapp, example, "hr").get(f"/rapporter/eksport/rapport.json?{ARGS}").data)
+    children: dict[str | None, list[str]] = {}
+    for u in full["units"]:
+        children.setdefault(u["parent_id"], []).append(u["unit_id"])
+
+    def subtree(root: str) -> set[str]:
+        out, stack = set(), [root]
+        while stack:
+            cur = stack.pop()
+            out.add(cur)
+            stack += children.get(cur, [])
+        return out
+
+    _move_unit("FVE", "MUS")  # after publication: changes nothing for anybody
+    for root in sorted(u["unit_id"] for u in full["units"]):
+        email = f"m-{root.lower()}@example.org"
+        user = User(email=email, role="manager", manager_unit_id=root, password_hash="x")
+        db.session.add(user)
+        db.session.commit()
+        c = login(rapp, rapp.test_client(), user.id)
+        mine = json.loads(c.get(f"/rapporter/eksport/rapport.json?{ARGS}").data)
+        keep = subtree(root)
+        for key in ("units", "scores", "exposures", "funding"):
+            assert mine[key] == [r for r in full[key] or [] if r["unit_id"] in keep], (root, key)
