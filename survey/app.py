@@ -61,6 +61,7 @@ def register_extensions(app: Flask) -> None:
         models,  # noqa: F401 - register the models on db.metadata (Flask-Migrate needs them)
         models_audit,  # noqa: F401 - audit log model (survey.services.audit)
         models_funding,  # noqa: F401 - funding rounds, decisions, follow-up plans
+        models_workenv,  # noqa: F401 - absence, incidents, authority reactions (annual report)
     )
     from .auth import login_manager  # staff sign-in (Flask-Login)
 
@@ -91,6 +92,8 @@ def register_blueprints(app: Flask) -> None:
     from .followup import bp as followup_bp  # follow-up tracker: action plans per unit
 
     app.register_blueprint(followup_bp)
+    from .annual import bp as annual_bp  # annual work-environment report: absence, accidents, incidents
+    app.register_blueprint(annual_bp)
 
 
 def register_commands(app: Flask) -> None:
