@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
+import sys
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -603,12 +605,28 @@ def describe(setup: DemoSetup) -> str:
     lines += [
         "",
         f"  The imported files are in {setup.files}; try the analysis on them / prøv analysen:",
-        f"    trivsel analyse --units {setup.files / 'units.csv'}"
+        f"    {trivsel_command()} analyse --units {setup.files / 'units.csv'}"
         f" --responses {setup.files / 'responses_trivsel.csv'} --questionnaire trivsel"
         f" --wave {CURRENT} --baseline {BASELINE} --json report.json --html report.html",
         "",
     ]
     return "\n".join(lines)
+
+
+def trivsel_command() -> str:
+    """How to type the ``trivsel`` command so that it runs as printed: plain ``trivsel`` when that is
+    the one on PATH, else the script beside this Python (``.venv/bin/trivsel`` from a checkout whose
+    venv is not activated; relative to the current folder when it is inside it)."""
+    script = Path(sys.executable).with_name("trivsel")
+    if not script.exists():
+        return "trivsel"
+    on_path = shutil.which("trivsel")
+    if on_path and Path(on_path).resolve() == script.resolve():
+        return "trivsel"
+    try:
+        return str(script.relative_to(Path.cwd()))
+    except ValueError:
+        return str(script)
 
 
 def run_demo(
