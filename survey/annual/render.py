@@ -44,6 +44,17 @@ _T: dict[str, tuple[str, str]] = {
     "count_emotional_demands": ("Høje følelsesmæssige krav", "High emotional demands"),
     "reactions": ("Reaktioner fra Arbejdstilsynet", "Reactions of the Working Environment Authority"),
     "s_key": ("Nøgletal", "Key figures"),
+    "s_reaction_list": (
+        "Reaktioner fra Arbejdstilsynet, enkeltvis",
+        "Reactions of the Authority, one by one",
+    ),
+    "counts_note": (
+        "<3: 1 eller 2. –: ikke vist, fordi tallet ellers kunne regnes ud fra de øvrige enheders tal "
+        "(eller fordi antallet er under 3, så frekvensen ville afsløre det).",
+        "<3: 1 or 2. –: not shown, because it could otherwise be worked out from the other units' figures "
+        "(or because the count is below 3 and the frequency would reveal it).",
+    ),
+    "pp": ("procentpoint", "percentage points"),
     "s_units": ("Sygefravær pr. enhed", "Sickness absence by unit"),
     "s_kinds": ("Fravær efter art", "Absence by kind"),
     "s_bands": ("Sygefravær efter længde", "Sickness absence by length"),
@@ -202,6 +213,9 @@ def fmt(value: Any, lang: str, kind: str = "1") -> str:
 def _signed(value: Any, lang: str, kind: str = "1") -> str:
     if value is None:
         return "–"
+    if kind == "%":
+        text = fmt(100 * float(value), lang, "1") + " " + t("pp", lang)
+        return ("+" + text) if float(value) > 0 else text
     text = fmt(value, lang, kind)
     return ("+" + text) if float(value) > 0 else text
 
@@ -289,7 +303,7 @@ def key_rows(report: Mapping[str, Any]) -> list[tuple[str, Any, Any, str]]:
     ):
         src = "fte_years" if key == "fte" else key
         out.append((key, f.get(src), p.get(src), kind))
-    out.append(("reactions", n_now, None, "0"))
+    out.append(("reactions", n_now, report.get("reactions_previous"), "0"))
     return out
 
 
@@ -394,6 +408,7 @@ def sections(report: Mapping[str, Any], lang: str) -> list[Section]:
             inc_rows,
             depth,
             formats=["", "0", "2", "0", "0", "0", "0", "0", "0"],
+            note=t("counts_note", lang),
         )
     )
     labels = we.bradford_band_labels()
@@ -418,6 +433,7 @@ def sections(report: Mapping[str, Any], lang: str) -> list[Section]:
                 b_rows,
                 list(depth),
                 formats=[""] + ["0"] * len(labels),
+                note=t("counts_note", lang),
             )
         )
     by_kind = report["reactions_summary"]["by_kind"]
@@ -436,7 +452,7 @@ def sections(report: Mapping[str, Any], lang: str) -> list[Section]:
         out.append(
             Section(
                 "reaction_list",
-                t("reactions", lang),
+                t("s_reaction_list", lang),
                 [t("date", lang), t("unit", lang), t("kind", lang), t("topic", lang)],
                 [
                     [r["date"], names.get(r["unit_id"], r["unit_id"]), t(r["kind"], lang), r["topic"]]
@@ -467,7 +483,7 @@ def survey_sections(report: Mapping[str, Any], lang: str) -> list[Section]:
         return [Section("survey", t("s_survey", lang), [], [], note=t("no_wave", lang, year=report["year"]))]
     out: list[Section] = []
     for q in survey["questionnaires"]:
-        title = f"{t('s_survey', lang)} {survey['wave']}: {q['title'].get(lang)}"
+        title = f"{q['title'].get(lang)} {survey['wave']}"
         themes = q["theme_titles"]
         rows: list[list[Any]] = []
         for f in q["flagged"]:

@@ -61,6 +61,7 @@ def test_imports_store_the_files(db: Any, loaded: None) -> None:
     ple = next(u for u in report["units"] if u["unit_id"] == "OMS-PLE")
     assert ple["figures"]["sick_days_per_fte"] == pytest.approx(20.0)  # 360 days / 18 FTE-years
     assert ple["change"]["sick_days_per_fte"] == pytest.approx(-4.0)  # 2024: 432 / 18 = 24.0
+    assert len(report["reactions"]) == 3 and report["reactions_previous"] == 1  # 2024-05-05 påtale
 
 
 def test_import_replaces_the_months_of_the_file(db: Any, loaded: None, tmp_path: Path) -> None:
@@ -349,7 +350,9 @@ def test_report_brings_the_survey_and_follow_up_of_the_year(db: Any, client: Any
     assert report["survey"]["wave"] == "2025" and q["baseline"] == "2023"
     # the units needing follow-up of tests/data/example/expected_report.json (see test_followup.py)
     status = {r["unit_id"]: r["status"] for r in q["followup"]}
-    assert set(status) == {"KUF", "BIB", "HOVB", "FIL", "MUS", "KUM", "HIM", "IDR", "SVH", "ANL"}
+    from tests.survey.test_followup import NEED
+
+    assert set(status) == NEED and "HOVB" in NEED and "KUM" in NEED
     assert status["HOVB"] == "planned" and status["KUM"] == "none"
     assert {x["unit_id"] for x in q["flagged"]} <= set(status)
     signed_in(client, "hr")
