@@ -76,6 +76,21 @@ _T: dict[str, tuple[str, str]] = {
     "date": ("Dato", "Date"),
     "topic": ("Emne", "Topic"),
     "flag": ("Flag", "Flag"),
+    "finding": ("Resultat", "Finding"),
+    "plan_none": (
+        "enheden skal lave en handleplan, og der er ingen endnu",
+        "the unit needs an action plan and has none yet",
+    ),
+    "plan_overdue": ("handleplanen er over sin frist", "the action plan is past its due date"),
+    "plan_planned": ("der er en handleplan i gang", "an action plan is under way"),
+    "plan_done": ("handleplanen er gennemført", "the action plan is done"),
+    "red_theme": ("rødt tema", "red theme"),
+    "orange_theme": ("orange tema", "orange theme"),
+    "yellow_theme": ("gult tema", "yellow theme"),
+    "s_exposed": (
+        "udsat for mobning, chikane, trusler og vold",
+        "exposed to bullying, harassment, threats and violence",
+    ),
     "themes": ("Temaer", "Themes"),
     "why": ("Hvorfor", "Why"),
     "status": ("Status", "Status"),
@@ -471,7 +486,7 @@ def sections(report: Mapping[str, Any], lang: str) -> list[Section]:
 
 def _reason(code: str, lang: str) -> str:
     if code.startswith("flag:"):
-        return t(code[5:], lang)
+        return t(code[5:] + "_theme", lang)
     if code.startswith("grant:"):
         return t("grant", lang) + " " + fmt(int(code[6:]), lang, "0") + " kr."
     return t(code, lang) if code in _T else code
@@ -499,7 +514,7 @@ def survey_sections(report: Mapping[str, Any], lang: str) -> list[Section]:
             Section(
                 f"survey_{q['id']}",
                 title,
-                [t("unit", lang), t("flag", lang), t("themes", lang)],
+                [t("unit", lang), t("finding", lang), t("themes", lang)],
                 rows,
                 note=note,
                 formats=["", "", ""],
@@ -519,7 +534,7 @@ def survey_sections(report: Mapping[str, Any], lang: str) -> list[Section]:
             out.append(
                 Section(
                     f"exposures_{q['id']}",
-                    f"{title} – {t('count_offensive_act', lang).lower()}",
+                    f"{title}: {t('s_exposed', lang)}",
                     [
                         t("kind", lang),
                         t("respondents", lang),
@@ -748,9 +763,5 @@ def dialogue_lines(report: Mapping[str, Any], unit: Mapping[str, Any], lang: str
                 )
             plan = next((r for r in q["followup"] if r["unit_id"] == unit["unit_id"]), None)
             if plan is not None:
-                lines.append(
-                    f"Handleplan: {t(plan['status'], lang)}."
-                    if da
-                    else f"Action plan: {t(plan['status'], lang)}."
-                )
+                lines.append(f"{qt} {survey['wave']}: {t('plan_' + plan['status'], lang)}.")
     return lines

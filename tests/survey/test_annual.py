@@ -361,7 +361,7 @@ def test_report_brings_the_survey_and_follow_up_of_the_year(db: Any, client: Any
     sheet = _text(client.get("/aarsrapport/2025/dialog/HOVB").get_data(as_text=True))
     # 14 sick days over 28 FTE for one month: 28 / 12 FTE-years -> 14 / 2.333 = 6.0 per FTE
     assert "6.0 sick days per FTE" in sheet
-    assert "Action plan: planned." in sheet and "Three questions to discuss" in sheet
+    assert "an action plan is under way." in sheet and "Three questions to discuss" in sheet
     assert "Where to get help" in sheet
 
 
