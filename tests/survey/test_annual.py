@@ -414,3 +414,51 @@ def test_cli_import_and_annual_report(app: Any, runner: Any, org: None, tmp_path
     assert r.exit_code == 1 and "no MED area 'NOPE'" in r.output
     r = runner.invoke(args=["annual-report", "--year", "2025"])
     assert r.exit_code != 0 and "at least one of --pdf" in r.output
+
+
+# ---------------------------------------------------------------------------------------------
+# the demo's figures
+# ---------------------------------------------------------------------------------------------
+
+
+def test_demo_figures_tell_the_story() -> None:
+    from analysis import csvio, inputs
+    from analysis import workenv as we
+    from survey import demo, demo_workenv
+
+    units = inputs.units_frame(
+        "units.csv",
+        csvio.parse_table(
+            "units.csv", demo.units_csv(), required=inputs.UNIT_COLUMNS, optional=inputs.UNIT_OPTIONAL
+        ),
+    )
+    ids = set(units["unit_id"])
+    pairs = [(u.unit_id, u.headcount) for u in demo.UNITS]
+    absence = we.absence_frame(
+        csvio.parse_table(
+            "absence.csv",
+            demo_workenv.absence_csv(pairs),
+            required=we.ABSENCE_REQUIRED,
+            optional=we.ABSENCE_OPTIONAL,
+        ),
+        ids,
+    )
+    incidents = we.incidents_frame(
+        csvio.parse_table(
+            "incidents.csv",
+            demo_workenv.incidents_csv(pairs),
+            required=we.INCIDENT_REQUIRED,
+            optional=we.INCIDENT_OPTIONAL,
+        ),
+        ids,
+    )
+    assert sorted({m[:4] for m in absence["month"]}) == ["2023", "2024", "2025"]
+    res = we.publish(units, absence, incidents, we.calendar_year(2025))
+    hje = res.unit(demo.STORY.declining)
+    assert hje["change"]["sick_days_per_fte"] > 3  # Hjemmeplejen's absence rises with its survey decline
+    for tiny in demo.STORY.tiny:
+        assert res.unit(tiny)["published"] is False
+    root = res.unit("K")["figures"]
+    ael = res.unit("AEL")["figures"]
+    assert isinstance(ael["count_violence"], int) and ael["count_violence"] > root["count_violence"] / 2
+    assert res.unit("K")["change"]["near_miss"] > 0  # more near misses reported in 2025
