@@ -351,7 +351,6 @@ def test_report_brings_the_survey_and_follow_up_of_the_year(db: Any, client: Any
     # the units needing follow-up of tests/data/example/expected_report.json (see test_followup.py); FIL
     # has none since contract 5.1 (its threats row is hidden, so its harassment criterion is not judged)
     status = {r["unit_id"]: r["status"] for r in q["followup"]}
-    # the units needing follow-up after contract 5.1 (FIL has no criterion any more; test_followup.py)
     assert set(status) == {"KUF", "BIB", "HOVB", "MUS", "KUM", "HIM", "IDR", "SVH", "ANL"}
     assert status["HOVB"] == "planned" and status["KUM"] == "none"
     assert {x["unit_id"] for x in q["flagged"]} <= set(status)
