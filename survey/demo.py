@@ -516,6 +516,7 @@ def build_demo(
     Steps, each through the application's services: migrations; the unit tree; waves 2024 and 2025
     (closed, imported from the generated ``responses.csv`` of each shipped questionnaire, written with
     ``units.csv`` into the folder ``<db name>-files`` beside the database; 2025 with baseline 2024);
+    three years of absence, accidents and incidents and a few authority reactions (``survey.demo_workenv``);
     an open wave 2026 with unused invitation links and codes; one user per role with a random demo
     password.
     """
@@ -555,6 +556,9 @@ def build_demo(
                     csv_path, q, baselines={CURRENT: BASELINE} if i == 0 else None
                 )
                 counts[q.id] = summary.total
+        from survey import demo_workenv  # three years of absence, accidents and incidents (annual report)
+
+        demo_workenv.write_and_import(files, [(u.unit_id, u.headcount) for u in UNITS])
         waves.create_wave(OPEN_WAVE, loaded, baseline=CURRENT)
         waves.open_wave(OPEN_WAVE)
         links: list[str] = []
