@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DecimalField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from survey.forms_numbers import Between, LocaleDecimalField, MoneyField
 from survey.services.funding import MAX_DKK
 
 
@@ -15,33 +16,38 @@ class RoundForm(FlaskForm):
     """A new funding round; ``wave_q`` is ``<wave label>|<questionnaire id>``."""
 
     wave_q = SelectField(_("Wave and questionnaire"), validators=[DataRequired()])
-    budget = IntegerField(_("Budget (DKK)"), validators=[InputRequired(), NumberRange(min=0, max=MAX_DKK)])
-    cap = IntegerField(
-        _("Largest grant per unit (DKK, optional)"), validators=[Optional(), NumberRange(min=0)]
+    budget = MoneyField(
+        _("Budget (DKK)"), validators=[InputRequired(_("Write a number.")), Between(0, MAX_DKK, whole=True)]
     )
-    beta = DecimalField(
+    cap = MoneyField(
+        _("Largest grant per unit (DKK, optional)"), validators=[Optional(), Between(0, MAX_DKK, whole=True)]
+    )
+    beta = LocaleDecimalField(
         _("Beta (1 = per employee, 0.5 dampens large units)"),
         default=1,
-        validators=[InputRequired(), NumberRange(min=0, max=10)],
+        validators=[InputRequired(_("Write a number.")), Between(0, 10)],
     )
 
 
 class SettingsForm(FlaskForm):
-    budget = IntegerField(_("Budget (DKK)"), validators=[InputRequired(), NumberRange(min=0, max=MAX_DKK)])
-    cap = IntegerField(
-        _("Largest grant per unit (DKK, optional)"), validators=[Optional(), NumberRange(min=0)]
+    budget = MoneyField(
+        _("Budget (DKK)"), validators=[InputRequired(_("Write a number.")), Between(0, MAX_DKK, whole=True)]
     )
-    beta = DecimalField(
+    cap = MoneyField(
+        _("Largest grant per unit (DKK, optional)"), validators=[Optional(), Between(0, MAX_DKK, whole=True)]
+    )
+    beta = LocaleDecimalField(
         _("Beta (1 = per employee, 0.5 dampens large units)"),
-        validators=[InputRequired(), NumberRange(min=0, max=10)],
+        validators=[InputRequired(_("Write a number.")), Between(0, 10)],
     )
 
 
 class ApplicationForm(FlaskForm):
     application_id = StringField(_("Application id"), validators=[DataRequired(), Length(max=64)])
     unit_id = SelectField(_("Unit"), validators=[DataRequired()])
-    requested = IntegerField(
-        _("Requested (DKK)"), validators=[InputRequired(), NumberRange(min=1, max=MAX_DKK)]
+    requested = MoneyField(
+        _("Requested (DKK)"),
+        validators=[InputRequired(_("Write a number.")), Between(1, MAX_DKK, whole=True)],
     )
     themes = StringField(_("Themes"), validators=[Optional(), Length(max=500)])
     description = TextAreaField(_("Description"), validators=[Optional(), Length(max=5000)])
@@ -56,7 +62,9 @@ class ImportForm(FlaskForm):
 
 class OverrideForm(FlaskForm):
     unit_id = SelectField(_("Unit"), validators=[DataRequired()])
-    amount = IntegerField(_("Amount (DKK)"), validators=[InputRequired(), NumberRange(min=0, max=MAX_DKK)])
+    amount = MoneyField(
+        _("Amount (DKK)"), validators=[InputRequired(_("Write a number.")), Between(0, MAX_DKK, whole=True)]
+    )
     reason = TextAreaField(
         _("Reason"),
         validators=[

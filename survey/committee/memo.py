@@ -13,6 +13,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from survey.forms_numbers import show_number
 from survey.i18n import current_language
 from survey.models_funding import FundingDecision, FundingRound
 
@@ -61,7 +62,7 @@ def _summary(rnd: FundingRound, wave: str, decision: FundingDecision) -> list[tu
         (_("Status"), locked),
         (_("Budget (DKK)"), _fmt(res["budget"])),
         (_("Largest grant per unit (DKK)"), _fmt(res["cap"]) if res["cap"] is not None else _("none")),
-        (_("Beta"), str(inputs.get("beta"))),
+        (_("Beta"), show_number(inputs.get("beta")) or "–"),
         (_("Rate (DKK per point and employee)"), _fmt(res["rate"], 2)),
         (_("Allocated (DKK)"), _fmt(res["allocated"])),
         (_("Unallocated (DKK)"), _fmt(res["unallocated"])),

@@ -20,6 +20,7 @@ from survey.committee.forms import (
     RoundForm,
     SettingsForm,
 )
+from survey.forms_numbers import show_number
 from survey.i18n import current_language, service_text, with_reason
 from survey.models import Unit
 from survey.models_funding import FundingDecision, FundingRound
@@ -43,6 +44,12 @@ def dkk(value: Any, decimals: int = 0) -> str:
     if value is None:
         return "–"
     return str(format_decimal(value, format="#,##0" + ("." + "0" * decimals if decimals else "")))
+
+
+@bp.app_template_filter("committee_number")
+def _number_filter(value: Any) -> str:
+    """A decimal number (beta) in the page's format: 0.5 -> 0,5 on a Danish page."""
+    return show_number(value) or "–"
 
 
 @bp.app_template_filter("committee_dkk")
