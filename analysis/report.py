@@ -20,7 +20,7 @@ from __future__ import annotations
 import gc
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,12 +65,15 @@ class Report:
     exposures: tuple[dict[str, Any], ...]
     funding: tuple[dict[str, Any], ...]
     notes: tuple[str, ...] = field(default=())
+    #: every questionnaire of the report (contract 5.3): ``{"id", "version", "title"}``
+    questionnaires: tuple[dict[str, Any], ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
         """The contract JSON (schema ``trivsel-report/1``)."""
         return {
             "schema": SCHEMA,
             "questionnaire": {"id": self.questionnaire_id, "version": self.questionnaire_version},
+            "questionnaires": list(self.questionnaires),
             "wave": self.wave,
             "baseline": self.baseline,
             "settings": self.settings.to_dict(),
@@ -400,10 +403,12 @@ def _flags(mean: np.ndarray, ci_high: np.ndarray, unfav: np.ndarray, settings: S
 def analyse(
     units: pd.DataFrame,
     responses: pd.DataFrame,
-    questionnaire: Questionnaire,
+    questionnaire: Questionnaire | Sequence[Questionnaire],
     wave: str,
     baseline: str | None = None,
     settings: Settings | None = None,
+    *,
+    baseline_units: pd.DataFrame | None = None,
 ) -> Report:
     """Analyse ``wave`` (optionally against ``baseline``) into a :class:`Report`.
 
@@ -411,7 +416,9 @@ def analyse(
     ----------
     units : DataFrame from :func:`analysis.inputs.units_frame` (the validated tree).
     responses : DataFrame from :func:`analysis.inputs.responses_frame` (any waves; others are ignored).
-    questionnaire : the questionnaire the responses were collected with.
+    questionnaire : the questionnaire the responses were collected with, or a sequence of them (one
+        report over all: contract 5.3; see :func:`analysis.inputs.combine_questionnaires`). ``scores[]``
+        and ``exposures[]`` rows name their questionnaire; the report lists them all.
     wave, baseline : wave labels; ``baseline`` None means no change columns.
     settings : contract 2.1 settings (defaults when None).
 
@@ -420,6 +427,14 @@ def analyse(
     ValueError
         When ``wave`` or ``baseline`` has no responses, they are equal, or a response names an unknown unit.
     """
+    from .inputs import combine_questionnaires, questionnaire_of_ids
+
+    if baseline_units is not None:
+        raise NotImplementedError("baseline_units (contract 5.4) is not implemented yet")
+
+    parts = [questionnaire] if isinstance(questionnaire, Questionnaire) else list(questionnaire)
+    questionnaire = combine_questionnaires(parts)
+    origin = questionnaire_of_ids(parts)
     settings = settings or Settings()
     wave = str(wave)
     baseline = None if baseline is None else str(baseline)
@@ -443,6 +458,10 @@ def analyse(
         unit_rows = _unit_rows(tree, units, cur, base, settings)
         scores, theme_info = _score_rows(tree, rows, cur, base, settings)
         exposures = _exposure_rows(tree, questionnaire, cur, settings)
+        for row in scores:
+            row["questionnaire"] = origin[(row["kind"], row["id"])]
+        for row in exposures:
+            row["questionnaire"] = origin[("exposure", row["kind"])]
         funding = _funding_rows(tree, cur, theme_info, settings)
     notes: list[str] = []
     if any(hi - lo != 6 for lo, hi in zip(rows.lo.tolist(), rows.hi.tolist(), strict=True)):
@@ -459,6 +478,7 @@ def analyse(
         exposures=tuple(exposures),
         funding=tuple(funding),
         notes=tuple(notes),
+        questionnaires=tuple({"id": q.id, "version": q.version, "title": q.title.to_data()} for q in parts),
     )
 
 
