@@ -66,6 +66,53 @@ def _explanation_global(grant: dict[str, Any]) -> str:
     return explanation(grant)
 
 
+def refusal_text(err: svc.OverrideRefused) -> str:
+    """An :class:`~survey.services.funding.OverrideRefused` in the page's language, with its numbers."""
+    p = err.params
+    if err.code == "duplicate":
+        return _(
+            "%(unit)s already has an override of %(amount)s kr. Remove it in the list above first if "
+            "the committee wants another amount.",
+            unit=p["unit_id"],
+            amount=dkk(p["amount"]),
+        )
+    if err.code == "not_candidate":
+        if p.get("with_applications"):
+            return _(
+                "%(unit)s has no application in this round, so there is no grant to fix. Add its "
+                "application first, or choose a unit that has applied.",
+                unit=p["unit_id"],
+            )
+        return _(
+            "%(unit)s is not a candidate in this round (it meets no criterion, or a unit below it is "
+            "funded instead), so there is no grant to fix. Choose a unit from the allocation.",
+            unit=p["unit_id"],
+        )
+    if err.code == "above_budget":
+        return _(
+            "The overrides would add up to %(total)s kr., more than the budget of %(budget)s kr. "
+            "At most %(room)s kr. is left for this override; lower the amount or raise the budget.",
+            total=dkk(p["total"]),
+            budget=dkk(p["budget"]),
+            room=dkk(p["room"]),
+        )
+    if err.code == "budget_below_overrides":
+        return _(
+            "The overrides already add up to %(total)s kr., more than a budget of %(budget)s kr. "
+            "Lower or remove overrides first, or keep a budget of at least %(total)s kr.",
+            total=dkk(p["total"]),
+            budget=dkk(p["budget"]),
+        )
+    if err.code == "application_overridden":
+        return _(
+            "%(unit)s has an override, so its application %(application)s cannot be deleted. Remove "
+            "the override first.",
+            unit=p["unit_id"],
+            application=p["application_id"],
+        )
+    return str(service_text(err))
+
+
 def _unit_choices() -> list[tuple[str, str]]:
     import sqlalchemy as sa
 
@@ -123,12 +170,14 @@ def create_round() -> Any:
 
 def _render_round(rnd: FundingRound, status: int = 200, **forms: Any) -> tuple[str, int]:
     units = _unit_choices()
-    app_form = forms.get("app_form") or ApplicationForm(prefix="app")
+    # the forms that were not submitted start empty (formdata=None: not from this request's POST), the
+    # settings form with the round's values
+    app_form = forms.get("app_form") or ApplicationForm(formdata=None, prefix="app")
     app_form.unit_id.choices = units
-    ov_form = forms.get("ov_form") or OverrideForm(prefix="ov")
+    ov_form = forms.get("ov_form") or OverrideForm(formdata=None, prefix="ov")
     ov_form.unit_id.choices = units
     settings_form = forms.get("settings_form") or SettingsForm(
-        prefix="set", budget=rnd.budget, cap=rnd.cap, beta=rnd.beta
+        formdata=None, prefix="set", budget=rnd.budget, cap=rnd.cap, beta=rnd.beta
     )
     report_error = None
     criteria: list[dict[str, Any]] = []
@@ -147,7 +196,7 @@ def _render_round(rnd: FundingRound, status: int = 200, **forms: Any) -> tuple[s
         changed=latest is not None and svc.inputs_changed(rnd, latest),
         can_act=_can_act(),
         app_form=app_form,
-        import_form=forms.get("import_form") or ImportForm(prefix="imp"),
+        import_form=forms.get("import_form") or ImportForm(formdata=None, prefix="imp"),
         ov_form=ov_form,
         settings_form=settings_form,
         action_form=ActionForm(),
@@ -170,6 +219,9 @@ def update_settings(round_id: int) -> Any:
         return _render_round(rnd, 400, settings_form=form)
     try:
         svc.update_round(rnd.id, int(form.budget.data or 0), form.cap.data, float(form.beta.data or 0))
+    except svc.OverrideRefused as err:
+        form.budget.errors = [*form.budget.errors, refusal_text(err)]
+        return _render_round(rnd, 400, settings_form=form)
     except ServiceError as err:
         flash(service_text(err), "error")
         return _render_round(rnd, 400, settings_form=form)
@@ -234,6 +286,9 @@ def delete_application(round_id: int, application_id: str) -> Any:
         svc.delete_application(rnd.id, application_id)
     except NotFound:
         abort(404)
+    except svc.OverrideRefused as err:
+        flash(refusal_text(err), "error")
+        return _render_round(rnd, 400)
     return redirect(url_for("committee.round_page", round_id=rnd.id))
 
 
@@ -247,6 +302,10 @@ def set_override(round_id: int) -> Any:
         return _render_round(rnd, 400, ov_form=form)
     try:
         svc.set_override(rnd.id, form.unit_id.data or "", int(form.amount.data or 0), form.reason.data or "")
+    except svc.OverrideRefused as err:
+        target = form.amount if err.field == "amount" else form.unit_id
+        target.errors = [*target.errors, refusal_text(err)]
+        return _render_round(rnd, 400, ov_form=form)
     except ServiceError as err:
         flash(service_text(err), "error")
         return _render_round(rnd, 400, ov_form=form)

@@ -111,6 +111,16 @@ def update_round(round_id: int, budget: int, cap: int | None, beta: float) -> Fu
     session = db.session
     try:
         rnd = get_round(round_id)
+        overridden = sum(o.amount for o in rnd.overrides)
+        if overridden > budget:
+            raise OverrideRefused(
+                "budget_below_overrides",
+                "budget",
+                f"the overrides add up to {overridden:,} DKK, more than a budget of {budget:,} DKK; "
+                "lower or remove overrides first",
+                total=overridden,
+                budget=budget,
+            )
         rnd.budget, rnd.cap, rnd.beta = budget, cap, beta
         audit.record(
             "funding.round.update", target=f"round {rnd.id}", detail=f"budget={budget} cap={cap} beta={beta}"
@@ -208,6 +218,14 @@ def delete_application(round_id: int, application_id: str) -> None:
         app = next((a for a in rnd.applications if a.application_id == application_id), None)
         if app is None:
             raise NotFound(f"no application '{application_id}' in this round")
+        if any(o.unit_id == app.unit_id for o in rnd.overrides):
+            raise OverrideRefused(
+                "application_overridden",
+                "unit_id",
+                f"unit '{app.unit_id}' has an override; remove the override before its application",
+                unit_id=app.unit_id,
+                application_id=application_id,
+            )
         rnd.applications.remove(app)
         audit.record("funding.application.delete", target=f"round {rnd.id}", detail=application_id)
         session.commit()
@@ -294,8 +312,78 @@ def import_applications(round_id: int, name: str, text: str) -> int:
 # overrides
 
 
+class OverrideRefused(Conflict):
+    """An override the allocation would refuse, caught when it is entered.
+
+    ``code`` is ``not_candidate``, ``duplicate`` or ``above_budget``; ``field`` the form field the mistake
+    belongs to (``unit_id`` or ``amount``); ``params`` the numbers a page needs to say it in its language.
+    """
+
+    def __init__(self, code: str, field: str, message: str, **params: Any) -> None:
+        super().__init__(message)
+        self.code, self.field, self.params = code, field, params
+
+
+def candidate_units(rnd: FundingRound) -> set[str] | None:
+    """The units that are candidates of the round's allocation (contract 3, 4 and 5.8).
+
+    With applications: the applying units. Without: the units ``analysis.allocate`` makes candidates from
+    the round's report (asked of the analysis itself, so this follows its rule exactly). None when the
+    report cannot be made (then the allocation run says why).
+    """
+    if rnd.applications:
+        return {a.unit_id for a in rnd.applications}
+    from analysis import AllocationError, allocate
+
+    try:
+        result = allocate(allocation_input(round_report(rnd)), rnd.budget, cap=rnd.cap, beta=rnd.beta)
+    except (AllocationError, ServiceError):
+        return None
+    return {g.unit_id for g in result.grants}
+
+
+def check_override(rnd: FundingRound, unit_id: str, amount: int) -> None:
+    """Refuse (:class:`OverrideRefused`) an override the allocation would refuse: a unit that is not a
+    candidate, a second override for a unit, or overrides adding up to more than the budget."""
+    existing = next((o for o in rnd.overrides if o.unit_id == unit_id), None)
+    if existing is not None:
+        raise OverrideRefused(
+            "duplicate",
+            "unit_id",
+            f"unit '{unit_id}' already has an override of {existing.amount:,} DKK; remove it first",
+            unit_id=unit_id,
+            amount=existing.amount,
+        )
+    candidates = candidate_units(rnd)
+    if candidates is not None and unit_id not in candidates:
+        raise OverrideRefused(
+            "not_candidate",
+            "unit_id",
+            f"unit '{unit_id}' is not a candidate of this round"
+            + (" (it has no application)" if rnd.applications else " (it is not eligible)")
+            + "; only candidates can be overridden",
+            unit_id=unit_id,
+            with_applications=bool(rnd.applications),
+        )
+    others = sum(o.amount for o in rnd.overrides)
+    if others + amount > rnd.budget:
+        raise OverrideRefused(
+            "above_budget",
+            "amount",
+            f"the overrides would add up to {others + amount:,} DKK, more than the budget of "
+            f"{rnd.budget:,} DKK",
+            total=others + amount,
+            budget=rnd.budget,
+            room=max(rnd.budget - others, 0),
+        )
+
+
 def set_override(round_id: int, unit_id: str, amount: int, reason: str) -> FundingOverride:
-    """Fix a unit's amount (0 allowed) with a written reason; replaces the unit's earlier override."""
+    """Fix a candidate's amount (0 allowed) with a written reason.
+
+    Refused (nothing stored) for a blank reason, an amount out of range, an unknown unit, or what
+    :func:`check_override` refuses (not a candidate, a duplicate, above the budget).
+    """
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError("the reason is blank; every override needs a written reason")
@@ -306,12 +394,9 @@ def set_override(round_id: int, unit_id: str, amount: int, reason: str) -> Fundi
         rnd = get_round(round_id)
         if unit_id not in _unit_ids():
             raise NotFound(f"no unit '{unit_id}'")
-        ov = next((o for o in rnd.overrides if o.unit_id == unit_id), None)
-        if ov is None:
-            ov = FundingOverride(unit_id=unit_id, amount=amount, reason=reason)
-            rnd.overrides.append(ov)
-        else:
-            ov.amount, ov.reason = amount, reason
+        check_override(rnd, unit_id, amount)
+        ov = FundingOverride(unit_id=unit_id, amount=amount, reason=reason)
+        rnd.overrides.append(ov)
         audit.record(
             "funding.override.set", target=f"round {rnd.id}", detail=f"unit={unit_id} amount={amount}"
         )

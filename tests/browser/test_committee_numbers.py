@@ -90,3 +90,50 @@ def test_beta_field_on_a_phone(staff_server: LiveServer, new_session: Callable[.
     assert page.locator("#set-beta").input_value() == "0,75"
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "round_numbers_phone.png"), full_page=True)
+
+
+def test_override_mistakes_are_refused_at_their_field_in_chromium(
+    staff_server: LiveServer, new_session: Callable[..., Session]
+) -> None:
+    from survey.extensions import db
+    from survey.services import funding as svc
+
+    server = staff_server
+    rid, path = _make_round(server)
+    with server.app.app_context():
+        rnd = svc.get_round(rid)
+        if not rnd.applications:
+            svc.add_application(rid, "SAG-900", "AEL-HJE", 50000)
+        db.session.remove()
+    s = new_session(server, **DESKTOP)
+    page = s.page
+    sign_in_with_keyboard(page, STAFF["committee"][0])
+    page.goto(path)
+    ov = f"form[action='{path}/overstyringer']"
+
+    # a unit without an application: refused at the unit field, in Danish, once
+    page.locator(ov).get_by_label("Enhed").select_option("KUB-BOR")
+    page.locator(ov).get_by_label("Beløb (kr.)").fill("25.000")
+    page.locator(ov).get_by_label("Begrundelse").fill("Besluttet i MED-udvalget")
+    assert submit(page, ov) == 400
+    unit = page.locator("#ov-unit_id")
+    assert unit.get_attribute("aria-invalid") == "true"
+    error = page.locator(f"#{unit.get_attribute('aria-describedby')}").inner_text()
+    assert "KUB-BOR har ingen ansøgning i denne runde" in error, error
+    assert page.locator("main").inner_text().count("har ingen ansøgning") == 1
+    check_axe(page, "override refused at the unit field")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "override_refused_desktop.png"), full_page=True)
+
+    # above the budget (100.000 or what the Beta test left): refused at the amount field
+    page.locator(ov).get_by_label("Enhed").select_option("AEL-HJE")
+    page.locator(ov).get_by_label("Beløb (kr.)").fill("5.000.000")
+    page.locator(ov).get_by_label("Begrundelse").fill("Besluttet i MED-udvalget")
+    assert submit(page, ov) == 400
+    amount = page.locator("#ov-amount")
+    error = page.locator(f"#{amount.get_attribute('aria-describedby')}").inner_text()
+    assert "mere end budgettet" in error, error
+    assert amount.input_value() == "5.000.000"
+    with server.app.app_context():
+        assert svc.get_round(rid).overrides == []
+        db.session.remove()

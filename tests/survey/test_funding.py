@@ -82,7 +82,7 @@ def test_worked_example_reproduces_expected_amounts_on_page_and_in_memo(committe
     assert r.status_code == 302, r.get_data(as_text=True)
     assert _override(client, rid, "SVH", 60000, OVERRIDE_REASON).status_code == 302
     r = _run(client, rid)
-    assert r.status_code == 302, re.findall(r"notice error[^>]*>([^<]*)", r.get_data(as_text=True))
+    assert r.status_code == 302, re.findall(r"flash-error[^>]*>([^<]*)", r.get_data(as_text=True))
     assert r.headers["Location"].endswith(f"/udvalg/runde/{rid}/version/1")
     page = client.get(f"/udvalg/runde/{rid}/version/1").get_data(as_text=True)
     expected = {g["unit_id"]: g["amount"] for g in EXPECTED["grants"]}
