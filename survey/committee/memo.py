@@ -118,6 +118,13 @@ def build_xlsx(rnd: FundingRound, wave: str, decision: FundingDecision) -> bytes
                 row["explanation"],
             ]
         )
+    sentences = leftover_sentences(decision)
+    if sentences:
+        ws.append([])
+        ws.append([_("Why not all of the budget is allocated")])
+        ws.cell(row=ws.max_row, column=1).font = Font(bold=True)
+        for sentence in sentences:
+            ws.append([sentence])
     ws.column_dimensions["C"].width = 30
     ws.column_dimensions["H"].width = 80
     ov = wb.create_sheet(_("Overrides")[:31])
@@ -182,6 +189,14 @@ def build_pdf(rnd: FundingRound, wave: str, decision: FundingDecision) -> bytes:
         pdf.multi_cell(0, 5, text(detail), new_x="LMARGIN", new_y="NEXT")
         pdf.multi_cell(0, 5, text(row["explanation"]), new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1)
+    sentences = leftover_sentences(decision)
+    if sentences:
+        pdf.ln(3)
+        pdf.set_font(family, "B", 12)
+        pdf.multi_cell(0, 8, text(_("Why not all of the budget is allocated")), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(family, "", 10)
+        for sentence in sentences:
+            pdf.multi_cell(0, 6, text(sentence), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     pdf.set_font(family, "B", 12)
     pdf.cell(0, 8, text(_("Overrides")), new_x="LMARGIN", new_y="NEXT")
@@ -193,3 +208,115 @@ def build_pdf(rnd: FundingRound, wave: str, decision: FundingDecision) -> bytes:
         line = f"{o['unit_id']}: {_fmt(o['amount'])} DKK – {_('Reason')}: {o['reason']}"
         pdf.multi_cell(0, 6, text(line), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
+
+
+# ---------------------------------------------------------------------------------------------------
+# the unallocated money, explained
+
+
+def leftover(decision: FundingDecision) -> dict[str, Any] | None:
+    """Why part of the budget was not allocated, from the stored result only; None when all of it was.
+
+    ``by_request`` / ``by_cap``: the candidates whose amount reached their limit, split by which limit it
+    was (the requested amount, or the committee's cap); ``ineligible``: applications meeting no criterion
+    (0 DKK); ``rounding``: the rest is less than 1,000 DKK while someone is below their limit (amounts are
+    whole thousands); ``no_weight``: no candidate has a weight above 0 (``rate`` null).
+    """
+    res = decision.result
+    amount = int(res.get("unallocated") or 0)
+    if amount <= 0:
+        return None
+    units = decision.funding.get("units", {})
+    cap = res.get("cap")
+    by_request, by_cap, ineligible = [], [], []
+    for g in res["grants"]:
+        who = {
+            "unit_id": g["unit_id"],
+            "name": units.get(g["unit_id"], {}).get("name", g["unit_id"]),
+            "amount": g["amount"],
+        }
+        if g.get("override"):
+            continue
+        if not g["eligible"]:
+            if g.get("application_id"):
+                ineligible.append(who)
+            continue
+        if g.get("limited"):
+            requested = g.get("requested")
+            if requested is not None and (cap is None or requested <= cap):
+                by_request.append(who)
+            else:
+                by_cap.append(who)
+    open_candidates = [
+        g for g in res["grants"] if g["eligible"] and not g.get("override") and not g.get("limited")
+    ]
+    return {
+        "amount": amount,
+        "by_request": by_request,
+        "by_cap": by_cap,
+        "ineligible": ineligible,
+        "rounding": bool(open_candidates) and amount < 1000,
+        "no_weight": res.get("rate") is None,
+        "with_applications": bool(decision.inputs.get("applications")),
+        "cap": cap,
+    }
+
+
+def _names(rows: list[dict[str, Any]]) -> str:
+    return ", ".join(
+        f"{r['unit_id']} – {r['name']} ({_('%(amount)s DKK', amount=_fmt(r['amount']))})" for r in rows
+    )
+
+
+def leftover_sentences(decision: FundingDecision) -> list[str]:
+    """The leftover of :func:`leftover` as sentences in the page's language: why, then what to do."""
+    info = leftover(decision)
+    if info is None:
+        return []
+    out = [_("%(amount)s DKK of the budget is not allocated.", amount=_fmt(info["amount"]))]
+    if info["no_weight"]:
+        out.append(_("No candidate meets a criterion, so there is no one to give the money to."))
+    if info["by_request"]:
+        out.append(
+            _(
+                "These candidates received the full amount they applied for: %(units)s.",
+                units=_names(info["by_request"]),
+            )
+        )
+    if info["by_cap"]:
+        out.append(
+            _(
+                "These candidates reached the largest grant per unit (%(cap)s DKK): %(units)s.",
+                cap=_fmt(info["cap"]),
+                units=_names(info["by_cap"]),
+            )
+        )
+    if info["ineligible"]:
+        out.append(
+            _(
+                "These applications meet no criterion and receive 0 DKK: %(units)s.",
+                units=", ".join(f"{r['unit_id']} – {r['name']}" for r in info["ineligible"]),
+            )
+        )
+    if info["rounding"]:
+        out.append(
+            _(
+                "Grants are whole thousands of kroner; the last %(amount)s DKK is less than %(thousand)s DKK "
+                "and cannot be placed without going above a limit.",
+                amount=_fmt(info["amount"]),
+                thousand=_fmt(1000),
+            )
+        )
+    elif info["by_request"] or info["by_cap"]:
+        out.append(
+            _("Every candidate that meets a criterion has reached its limit, so the rest cannot be placed.")
+        )
+    todo = []
+    if info["by_cap"]:
+        todo.append(_("raise the largest grant per unit"))
+    if info["with_applications"]:
+        todo.append(_("accept more applications"))
+    todo.append(_("decide the rest by overrides (with a reason)"))
+    todo.append(_("or leave it unspent"))
+    out.append(_("The committee can: %(options)s.", options="; ".join(str(t) for t in todo)))
+    return out

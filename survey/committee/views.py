@@ -71,7 +71,7 @@ def refusal_text(err: svc.OverrideRefused) -> str:
     p = err.params
     if err.code == "duplicate":
         return _(
-            "%(unit)s already has an override of %(amount)s kr. Remove it in the list above first if "
+            "%(unit)s already has an override of %(amount)s DKK Remove it in the list above first if "
             "the committee wants another amount.",
             unit=p["unit_id"],
             amount=dkk(p["amount"]),
@@ -90,16 +90,16 @@ def refusal_text(err: svc.OverrideRefused) -> str:
         )
     if err.code == "above_budget":
         return _(
-            "The overrides would add up to %(total)s kr., more than the budget of %(budget)s kr. "
-            "At most %(room)s kr. is left for this override; lower the amount or raise the budget.",
+            "The overrides would add up to %(total)s DKK, more than the budget of %(budget)s DKK "
+            "At most %(room)s DKK is left for this override; lower the amount or raise the budget.",
             total=dkk(p["total"]),
             budget=dkk(p["budget"]),
             room=dkk(p["room"]),
         )
     if err.code == "budget_below_overrides":
         return _(
-            "The overrides already add up to %(total)s kr., more than a budget of %(budget)s kr. "
-            "Lower or remove overrides first, or keep a budget of at least %(total)s kr.",
+            "The overrides already add up to %(total)s DKK, more than a budget of %(budget)s DKK "
+            "Lower or remove overrides first, or keep a budget of at least %(total)s DKK",
             total=dkk(p["total"]),
             budget=dkk(p["budget"]),
         )
@@ -194,6 +194,7 @@ def _render_round(rnd: FundingRound, status: int = 200, **forms: Any) -> tuple[s
         report_error=report_error,
         decision=latest,
         changed=latest is not None and svc.inputs_changed(rnd, latest),
+        leftover=memo.leftover_sentences(latest) if latest is not None else [],
         can_act=_can_act(),
         app_form=app_form,
         import_form=forms.get("import_form") or ImportForm(formdata=None, prefix="imp"),
@@ -358,6 +359,7 @@ def version_page(round_id: int, version: int) -> Any:
         wave=svc.wave_label(rnd),
         decision=decision,
         memo_rows=memo.grant_rows(decision),
+        leftover=memo.leftover_sentences(decision),
         can_act=_can_act(),
         action_form=ActionForm(),
         fmt_when=svc.fmt_when,
