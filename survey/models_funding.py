@@ -2,7 +2,7 @@
 
 - :class:`FundingRound`: one per wave + questionnaire, with the committee's budget, optional cap and beta.
 - :class:`FundingApplication`: an application of a unit (contract 3: ``application_id, unit_id, requested``)
-  plus themes and a description.
+  plus the themes the follow-up addresses, the MED area and a description.
 - :class:`FundingOverride`: the committee's fixed amount for a unit, always with a written reason.
 - :class:`FundingDecision`: one *version* of the allocation. Running the allocation writes the current draft
   version, or a new version when the latest is locked; a locked version never changes. Each version keeps a
@@ -83,8 +83,11 @@ class FundingApplication(db.Model):  # type: ignore[name-defined]
     unit_id: Mapped[str] = mapped_column(ForeignKey("units.unit_id"))
     #: DKK, integer > 0
     requested: Mapped[int] = mapped_column(Integer)
+    #: the themes the follow-up will address, "; "-separated (e.g. "Ledelse; Stress")
     themes: Mapped[str] = mapped_column(String(500), default="")
     description: Mapped[str] = mapped_column(Text, default="")
+    #: the MED area the application comes from (e.g. "FagMED Senior"); "" when not given
+    med_area: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     round: Mapped[FundingRound] = relationship(back_populates="applications")
 

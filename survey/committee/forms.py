@@ -49,13 +49,16 @@ class ApplicationForm(FlaskForm):
         _("Requested (DKK)"),
         validators=[InputRequired(_("Write a number.")), Between(1, MAX_DKK, whole=True)],
     )
-    themes = StringField(_("Themes"), validators=[Optional(), Length(max=500)])
+    themes = StringField(
+        _("Themes the follow-up addresses (separated by ;)"), validators=[Optional(), Length(max=500)]
+    )
+    med_area = StringField(_("MED area"), validators=[Optional(), Length(max=200)])
     description = TextAreaField(_("Description"), validators=[Optional(), Length(max=5000)])
 
 
 class ImportForm(FlaskForm):
     file = FileField(
-        _("applications.csv (application_id, unit_id, requested)"),
+        _("applications.csv (application_id, unit_id, requested; optional: themes, med_area, description)"),
         validators=[FileRequired(_("Choose a CSV file to import."))],
     )
 

@@ -134,6 +134,19 @@ def build_xlsx(rnd: FundingRound, wave: str, decision: FundingDecision) -> bytes
     for o in decision.inputs.get("overrides", []):
         ov.append([o["unit_id"], o["amount"], o["reason"]])
     ov.column_dimensions["C"].width = 80
+    areas = wb.create_sheet(_("MED areas and themes")[:31])
+    areas.append([_("MED area"), _("Applications"), _("Funded"), _("Granted (DKK)")])
+    for cell in areas[1]:
+        cell.font = Font(bold=True)
+    for r in area_rows(decision):
+        areas.append([r["area"] or _("No MED area given"), r["applications"], r["funded"], r["granted"]])
+    areas.append([])
+    areas.append([_("Theme"), _("Funded applications")])
+    for cell in areas[areas.max_row]:
+        cell.font = Font(bold=True)
+    for theme, n in theme_counts(decision):
+        areas.append([theme, n])
+    areas.column_dimensions["A"].width = 40
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -189,6 +202,26 @@ def build_pdf(rnd: FundingRound, wave: str, decision: FundingDecision) -> bytes:
         pdf.multi_cell(0, 5, text(detail), new_x="LMARGIN", new_y="NEXT")
         pdf.multi_cell(0, 5, text(row["explanation"]), new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1)
+    areas = area_rows(decision)
+    if areas:
+        pdf.ln(3)
+        pdf.set_font(family, "B", 12)
+        pdf.cell(0, 8, text(_("Applications and grants per MED area")), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(family, "", 10)
+        for r in areas:
+            pdf.multi_cell(0, 6, text(area_sentence(r)), new_x="LMARGIN", new_y="NEXT")
+        png = theme_chart_png(decision)
+        if png is not None:
+            pdf.ln(2)
+            pdf.image(io.BytesIO(png), w=150)
+            summary = "; ".join(f"{t}: {n}" for t, n in theme_counts(decision))
+            pdf.multi_cell(
+                0,
+                5,
+                text(f"{_('Themes of the funded applications')}: {summary}"),
+                new_x="LMARGIN",
+                new_y="NEXT",
+            )
     sentences = leftover_sentences(decision)
     if sentences:
         pdf.ln(3)
@@ -320,3 +353,100 @@ def leftover_sentences(decision: FundingDecision) -> list[str]:
     todo.append(_("or leave it unspent"))
     out.append(_("The committee can: %(options)s.", options="; ".join(str(t) for t in todo)))
     return out
+
+
+# ---------------------------------------------------------------------------------------------------
+# applications and grants per MED area; themes among the funded applications
+
+
+def _applications(decision: FundingDecision) -> list[dict[str, Any]]:
+    """The version's applications joined with their grants (amount), in the allocation's order."""
+    amounts = {
+        g.get("application_id"): g["amount"] for g in decision.result["grants"] if g.get("application_id")
+    }
+    return [
+        {**a, "amount": amounts.get(a["application_id"], 0)} for a in decision.inputs.get("applications", [])
+    ]
+
+
+def area_rows(decision: FundingDecision) -> list[dict[str, Any]]:
+    """Per MED area (sorted, "no area given" last): applications, funded ones (amount > 0), DKK granted."""
+    rows: dict[str, dict[str, Any]] = {}
+    for a in _applications(decision):
+        area = a.get("med_area") or ""
+        row = rows.setdefault(area, {"area": area, "applications": 0, "funded": 0, "granted": 0})
+        row["applications"] += 1
+        row["funded"] += 1 if a["amount"] > 0 else 0
+        row["granted"] += a["amount"]
+    return sorted(rows.values(), key=lambda r: (r["area"] == "", r["area"].casefold()))
+
+
+def area_sentence(row: dict[str, Any]) -> str:
+    area = row["area"] or _("No MED area given")
+    if row["funded"] == row["applications"]:
+        return _(
+            "%(area)s: %(n)d applications, all funded (%(amount)s DKK).",
+            area=area,
+            n=row["applications"],
+            amount=_fmt(row["granted"]),
+        )
+    return _(
+        "%(area)s: %(n)d applications, %(funded)d funded (%(amount)s DKK).",
+        area=area,
+        n=row["applications"],
+        funded=row["funded"],
+        amount=_fmt(row["granted"]),
+    )
+
+
+def theme_counts(decision: FundingDecision) -> list[tuple[str, int]]:
+    """How often each theme occurs among the funded applications (amount > 0), most frequent first."""
+    from survey.services.funding import split_themes
+
+    counts: dict[str, int] = {}
+    names: dict[str, str] = {}
+    for a in _applications(decision):
+        if a["amount"] <= 0:
+            continue
+        for theme in split_themes(a.get("themes", "")):
+            key = theme.casefold()
+            names.setdefault(key, theme)
+            counts[key] = counts.get(key, 0) + 1
+    return sorted(((names[k], n) for k, n in counts.items()), key=lambda t: (-t[1], t[0].casefold()))
+
+
+def theme_chart_spec(decision: FundingDecision) -> dict[str, Any] | None:
+    """A Vega-Lite bar chart (altair) of :func:`theme_counts`; None without themes."""
+    import altair as alt
+
+    counts = theme_counts(decision)
+    if not counts:
+        return None
+    data = alt.Data(values=[{"theme": t, "n": n} for t, n in counts])
+    order = [t for t, _n in counts]
+    chart = (
+        alt.Chart(data)
+        .mark_bar(color="#1f5f8b")
+        .encode(
+            y=alt.Y("theme:N", sort=order, title=_("Theme")),
+            x=alt.X("n:Q", title=_("Funded applications"), axis=alt.Axis(tickMinStep=1, format="d")),
+            tooltip=["theme:N", "n:Q"],
+        )
+        .properties(width=420, height=max(60, 24 * len(counts)), title=_("Themes of the funded applications"))
+    )
+    return dict(chart.to_dict())
+
+
+def theme_chart_svg(decision: FundingDecision) -> str | None:
+    """The theme chart as SVG, rendered on the server (vl-convert, offline)."""
+    import vl_convert as vlc
+
+    spec = theme_chart_spec(decision)
+    return None if spec is None else str(vlc.vegalite_to_svg(spec))
+
+
+def theme_chart_png(decision: FundingDecision) -> bytes | None:
+    import vl_convert as vlc
+
+    spec = theme_chart_spec(decision)
+    return None if spec is None else bytes(vlc.vegalite_to_png(spec, scale=2))

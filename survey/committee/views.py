@@ -8,6 +8,7 @@ from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from analysis.csvio import InputError
 from survey.auth import role_required
@@ -246,6 +247,7 @@ def add_application(round_id: int) -> Any:
             int(form.requested.data or 0),
             form.themes.data or "",
             form.description.data or "",
+            form.med_area.data or "",
         )
     except ServiceError as err:
         flash(service_text(err), "error")
@@ -341,6 +343,15 @@ def run(round_id: int) -> Any:
     return redirect(url_for("committee.version_page", round_id=rnd.id, version=decision.version))
 
 
+def _safe_svg(svg: str | None) -> Markup | None:
+    """vl-convert's SVG for inline use: the chart's text comes from applications (escaped by Vega as XML
+    text); the XML prolog is dropped and the picture is hidden from screen readers (the table says it)."""
+    if svg is None:
+        return None
+    start = svg.find("<svg")
+    return Markup(svg[start:].replace("<svg", '<svg aria-hidden="true" focusable="false"', 1))
+
+
 def _decision(rnd: FundingRound, version: int) -> FundingDecision:
     try:
         return svc.get_decision(rnd, version)
@@ -360,6 +371,10 @@ def version_page(round_id: int, version: int) -> Any:
         decision=decision,
         memo_rows=memo.grant_rows(decision),
         leftover=memo.leftover_sentences(decision),
+        areas=memo.area_rows(decision),
+        area_sentence=memo.area_sentence,
+        themes=memo.theme_counts(decision),
+        theme_chart=_safe_svg(memo.theme_chart_svg(decision)),
         can_act=_can_act(),
         action_form=ActionForm(),
         fmt_when=svc.fmt_when,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,6 +29,26 @@ from survey.models_funding import FundingApplication, FundingDecision, FundingOv
 from survey.services import Conflict, NotFound, ServiceError, audit
 
 APPLICATION_COLUMNS = ("application_id", "unit_id", "requested")
+#: optional columns of the web import (the CLI's contract-3 file has only the required ones)
+APPLICATION_OPTIONAL = ("themes", "med_area", "description")
+MAX_THEMES = 500
+MAX_AREA = 200
+
+
+def split_themes(text: str) -> list[str]:
+    """The themes of an application: separated by ";" or ",", blanks and repeats dropped, order kept."""
+    out: list[str] = []
+    for part in re.split(r"[;,]", text or ""):
+        theme = " ".join(part.split())
+        if theme and theme.casefold() not in {t.casefold() for t in out}:
+            out.append(theme)
+    return out
+
+
+def normalise_themes(text: str) -> str:
+    return "; ".join(split_themes(text))
+
+
 MAX_DKK = 2_000_000_000  # fits the integer columns
 
 
@@ -170,10 +191,19 @@ def _unit_ids() -> set[str]:
 
 
 def add_application(
-    round_id: int, application_id: str, unit_id: str, requested: int, themes: str = "", description: str = ""
+    round_id: int,
+    application_id: str,
+    unit_id: str,
+    requested: int,
+    themes: str = "",
+    description: str = "",
+    med_area: str = "",
 ) -> FundingApplication:
     """Record one application (one per unit; ``application_id`` unique in the round)."""
     application_id, unit_id = application_id.strip(), unit_id.strip()
+    themes, med_area = normalise_themes(themes), " ".join(med_area.split())
+    if len(themes) > MAX_THEMES or len(med_area) > MAX_AREA:
+        raise ServiceError(f"the themes (at most {MAX_THEMES} characters) or the MED area is too long")
     if not application_id:
         raise ServiceError("the application id is empty; give the case number, e.g. SAG-101")
     if not 1 <= requested <= MAX_DKK:
@@ -195,8 +225,9 @@ def add_application(
             application_id=application_id,
             unit_id=unit_id,
             requested=requested,
-            themes=themes.strip(),
+            themes=themes,
             description=description.strip(),
+            med_area=med_area,
         )
         rnd.applications.append(app)
         audit.record(
@@ -235,13 +266,14 @@ def delete_application(round_id: int, application_id: str) -> None:
 
 
 def import_applications(round_id: int, name: str, text: str) -> int:
-    """Add the applications of a contract-3 ``applications.csv`` (``application_id, unit_id, requested``).
+    """Add the applications of a contract-3 ``applications.csv`` (``application_id, unit_id, requested``,
+    optionally ``themes`` (separated by ``;`` or ``,``), ``med_area`` and ``description``).
 
     All rows or none: every row is checked first (empty ids, whole DKK > 0, known unit, no duplicate id or
     unit in the file or in the round); the first problem raises ``InputError`` naming the file, line,
     column and value. Returns the number of applications added.
     """
-    table = csvio.parse_table(name, text, required=APPLICATION_COLUMNS)
+    table = csvio.parse_table(name, text, required=APPLICATION_COLUMNS, optional=APPLICATION_OPTIONAL)
     if not table.rows:
         raise csvio.InputError(
             name, "the file has no applications; add one row per application below the header", line=2
@@ -250,7 +282,7 @@ def import_applications(round_id: int, name: str, text: str) -> int:
     units = _unit_ids()
     ids = {a.application_id: "this round" for a in rnd.applications}
     by_unit = {a.unit_id: "this round" for a in rnd.applications}
-    rows: list[tuple[str, str, int]] = []
+    rows: list[tuple[str, str, int, str, str, str]] = []
     for line, rec in table.records():
         for col in ("application_id", "unit_id"):
             if rec[col] == "":
@@ -287,15 +319,27 @@ def import_applications(round_id: int, name: str, text: str) -> int:
                 column="unit_id",
                 value=unit_id,
             )
+        themes = normalise_themes(rec.get("themes", ""))
+        med_area = " ".join(rec.get("med_area", "").split())
+        for col, value, limit in (("themes", themes, MAX_THEMES), ("med_area", med_area, MAX_AREA)):
+            if len(value) > limit:
+                raise csvio.InputError(
+                    name, f"at most {limit} characters", line=line, column=col, value=value[:40] + "…"
+                )
         ids[app_id] = f"line {line}"
         by_unit[unit_id] = f"line {line}"
-        rows.append((app_id, unit_id, requested))
+        rows.append((app_id, unit_id, requested, themes, med_area, rec.get("description", "").strip()))
     session = db.session
     try:
-        for app_id, unit_id, requested in rows:
+        for app_id, unit_id, requested, themes, med_area, description in rows:
             rnd.applications.append(
                 FundingApplication(
-                    application_id=app_id, unit_id=unit_id, requested=requested, themes="", description=""
+                    application_id=app_id,
+                    unit_id=unit_id,
+                    requested=requested,
+                    themes=themes,
+                    description=description,
+                    med_area=med_area,
                 )
             )
         audit.record(
@@ -439,6 +483,7 @@ def current_inputs(rnd: FundingRound) -> dict[str, Any]:
                 "requested": a.requested,
                 "themes": a.themes,
                 "description": a.description,
+                "med_area": a.med_area,
             }
             for a in rnd.applications
         ],
