@@ -158,7 +158,8 @@ class _Wave:
     unit: Pattern
     row_published: np.ndarray  # (U, K): row shown (unit published, row pattern, n >= k_min)
     row_pattern_published: np.ndarray  # (U, K): row pattern alone
-    exposure_pattern: Pattern
+    exposure_pattern: dict[str, Pattern]  # kind -> the pattern on that kind's n (contract 5.1)
+    exposure_shown: dict[str, np.ndarray]  # kind -> (U,): the kind's row is published
 
 
 def _theme_sums(tree: Tree, uidx: np.ndarray, cnt: np.ndarray, total: np.ndarray, need: int, items: int,
@@ -337,10 +338,17 @@ def _wave(tree: Tree, frame: pd.DataFrame, q: Questionnaire, rows: _Rows, settin
     for k in range(rows.size):
         row_pattern[:, k] = suppress(tree, n[:, k], settings.k_min, settings.k_diff, unit.published).published
     row_published = row_pattern & unit.published[:, None] & (n >= settings.k_min)
-    exposure_pattern = suppress(tree, respondents, settings.n_min_exposure, settings.n_min_exposure,
-                                unit.published)
+    # exposure rows (contract 5.1): per kind, on the respondents who answered that kind's question
+    exposure_pattern: dict[str, Pattern] = {}
+    exposure_shown: dict[str, np.ndarray] = {}
+    n_expo = settings.n_min_exposure
+    for kind, kind_counts in exposure.items():
+        answered_n = kind_counts["n"]
+        pattern = suppress(tree, answered_n, n_expo, n_expo, unit.published)
+        exposure_pattern[kind] = pattern
+        exposure_shown[kind] = unit.published & pattern.published & (answered_n >= n_expo)
     return _Wave(respondents, n, mean, sd, counts, exposure, pooled, unit, row_published,
-                 row_pattern, exposure_pattern)
+                 row_pattern, exposure_pattern, exposure_shown)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -510,8 +518,7 @@ def _unit_rows(tree: Tree, units: pd.DataFrame, cur: _Wave, base: _Wave | None, 
             "published": bool(cur.unit.published[i]),
             "suppressed": REASON_NAMES[int(cur.unit.reason[i])],
             "suppressed_reason": reasons[i],
-            "exposure_published": bool(cur.exposure_pattern.published[i])
-            and resp[i] >= settings.n_min_exposure,
+            "exposure_published": any(bool(shown[i]) for shown in cur.exposure_shown.values()),
         }
         if base is not None:
             row["baseline"] = {
@@ -664,10 +671,14 @@ def _score_rows(tree: Tree, rows: _Rows, cur: _Wave, base: _Wave | None, setting
 
 
 def _exposure_rows(tree: Tree, q: Questionnaire, cur: _Wave, settings: Settings) -> list[dict[str, Any]]:
-    shown = cur.unit.published & cur.exposure_pattern.published & (cur.respondents >= settings.n_min_exposure)
     out: list[dict[str, Any]] = []
-    for u in np.flatnonzero(shown).tolist():
-        for e in q.exposures:
+    if not q.exposures:
+        return out
+    shown = np.column_stack([cur.exposure_shown[e.kind] for e in q.exposures])
+    for u in np.flatnonzero(shown.any(axis=1)).tolist():
+        for j, e in enumerate(q.exposures):
+            if not shown[u, j]:
+                continue
             c = {name: int(cur.exposure[e.kind][name][u]) for name in EXPOSURE_COUNTS}
             n = c["n"]
             row: dict[str, Any] = {"unit_id": tree.ids[u], "kind": e.kind, "n": n}
@@ -685,7 +696,11 @@ def _exposure_rows(tree: Tree, q: Questionnaire, cur: _Wave, settings: Settings)
 def _funding_rows(tree: Tree, cur: _Wave, theme_info: dict[str, Any], settings: Settings
                   ) -> list[dict[str, Any]]:
     pts = settings.points
-    expo_ok = cur.exposure_pattern.published & (cur.respondents >= settings.n_min_exposure)
+    # C2/C3 only from published exposure rows (contract 5.1): judged only where every kind that someone
+    # in the unit answered has its row published (otherwise the pooled counts would use a hidden row)
+    expo_ok = np.ones(tree.size, dtype=bool)
+    for kind, shown in cur.exposure_shown.items():
+        expo_ok &= shown | (cur.exposure[kind]["n"] == 0)
     out: list[dict[str, Any]] = []
     for u in np.flatnonzero(cur.unit.published).tolist():
         uid = tree.ids[u]
@@ -700,9 +715,9 @@ def _funding_rows(tree: Tree, cur: _Wave, theme_info: dict[str, Any], settings: 
             internal = ni >= settings.exposure_count and ni / den >= settings.exposure_share
             external = ne >= settings.exposure_count and ne / den >= settings.exposure_share
             if internal:
-                evidence.append(f"internal exposure: {ni} of {den} respondents")
+                evidence.append(f"internal exposure: {_count(ni)} of {den} respondents")
             if external:
-                evidence.append(f"unresolved external exposure: {ne} of {den} respondents")
+                evidence.append(f"unresolved external exposure: {_count(ne)} of {den} respondents")
         polarised = bool(theme_info["polarised"].get(uid, False))
         points = (pts[low] if low else 0) + (pts["internal"] if internal else 0) \
             + (pts["external_unresolved"] if external else 0) + (pts["polarised"] if polarised else 0)
