@@ -13,9 +13,9 @@ from survey.services.funding import MAX_DKK
 
 
 class RoundForm(FlaskForm):
-    """A new funding round; ``wave_q`` is ``<wave label>|<questionnaire id>``."""
+    """A new funding round for a closed wave (over all of its questionnaires)."""
 
-    wave_q = SelectField(_("Wave and questionnaire"), validators=[DataRequired()])
+    wave = SelectField(_("Wave"), validators=[DataRequired()])
     budget = MoneyField(
         _("Budget (DKK)"), validators=[InputRequired(_("Write a number.")), Between(0, MAX_DKK, whole=True)]
     )

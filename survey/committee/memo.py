@@ -57,7 +57,7 @@ def _summary(rnd: FundingRound, wave: str, decision: FundingDecision) -> list[tu
     )
     return [
         (_("Wave"), wave),
-        (_("Questionnaire"), rnd.questionnaire_id),
+        (_("Questionnaires"), _questionnaires(rnd)),
         (_("Version"), str(decision.version)),
         (_("Status"), locked),
         (_("Budget (DKK)"), _fmt(res["budget"])),
@@ -68,6 +68,12 @@ def _summary(rnd: FundingRound, wave: str, decision: FundingDecision) -> list[tu
         (_("Unallocated (DKK)"), _fmt(res["unallocated"])),
         (_("Run by"), f"{decision.run_by} {decision.run_at:%Y-%m-%d %H:%M} UTC"),
     ]
+
+
+def _questionnaires(rnd: FundingRound) -> str:
+    from survey.committee.views import questionnaire_titles
+
+    return questionnaire_titles(rnd)
 
 
 def _when(decision: FundingDecision) -> str:

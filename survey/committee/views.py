@@ -62,6 +62,26 @@ def explanation(grant: dict[str, Any]) -> str:
     return str(grant.get("explanation_da") if current_language() == "da" else grant.get("explanation"))
 
 
+def questionnaire_titles(rnd: FundingRound) -> str:
+    """The titles of the questionnaires a round's criteria come from, in the page's language."""
+    from survey.services import dataset
+
+    lang = current_language()
+    label = svc.wave_label(rnd)
+    titles = []
+    for qid in svc.round_questionnaires(rnd):
+        try:
+            titles.append(str(dataset.wave_questionnaire(label, qid).title.get(lang)))
+        except ServiceError:
+            titles.append(qid)
+    return ", ".join(titles)
+
+
+@bp.app_template_global("committee_questionnaires")
+def _questionnaires_global(rnd: FundingRound) -> str:
+    return questionnaire_titles(rnd)
+
+
 @bp.app_template_global("committee_explanation")
 def _explanation_global(grant: dict[str, Any]) -> str:
     return explanation(grant)
@@ -129,7 +149,7 @@ def _unit_choices() -> list[tuple[str, str]]:
 @role_required(*READ_ROLES)
 def index() -> str:
     form = RoundForm()
-    form.wave_q.choices = [(f"{w}|{q}", f"{w} – {q}") for w, q in svc.closed_wave_questionnaires()]
+    form.wave.choices = [(w, w) for w in svc.closed_waves()]
     return render_template(
         "committee/index.html",
         rounds=svc.list_rounds(),
@@ -143,7 +163,7 @@ def index() -> str:
 @role_required(*ACT_ROLES)
 def create_round() -> Any:
     form = RoundForm()
-    form.wave_q.choices = [(f"{w}|{q}", f"{w} – {q}") for w, q in svc.closed_wave_questionnaires()]
+    form.wave.choices = [(w, w) for w in svc.closed_waves()]
     if not form.validate_on_submit():
         return render_template(
             "committee/index.html",
@@ -152,10 +172,9 @@ def create_round() -> Any:
             can_act=True,
             wave_label=svc.wave_label,
         ), 400
-    wave, qid = str(form.wave_q.data).split("|", 1)
     try:
         rnd = svc.create_round(
-            wave, qid, int(form.budget.data or 0), form.cap.data, float(form.beta.data or 0)
+            str(form.wave.data), int(form.budget.data or 0), form.cap.data, float(form.beta.data or 0)
         )
     except ServiceError as err:
         flash(service_text(err), "error")

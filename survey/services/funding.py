@@ -1,6 +1,7 @@
 """The committee's funding rounds: applications, overrides, versioned allocation decisions.
 
-One round per wave + questionnaire (a closed wave). The committee records applications (form or a
+One round per closed wave, over all of the wave's questionnaires (the wave's one report), so the criteria
+K1-K4 (low score, internal and unresolved external harassment, a split group) meet in one place. The committee records applications (form or a
 contract-3 ``applications.csv``), fixes amounts by override (always with a reason), runs the allocation and
 locks the result. Every number comes from the analysis package: the report's ``funding`` rows
 (``survey.services.reporting.report_for``) and ``analysis.allocate``; nothing is recomputed here.
@@ -79,6 +80,20 @@ def closed_wave_questionnaires() -> list[tuple[str, str]]:
     return [(w.label, wq.questionnaire_id) for w in waves for wq in w.questionnaires]
 
 
+def closed_waves() -> list[str]:
+    """Labels of the closed waves, newest first."""
+    return list(db.session.scalars(sa.select(Wave.label).where(Wave.status == "closed").order_by(Wave.id.desc())))
+
+
+def round_questionnaires(rnd: FundingRound) -> list[str]:
+    """The questionnaires a round's criteria come from (the wave's, or the older round's one)."""
+    if rnd.questionnaire_id is not None:
+        return [rnd.questionnaire_id]
+    wave = db.session.get(Wave, rnd.wave_id)
+    assert wave is not None
+    return [wq.questionnaire_id for wq in wave.questionnaires]
+
+
 def _check_money(budget: int, cap: int | None, beta: float) -> None:
     if not 0 <= budget <= MAX_DKK:
         raise ServiceError(f"the budget must be a whole number of DKK from 0 to {MAX_DKK:,}, got {budget}")
@@ -88,10 +103,8 @@ def _check_money(budget: int, cap: int | None, beta: float) -> None:
         raise ServiceError(f"beta must be a number from 0 to 10 (1 = per capita, 0.5 dampens), got {beta}")
 
 
-def create_round(
-    wave: str, questionnaire_id: str, budget: int, cap: int | None = None, beta: float = 1.0
-) -> FundingRound:
-    """A funding round for a closed wave's questionnaire (one per wave + questionnaire)."""
+def create_round(wave: str, budget: int, cap: int | None = None, beta: float = 1.0) -> FundingRound:
+    """A funding round for a closed wave, over all of its questionnaires (one round per wave)."""
     _check_money(budget, cap, beta)
     session = db.session
     try:
@@ -100,24 +113,16 @@ def create_round(
             raise NotFound(f"no wave '{wave}'")
         if w.status != "closed":
             raise Conflict(f"wave '{wave}' is {w.status}; funds are allocated once the wave is closed")
-        if questionnaire_id not in {wq.questionnaire_id for wq in w.questionnaires}:
-            raise NotFound(f"wave '{wave}' does not run questionnaire '{questionnaire_id}'")
-        exists = session.scalar(
-            sa.select(FundingRound.id).where(
-                FundingRound.wave_id == w.id, FundingRound.questionnaire_id == questionnaire_id
-            )
-        )
+        exists = session.scalar(sa.select(FundingRound.id).where(FundingRound.wave_id == w.id))
         if exists is not None:
-            raise Conflict(
-                f"wave '{wave}' already has a funding round for '{questionnaire_id}'; open it instead"
-            )
-        rnd = FundingRound(wave_id=w.id, questionnaire_id=questionnaire_id, budget=budget, cap=cap, beta=beta)
+            raise Conflict(f"wave '{wave}' already has a funding round; open it instead")
+        rnd = FundingRound(wave_id=w.id, questionnaire_id=None, budget=budget, cap=cap, beta=beta)
         session.add(rnd)
         session.flush()
         audit.record(
             "funding.round.create",
             target=f"round {rnd.id}",
-            detail=f"wave={wave} questionnaire={questionnaire_id} budget={budget} cap={cap} beta={beta}",
+            detail=f"wave={wave} budget={budget} cap={cap} beta={beta}",
         )
         session.commit()
     except Exception:
@@ -154,10 +159,75 @@ def update_round(round_id: int, budget: int, cap: int | None, beta: float) -> Fu
 
 
 def round_report(rnd: FundingRound) -> dict[str, Any]:
-    """The wave's analysis report (contract 2.3), as the HR pages show it."""
+    """The report the round's criteria come from: the wave's one report over all its questionnaires
+    (``reporting.wave_report``), or, for a round made for one questionnaire, that questionnaire's."""
     from survey.services import reporting
 
-    return reporting.report_for(wave_label(rnd), rnd.questionnaire_id).report
+    if rnd.questionnaire_id is not None:
+        return reporting.report_for(wave_label(rnd), rnd.questionnaire_id).report
+    return whole_wave_report(wave_label(rnd))
+
+
+def whole_wave_report(label: str) -> dict[str, Any]:
+    """The wave's one report (contract 2.3 over every questionnaire of the wave).
+
+    ``reporting.wave_report`` (the reports pages' join of every questionnaire's published report) when the
+    application has it; until then the same join here: the unit rows of the questionnaire with the most
+    respondents at the root, every questionnaire's published score and exposure rows, and funding rows
+    joined over the questionnaires (worst colour, any exposure criterion, any split theme; points from the
+    settings). Only published rows of the one publication step (``report_for``) are used.
+    """
+    from survey.services import reporting
+
+    joined = getattr(reporting, "wave_report", None)
+    if joined is not None:
+        return dict(joined(label).report)
+    wave = reporting.get_wave(label)
+    parts = []
+    for wq in wave.questionnaires:
+        try:
+            parts.append(reporting.report_for(label, wq.questionnaire_id).report)
+        except ServiceError:
+            continue  # nobody answered this questionnaire
+    if not parts:
+        raise ServiceError(f"wave '{label}' cannot be reported yet: it has no responses")
+
+    def root_n(r: dict[str, Any]) -> int:
+        root = next((u for u in r["units"] if u.get("parent_id") is None), None)
+        return int((root or {}).get("respondents") or 0)
+
+    main = max(parts, key=root_n)  # the first on a tie
+    published = {u["unit_id"] for u in main["units"] if u.get("published")}
+    points = main["settings"].get("points") or {}
+    rank = {None: 0, "yellow": 1, "orange": 2, "red": 3}
+    merged: dict[str, dict[str, Any]] = {}
+    for r in parts:
+        for f in r.get("funding") or []:
+            if f["unit_id"] not in published:
+                continue
+            m = merged.setdefault(
+                f["unit_id"],
+                {"unit_id": f["unit_id"], "low_score": None, "internal": False,
+                 "external_unresolved": False, "polarised": False, "evidence": []},
+            )
+            if rank[f.get("low_score")] > rank[m["low_score"]]:
+                m["low_score"] = f.get("low_score")
+            for key in ("internal", "external_unresolved", "polarised"):
+                m[key] = bool(m[key] or f.get(key))
+            m["evidence"].extend(f.get("evidence") or [])
+    for m in merged.values():
+        m["points"] = (points[m["low_score"]] if m["low_score"] else 0) + sum(
+            points[k] for k in ("internal", "external_unresolved", "polarised") if m[k]
+        )
+        m["eligible"] = m["points"] > 0
+    return {
+        **main,
+        "questionnaire": {"id": "+".join(r["questionnaire"]["id"] for r in parts), "version": 1},
+        "questionnaires": [r["questionnaire"] for r in parts],
+        "scores": [s for r in parts for s in r["scores"] if s["unit_id"] in published],
+        "exposures": [e for r in parts for e in r.get("exposures") or [] if e["unit_id"] in published],
+        "funding": list(merged.values()),
+    }
 
 
 def allocation_input(report: dict[str, Any]) -> dict[str, Any]:
@@ -610,11 +680,16 @@ def inputs_changed(rnd: FundingRound, decision: FundingDecision) -> bool:
 
 
 def locked_grants(wave_id: int, questionnaire_id: str) -> dict[str, int]:
-    """unit_id -> granted DKK in the latest *locked* version of the wave's round ({} when none is locked)."""
+    """unit_id -> granted DKK in the latest *locked* version of the wave's round ({} when none is locked).
+
+    The wave's round covers every questionnaire; a round made for one questionnaire counts for that one."""
     rnd = db.session.scalar(
-        sa.select(FundingRound).where(
-            FundingRound.wave_id == wave_id, FundingRound.questionnaire_id == questionnaire_id
+        sa.select(FundingRound)
+        .where(
+            FundingRound.wave_id == wave_id,
+            sa.or_(FundingRound.questionnaire_id.is_(None), FundingRound.questionnaire_id == questionnaire_id),
         )
+        .order_by(FundingRound.id)
     )
     if rnd is None:
         return {}

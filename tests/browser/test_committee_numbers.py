@@ -22,7 +22,7 @@ def _make_round(server: LiveServer) -> tuple[int, str]:
 
     with server.app.app_context():
         existing = [r for r in svc.list_rounds() if svc.wave_label(r) == "2024"]
-        rnd = existing[0] if existing else svc.create_round("2024", "trivsel", 100000, None, 1.0)
+        rnd = existing[0] if existing else svc.create_round("2024", 100000, None, 1.0)
         rid = rnd.id
         db.session.remove()
     return rid, f"/udvalg/runde/{rid}"

@@ -39,7 +39,7 @@ def _create_round(client: Any, budget: int = 200000) -> int:
         "/udvalg/",
         data={
             "csrf_token": csrf(page),
-            "wave_q": f"2025|{QID}",
+            "wave": "2025",
             "budget": str(budget),
             "cap": "",
             "beta": "1",

@@ -37,7 +37,7 @@ SAG-106;FVE;25000;Mobning;FagMED Kultur
 def rnd(app: Any, db: Any, client: Any) -> Any:
     load_example()
     sign_in(app, client, make_user("udvalg@example.org", "committee"))
-    return svc.create_round("2025", QID, 200000)
+    return svc.create_round("2025", 200000)
 
 
 def _import(client: Any, rid: int, text: str) -> Any:

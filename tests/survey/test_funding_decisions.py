@@ -23,7 +23,7 @@ APPLICATIONS = (EXAMPLE / "applications.csv").read_text(encoding="utf-8")
 def rnd(app: Any, db: Any, client: Any) -> Any:
     load_example()
     sign_in(app, client, make_user("udvalg@example.org", "committee"))
-    return svc.create_round("2025", QID, 200000)
+    return svc.create_round("2025", 200000)
 
 
 def _token(client: Any, rid: int) -> str:
@@ -196,12 +196,12 @@ def test_override_above_budget_is_refused_when_running(client: Any, rnd: Any, db
 
 def test_round_needs_a_closed_wave_and_only_one_per_wave(rnd: Any, make_wave: Any) -> None:
     with pytest.raises(ServiceError, match="already has a funding round"):
-        svc.create_round("2025", QID, 1000)
+        svc.create_round("2025", 1000)
     make_wave("2026", status="open")
     with pytest.raises(ServiceError, match="is open"):
-        svc.create_round("2026", QID, 1000)
+        svc.create_round("2026", 1000)
     with pytest.raises(ServiceError, match="budget"):
-        svc.create_round("2023", QID, -1)
+        svc.create_round("2023", -1)
 
 
 def test_criteria_page_shows_report_funding_rows(client: Any, rnd: Any) -> None:

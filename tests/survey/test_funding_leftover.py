@@ -33,7 +33,7 @@ def client_in(app: Any, db: Any, client: Any) -> Any:
 
 
 def _run(client: Any, budget: int, cap: int | None) -> tuple[int, Any]:
-    rnd = svc.create_round("2025", QID, budget, cap, 1.0)
+    rnd = svc.create_round("2025", budget, cap, 1.0)
     svc.import_applications(rnd.id, "applications.csv", APPLICATIONS)
     page = client.get(f"/udvalg/runde/{rnd.id}").get_data(as_text=True)
     r = client.post(f"/udvalg/runde/{rnd.id}/koer", data={"csrf_token": csrf(page)})

@@ -126,7 +126,7 @@ def _new_round(client: Any, budget: str, beta: str, cap: str = "") -> Any:
     page = client.get("/udvalg/").get_data(as_text=True)
     return client.post(
         "/udvalg/",
-        data={"csrf_token": csrf(page), "wave_q": f"2025|{QID}", "budget": budget, "cap": cap, "beta": beta},
+        data={"csrf_token": csrf(page), "wave": "2025", "budget": budget, "cap": cap, "beta": beta},
     )
 
 
@@ -184,7 +184,7 @@ def test_bad_numbers_are_refused_at_the_field_in_danish_and_nothing_is_stored(
 
 
 def test_bad_setting_changes_nothing(committee: Any, db: Any) -> None:
-    rnd = svc.create_round("2025", QID, 200000, None, 1.0)
+    rnd = svc.create_round("2025", 200000, None, 1.0)
     page = committee.get(f"/udvalg/runde/{rnd.id}").get_data(as_text=True)
     r = committee.post(
         f"/udvalg/runde/{rnd.id}/indstillinger",

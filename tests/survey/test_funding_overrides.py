@@ -23,7 +23,7 @@ APPLICATIONS = (EXAMPLE / "applications.csv").read_text(encoding="utf-8")
 def rnd(app: Any, db: Any, client: Any) -> Any:
     load_example()
     sign_in(app, client, make_user("udvalg@example.org", "committee"))
-    return svc.create_round("2025", QID, 200000)
+    return svc.create_round("2025", 200000)
 
 
 def _override(client: Any, rid: int, unit: str, amount: str, reason: str = "Besluttet i MED-udvalget") -> Any:
