@@ -610,7 +610,9 @@ def demo_funding_round(actor: str, seed: int = DEFAULT_SEED) -> None:
         )
     first = funding.run_allocation(rnd.id, actor)
     funding.lock_decision(rnd.id, first.version, actor)
-    nothing = [g for g in first.result["grants"] if g["amount"] == 0 and g.get("application_id")]
+    # the largest unit the criteria give nothing (not the whole organisation)
+    nothing = [g for g in first.result["grants"] if g["amount"] == 0 and g["unit_id"] != UNITS[0].unit_id]
+    nothing.sort(key=lambda g: (-int(g["headcount"] or 0), g["unit_id"]))
     unit_id = (nothing or first.result["grants"])[0]["unit_id"]
     funding.set_override(
         rnd.id,

@@ -13,6 +13,7 @@ from markupsafe import Markup
 from analysis.csvio import InputError
 from survey.auth import role_required
 from survey.committee import ACT_ROLES, READ_ROLES, bp, memo
+from survey.committee.evidence import theme_names, unit_evidence
 from survey.committee.forms import (
     ActionForm,
     ApplicationForm,
@@ -60,6 +61,13 @@ def _dkk_filter(value: Any, decimals: int = 0) -> str:
 
 def explanation(grant: dict[str, Any]) -> str:
     return str(grant.get("explanation_da") if current_language() == "da" else grant.get("explanation"))
+
+
+def _round_questionnaires(rnd: FundingRound) -> list[Any]:
+    from survey.services import dataset
+
+    label = svc.wave_label(rnd)
+    return [dataset.wave_questionnaire(label, qid) for qid in svc.round_questionnaires(rnd)]
 
 
 def questionnaire_titles(rnd: FundingRound) -> str:
@@ -201,8 +209,11 @@ def _render_round(rnd: FundingRound, status: int = 200, **forms: Any) -> tuple[s
     )
     report_error = None
     criteria: list[dict[str, Any]] = []
+    evidence: dict[str, list[tuple[str, str]]] = {}
     try:
-        criteria = svc.criteria_rows(svc.round_report(rnd))
+        report = svc.round_report(rnd)
+        criteria = svc.criteria_rows(report)
+        evidence = unit_evidence(report, theme_names(_round_questionnaires(rnd), current_language()))
     except ServiceError as err:
         report_error = service_text(err)
     latest = svc.latest_decision(rnd)
@@ -212,6 +223,7 @@ def _render_round(rnd: FundingRound, status: int = 200, **forms: Any) -> tuple[s
         wave=svc.wave_label(rnd),
         criteria=criteria,
         report_error=report_error,
+        evidence=evidence,
         decision=latest,
         changed=latest is not None and svc.inputs_changed(rnd, latest),
         leftover=memo.leftover_sentences(latest) if latest is not None else [],

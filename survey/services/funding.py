@@ -82,7 +82,9 @@ def closed_wave_questionnaires() -> list[tuple[str, str]]:
 
 def closed_waves() -> list[str]:
     """Labels of the closed waves, newest first."""
-    return list(db.session.scalars(sa.select(Wave.label).where(Wave.status == "closed").order_by(Wave.id.desc())))
+    return list(
+        db.session.scalars(sa.select(Wave.label).where(Wave.status == "closed").order_by(Wave.id.desc()))
+    )
 
 
 def round_questionnaires(rnd: FundingRound) -> list[str]:
@@ -207,8 +209,14 @@ def whole_wave_report(label: str) -> dict[str, Any]:
                 continue
             m = merged.setdefault(
                 f["unit_id"],
-                {"unit_id": f["unit_id"], "low_score": None, "internal": False,
-                 "external_unresolved": False, "polarised": False, "evidence": []},
+                {
+                    "unit_id": f["unit_id"],
+                    "low_score": None,
+                    "internal": False,
+                    "external_unresolved": False,
+                    "polarised": False,
+                    "evidence": [],
+                },
             )
             if rank[f.get("low_score")] > rank[m["low_score"]]:
                 m["low_score"] = f.get("low_score")
@@ -687,7 +695,9 @@ def locked_grants(wave_id: int, questionnaire_id: str) -> dict[str, int]:
         sa.select(FundingRound)
         .where(
             FundingRound.wave_id == wave_id,
-            sa.or_(FundingRound.questionnaire_id.is_(None), FundingRound.questionnaire_id == questionnaire_id),
+            sa.or_(
+                FundingRound.questionnaire_id.is_(None), FundingRound.questionnaire_id == questionnaire_id
+            ),
         )
         .order_by(FundingRound.id)
     )
