@@ -618,7 +618,8 @@ def demo_funding_round(actor: str, seed: int = DEFAULT_SEED) -> None:
         rnd.id,
         unit_id,
         25_000,
-        "Besluttet i HovedMED: enheden har en konkret plan for trivselsforløb, selv om kriterierne giver 0 kr.",
+        "Besluttet i HovedMED: enheden har en konkret plan for et trivselsforløb, "
+        "selv om kriterierne giver 0 kr.",
     )
     funding.run_allocation(rnd.id, actor)
 

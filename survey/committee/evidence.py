@@ -93,7 +93,8 @@ def unit_evidence(report: Mapping[str, Any], names: Mapping[str, str]) -> dict[s
                     (
                         "2",
                         _(
-                            "%(count)s of %(total)s respondents were exposed by someone at work (manager, colleague or staff)",
+                            "%(count)s of %(total)s respondents were exposed by someone at work "
+                            "(manager, colleague or staff)",
                             count=count,
                             total=total,
                         ),

@@ -1,7 +1,8 @@
 """The committee's funding rounds: applications, overrides, versioned allocation decisions.
 
-One round per closed wave, over all of the wave's questionnaires (the wave's one report), so the criteria
-K1-K4 (low score, internal and unresolved external harassment, a split group) meet in one place. The committee records applications (form or a
+One round per closed wave, over all of the wave's questionnaires (the wave's one report), so the
+criteria K1-K4 (low score, internal and unresolved external harassment, a split group) meet in one
+place. The committee records applications (form or a
 contract-3 ``applications.csv``), fixes amounts by override (always with a reason), runs the allocation and
 locks the result. Every number comes from the analysis package: the report's ``funding`` rows
 (``survey.services.reporting.report_for``) and ``analysis.allocate``; nothing is recomputed here.

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from tests.survey.test_funding_support import EXAMPLE, QID, csrf, load_example, make_user, sign_in
+from tests.survey.test_funding_support import EXAMPLE, csrf, load_example, make_user, sign_in
 
 EXPECTED = json.loads((EXAMPLE / "expected_allocation.json").read_text(encoding="utf-8"))
 OVERRIDE_REASON = "Kursus i konfliktnedtrapning for hele personalet (besluttet i MED-udvalget)"

@@ -21,7 +21,7 @@ from openpyxl import load_workbook
 from analysis.csvio import InputError
 from survey.models_funding import FundingApplication
 from survey.services import funding as svc
-from tests.survey.test_funding_support import QID, csrf, load_example, make_user, sign_in
+from tests.survey.test_funding_support import csrf, load_example, make_user, sign_in
 
 CSV = """application_id;unit_id;requested;themes;med_area
 SAG-101;HOVB;120000;"Ledelse; Stress";FagMED Kultur

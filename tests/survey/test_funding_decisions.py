@@ -14,7 +14,7 @@ from analysis.csvio import InputError
 from survey.models_funding import FundingApplication, FundingDecision, FundingOverride
 from survey.services import ServiceError
 from survey.services import funding as svc
-from tests.survey.test_funding_support import EXAMPLE, QID, csrf, load_example, make_user, sign_in
+from tests.survey.test_funding_support import EXAMPLE, csrf, load_example, make_user, sign_in
 
 APPLICATIONS = (EXAMPLE / "applications.csv").read_text(encoding="utf-8")
 

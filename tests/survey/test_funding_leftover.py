@@ -20,7 +20,7 @@ import pytest
 from openpyxl import load_workbook
 
 from survey.services import funding as svc
-from tests.survey.test_funding_support import EXAMPLE, QID, csrf, load_example, make_user, sign_in
+from tests.survey.test_funding_support import EXAMPLE, csrf, load_example, make_user, sign_in
 
 APPLICATIONS = (EXAMPLE / "applications.csv").read_text(encoding="utf-8")
 

@@ -15,7 +15,7 @@ import pytest
 
 from survey.forms_numbers import NumberError, parse_number, show_number
 from survey.services import funding as svc
-from tests.survey.test_funding_support import QID, csrf, load_example, make_user, sign_in
+from tests.survey.test_funding_support import csrf, load_example, make_user, sign_in
 
 
 def _in(app: Any, lang: str) -> Any:
