@@ -248,3 +248,26 @@ class User(db.Model):  # type: ignore[name-defined]
 
     def get_id(self) -> str:
         return str(self.id)
+
+
+class Publication(db.Model):  # type: ignore[name-defined]
+    """A closed wave's published report for one questionnaire, frozen with the unit tree it used.
+
+    Written once, when the wave closes (or at its first report), by
+    ``survey.services.reporting.publication``; every page and export of the closed wave reads it, so a
+    later edit of the unit tree never changes a published number (contract 5.4).
+    """
+
+    __tablename__ = "publications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"), index=True)
+    questionnaire_id: Mapped[str] = mapped_column(String(64))
+    #: the published (redacted) report dict that every page and export of the wave shows
+    report: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    #: the unit tree it was computed with: ``[[unit_id, parent_id, name, headcount], ...]``
+    units: Mapped[list[Any]] = mapped_column(JSONType)
+
+    __table_args__ = (
+        UniqueConstraint("wave_id", "questionnaire_id", name="uq_publications_wave_questionnaire"),
+    )

@@ -191,3 +191,15 @@ def test_keyed_marks_migration_can_run_again_after_a_failure_on_sqlite(tmp_path:
         with db.engine.connect() as conn:
             assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == _head()
         db.engine.dispose()
+
+
+def _head() -> str:
+    """The one head of the migration chain (there must be exactly one)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    heads = ScriptDirectory.from_config(config).get_heads()
+    assert len(heads) == 1, f"migrations have several heads: {heads}"
+    return heads[0]
