@@ -216,6 +216,11 @@ class User(db.Model):  # type: ignore[name-defined]
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     #: sign-in refused until then (UTC, naive); None = not locked
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    #: the ``sub`` claim of this person at the configured OpenID provider (``TRIVSEL_OIDC_ISSUER``);
+    #: None = not linked (signs in with a password, or is linked at the first OpenID sign-in by e-mail)
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
+    #: raised by every sign-out: a session cookie made before it no longer signs anyone in (survey.auth)
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (
         CheckConstraint("role IN ('admin', 'hr', 'committee', 'manager')", name="role_valid"),

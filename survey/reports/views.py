@@ -134,7 +134,8 @@ def _hidden_units(report: Mapping[str, Any], lang: str) -> list[tuple[Mapping[st
     ]
 
 
-def _score_view(s: Mapping[str, Any], label: str, lang: str) -> dict[str, Any]:
+def _score_view(s: Mapping[str, Any], label: str, lang: str, settings: Mapping[str, Any] | None = None
+                ) -> dict[str, Any]:
     ch = s.get("change")
     pol = s.get("polarisation")
     return {
@@ -142,8 +143,8 @@ def _score_view(s: Mapping[str, Any], label: str, lang: str) -> dict[str, Any]:
         "label": label,
         "flag": texts.flag_label(s.get("flag"), s.get("flag_certain"), lang),
         "arrow": texts.change_arrow(ch),
-        "class": texts.class_label(ch["class"], lang) if ch else "",
-        "sentence": texts.change_sentence(ch, int(s["n"]), lang) if ch else "",
+        "class": texts.change_label(ch, lang) if ch else "",
+        "sentence": texts.settings_sentence(ch, int(s["n"]), lang, settings or {}) if ch else "",
         "level": texts.level_label(pol["level"], lang) if pol else "",
     }
 
@@ -204,9 +205,9 @@ def unit(unit_id: str) -> Any:
             for item in t.items:
                 s = scores.get(("item", item.id))
                 label = _item_text(q, item.id, lang)
-                items.append(_score_view(s, label, lang) if s else {"row": None, "label": label,
+                items.append(_score_view(s, label, lang, settings) if s else {"row": None, "label": label,
                                                                      "hidden": row_hidden})
-            entry: dict[str, Any] = _score_view(ts, str(t.title.get(lang)), lang) if ts else {
+            entry: dict[str, Any] = _score_view(ts, str(t.title.get(lang)), lang, settings) if ts else {
                 "row": None, "label": str(t.title.get(lang)), "hidden": row_hidden}
             entry["items"] = items
             themes.append(entry)
@@ -279,7 +280,7 @@ def changes() -> Any:
             if (cls and ch["class"] != cls) or (kind and s["kind"] != kind):
                 continue
             label = _theme_title(q, s["id"], lang) if s["kind"] == "theme" else _item_text(q, s["id"], lang)
-            view = _score_view(s, label, lang)
+            view = _score_view(s, label, lang, sel.report["settings"])
             view["unit_name"] = names.get(s["unit_id"], s["unit_id"])
             rows.append(view)
         if sort == "q":
@@ -292,7 +293,8 @@ def changes() -> Any:
     classes = [(c, texts.class_label(c, lang), counts.get(c, 0)) for c in texts.CHANGE_CLASSES]
     return render_template(
         "reports/changes.html",
-        **_ctx(sel, rows=rows, classes=classes, cls=cls, kind=kind, sort=sort, problems=problems),
+        **_ctx(sel, rows=rows, classes=classes, cls=cls, kind=kind, sort=sort, problems=problems,
+               chance=texts.chance_sentence((sel.report or {}).get("significance"), lang)),
     ), (400 if problems else 200)
 
 

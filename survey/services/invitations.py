@@ -15,6 +15,7 @@ import hashlib
 import re
 import secrets
 import smtplib
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -53,12 +54,26 @@ def format_code(code: str) -> str:
     return "-".join(code[i : i + CODE_GROUP] for i in range(0, len(code), CODE_GROUP))
 
 
+#: invisible characters a copy from a PDF or a Word file can bring along: soft hyphen, zero-width
+#: space / joiners, word joiner, byte-order mark
+_INVISIBLE = frozenset("\u00ad\u200b\u200c\u200d\u2060\ufeff")
+
+
+def _separator(ch: str) -> bool:
+    """Whether ``ch`` only separates groups of a code: any space, any dash (hyphen, en and em dash,
+    non-breaking hyphen ... : Unicode category Pd), the minus sign, or an invisible character."""
+    return ch.isspace() or ch in _INVISIBLE or ch == "\u2212" or unicodedata.category(ch) == "Pd"
+
+
 def normalise_code(entered: str) -> str | None:
     """The canonical code for what a person typed, or None when it cannot be a code.
 
-    Case, spaces and hyphens are ignored; O -> 0, I/L -> 1.
+    Case, spaces and dashes of every kind (as a PDF or Word copy gives them: en dash, em dash, minus
+    sign, non-breaking space) are ignored, full-width letters count as letters (NFKC); O -> 0,
+    I/L -> 1.
     """
-    text = "".join(ch for ch in entered.upper() if ch not in " -\t").translate(_CROCKFORD_ALIASES)
+    folded = unicodedata.normalize("NFKC", entered)
+    text = "".join(ch for ch in folded.upper() if not _separator(ch)).translate(_CROCKFORD_ALIASES)
     if len(text) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in text):
         return None
     return text

@@ -487,8 +487,16 @@ def test_changes_filter_by_class(rapp: Flask, example: dict[str, int], expected:
         assert want, cls
         body = [r for r in table_rows(html) if len(r) == 9 and r[0] != "Enhed" and r[0] != "Unit"]
         assert len(body) == len(want)
-        label = {"significant_decline": "signifikant fald", "inconclusive_change": "ser stor ud"}[cls]
-        assert all(label in r[5] for r in body)
+        # an inconclusive change whose 95 % interval excludes 0 is "tegn på ændring, ikke sikker" (issue 16)
+        labels = {"significant_decline": ("signifikant fald",),
+                  "inconclusive_change": ("ser stor ud, men er usikker", "tegn på ændring, ikke sikker")}[cls]
+        assert all(any(label in r[5] for label in labels) for r in body)
+        assert not any("tilfældig variation" in r[5] or "tilfældig variation" in r[8] for r in body)
+        if cls == "inconclusive_change":
+            kuf = [r for r in body if "tegn på ændring, ikke sikker" in r[5]]
+            assert kuf and all(r[8].startswith("Tegn på ændring, ikke sikker:") for r in kuf)
+    # the page states how many significant changes chance alone would give (contract 5.6)
+    assert "Tilfældigheder alene kan forventes at give omkring" in html
     # sorted by q: the q column is non-decreasing
     html = c.get(f"/rapporter/aendringer?{ARGS}&sort=q&kind=theme").get_data(as_text=True)
     qs = [float(r[6].replace(",", ".")) for r in table_rows(html) if len(r) == 9 and r[6] not in ("q", "")]
