@@ -429,7 +429,7 @@ def test_sign_of_change_wording_never_says_random_variation():
     # an interval that includes 0 keeps the old verdicts
     wide = {**ch, "ci": [-0.1, 0.9]}
     assert not texts.is_sign_of_change(wide)
-    assert texts.change_label(wide, "da") == "ser stor ud, men er usikker"
+    assert texts.change_label(wide, "da") == "ser stor ud, men ikke sikker"
     assert texts.change_sentence(wide, 50, "en").startswith("The change of +0.40 looks large")
     # significant and stable rows are never "signs"
     assert not texts.is_sign_of_change({**ch, "class": "significant_improvement"})
