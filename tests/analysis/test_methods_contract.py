@@ -167,7 +167,7 @@ def test_planted_change_in_a_team_of_50_is_found_in_most_runs():
     # issue 16: a real +0.4 in a 50-person team. With one BH family per unit (4 theme tests) it is
     # significant in most runs; with one family over every theme row of the organisation (21 units × 4)
     # it is found far less often. Both rates come from the same seeded data.
-    from analysis.stats import bh_adjust
+    from statsmodels.stats.multitest import multipletests
 
     # theme-score sd about 0.62 here (person_sd 0.5); with sd 0.78 the family rule finds it in about
     # half the runs (see bench/planted_change.py), the organisation-wide rule in about 1 of 10
@@ -180,7 +180,11 @@ def test_planted_change_in_a_team_of_50_is_found_in_most_runs():
         planted = next(s for s in themes if s["unit_id"] == "T00" and s["id"] == "P")
         sds.append(planted["sd"])
         found_unit += planted["change"]["class"] == "significant_improvement"
-        q_org = bh_adjust(np.array([s["change"]["p"] for s in themes]))
+        q_org = multipletests(np.array([s["change"]["p"] for s in themes]), method="fdr_bh")[1]
+        # the engine's q of the planted row is statsmodels' BH over T00's own four theme changes
+        own = [s for s in themes if s["unit_id"] == "T00"]
+        q_own = multipletests(np.array([s["change"]["p"] for s in own]), method="fdr_bh")[1]
+        assert planted["change"]["q"] == pytest.approx(float(q_own[own.index(planted)]), rel=1e-12)
         found_org += bool(q_org[themes.index(planted)] < 0.05)
     assert 0.55 < float(np.mean(sds)) < 0.7
     assert found_unit / runs > 0.5
