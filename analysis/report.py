@@ -44,7 +44,7 @@ from .stats import (
     round_half_up,
     welch,
 )
-from .suppression import REASON_NAMES, Pattern, Tree, describe, suppress
+from .suppression import REASON_NAMES, Pattern, Tree, describe, joint_pattern, suppress
 
 SCHEMA = "trivsel-report/1"
 UNRESOLVED = frozenset({"partly", "no"})
@@ -357,9 +357,16 @@ def _wave(tree: Tree, frame: pd.DataFrame, q: Questionnaire, rows: _Rows, settin
 
     # suppression
     unit = suppress(tree, respondents, settings.k_min, settings.k_diff)
+    # one pattern per theme, shared by the theme row and its item rows (contract 5.2; docs/methods.md 1):
+    # an item hidden in a unit hides that unit's theme and sibling items; the fixed point over all their
+    # counts is what every one of these rows is published by
     row_pattern = np.zeros((n_units, rows.size), dtype=bool)
-    for k in range(rows.size):
-        row_pattern[:, k] = suppress(tree, n[:, k], settings.k_min, settings.k_diff, unit.published).published
+    first_item = {item.id: n_themes + j for j, item in enumerate(items)}
+    for t, theme in enumerate(q.themes):
+        members = [t] + [first_item[it.id] for it in theme.items]
+        mask = joint_pattern(tree, [n[:, k] for k in members], settings.k_min, settings.k_diff,
+                             unit.published)
+        row_pattern[:, members] = mask[:, None]
     row_published = row_pattern & unit.published[:, None] & (n >= settings.k_min)
     # exposure rows (contract 5.1): per kind, on the respondents who answered that kind's question
     exposure_pattern: dict[str, Pattern] = {}
@@ -559,6 +566,11 @@ def analyse(
         report over all: contract 5.3; see :func:`analysis.inputs.combine_questionnaires`). ``scores[]``
         and ``exposures[]`` rows name their questionnaire; the report lists them all.
     wave, baseline : wave labels; ``baseline`` None means no change columns.
+    baseline_units : the tree the baseline wave was published with (contract 5.4; validated like
+        ``units``). The baseline is then computed and suppressed on that tree, and a unit's change is
+        written only when its leaf set — the units under it that hold respondents of either wave — is the
+        same in both trees; otherwise ``class`` is ``"not_comparable"`` with every other field null.
+        None: both waves share ``units`` (every unit comparable).
     settings : contract 2.1 settings (defaults when None).
 
     Raises
@@ -568,8 +580,6 @@ def analyse(
     """
     from .inputs import combine_questionnaires, questionnaire_of_ids
 
-    if baseline_units is not None:
-        raise NotImplementedError("baseline_units (contract 5.4) is not implemented yet")
 
     parts = [questionnaire] if isinstance(questionnaire, Questionnaire) else list(questionnaire)
     questionnaire = combine_questionnaires(parts)
@@ -591,11 +601,22 @@ def analyse(
         base_frame = responses[(labels == baseline).to_numpy()]
         if base_frame.empty:
             raise ValueError(f"no responses for the baseline wave {baseline!r}")
-        base = _wave(tree, base_frame, questionnaire, rows, settings)
+        if baseline_units is None:
+            base = _wave(tree, base_frame, questionnaire, rows, settings)
+            comparable = np.ones(tree.size, dtype=bool)
+        else:
+            base_tree = Tree.from_units(baseline_units)
+            try:
+                base_own = _wave(base_tree, base_frame, questionnaire, rows, settings)
+            except ValueError as err:
+                raise ValueError(f"baseline wave {baseline!r} against the baseline tree: {err}") from None
+            base, comparable = _aligned(base_own, base_tree, tree, cur_frame, base_frame)
+    else:
+        comparable = np.ones(tree.size, dtype=bool)
 
     with _gc_paused():
-        unit_rows = _unit_rows(tree, units, cur, base, settings)
-        scores, theme_info = _score_rows(tree, rows, cur, base, settings)
+        unit_rows = _unit_rows(tree, units, cur, base, settings, comparable)
+        scores, theme_info = _score_rows(tree, rows, cur, base, settings, comparable)
         exposures = _exposure_rows(tree, questionnaire, cur, settings)
         for row in scores:
             row["questionnaire"] = origin[(row["kind"], row["id"])]
@@ -622,8 +643,45 @@ def analyse(
     )
 
 
-def _unit_rows(tree: Tree, units: pd.DataFrame, cur: _Wave, base: _Wave | None, settings: Settings
-               ) -> list[dict[str, Any]]:
+def _aligned(base: _Wave, base_tree: Tree, tree: Tree, cur_frame: pd.DataFrame, base_frame: pd.DataFrame
+             ) -> tuple[_Wave, np.ndarray]:
+    """The baseline wave (computed and suppressed on its own tree) in the order of today's tree, and per
+    unit of today's tree whether its leaf set is the same in both trees (contract 5.4). A unit missing from
+    the baseline tree has 0 respondents there, is not published there and is not comparable."""
+    where = pd.Index(base_tree.ids).get_indexer(pd.Index(tree.ids))
+    found = where >= 0
+    take = np.where(found, where, 0)
+
+    def pick(arr: np.ndarray, fill: Any) -> np.ndarray:
+        out = arr[take].copy()
+        out[~found] = fill
+        return out
+
+    with_respondents = set(cur_frame["unit_id"].astype(str)) | set(base_frame["unit_id"].astype(str))
+
+    def leaf_sets(t: Tree) -> list[frozenset[str]]:
+        sets: list[set[str]] = [({t.ids[i]} & with_respondents) for i in range(t.size)]
+        for idx in reversed(t.levels[1:]):
+            for i in idx.tolist():
+                sets[int(t.parent[i])] |= sets[i]
+        return [frozenset(x) for x in sets]
+
+    now, then = leaf_sets(tree), leaf_sets(base_tree)
+    comparable = np.array([bool(found[i]) and now[i] == then[int(where[i])] for i in range(tree.size)],
+                          dtype=bool)
+    unit = Pattern(pick(base.unit.published, False), pick(base.unit.reason, 0), pick(base.unit.protects, -1))
+    aligned = _Wave(
+        respondents=pick(base.respondents, 0), n=pick(base.n, 0), mean=pick(base.mean, np.nan),
+        sd=pick(base.sd, np.nan), counts=pick(base.counts, 0), exposure=base.exposure, pooled=base.pooled,
+        unit=unit, row_published=pick(base.row_published, False),
+        row_pattern_published=pick(base.row_pattern_published, False), exposure_pattern=base.exposure_pattern,
+        exposure_shown=base.exposure_shown,
+    )
+    return aligned, comparable
+
+
+def _unit_rows(tree: Tree, units: pd.DataFrame, cur: _Wave, base: _Wave | None, settings: Settings,
+               comparable: np.ndarray | None = None) -> list[dict[str, Any]]:
     if "headcount" in units.columns:
         head = units["headcount"].astype("Float64")
     else:  # a tree without headcounts: every headcount unknown
@@ -657,13 +715,14 @@ def _unit_rows(tree: Tree, units: pd.DataFrame, cur: _Wave, base: _Wave | None, 
                 "respondents": int(base.respondents[i]),
                 "published": bool(base.unit.published[i]),
                 "suppressed": REASON_NAMES[int(base.unit.reason[i])],
+                "comparable": True if comparable is None else bool(comparable[i]),
             }
         out.append(row)
     return out
 
 
-def _score_rows(tree: Tree, rows: _Rows, cur: _Wave, base: _Wave | None, settings: Settings
-                ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def _score_rows(tree: Tree, rows: _Rows, cur: _Wave, base: _Wave | None, settings: Settings,
+                comparable: np.ndarray | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The ``scores`` rows of published (unit, theme/item) cells, unit-major (themes, then items).
 
     Everything is computed on the m published cells as 1-D arrays; the Python loop at the end only
@@ -710,7 +769,8 @@ def _score_rows(tree: Tree, rows: _Rows, cur: _Wave, base: _Wave | None, setting
     changes: list[Any] = [None] * m
     significance: dict[str, Any] | None = None
     if base is not None:
-        both = (cur.unit.published & base.unit.published)[iu]
+        same_tree = np.ones(tree.size, dtype=bool) if comparable is None else comparable
+        both = (cur.unit.published & base.unit.published & same_tree)[iu]
         base_ok = base.row_published[iu, ik]
         base_n = base.n[iu, ik]
         base_mean = base.mean[iu, ik]
@@ -757,6 +817,12 @@ def _score_rows(tree: Tree, rows: _Rows, cur: _Wave, base: _Wave | None, setting
             changes[i] = {"baseline_n": base_n_l[i], "baseline_mean": bm, "delta": d, "ci": [lo, hi], "p": p,
                           "q": qq, "class": names[c], "meaningful": mf, "critical_difference": cd,
                           "composition": composition[i]}
+
+        # contract 5.4: a unit whose leaf set changed between the trees gets no baseline number at all
+        for i in np.flatnonzero(~same_tree[iu]).tolist():
+            changes[i] = dict.fromkeys(("baseline_n", "baseline_mean", "delta", "ci", "p", "q", "meaningful",
+                                        "critical_difference", "composition"))
+            changes[i]["class"] = "not_comparable"
 
     # polarisation objects
     level_names = ("none", "polarised", "strong")

@@ -25,6 +25,7 @@ CHANGE_CLASSES: tuple[str, ...] = (
     "stable",
     "inconclusive_change",
     "no_significant_change",
+    "not_comparable",
 )
 FLAGS: tuple[str, ...] = ("red", "orange", "yellow")
 #: classes that went through the Welch test (they carry p and q)
@@ -55,6 +56,10 @@ _CLASS_LABELS: dict[str, dict[str, str]] = {
         "en": "looks large but not certain",
     },
     "no_significant_change": {"da": "ingen signifikant ændring", "en": "no significant change"},
+    "not_comparable": {
+        "da": "kan ikke sammenlignes (enheden er ændret)",
+        "en": "not comparable (unit changed)",
+    },
 }
 
 _LEVEL_LABELS: dict[str, dict[str, str]] = {
@@ -236,6 +241,13 @@ def _class_sentence(change: Mapping[str, Any], n_now: int, lang: str, practical_
             )
         return (
             "For få besvarelser til at vurdere en ændring." if da else "Too few answers to assess a change."
+        )
+    if cls == "not_comparable":
+        return (
+            "Enheden omfatter andre teams end ved sidste måling, så de to målinger kan ikke sammenlignes."
+            if da
+            else "The unit covers other teams than in the earlier survey, so the two surveys cannot be "
+            "compared."
         )
     if delta is None:
         raise ValueError(f"change of class {cls!r} has no delta")

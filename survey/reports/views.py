@@ -17,13 +17,12 @@ from flask_login import current_user
 from analysis import charts, texts
 from survey.auth import role_required, visible_unit_ids
 from survey.i18n import current_language
-from survey.services import Conflict, NotFound, ServiceError, dataset, reporting
+from survey.services import NotFound, ServiceError, reporting
 
 from . import bp
 
 ALL_ROLES = ("admin", "hr", "manager", "committee")
 READ_ROLES = ("admin", "hr", "manager")
-DATA_ROLES = ("admin", "hr")
 #: roles that see open waves as a live preview: none. Two views of an open wave taken before and after
 #: one new answer differ by exactly that person's answers (docs/anonymity.md, differencing across
 #: time), so reports are for closed waves only; HR follows an open wave through participation counts.
@@ -86,6 +85,10 @@ class _Selection:
         except ServiceError:
             self.error = _("This wave has no answers for this questionnaire yet.")
             return
+        if self.visible is not None and getattr(current_user, "role", None) == "manager":
+            # a manager's subtree in the tree the report was published with (a later move of a unit
+            # into or out of the subtree changes nothing in a published report)
+            self.visible = reporting.report_subtree(self.wr.report, current_user.manager_unit_id)
         self.report = reporting.scope_report(self.wr.report, self.visible)
 
     @property
@@ -111,7 +114,6 @@ def _ctx(sel: _Selection, **extra: Any) -> dict[str, Any]:
         "count": lambda v: texts.fmt_count(v, lang),
         "role": getattr(current_user, "role", None),
         "can_read_units": getattr(current_user, "role", None) in READ_ROLES,
-        "can_export_data": getattr(current_user, "role", None) in DATA_ROLES,
         **extra,
     }
 
@@ -403,23 +405,6 @@ def export_unit_pdf(unit_id: str) -> Any:
     _audit("export.unit_pdf", target=f"{sel.wave_label}/{sel.qid}/{unit_id}")
     body = unit_pdf(report, wr.questionnaire, unit_id, current_language())
     return _download(body, "application/pdf", _filename(sel, f"_{unit_id}.pdf"))
-
-
-@bp.route("/eksport/svar.csv")
-@role_required(*DATA_ROLES)
-def export_responses() -> Any:
-    sel = _Selection()
-    if sel.wr is None:
-        abort(404)
-    try:
-        text = dataset.export_text(str(sel.wave_label), str(sel.qid))
-    except Conflict:
-        return render_template(
-            "reports/message.html",
-            **_ctx(sel, message=_("Responses can be exported once the wave is closed.")),
-        ), 409
-    _audit("export.responses_csv", target=f"{sel.wave_label}/{sel.qid}")
-    return _download(text, "text/csv", _filename(sel, "_responses.csv"))
 
 
 # ---------------------------------------------------------------------------------------------------

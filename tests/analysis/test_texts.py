@@ -195,3 +195,16 @@ def test_engine_reason_is_not_shown_on_pages() -> None:
     }
     assert texts.suppression_reason(row, {"k_min": 5}, "en") == "would reveal a smaller group"
     assert texts.suppression_reason(row, {"k_min": 5}, "da") == "ville afsløre en mindre gruppe"
+
+
+def test_not_comparable_change_has_a_label_and_a_sentence_in_both_languages():
+    from analysis import texts
+
+    change = dict.fromkeys(("baseline_n", "baseline_mean", "delta", "ci", "p", "q", "meaningful",
+                            "critical_difference"))
+    change["class"] = "not_comparable"
+    assert "not_comparable" in texts.CHANGE_CLASSES
+    assert texts.class_label("not_comparable", "da") == "kan ikke sammenlignes (enheden er ændret)"
+    assert texts.change_sentence(change, 12, "da").startswith("Enheden omfatter andre teams")
+    assert "cannot be compared" in texts.change_sentence(change, 12, "en")
+    assert texts.change_arrow(change) == ""
