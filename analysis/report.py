@@ -448,6 +448,9 @@ def _composition(tree: Tree, cur: _Wave, base: _Wave, settings: Settings) -> tup
     Only booleans are published: the shift itself is made of hidden parts' means.
     """
     thr = settings.practical_delta
+    if cur.sum_num is None or base.sum_num is None:  # no sums to judge by: nothing is claimed
+        none = np.zeros(cur.n.shape, dtype=bool)
+        return none, none.copy()
     nonroot = np.flatnonzero(tree.parent >= 0)
     par = tree.parent[nonroot]
 
@@ -676,6 +679,7 @@ def _aligned(base: _Wave, base_tree: Tree, tree: Tree, cur_frame: pd.DataFrame, 
         unit=unit, row_published=pick(base.row_published, False),
         row_pattern_published=pick(base.row_pattern_published, False), exposure_pattern=base.exposure_pattern,
         exposure_shown=base.exposure_shown,
+        sum_num=None if base.sum_num is None else pick(base.sum_num, 0.0), sum_den=base.sum_den,
     )
     return aligned, comparable
 
