@@ -533,3 +533,13 @@ def texts_sentence(row: dict[str, Any]) -> str:
     from analysis import texts
 
     return texts.change_sentence(row["change"], row["n"], "en")
+
+
+def test_exact_change_and_composition_with_a_baseline_tree():
+    # contract 5.4: the baseline computed on its own tree and aligned to today's keeps the sums, so the
+    # 3.2 -> 3.4 change stays exactly 0.2 and the composition flags are still judged
+    rows = [{"wave": "1", "unit_id": "S", "A1": a} for a in (3, 3, 3, 3, 4)]
+    rows += [{"wave": "2", "unit_id": "S", "A1": a} for a in (3, 3, 3, 4, 4)]
+    uf, rf = build([("R", "", ""), ("S", "R", "")], rows)
+    ch = by_key(analyse(uf, rf, Q, "2", "1", baseline_units=uf))[("S", "A1")]["change"]
+    assert ch["delta"] == 0.2 and ch["meaningful"] is True and ch["composition"] == []
