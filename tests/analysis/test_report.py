@@ -164,7 +164,7 @@ def test_units_rollup_headcount_and_response_rate(data):
 
 def test_change_is_welch_on_theme_scores_with_bh_families(data):
     rows, base, report = data
-    themes, items = [], []
+    families: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for (unit, key), s in by_key(report).items():
         ch = s["change"]
         assert ch is not None
@@ -181,7 +181,7 @@ def test_change_is_welch_on_theme_scores_with_bh_families(data):
         se = math.sqrt(x1.var(ddof=1) / len(x1) + x2.var(ddof=1) / len(x2))
         assert ch["critical_difference"] == pytest.approx(sps.t.ppf(0.975, ref.df) * se, rel=1e-8)
         assert ch["meaningful"] == (abs(ch["delta"]) >= 0.2)
-        (themes if s["kind"] == "theme" else items).append((ch["p"], ch["q"]))
+        families.setdefault((unit, s["kind"]), []).append((ch["p"], ch["q"]))
         lo90, hi90 = ref.confidence_interval(0.90)
         if ch["q"] < 0.05:
             expected = "significant_improvement" if ch["delta"] > 0 else "significant_decline"
@@ -192,10 +192,13 @@ def test_change_is_welch_on_theme_scores_with_bh_families(data):
         else:
             expected = "no_significant_change"
         assert ch["class"] == expected
-    for family in (themes, items):
+    # contract 5.6: one BH family per unit and kind (a unit's theme changes; its item changes)
+    for family in families.values():
         p = np.array([x[0] for x in family])
         assert [x[1] for x in family] == pytest.approx(multipletests(p, method="fdr_bh")[1])
-    assert len(themes) >= 4 and len(items) >= 10
+    assert sum(len(f) for (_, kind), f in families.items() if kind == "theme") >= 4
+    assert sum(len(f) for (_, kind), f in families.items() if kind == "item") >= 10
+    assert any(len(f) >= 2 for f in families.values())
 
 
 def test_change_too_few_zero_baseline_and_unpublished_baseline():
