@@ -461,3 +461,27 @@ def test_demo_figures_tell_the_story() -> None:
     ael = res.unit("AEL")["figures"]
     assert isinstance(ael["count_violence"], int) and ael["count_violence"] > root["count_violence"] / 2
     assert res.unit("K")["change"]["near_miss"] > 0  # more near misses reported in 2025
+
+
+def test_area_report_filters_the_organisations_published_figures(loaded: None) -> None:
+    # the area's rows are the organisation's rows (one suppression over the whole tree, never re-run on a
+    # smaller tree, so comparing the two reports reveals nothing more)
+    whole = {u["unit_id"]: u for u in svc.annual_report(2025)["units"]}
+    area = svc.annual_report(2025, "TEK")["units"]
+    assert [u["unit_id"] for u in area] == ["TEK", "TEK-BYG", "TEK-VEJ"]
+    for u in area:
+        assert u == whole[u["unit_id"]]
+    # TEK-BYG (8 staff) stays hidden in the area report: TEK's own single employee is protected there too
+    assert next(u for u in area if u["unit_id"] == "TEK-BYG")["suppressed"] == "secondary"
+
+
+def test_rolling_report_through_the_service(loaded: None) -> None:
+    report = svc.annual_report(2025, rolling="2025-06")
+    assert report["period"] == {"start": "2024-07", "end": "2025-06", "label": "2024-07–2025-06"}
+    ple = next(u for u in report["units"] if u["unit_id"] == "OMS-PLE")
+    # 6 × 36 + 6 × 30 = 396 sick days / 18 FTE-years = 22.0
+    assert ple["figures"]["sick_days_per_fte"] == pytest.approx(22.0)
+    from survey.services import ServiceError
+
+    with pytest.raises(ServiceError):
+        svc.annual_report(1800)
