@@ -485,3 +485,18 @@ def test_rolling_report_through_the_service(loaded: None) -> None:
 
     with pytest.raises(ServiceError):
         svc.annual_report(1800)
+
+
+def test_pages_before_anything_is_imported(db: Any, client: Any) -> None:
+    signed_in(client, "hr")
+    r = client.get("/aarsrapport/")
+    assert r.status_code == 200 and "import units.csv first" in _text(r.get_data(as_text=True))
+    assert client.get("/aarsrapport/rapport.pdf?year=2025").status_code == 400
+    from survey.services.units import import_units
+
+    import_units(DATA / "units.csv")
+    text = _text(client.get("/aarsrapport/?year=2025").get_data(as_text=True))
+    assert "No absence or accident figures have been imported for this period yet." in text
+    assert "There is no closed survey wave for 2025." in text
+    assert client.get("/aarsrapport/rapport.xlsx?year=2025").status_code == 200
+    assert client.get("/aarsrapport/2025/dialog/OMS-PLE").status_code == 200
