@@ -489,7 +489,8 @@ def test_changes_filter_by_class(rapp: Flask, example: dict[str, int], expected:
         assert len(body) == len(want)
         # an inconclusive change whose 95 % interval excludes 0 is "tegn på ændring, ikke sikker" (issue 16)
         labels = {"significant_decline": ("signifikant fald",),
-                  "inconclusive_change": ("ser stor ud, men er usikker", "tegn på ændring, ikke sikker")}[cls]
+                  "inconclusive_change": ("ser stor ud, men ikke sikker",
+                                          "tegn på ændring, ikke sikker")}[cls]
         assert all(any(label in r[5] for label in labels) for r in body)
         assert not any("tilfældig variation" in r[5] or "tilfældig variation" in r[8] for r in body)
         if cls == "inconclusive_change":

@@ -1,7 +1,7 @@
 """publications: a closed wave's report frozen with the unit tree it was published with
 
 Revision ID: an0ny0b1c2d3
-Revises: co01a2b3c4d5, oi01a2b3c4d5
+Revises: an01a2b3c4d5
 Create Date: 2026-12-03 15:50:00
 """
 import sqlalchemy as sa
@@ -10,9 +10,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = 'an0ny0b1c2d3'
-# main had two heads when this was merged (co01..., oi01...): this revision joins them; when they
-# are made one chain, set down_revision to that chain's head
-down_revision = ('co01a2b3c4d5', 'oi01a2b3c4d5')
+down_revision = 'an01a2b3c4d5'
 branch_labels = None
 depends_on = None
 

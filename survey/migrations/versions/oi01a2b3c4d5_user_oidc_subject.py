@@ -1,7 +1,7 @@
 """users: oidc_subject (OpenID Connect sign-in) and session_epoch (sign-out ends every copy of a session)
 
 Revision ID: oi01a2b3c4d5
-Revises: an01a2b3c4d5
+Revises: an0ny0b1c2d3
 Create Date: 2026-12-03 15:20:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'oi01a2b3c4d5'
-down_revision = 'an01a2b3c4d5'
+down_revision = 'an0ny0b1c2d3'
 branch_labels = None
 depends_on = None
 
