@@ -49,10 +49,10 @@ _L: dict[str, dict[str, str]] = {
     "heatmap": {"da": "Overblik: temaer pr. enhed", "en": "Overview: themes by unit"},
     "heatmap_note": {
         "da": "Farve og symbol viser flaget (● rød, ◆ orange, ▲ gul); pilene viser ændringen: "
-        "▲▼ signifikant, △▽ ser stor ud men er inden for tilfældig variation, – uændret. "
+        "▲▼ signifikant, △▽ tegn på ændring eller ser stor ud, men ikke sikker, – uændret. "
         "Tabellen under figuren har de samme tal.",
         "en": "Colour and symbol show the flag (● red, ◆ orange, ▲ yellow); arrows show the change: "
-        "▲▼ significant, △▽ looks large but within noise, – stable. "
+        "▲▼ significant, △▽ a sign of change or looks large, but not certain, – stable. "
         "The table below the chart has the same figures.",
     },
     "per_unit": {"da": "Resultater pr. enhed", "en": "Results by unit"},
@@ -69,8 +69,10 @@ _L: dict[str, dict[str, str]] = {
     "delta": {"da": "Forskel", "en": "Difference"},
     "changes": {"da": "Signifikans af ændringer", "en": "Significance of changes"},
     "changes_note": {
-        "da": "Alle testede ændringer, sorteret efter q (Benjamini–Hochberg-justeret p).",
-        "en": "All tested changes, sorted by q (Benjamini–Hochberg adjusted p).",
+        "da": "Alle testede ændringer, sorteret efter q (p justeret efter Benjamini–Hochberg for hver "
+        "enhed for sig: enhedens temaer samlet og dens spørgsmål samlet).",
+        "en": "All tested changes, sorted by q (p adjusted by Benjamini–Hochberg within each unit: the "
+        "unit's themes together and its questions together).",
     },
     "baseline_n": {"da": "n før", "en": "n before"},
     "baseline_mean": {"da": "Gns. før", "en": "Mean before"},
@@ -390,7 +392,7 @@ class _Writer:
                 cls=f"flag-{flag}" if flag else "",
             )
             + _td(texts.level_label(pol.get("level"), lang), "polarisation")
-            + _td((texts.change_arrow(ch) + " " + texts.class_label(ch.get("class"), lang)).strip(), "class")
+            + _td((texts.change_arrow(ch) + " " + texts.change_label(ch, lang)).strip(), "class")
             + _td(self.num(ch.get("delta"), signed=True), "delta", True)
             + _td(self.num(ch.get("q"), 4), "q", True)
         )
@@ -486,9 +488,11 @@ class _Writer:
                 + _td(self.num(ch.get("p"), 4), "p", True)
                 + _td(self.num(ch.get("q"), 4), "q", True)
                 + _td(self.num(ch.get("critical_difference")), "critical_difference", True)
-                + _td((texts.change_arrow(ch) + " " + texts.class_label(ch["class"], lang)).strip(), "class")
-                + f'<td data-field="sentence_da" lang="da">{_e(texts.change_sentence(ch, s["n"], "da"))}</td>'
-                + f'<td data-field="sentence_en" lang="en">{_e(texts.change_sentence(ch, s["n"], "en"))}</td>'
+                + _td((texts.change_arrow(ch) + " " + texts.change_label(ch, lang)).strip(), "class")
+                + f'<td data-field="sentence_da" lang="da">'
+                f'{_e(texts.settings_sentence(ch, s["n"], "da", self.settings))}</td>'
+                + f'<td data-field="sentence_en" lang="en">'
+                f'{_e(texts.settings_sentence(ch, s["n"], "en", self.settings))}</td>'
                 + "</tr>"
             )
         header = [t("unit", lang), f"{t('theme', lang)} / {t('item', lang)}", t("baseline_n", lang), "n"]
@@ -501,7 +505,9 @@ class _Writer:
         )
         return (
             f'<section id="changes"><h2>{_e(t("changes", lang))}</h2>'
-            f'<p class="note">{_e(t("changes_note", lang))}</p>{body}</section>'
+            f'<p class="note">{_e(t("changes_note", lang))}</p>'
+            f'<p class="note" data-field="expected_by_chance">'
+            f'{_e(texts.chance_sentence(self.r.get("significance"), lang))}</p>{body}</section>'
         )
 
     def spread_section(self) -> str:

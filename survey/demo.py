@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
+import sys
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -514,6 +516,7 @@ def build_demo(
     Steps, each through the application's services: migrations; the unit tree; waves 2024 and 2025
     (closed, imported from the generated ``responses.csv`` of each shipped questionnaire, written with
     ``units.csv`` into the folder ``<db name>-files`` beside the database; 2025 with baseline 2024);
+    three years of absence, accidents and incidents and a few authority reactions (``survey.demo_workenv``);
     an open wave 2026 with unused invitation links and codes; one user per role with a random demo
     password.
     """
@@ -553,6 +556,9 @@ def build_demo(
                     csv_path, q, baselines={CURRENT: BASELINE} if i == 0 else None
                 )
                 counts[q.id] = summary.total
+        from survey import demo_workenv  # three years of absence, accidents and incidents (annual report)
+
+        demo_workenv.write_and_import(files, [(u.unit_id, u.headcount) for u in UNITS])
         waves.create_wave(OPEN_WAVE, loaded, baseline=CURRENT)
         waves.open_wave(OPEN_WAVE)
         links: list[str] = []
@@ -650,12 +656,28 @@ def describe(setup: DemoSetup) -> str:
     lines += [
         "",
         f"  The imported files are in {setup.files}; try the analysis on them / prøv analysen:",
-        f"    trivsel analyse --units {setup.files / 'units.csv'}"
+        f"    {trivsel_command()} analyse --units {setup.files / 'units.csv'}"
         f" --responses {setup.files / 'responses_trivsel.csv'} --questionnaire trivsel"
         f" --wave {CURRENT} --baseline {BASELINE} --json report.json --html report.html",
         "",
     ]
     return "\n".join(lines)
+
+
+def trivsel_command() -> str:
+    """How to type the ``trivsel`` command so that it runs as printed: plain ``trivsel`` when that is
+    the one on PATH, else the script beside this Python (``.venv/bin/trivsel`` from a checkout whose
+    venv is not activated; relative to the current folder when it is inside it)."""
+    script = Path(sys.executable).with_name("trivsel")
+    if not script.exists():
+        return "trivsel"
+    on_path = shutil.which("trivsel")
+    if on_path and Path(on_path).resolve() == script.resolve():
+        return "trivsel"
+    try:
+        return str(script.relative_to(Path.cwd()))
+    except ValueError:
+        return str(script)
 
 
 def run_demo(

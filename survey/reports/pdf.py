@@ -66,7 +66,7 @@ def unit_rows(report: Mapping[str, Any], q: Any, unit_id: str, lang: str) -> lis
             ch = s.get("change")
             change = ""
             if ch:
-                parts = (texts.change_arrow(ch), texts.class_label(ch["class"], lang))
+                parts = (texts.change_arrow(ch), texts.change_label(ch, lang))
                 change = " ".join(x for x in parts if x)
                 if ch.get("delta") is not None:
                     change += f" ({texts.fmt_num(ch['delta'], lang, signed=True)})"
@@ -129,10 +129,10 @@ def overview_pdf(report: Mapping[str, Any], q: Any, lang: str) -> bytes:
     title = f"{q.title.get(lang)}: {report['wave']}"
     base = report.get("baseline")
     sub = (f"Sammenlignet med {base}. " if lang == "da" else f"Compared with {base}. ") if base else ""
-    sub += ("Flag: ● rød, ◆ orange, ▲ gul. Ændringer: ▲ ▼ signifikant, △ ▽ ser stor ud, men inden for "
-            "tilfældig variation, – uændret." if lang == "da" else
-            "Flags: ● red, ◆ orange, ▲ yellow. Changes: ▲ ▼ significant, △ ▽ looks large but within noise, "
-            "– stable.")
+    sub += ("Flag: ● rød, ◆ orange, ▲ gul. Ændringer: ▲ ▼ signifikant, △ ▽ tegn på ændring eller ser stor "
+            "ud, men ikke sikker, – uændret." if lang == "da" else
+            "Flags: ● red, ◆ orange, ▲ yellow. Changes: ▲ ▼ significant, △ ▽ a sign of change or looks "
+            "large, but not certain, – stable.")
     pdf = _pdf(title, sub)
     n = len(rows[0]) - 1
     _table(pdf, rows, [70] + [max(25.0, 200.0 / max(n, 1))] * n)

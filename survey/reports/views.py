@@ -17,13 +17,12 @@ from flask_login import current_user
 from analysis import charts, texts
 from survey.auth import role_required, visible_unit_ids
 from survey.i18n import current_language
-from survey.services import Conflict, NotFound, ServiceError, dataset, reporting
+from survey.services import NotFound, ServiceError, reporting
 
 from . import bp
 
 ALL_ROLES = ("admin", "hr", "manager", "committee")
 READ_ROLES = ("admin", "hr", "manager")
-DATA_ROLES = ("admin", "hr")
 #: roles that see open waves as a live preview: none. Two views of an open wave taken before and after
 #: one new answer differ by exactly that person's answers (docs/anonymity.md, differencing across
 #: time), so reports are for closed waves only; HR follows an open wave through participation counts.
@@ -86,6 +85,10 @@ class _Selection:
         except ServiceError:
             self.error = _("This wave has no answers for this questionnaire yet.")
             return
+        if self.visible is not None and getattr(current_user, "role", None) == "manager":
+            # a manager's subtree in the tree the report was published with (a later move of a unit
+            # into or out of the subtree changes nothing in a published report)
+            self.visible = reporting.report_subtree(self.wr.report, current_user.manager_unit_id)
         self.report = reporting.scope_report(self.wr.report, self.visible)
 
     @property
@@ -111,7 +114,6 @@ def _ctx(sel: _Selection, **extra: Any) -> dict[str, Any]:
         "count": lambda v: texts.fmt_count(v, lang),
         "role": getattr(current_user, "role", None),
         "can_read_units": getattr(current_user, "role", None) in READ_ROLES,
-        "can_export_data": getattr(current_user, "role", None) in DATA_ROLES,
         **extra,
     }
 
@@ -132,7 +134,8 @@ def _hidden_units(report: Mapping[str, Any], lang: str) -> list[tuple[Mapping[st
     ]
 
 
-def _score_view(s: Mapping[str, Any], label: str, lang: str) -> dict[str, Any]:
+def _score_view(s: Mapping[str, Any], label: str, lang: str, settings: Mapping[str, Any] | None = None
+                ) -> dict[str, Any]:
     ch = s.get("change")
     pol = s.get("polarisation")
     return {
@@ -140,8 +143,8 @@ def _score_view(s: Mapping[str, Any], label: str, lang: str) -> dict[str, Any]:
         "label": label,
         "flag": texts.flag_label(s.get("flag"), s.get("flag_certain"), lang),
         "arrow": texts.change_arrow(ch),
-        "class": texts.class_label(ch["class"], lang) if ch else "",
-        "sentence": texts.change_sentence(ch, int(s["n"]), lang) if ch else "",
+        "class": texts.change_label(ch, lang) if ch else "",
+        "sentence": texts.settings_sentence(ch, int(s["n"]), lang, settings or {}) if ch else "",
         "level": texts.level_label(pol["level"], lang) if pol else "",
     }
 
@@ -202,9 +205,9 @@ def unit(unit_id: str) -> Any:
             for item in t.items:
                 s = scores.get(("item", item.id))
                 label = _item_text(q, item.id, lang)
-                items.append(_score_view(s, label, lang) if s else {"row": None, "label": label,
+                items.append(_score_view(s, label, lang, settings) if s else {"row": None, "label": label,
                                                                      "hidden": row_hidden})
-            entry: dict[str, Any] = _score_view(ts, str(t.title.get(lang)), lang) if ts else {
+            entry: dict[str, Any] = _score_view(ts, str(t.title.get(lang)), lang, settings) if ts else {
                 "row": None, "label": str(t.title.get(lang)), "hidden": row_hidden}
             entry["items"] = items
             themes.append(entry)
@@ -277,7 +280,7 @@ def changes() -> Any:
             if (cls and ch["class"] != cls) or (kind and s["kind"] != kind):
                 continue
             label = _theme_title(q, s["id"], lang) if s["kind"] == "theme" else _item_text(q, s["id"], lang)
-            view = _score_view(s, label, lang)
+            view = _score_view(s, label, lang, sel.report["settings"])
             view["unit_name"] = names.get(s["unit_id"], s["unit_id"])
             rows.append(view)
         if sort == "q":
@@ -290,7 +293,8 @@ def changes() -> Any:
     classes = [(c, texts.class_label(c, lang), counts.get(c, 0)) for c in texts.CHANGE_CLASSES]
     return render_template(
         "reports/changes.html",
-        **_ctx(sel, rows=rows, classes=classes, cls=cls, kind=kind, sort=sort, problems=problems),
+        **_ctx(sel, rows=rows, classes=classes, cls=cls, kind=kind, sort=sort, problems=problems,
+               chance=texts.chance_sentence((sel.report or {}).get("significance"), lang)),
     ), (400 if problems else 200)
 
 
@@ -401,23 +405,6 @@ def export_unit_pdf(unit_id: str) -> Any:
     _audit("export.unit_pdf", target=f"{sel.wave_label}/{sel.qid}/{unit_id}")
     body = unit_pdf(report, wr.questionnaire, unit_id, current_language())
     return _download(body, "application/pdf", _filename(sel, f"_{unit_id}.pdf"))
-
-
-@bp.route("/eksport/svar.csv")
-@role_required(*DATA_ROLES)
-def export_responses() -> Any:
-    sel = _Selection()
-    if sel.wr is None:
-        abort(404)
-    try:
-        text = dataset.export_text(str(sel.wave_label), str(sel.qid))
-    except Conflict:
-        return render_template(
-            "reports/message.html",
-            **_ctx(sel, message=_("Responses can be exported once the wave is closed.")),
-        ), 409
-    _audit("export.responses_csv", target=f"{sel.wave_label}/{sel.qid}")
-    return _download(text, "text/csv", _filename(sel, "_responses.csv"))
 
 
 # ---------------------------------------------------------------------------------------------------

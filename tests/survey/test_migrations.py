@@ -58,6 +58,15 @@ def test_fresh_sqlite_upgrade_matches_models_and_downgrades(tmp_path: Path) -> N
     assert left == {"alembic_version"}
 
 
+def _head() -> str:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", MIGRATIONS_DIR)
+    return str(ScriptDirectory.from_config(cfg).get_current_head())
+
+
 def test_one_linear_history() -> None:
     from alembic.config import Config
     from alembic.script import ScriptDirectory

@@ -8,7 +8,7 @@ themes the follow-up addresses; the memo counts applications and grants per area
 get an empty area ("no area given").
 
 Revision ID: co01a2b3c4d5
-Revises: an01a2b3c4d5
+Revises: oi01a2b3c4d5
 Create Date: 2026-12-03 16:20:00
 """
 import sqlalchemy as sa
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'co01a2b3c4d5'
-down_revision = 'an01a2b3c4d5'
+down_revision = 'oi01a2b3c4d5'
 branch_labels = None
 depends_on = None
 
