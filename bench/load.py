@@ -14,10 +14,12 @@ Phases, all on 127.0.0.1 against the same fresh PostgreSQL database (``--databas
    client as the journeys (``--floor-seconds``).
 3. Journeys: ``--concurrency`` client threads, each with keep-alive ``http.client`` connections,
    run complete journeys for ``--seconds``: open link (303) -> start page -> every question page
-   answered (first choice of each radio group) -> send page -> Send -> thank-you page (every POST is
-   answered 303 and followed by a GET: post/redirect/get; the answers so far travel in a cookie).
-4. Submit step alone: fresh invitations are walked to the send page (each on its own: the answers-so-far
-   cookie is bound to the invitation), then only the Send POSTs are driven for ``--submit-seconds``.
+   answered (first choice of each radio group) -> review page -> submit -> thank-you page; every
+   page is ``POST /svar`` -> 303 -> ``GET /svar/<n>`` (post/redirect/get, steps ``page`` and ``get``).
+4. Submit step alone: fresh invitations are brought to the review page's state (link + start page
+   give the session cookie and CSRF token; the answers-so-far cookie is the answers a journey had
+   on its review page, encrypted for each token), then only the submit POSTs (303 to ``/tak``) are
+   driven for ``--submit-seconds``.
 5. Ceilings with ``wrk`` (Debian package ``wrk``; skipped with ``--no-wrk`` or when it is missing):
    the floor insert, the start page (a GET with a session, one token lookup + template), and the
    submit step, each for ``--wrk-seconds`` with ``--wrk-connections`` connections and 1 thread.
@@ -308,13 +310,15 @@ def hidden_fields(page: str) -> dict[str, str]:
 
 
 class Browser:
-    """One respondent's browser: keep-alive connection, cookie jar (session + the answers-so-far cookie)."""
+    """Keep-alive connection with the cookies a browser keeps (the session and the encrypted
+    answers-so-far cookie ``trivsel_svar``), following post/redirect/get."""
 
     def __init__(self, port: int) -> None:
         self.port = port
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         self.cookies: dict[str, str] = {}
         self.latencies: dict[str, list[float]] = {}
+        self.token = ""
 
     @property
     def cookie(self) -> str:
@@ -335,65 +339,86 @@ class Browser:
         self.latencies.setdefault(step, []).append(time.perf_counter() - t0)
         for value in r.headers.get_all("Set-Cookie") or []:
             name, _, rest = value.partition("=")
-            val = rest.split(";", 1)[0]
-            low = value.lower()
-            if not val or "max-age=0" in low or "expires=thu, 01 jan 1970" in low:
-                self.cookies.pop(name.strip(), None)
+            content = rest.split(";", 1)[0]
+            if not content or "Max-Age=0" in value or "1970" in value:
+                self.cookies.pop(name, None)
             else:
-                self.cookies[name.strip()] = val
+                self.cookies[name] = content
         return r.status, text, r.headers.get("Location", "")
+
+    def post_and_follow(self, step: str, form: list[tuple[str, str]]) -> tuple[int, str]:
+        """``POST /svar`` and, after its 303, the ``GET`` of the page it leads to (step ``get``)."""
+        status, page, location = self.request(step, "POST", "/svar", form)
+        if status != 303:
+            return status, page
+        status, page, _ = self.request("get", "GET", urllib.parse.urlparse(location).path)
+        return status, page
 
     def open_link(self, token: str) -> str | None:
         """Link + start page: the start page's HTML (session cookie set), or None."""
         self.cookies = {}
+        self.token = token
         status, _, location = self.request("link", "GET", f"/r/{token}")
         if status != 303:
             return None
         status, page, _ = self.request("start", "GET", urllib.parse.urlparse(location).path)
         return page if status == 200 else None
 
-    def journey(self, token: str, *, stop_at_send: bool = False) -> tuple[bool, str | None]:
-        """Link, start page, Start, every question page answered (first choice of each group), the send
-        page, Send, the thank-you page. Returns (thank-you page reached, the send form's body); with
-        ``stop_at_send`` it stops on the send page: (True, body) to post later (the submit step alone)."""
+    def journey(
+        self, token: str, *, keep_review: bool = False
+    ) -> tuple[bool, tuple[dict[str, Any], str] | None]:
+        """(thank-you page reached, (answers so far, page index) that the review page had: read from
+        the state cookie when ``keep_review``)."""
         page = self.open_link(token)
         if page is None:
             return False, None
         h = hidden_fields(page)
-        status, _, location = self.request(
-            "page", "POST", "/svar", [("csrf_token", h["csrf_token"]), ("action", "start")]
-        )
-        for _ in range(80):
-            if status != 303:
-                return False, None
-            status, page, _ = self.request("page", "GET", urllib.parse.urlparse(location).path)
+        status, page = self.post_and_follow("page", [("csrf_token", h["csrf_token"]), ("action", "start")])
+        review: tuple[dict[str, Any], str] | None = None
+        for _ in range(60):
             if status != 200:
-                return False, None
+                return False, review
             h = hidden_fields(page)
             if "page" not in h:
-                return False, None
-            send = 'value="submit"' in page
+                return "<h1>" in page and "csrf_token" not in h, review  # the thank-you page
+            submit = 'value="submit"' in page
+            if submit and keep_review:
+                review = (read_state(self), h["page"])
             fields: list[tuple[str, str]] = [
                 ("csrf_token", h["csrf_token"]),
                 ("page", h["page"]),
-                ("action", "submit" if send else "next"),
+                ("action", "submit" if submit else "next"),
             ]
-            if send:
-                body = urllib.parse.urlencode(fields)
-                if stop_at_send:
-                    return True, body
-                status, _, location = self.request("submit", "POST", "/svar", fields)
-                if status != 303 or not location.endswith("/tak"):
-                    return False, None
-                status, page, _ = self.request("thanks", "GET", "/tak")
-                return status == 200, body
             seen: set[str] = set()
             for name, _kind, value in CHOICE_RE.findall(page):
                 if name not in seen:  # the first choice of each group
                     seen.add(name)
                     fields.append((name, html.unescape(value)))
-            status, _, location = self.request("page", "POST", "/svar", fields)
-        return False, None
+            status, page = self.post_and_follow("submit" if submit else "page", fields)
+        return False, review
+
+
+_STATE_APP: list[Any] = []
+
+
+def _state_app() -> Any:
+    """An app with the server's SECRET_KEY, to read and write answers-so-far cookies (made once)."""
+    if not _STATE_APP:
+        from survey import create_app
+
+        _STATE_APP.append(
+            create_app({"SQLALCHEMY_DATABASE_URI": os.environ["BENCH_DATABASE_URL"], "SECRET_KEY": SECRET})
+        )
+    return _STATE_APP[0]
+
+
+def read_state(b: Browser) -> dict[str, Any]:
+    """The answers in the browser's state cookie (the bench knows the server's SECRET_KEY)."""
+    from survey.respond import state as answer_state
+
+    value = "".join(v for k, v in sorted(b.cookies.items()) if k.startswith(answer_state.COOKIE))
+    with _state_app().test_request_context():
+        return answer_state.decode(value, b.token).parts
 
 
 def pct(values: list[float], p: float) -> float:
@@ -422,7 +447,7 @@ def drive_journeys(
     journey_times: list[float] = []
     finished_at: list[float] = []
     steps: dict[str, list[float]] = {}
-    reviews: list[str] = []
+    reviews: list[tuple[dict[str, Any], str]] = []
     start = time.perf_counter()
     deadline = start + seconds
 
@@ -436,7 +461,7 @@ def drive_journeys(
                 break
             t0 = time.perf_counter()
             try:
-                good, review = b.journey(token)
+                good, review = b.journey(token, keep_review=not reviews)
             except (OSError, http.client.HTTPException, KeyError):
                 good, review = False, None
                 b.conn.close()
@@ -479,25 +504,41 @@ def drive_journeys(
     }  # fmt: skip
 
 
-def prepare_submits(port: int, tokens: list[str], review: Any, concurrency: int) -> list[tuple[str, str]]:
-    """(cookies, urlencoded send form) per token: each respondent walked to the send page (the answers
-    so far travel in a cookie bound to the invitation, so each session is walked on its own)."""
+def prepare_submits(
+    port: int, tokens: list[str], review: tuple[dict[str, Any], str], concurrency: int
+) -> list[tuple[str, str]]:
+    """(cookie header, urlencoded submit body) per token: each session opened with link + start page;
+    its answers-so-far cookie holds the answers a journey had on its review page, encrypted for this
+    token as the server would (the bench knows SECRET_KEY); the body is the review page's Send."""
+    from survey.respond import state as answer_state
+
     lock = threading.Lock()
     it = iter(tokens)
     out: list[tuple[str, str]] = []
-    deadline = time.perf_counter() + 60  # a slow machine prepares fewer sessions, not forever
+    parts, page_index = review
+    app = _state_app()
 
     def worker() -> None:
         b = Browser(port)
-        while time.perf_counter() < deadline:
+        while True:
             with lock:
                 token = next(it, None)
             if token is None:
                 return
-            ok, body = b.journey(token, stop_at_send=True)
-            if ok and body:
-                with lock:
-                    out.append((b.cookie, body))
+            page = b.open_link(token)
+            if page is None:
+                continue
+            h = hidden_fields(page)
+            with app.test_request_context():
+                value = answer_state.encode(answer_state.AnswerState(parts, int(page_index)), token)
+            chunks = [
+                value[i : i + answer_state.CHUNK_SIZE] for i in range(0, len(value), answer_state.CHUNK_SIZE)
+            ]
+            names = [answer_state.COOKIE] + [f"{answer_state.COOKIE}{i}" for i in range(1, len(chunks))]
+            cookie = "; ".join([b.cookie] + [f"{n}={c}" for n, c in zip(names, chunks, strict=True)])
+            body = {"csrf_token": h["csrf_token"], "page": page_index, "action": "submit"}
+            with lock:
+                out.append((cookie, urllib.parse.urlencode(body)))
 
     run_threads(concurrency, worker)
     return out
@@ -530,7 +571,7 @@ def drive_submits(
                 )  # fmt: skip
                 r = conn.getresponse()
                 r.read()
-                good = r.status == 303 and (r.getheader("Location") or "").endswith("/tak")
+                good = r.status == 303 and (r.headers.get("Location") or "").endswith("/tak")
             except (OSError, http.client.HTTPException):
                 good = False
                 conn.close()

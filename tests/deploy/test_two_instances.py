@@ -336,14 +336,19 @@ def _count(url: str, sql: str, **params: Any) -> int:
     return n
 
 
-def test_wave_closed_through_a_seals_a_submit_racing_on_b(stack: Stack) -> None:
+def test_wave_closed_through_a_seals_a_submit_racing_on_b(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from survey.respond.views import REFUSAL_STATUS
     from survey.services.answering import TokenState
 
     bench = _load_bench()
+    # the bench writes each prepared session's answers-so-far cookie as the server would: same key
+    monkeypatch.setattr(bench, "SECRET", SECRET)
+    monkeypatch.setenv("BENCH_DATABASE_URL", stack.url)
     wave_id = stack.waves["race"]
     tokens = stack.tokens["race"]
-    good, review = bench.Browser(stack.port_b).journey(tokens[0])
+    good, review = bench.Browser(stack.port_b).journey(tokens[0], keep_review=True)
     assert good and review is not None
     prepared = bench.prepare_submits(stack.port_b, tokens[1:], review, 4)
     assert len(prepared) == len(tokens) - 1
