@@ -489,7 +489,8 @@ def test_changes_filter_by_class(rapp: Flask, example: dict[str, int], expected:
         assert len(body) == len(want)
         # an inconclusive change whose 95 % interval excludes 0 is "tegn på ændring, ikke sikker" (issue 16)
         labels = {"significant_decline": ("signifikant fald",),
-                  "inconclusive_change": ("ser stor ud, men er usikker", "tegn på ændring, ikke sikker")}[cls]
+                  "inconclusive_change": ("ser stor ud, men ikke sikker",
+                                          "tegn på ændring, ikke sikker")}[cls]
         assert all(any(label in r[5] for label in labels) for r in body)
         assert not any("tilfældig variation" in r[5] or "tilfældig variation" in r[8] for r in body)
         if cls == "inconclusive_change":
@@ -800,7 +801,8 @@ def test_a_new_waves_changes_compare_against_the_baselines_published_tree(
 
     monkeypatch.setattr(analysis, "analyse", spy)
     reporting.report_for(WAVE, QID)
-    assert [(w, b) for w, b, _u in seen] == [(WAVE, "2023")]
+    # one call (two while analyse fails on a changed tree and the report falls back to today's tree)
+    assert {(w, b) for w, b, _u in seen} == {(WAVE, "2023")} and len(seen) in (1, 2)
     # the report passes the tree 2023 was published with (FVE under FIL)
     base_units = seen[0][2]
     assert base_units is not None
