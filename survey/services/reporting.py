@@ -44,6 +44,10 @@ _cache: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
 _lock = threading.Lock()
 
 
+class NotPublishable(ServiceError):
+    """The report breaks a floor or a disclosure rule of the publication step: nothing is shown."""
+
+
 @dataclass(frozen=True)
 class WaveReport:
     """A wave's report dict (contract 2.3 plus extras) and the questionnaire snapshot it was made with."""
@@ -243,7 +247,7 @@ def publish_report(report: dict[str, Any]) -> dict[str, Any]:
     try:
         published = publish(report, PublishPolicy(audience="hr", k_floor=k_floor))
     except PublishError as exc:
-        raise ServiceError(f"the report cannot be published: {exc}") from None
+        raise NotPublishable(f"the report cannot be published: {exc}") from None
     return redact(published)
 
 

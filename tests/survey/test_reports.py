@@ -879,3 +879,18 @@ def test_every_managers_report_is_the_published_report_filtered_to_the_subtree(
         keep = subtree(root)
         for key in ("units", "scores", "exposures", "funding"):
             assert mine[key] == [r for r in full[key] or [] if r["unit_id"] in keep], (root, key)
+
+
+def test_settings_below_the_floor_publish_nothing(rapp: Flask, example: dict[str, int], db: Any) -> None:
+    """A settings mapping that lowers k_min and k_diff below 5 (whatever its source) never reaches a page:
+    the publication step refuses the report, the page says why in Danish, no export is made and nothing is
+    stored."""
+    from survey.models import Publication
+
+    rapp.config["TRIVSEL_ANALYSIS_SETTINGS"] = {"k_min": 3, "k_diff": 3}
+    c = as_user(rapp, example, "hr")
+    html = c.get(f"/rapporter/?{ARGS}").get_data(as_text=True)
+    assert "Rapporten kan ikke offentliggøres" in html and "Filial Vest" not in html
+    assert c.get(f"/rapporter/eksport/rapport.json?{ARGS}").status_code == 404
+    assert c.get(f"/rapporter/enhed/FVE?{ARGS}").status_code == 404
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Publication)) == 0
