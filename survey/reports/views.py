@@ -53,7 +53,10 @@ def _json_script(data: Any) -> str:
 
 
 class _Selection:
-    """The chosen wave and questionnaire, the (scoped) report, or why there is none."""
+    """The chosen wave, its whole-wave report (every questionnaire, scoped), or why there is none.
+
+    No page asks for a questionnaire: a wave is one report. An old ``q=`` parameter is ignored.
+    """
 
     def __init__(self) -> None:
         self.waves = reporting.reportable_waves()
@@ -62,11 +65,11 @@ class _Selection:
             # people who run the survey get it, managers and the committee see closed waves
             self.waves = [w for w in self.waves if w.status == "closed"]
         self.wave_label = request.args.get("wave") or (self.waves[0].label if self.waves else None)
-        self.qid = request.args.get("q")
         self.error: str | None = None
-        self.wr: reporting.WaveReport | None = None
+        self.wr: reporting.WholeWaveReport | None = None
         self.report: dict[str, Any] | None = None
         self.visible = visible_unit_ids(current_user)
+        self.questionnaire_ids: list[str] = []
         if self.wave_label is None:
             self.error = _("There is no open or closed wave yet.")
             return
@@ -75,24 +78,20 @@ class _Selection:
             abort(404)
         self.wave = wave
         self.questionnaire_ids = [wq.questionnaire_id for wq in wave.questionnaires]
-        if self.qid is None and self.questionnaire_ids:
-            self.qid = self.questionnaire_ids[0]
-        if self.qid not in self.questionnaire_ids:
-            abort(404)
         try:
-            self.wr = reporting.report_for(self.wave_label, str(self.qid))
+            self.wr = reporting.wave_report(self.wave_label)
         except NotFound:
             abort(404)
         except ServiceError:
-            self.error = _("This wave has no answers for this questionnaire yet.")
+            self.error = _("This wave has no answers yet.")
             return
         self.report = reporting.scope_report(self.wr.report, self.visible)
 
     @property
     def args(self) -> dict[str, str]:
-        return {"wave": str(self.wave_label), "q": str(self.qid)}
+        return {"wave": str(self.wave_label)}
 
-    def require(self) -> tuple[reporting.WaveReport, dict[str, Any]]:
+    def require(self) -> tuple[reporting.WholeWaveReport, dict[str, Any]]:
         if self.wr is None or self.report is None:
             abort(404)
         return self.wr, self.report
@@ -169,7 +168,7 @@ def overview() -> Any:
     for entry in by_unit.values():
         entry["unit"] = units[entry["unit_id"]]
     spec = _json_script(charts.spec(charts.heatmap(report, q, lang), lang)) if cells else None
-    _audit("report.overview", target=f"{sel.wave_label}/{sel.qid}")
+    _audit("report.overview", target=f"{sel.wave_label}")
     return render_template(
         "reports/overview.html",
         **_ctx(sel, rows=list(by_unit.values()), hidden=_hidden_units(report, lang), spec=spec),
@@ -215,10 +214,10 @@ def unit(unit_id: str) -> Any:
         ]
         if not exposures and q.exposures:
             exposure_reason = texts.exposure_hidden_reason(u, settings, lang)
-        comments = reporting.comments_for(wr.wave, wr.questionnaire.id, wr.report, unit_id)
+        comments = reporting.comments_for_wave(wr, wr.report, unit_id)
         if any(t["row"] is not None for t in themes):
             spec = _json_script(charts.spec(charts.themes_for_unit(report, q, unit_id, lang), lang))
-    _audit("report.unit", target=f"{sel.wave_label}/{sel.qid}/{unit_id}")
+    _audit("report.unit", target=f"{sel.wave_label}/{unit_id}")
     return render_template(
         "reports/unit.html",
         **_ctx(
@@ -286,7 +285,7 @@ def changes() -> Any:
             rows.sort(key=lambda v: -abs(v["row"]["change"].get("delta") or 0.0))
         else:
             rows.sort(key=lambda v: (str(v["unit_name"]), v["row"]["kind"] != "theme", v["row"]["id"]))
-        _audit("report.changes", target=f"{sel.wave_label}/{sel.qid}")
+        _audit("report.changes", target=f"{sel.wave_label}")
     classes = [(c, texts.class_label(c, lang), counts.get(c, 0)) for c in texts.CHANGE_CLASSES]
     return render_template(
         "reports/changes.html",
@@ -313,7 +312,7 @@ def exposures() -> Any:
             elif u["unit_id"] not in rows:
                 reason = texts.hidden(texts.exposure_hidden_reason(u, settings, lang), lang)
             units.append({"unit": u, "rows": rows.get(u["unit_id"], []), "reason": reason})
-        _audit("report.exposures", target=f"{sel.wave_label}/{sel.qid}")
+        _audit("report.exposures", target=f"{sel.wave_label}")
     return render_template("reports/exposures.html", **_ctx(sel, units=units))
 
 
@@ -323,7 +322,7 @@ def exposures() -> Any:
 
 
 def _filename(sel: _Selection, suffix: str) -> str:
-    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in f"trivsel_{sel.wave_label}_{sel.qid}")
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in f"trivsel_{sel.wave_label}")
     return f"{safe}{suffix}"
 
 
@@ -351,7 +350,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def export_xlsx() -> Any:
     sel = _Selection()
     wr, report = sel.require()
-    _audit("export.xlsx", target=f"{sel.wave_label}/{sel.qid}")
+    _audit("export.xlsx", target=f"{sel.wave_label}")
     return _download(_xlsx_bytes(report, wr.questionnaire), XLSX, _filename(sel, ".xlsx"))
 
 
@@ -360,7 +359,7 @@ def export_xlsx() -> Any:
 def export_json() -> Any:
     sel = _Selection()
     _wr, report = sel.require()
-    _audit("export.json", target=f"{sel.wave_label}/{sel.qid}")
+    _audit("export.json", target=f"{sel.wave_label}")
     body = json.dumps(report, ensure_ascii=False, allow_nan=False, indent=1)
     return _download(body, "application/json", _filename(sel, ".json"))
 
@@ -372,7 +371,7 @@ def export_unit_xlsx(unit_id: str) -> Any:
     wr, report = sel.require()
     if reporting.unit_row(report, unit_id) is None:
         abort(404)
-    _audit("export.unit_xlsx", target=f"{sel.wave_label}/{sel.qid}/{unit_id}")
+    _audit("export.unit_xlsx", target=f"{sel.wave_label}/{unit_id}")
     one = reporting.scope_report(report, {unit_id})
     return _download(_xlsx_bytes(one, wr.questionnaire), XLSX, _filename(sel, f"_{unit_id}.xlsx"))
 
@@ -384,7 +383,7 @@ def export_pdf() -> Any:
 
     sel = _Selection()
     wr, report = sel.require()
-    _audit("export.pdf", target=f"{sel.wave_label}/{sel.qid}")
+    _audit("export.pdf", target=f"{sel.wave_label}")
     body = overview_pdf(report, wr.questionnaire, current_language())
     return _download(body, "application/pdf", _filename(sel, ".pdf"))
 
@@ -398,7 +397,7 @@ def export_unit_pdf(unit_id: str) -> Any:
     wr, report = sel.require()
     if reporting.unit_row(report, unit_id) is None:
         abort(404)
-    _audit("export.unit_pdf", target=f"{sel.wave_label}/{sel.qid}/{unit_id}")
+    _audit("export.unit_pdf", target=f"{sel.wave_label}/{unit_id}")
     body = unit_pdf(report, wr.questionnaire, unit_id, current_language())
     return _download(body, "application/pdf", _filename(sel, f"_{unit_id}.pdf"))
 
@@ -406,18 +405,23 @@ def export_unit_pdf(unit_id: str) -> Any:
 @bp.route("/eksport/svar.csv")
 @role_required(*DATA_ROLES)
 def export_responses() -> Any:
+    """One questionnaire's responses of the wave as a contract ``responses.csv`` (``q`` picks which; the
+    first of the wave when absent)."""
     sel = _Selection()
     if sel.wr is None:
         abort(404)
+    qid = request.args.get("q") or (sel.questionnaire_ids[0] if sel.questionnaire_ids else "")
+    if qid not in sel.questionnaire_ids:
+        abort(404)
     try:
-        text = dataset.export_text(str(sel.wave_label), str(sel.qid))
+        text = dataset.export_text(str(sel.wave_label), qid)
     except Conflict:
         return render_template(
             "reports/message.html",
             **_ctx(sel, message=_("Responses can be exported once the wave is closed.")),
         ), 409
-    _audit("export.responses_csv", target=f"{sel.wave_label}/{sel.qid}")
-    return _download(text, "text/csv", _filename(sel, "_responses.csv"))
+    _audit("export.responses_csv", target=f"{sel.wave_label}/{qid}")
+    return _download(text, "text/csv", _filename(sel, f"_{qid}_responses.csv"))
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -195,10 +195,12 @@ def test_manager_outside_subtree_gets_404(rapp: Flask, example: dict[str, int], 
     assert as_user(rapp, example, "hr").get(path).status_code == 200
 
 
-def test_unknown_wave_or_questionnaire_is_404(rapp: Flask, example: dict[str, int]) -> None:
+def test_unknown_wave_or_unit_is_404(rapp: Flask, example: dict[str, int]) -> None:
     c = as_user(rapp, example, "hr")
     assert c.get("/rapporter/?wave=1999").status_code == 404
-    assert c.get(f"/rapporter/?wave={WAVE}&q=nope").status_code == 404
+    # a wave is one report: an old questionnaire parameter is ignored, not an error
+    assert c.get(f"/rapporter/?wave={WAVE}&q=nope").status_code == 200
+    assert c.get(f"/rapporter/eksport/svar.csv?wave={WAVE}&q=nope").status_code == 404
     assert c.get(f"/rapporter/enhed/NOPE?{ARGS}").status_code == 404
 
 
@@ -612,8 +614,8 @@ def test_views_and_exports_are_audited(rapp: Flask, example: dict[str, int], db:
     db.session.remove()
     events = db.session.execute(sa.select(AuditEvent.actor, AuditEvent.action, AuditEvent.target)).all()
     actor = str(example["manager_fil"])
-    assert (actor, "export.unit_xlsx", f"{WAVE}/{QID}/FNO") in events
-    assert (actor, "report.unit", f"{WAVE}/{QID}/FIL") in events
+    assert (actor, "export.unit_xlsx", f"{WAVE}/FNO") in events
+    assert (actor, "report.unit", f"{WAVE}/FIL") in events
     # a refused request leaves no event
     refused = as_user(rapp, example, "committee").get(f"/rapporter/eksport/rapport.json?{ARGS}")
     assert refused.status_code == 403
@@ -658,3 +660,105 @@ def test_small_exposure_counts_in_funding_evidence_become_less_than_three(
     assert "internal exposure: 2 of 16 respondents" not in funding["KUM"]["evidence"]
     # counts of 3 and more stay (HOVB: 4 of 26)
     assert "internal exposure: 4 of 26 respondents" in funding["HOVB"]["evidence"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# a wave is one report: every questionnaire of the wave on every page
+# ---------------------------------------------------------------------------------------------------
+
+
+def _split_example(tmp: Path) -> list[tuple[Path, Path]]:
+    """The example split into two questionnaires run in the same waves: A = the themes klarhed and
+    faellesskab, B = tempo and every exposure; each with the same respondents' columns."""
+    import csv
+
+    import yaml
+
+    data = yaml.safe_load((EXAMPLE / "questionnaire.yaml").read_text(encoding="utf-8"))
+    a = {**data, "id": "del-a", "themes": data["themes"][:2], "title": {"da": "Trivsel del A", "en": "Part A"}}
+    a.pop("exposures")
+    b = {**data, "id": "del-b", "themes": data["themes"][2:], "title": {"da": "Trivsel del B", "en": "Part B"}}
+    with (EXAMPLE / "responses.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    out = []
+    for q in (a, b):
+        cols = ["wave", "unit_id"]
+        for t in q["themes"]:
+            cols += [i["id"] for i in t["items"]]
+        for e in q.get("exposures") or []:
+            cols += [e[p]["id"] for p in ("question", "source", "handled", "told") if p in e]
+        qpath, rpath = tmp / f"{q['id']}.yaml", tmp / f"{q['id']}.csv"
+        qpath.write_text(yaml.safe_dump(q, allow_unicode=True), encoding="utf-8")
+        with rpath.open("w", encoding="utf-8", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=cols, extrasaction="ignore")
+            w.writeheader()
+            w.writerows(rows)
+        out.append((qpath, rpath))
+    return out
+
+
+@pytest.fixture()
+def split_wave(rapp: Flask, db: Any, tmp_path: Path) -> tuple[dict[str, int], list[dict[str, Any]]]:
+    """Waves 2023 and 2025 running two questionnaires; returns user ids and each part's analysis."""
+    import questionnaires
+    from analysis import analyse, read_responses, read_units
+    from survey.models import User
+    from survey.services import dataset
+    from survey.services.units import import_units
+
+    import_units(EXAMPLE / "units.csv")
+    units = read_units(EXAMPLE / "units.csv")
+    expected = []
+    for pos, (qpath, rpath) in enumerate(_split_example(tmp_path)):
+        dataset.import_responses(rpath, qpath, baselines={"2025": "2023"} if pos == 0 else None)
+        q = questionnaires.load_file(qpath)
+        expected.append(analyse(units, read_responses(rpath, q, set(units["unit_id"])), q, WAVE, "2023").to_dict())
+    u = User(email="hr@example.org", role="hr", manager_unit_id=None, password_hash="x")
+    db.session.add(u)
+    db.session.commit()
+    return {"hr": u.id}, expected
+
+
+def test_wave_report_holds_every_questionnaire(
+    rapp: Flask, split_wave: tuple[dict[str, int], list[dict[str, Any]]]
+) -> None:
+    from survey.services import reporting
+
+    _users, expected = split_wave
+    with rapp.test_request_context():
+        wr = reporting.wave_report(WAVE)
+    assert wr.questionnaire_ids == ("del-a", "del-b")
+    assert [t.id for t in wr.questionnaire.themes] == ["klarhed", "faellesskab", "tempo"]
+    got = {(s["unit_id"], s["kind"], s["id"]): s for s in wr.report["scores"]}
+    want = {(s["unit_id"], s["kind"], s["id"]): s for part in expected for s in part["scores"]}
+    assert got.keys() == want.keys()
+    for key, row in want.items():
+        assert got[key]["mean"] == pytest.approx(row["mean"]), key
+        assert got[key]["flag"] == row["flag"], key
+    assert {(e["unit_id"], e["kind"]) for e in wr.report["exposures"]} == {
+        (e["unit_id"], e["kind"]) for e in expected[1]["exposures"]
+    }
+    assert wr.report["baseline"] == "2023"
+
+
+def test_every_page_shows_the_whole_wave(
+    rapp: Flask, split_wave: tuple[dict[str, int], list[dict[str, Any]]]
+) -> None:
+    users, expected = split_wave
+    c = login(rapp, rapp.test_client(), users["hr"])
+    overview = c.get(f"/rapporter/?wave={WAVE}").get_data(as_text=True)
+    for title in ("Klarhed i opgaverne", "Arbejdsmængde og tempo"):
+        assert title in overview
+    assert 'name="q"' not in overview  # no page asks for a questionnaire
+    unit = c.get(f"/rapporter/enhed/HOVB?wave={WAVE}").get_data(as_text=True)
+    assert "KLAR1" not in unit and "TEMP1" not in unit  # statements, not ids
+    hovb_tempo = next(s for s in expected[1]["scores"] if s["unit_id"] == "HOVB" and s["id"] == "tempo")
+    assert _fmt(hovb_tempo["mean"], "da") in unit
+    harassment = c.get(f"/rapporter/kraenkelser?wave={WAVE}").get_data(as_text=True)
+    root_bullying = next(e for e in expected[1]["exposures"] if e["unit_id"] == "KUF" and e["kind"] == "bullying")
+    assert str(root_bullying["n"]) in harassment
+    changes = c.get(f"/rapporter/aendringer?wave={WAVE}")
+    assert changes.status_code == 200
+    for qid in ("del-a", "del-b"):
+        r = c.get(f"/rapporter/eksport/svar.csv?wave={WAVE}&q={qid}")
+        assert r.status_code == 200 and qid in r.headers["Content-Disposition"]
