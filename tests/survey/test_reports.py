@@ -675,9 +675,9 @@ def _split_example(tmp: Path) -> list[tuple[Path, Path]]:
     import yaml
 
     data = yaml.safe_load((EXAMPLE / "questionnaire.yaml").read_text(encoding="utf-8"))
-    a = {**data, "id": "del-a", "themes": data["themes"][:2], "title": {"da": "Trivsel del A", "en": "Part A"}}
+    a = {**data, "id": "del-a", "themes": data["themes"][:2], "title": {"da": "Del A", "en": "Part A"}}
     a.pop("exposures")
-    b = {**data, "id": "del-b", "themes": data["themes"][2:], "title": {"da": "Trivsel del B", "en": "Part B"}}
+    b = {**data, "id": "del-b", "themes": data["themes"][2:], "title": {"da": "Del B", "en": "Part B"}}
     with (EXAMPLE / "responses.csv").open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     out = []
@@ -712,7 +712,8 @@ def split_wave(rapp: Flask, db: Any, tmp_path: Path) -> tuple[dict[str, int], li
     for pos, (qpath, rpath) in enumerate(_split_example(tmp_path)):
         dataset.import_responses(rpath, qpath, baselines={"2025": "2023"} if pos == 0 else None)
         q = questionnaires.load_file(qpath)
-        expected.append(analyse(units, read_responses(rpath, q, set(units["unit_id"])), q, WAVE, "2023").to_dict())
+        frame = read_responses(rpath, q, set(units["unit_id"]))
+        expected.append(analyse(units, frame, q, WAVE, "2023").to_dict())
     u = User(email="hr@example.org", role="hr", manager_unit_id=None, password_hash="x")
     db.session.add(u)
     db.session.commit()
@@ -755,7 +756,9 @@ def test_every_page_shows_the_whole_wave(
     hovb_tempo = next(s for s in expected[1]["scores"] if s["unit_id"] == "HOVB" and s["id"] == "tempo")
     assert _fmt(hovb_tempo["mean"], "da") in unit
     harassment = c.get(f"/rapporter/kraenkelser?wave={WAVE}").get_data(as_text=True)
-    root_bullying = next(e for e in expected[1]["exposures"] if e["unit_id"] == "KUF" and e["kind"] == "bullying")
+    root_bullying = next(
+        e for e in expected[1]["exposures"] if e["unit_id"] == "KUF" and e["kind"] == "bullying"
+    )
     assert str(root_bullying["n"]) in harassment
     changes = c.get(f"/rapporter/aendringer?wave={WAVE}")
     assert changes.status_code == 200
