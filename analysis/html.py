@@ -49,10 +49,10 @@ _L: dict[str, dict[str, str]] = {
     "heatmap": {"da": "Overblik: temaer pr. enhed", "en": "Overview: themes by unit"},
     "heatmap_note": {
         "da": "Farve og symbol viser flaget (● rød, ◆ orange, ▲ gul); pilene viser ændringen: "
-        "▲▼ signifikant, △▽ ser stor ud men er inden for tilfældig variation, – uændret. "
+        "↑↓ signifikant, ↗↘ ser stor ud men er inden for tilfældig variation, – uændret. "
         "Tabellen under figuren har de samme tal.",
         "en": "Colour and symbol show the flag (● red, ◆ orange, ▲ yellow); arrows show the change: "
-        "▲▼ significant, △▽ looks large but within noise, – stable. "
+        "↑↓ significant, ↗↘ looks large but within noise, – stable. "
         "The table below the chart has the same figures.",
     },
     "per_unit": {"da": "Resultater pr. enhed", "en": "Results by unit"},

@@ -5,8 +5,8 @@ two outputs (and later the web pages) say the same thing in the same words. Numb
 decimals; Danish uses a decimal comma. The functions read the report dict of contract.md 2.3.
 
 Colour is never the only signal: every flag has a word and a symbol (:func:`flag_label`), every change
-class an arrow (:func:`change_arrow`): ▲/▼ filled for significant, △/▽ hollow for inconclusive,
-– for stable.
+class an arrow (:func:`change_arrow`): ↑/↓ for significant, ↗/↘ for a change that looks large but
+is within noise, – for stable. Arrows are never triangles, so they cannot be read as a flag shape.
 """
 
 from __future__ import annotations
@@ -160,17 +160,17 @@ def level_label(level: str | None, lang: str) -> str:
 
 
 def change_arrow(change: Mapping[str, Any] | None) -> str:
-    """▲/▼ significant, △/▽ inconclusive (looks large, within noise), – stable, ``""`` otherwise."""
+    """↑/↓ significant, ↗/↘ inconclusive (looks large, within noise), – stable, ``""`` otherwise."""
     if not change:
         return ""
     cls = change.get("class")
     if cls == "significant_improvement":
-        return "▲"
+        return "↑"
     if cls == "significant_decline":
-        return "▼"
+        return "↓"
     if cls == "inconclusive_change":
         delta = change.get("delta") or 0.0
-        return "△" if delta > 0 else "▽"
+        return "↗" if delta > 0 else "↘"
     if cls == "stable":
         return "–"
     if cls not in CHANGE_CLASSES:

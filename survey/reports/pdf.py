@@ -15,7 +15,7 @@ from typing import Any
 from analysis import charts, texts
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
-_SYMBOLS = "●◆▲▼△▽–−"
+_SYMBOLS = "●◆▲↑↓↗↘–−‖"
 
 
 def _label(q: Any, kind: str, id_: str, lang: str) -> str:
@@ -129,9 +129,9 @@ def overview_pdf(report: Mapping[str, Any], q: Any, lang: str) -> bytes:
     title = f"{q.title.get(lang)}: {report['wave']}"
     base = report.get("baseline")
     sub = (f"Sammenlignet med {base}. " if lang == "da" else f"Compared with {base}. ") if base else ""
-    sub += ("Flag: ● rød, ◆ orange, ▲ gul. Ændringer: ▲ ▼ signifikant, △ ▽ ser stor ud, men inden for "
+    sub += ("Flag: ● rød, ◆ orange, ▲ gul. Ændringer: ↑ ↓ signifikant, ↗ ↘ ser stor ud, men inden for "
             "tilfældig variation, – uændret." if lang == "da" else
-            "Flags: ● red, ◆ orange, ▲ yellow. Changes: ▲ ▼ significant, △ ▽ looks large but within noise, "
+            "Flags: ● red, ◆ orange, ▲ yellow. Changes: ↑ ↓ significant, ↗ ↘ looks large but within noise, "
             "– stable.")
     pdf = _pdf(title, sub)
     n = len(rows[0]) - 1

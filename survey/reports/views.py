@@ -150,28 +150,88 @@ def _score_view(s: Mapping[str, Any], label: str, lang: str) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------------
 
 
+def short_label(title: str, limit: int = 20) -> str:
+    """A theme's column label: the title when short, else its first words up to ``limit`` characters
+    (never a broken word), ending in "…"; the page shows the full title on hover and focus."""
+    if len(title) <= limit:
+        return title
+    out = ""
+    for w in title.split():
+        nxt = f"{out} {w}".strip()
+        if len(nxt) > limit and out:
+            break
+        out = nxt
+    return out + "…" if out != title else out
+
+
+def overview_grid(report: Mapping[str, Any], q: Any, lang: str) -> dict[str, Any]:
+    """The units x themes overview as cells for the HTML heatmap (also its phone list): per unit its
+    depth, parent, response rate and per theme flag, mean, change arrow and polarisation, or why hidden.
+    Every value comes from the report's rows; nothing is computed but the words."""
+    settings = report["settings"]
+    scores = {(s["unit_id"], s["id"]): s for s in report["scores"] if s["kind"] == "theme"}
+    ordered = texts.tree_order(list(report["units"]))
+    has_children = {u.get("parent_id") for u in ordered}
+    row_hidden = texts.hidden(texts.row_hidden_reason(settings, lang), lang)
+    units: list[dict[str, Any]] = []
+    counts = {"red": 0, "orange": 0, "yellow": 0, "polarised": 0}
+    paths: dict[str, str] = {}
+    for pos, u in enumerate(ordered):
+        parent_path = paths.get(str(u.get("parent_id")), "")
+        paths[u["unit_id"]] = f"{parent_path}/{pos}"
+        status = texts.unit_status(u, settings, lang)
+        cells: list[dict[str, Any]] = []
+        flags = {"red": 0, "orange": 0, "yellow": 0}
+        split = 0
+        for t in q.themes:
+            sc = scores.get((u["unit_id"], t.id))
+            title = str(t.title.get(lang))
+            if sc is None:
+                cells.append({"theme": title, "hidden": status or row_hidden})
+                continue
+            flag = sc.get("flag")
+            ch = sc.get("change")
+            pol = (sc.get("polarisation") or {}).get("level")
+            polarised = pol in ("polarised", "strong")
+            if flag:
+                flags[flag] += 1
+                counts[flag] += 1
+            if polarised:
+                split += 1
+                counts["polarised"] += 1
+            words = [texts.flag_label(flag, sc.get("flag_certain"), lang) or charts.word("no_flag", lang)]
+            if ch and ch.get("class") not in ("stable",):
+                words.append(texts.class_label(ch["class"], lang))
+            if polarised:
+                words.append(texts.level_label(pol, lang))
+            cells.append({
+                "theme": title, "hidden": None, "flag": flag or "none", "symbol": texts.flag_symbol(flag),
+                "mean": texts.fmt_num(sc["mean"], lang),
+                "arrow": texts.change_arrow(ch) if ch and ch.get("class") != "stable" else "",
+                "polarised": polarised, "words": "; ".join(w for w in words if w),
+            })
+        units.append({
+            "unit": u, "status": status, "cells": cells, "flags": flags, "split": split,
+            "has_children": u["unit_id"] in has_children, "path": paths[u["unit_id"]],
+            "rate": texts.fmt_share(u.get("response_rate"), lang) if u.get("published") else "",
+        })
+    themes = [(str(t.title.get(lang)), short_label(str(t.title.get(lang)))) for t in q.themes]
+    return {"units": units, "themes": themes, "counts": counts}
+
+
 @bp.route("/")
 @role_required(*ALL_ROLES)
 def overview() -> Any:
     sel = _Selection()
     lang = current_language()
     if sel.report is None or sel.wr is None:
-        return render_template("reports/overview.html", **_ctx(sel, rows=[], hidden=[], spec=None))
+        return render_template("reports/overview.html", **_ctx(sel, grid=None, hidden=[]))
     q = sel.wr.questionnaire
     report = sel.report
-    cells = charts.heatmap_rows(report, q, lang)
-    by_unit: dict[str, dict[str, Any]] = {}
-    for c in cells:
-        entry = by_unit.setdefault(c["unit_id"], {"unit_id": c["unit_id"], "label": c["unit"], "cells": []})
-        entry["cells"].append(c)
-    units = {u["unit_id"]: u for u in report["units"]}
-    for entry in by_unit.values():
-        entry["unit"] = units[entry["unit_id"]]
-    spec = _json_script(charts.spec(charts.heatmap(report, q, lang), lang)) if cells else None
+    grid = overview_grid(report, q, lang)
     _audit("report.overview", target=f"{sel.wave_label}")
     return render_template(
-        "reports/overview.html",
-        **_ctx(sel, rows=list(by_unit.values()), hidden=_hidden_units(report, lang), spec=spec),
+        "reports/overview.html", **_ctx(sel, grid=grid, hidden=_hidden_units(report, lang)),
     )
 
 
@@ -447,3 +507,41 @@ def vega_bundle() -> Any:
 @bp.app_context_processor
 def _links() -> dict[str, Any]:
     return {"vega_bundle_url": lambda: url_for("reports.vega_bundle")}
+
+
+# ---------------------------------------------------------------------------------------------------
+# how to read the report
+# ---------------------------------------------------------------------------------------------------
+
+#: (baseline n, current n) pairs of the guide's critical-difference table
+GUIDE_SIZES: tuple[tuple[int, int], ...] = ((5, 5), (8, 8), (14, 12), (25, 25), (50, 50), (100, 100), (400, 400))
+
+
+def critical_differences(alpha: float, sd: float = 1.2) -> list[tuple[int, int, float]]:
+    """How large a change must be to be significant on its own (Welch's t-test at ``alpha``), for the
+    group sizes of :data:`GUIDE_SIZES` and a typical spread ``sd`` of theme scores in both waves.
+    The critical difference is t(1 − alpha/2, ν) · sd · √(1/n₁ + 1/n₂) (docs/methods.md)."""
+    from scipy import stats
+
+    out = []
+    for n1, n2 in GUIDE_SIZES:
+        se = sd * (1 / n1 + 1 / n2) ** 0.5
+        v1, v2 = sd**2 / n1, sd**2 / n2
+        df = (v1 + v2) ** 2 / (v1**2 / (n1 - 1) + v2**2 / (n2 - 1))
+        out.append((n1, n2, float(stats.t.ppf(1 - alpha / 2, df) * se)))
+    return out
+
+
+@bp.route("/laesevejledning")
+@role_required(*ALL_ROLES)
+def guide() -> Any:
+    """"How to read the report" in the reader's language: flags, changes, spread, hidden numbers."""
+    sel = _Selection()
+    settings = (sel.report or {}).get("settings") or reporting.analysis_settings().to_dict()
+    sd = 1.2
+    table = [
+        (n1, n2, texts.fmt_num(d, current_language()))
+        for n1, n2, d in critical_differences(float(settings["alpha"]), sd)
+    ]
+    return render_template("reports/guide.html", **_ctx(sel, settings=settings, crit=table,
+                                                        sd=texts.fmt_num(sd, current_language(), 1)))
