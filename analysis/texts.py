@@ -252,27 +252,44 @@ def change_sentence(row_change: Mapping[str, Any] | None, n_now: int, lang: str)
     check_lang(lang)
     if row_change is None:
         return ""
-    sentence = _class_sentence(row_change, n_now, lang)
     crit = row_change.get("critical_difference")
     b = row_change.get("baseline_n")
+    delta = row_change.get("delta")
+    if row_change.get("class") == "inconclusive_change" and None not in (crit, b, delta):
+        return _inconclusive_sentence(float(delta), float(crit), int(b), int(n_now), lang)
+    sentence = _class_sentence(row_change, n_now, lang)
     if crit is not None and b is not None:
         sentence += " " + critical_difference_sentence(int(b), int(n_now), float(crit), lang)
-        delta = row_change.get("delta")
-        cls = row_change.get("class")
-        if (
-            delta is not None
-            and abs(delta) > crit
-            and cls not in ("significant_improvement", "significant_decline")
-        ):
-            # the critical difference is for one test alone; BH over the whole report sets a higher bar
-            sentence += " " + (
-                "Ændringen er større end det, men ikke signifikant efter korrektionen for, "
-                "at mange tal testes på én gang."
-                if lang == "da"
-                else "This change is larger than that, but not significant after the correction "
-                "for testing many figures at once."
-            )
     return sentence
+
+
+def _inconclusive_sentence(delta: float, crit: float, b: int, n_now: int, lang: str) -> str:
+    """A change of at least ``practical_delta`` that is not significant, said without contradiction:
+    either it is within the single-test critical difference, or it exceeds it but not the stricter bar
+    of testing many changes at once (Benjamini–Hochberg)."""
+    signed = fmt_num(delta, lang, signed=True)
+    d = fmt_num(crit, lang)
+    if abs(delta) > crit:
+        if lang == "da":
+            return (
+                f"Ændringen på {signed} er større end de {d}, som én test alene kræver med {b} og {n_now} "
+                "besvarelser. Men fordi mange ændringer testes på samme tid, kræves der mere, før den kan "
+                "kaldes reel: den kan stadig skyldes tilfældigheder."
+            )
+        return (
+            f"The change of {signed} is larger than the {d} one test alone requires with {b} and {n_now} "
+            "answers. But because many changes are tested at the same time, more is required before it can "
+            "be called real: it may still be chance."
+        )
+    if lang == "da":
+        return (
+            f"Ændringen på {signed} ser stor ud, men med {b} og {n_now} besvarelser skal en ændring være "
+            f"større end {d} for at være reel. Den kan skyldes tilfældigheder."
+        )
+    return (
+        f"The change of {signed} looks large, but with {b} and {n_now} answers a change must exceed {d} "
+        "to be real. It may be chance."
+    )
 
 
 def suppression_reason(unit_row: Mapping[str, Any], settings: Mapping[str, Any], lang: str) -> str:

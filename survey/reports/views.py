@@ -28,7 +28,6 @@ DATA_ROLES = ("admin", "hr")
 #: one new answer differ by exactly that person's answers (docs/anonymity.md, differencing across
 #: time), so reports are for closed waves only; HR follows an open wave through participation counts.
 PREVIEW_ROLES: tuple[str, ...] = ()
-SORTS = ("q", "delta", "unit")
 KINDS = ("theme", "item")
 
 
@@ -308,48 +307,128 @@ def _exposure_title(q: Any, kind: str, lang: str) -> str:
     return str(e.title.get(lang)) if e.title else kind
 
 
+#: the default view of the changes page: what needs attention (real changes, and large ones that may be
+#: chance); "all" shows every tested change
+VIEWS = ("attention", "significant", "inconclusive_change", "all")
+PAGE_SIZE = 40
+
+
+def fmt_q(q: float | None, lang: str) -> str:
+    """The BH-adjusted p-value as people read it: ``q < 0,001``, ``q = 0,03``, ``q = 0,41``."""
+    if q is None:
+        return ""
+    if q < 0.001:
+        return f"q < {texts.fmt_num(0.001, lang, 3)}"
+    return f"q = {texts.fmt_num(q, lang, 3 if q < 0.01 else 2)}"
+
+
+def _subtree(report: Mapping[str, Any], root: str) -> set[str]:
+    children: dict[str | None, list[str]] = {}
+    for u in report["units"]:
+        children.setdefault(u.get("parent_id"), []).append(u["unit_id"])
+    out, stack = set(), [root]
+    while stack:
+        cur = stack.pop()
+        out.add(cur)
+        stack.extend(children.get(cur, []))
+    return out
+
+
 @bp.route("/aendringer")
 @role_required(*READ_ROLES)
 def changes() -> Any:
+    """What really changed: by default only significant changes and changes of at least
+    ``practical_delta`` that are not significant, grouped by unit (tree order), filtered by subtree, theme,
+    kind and class, paged."""
     sel = _Selection()
     lang = current_language()
-    cls = request.args.get("class", "")
+    view = request.args.get("view", "attention") or "attention"
     kind = request.args.get("kind", "")
-    sort = request.args.get("sort", "q")
+    unit_root = request.args.get("unit", "")
+    theme = request.args.get("theme", "")
+    page_arg = request.args.get("page", "1") or "1"
     problems = []
-    if cls and cls not in texts.CHANGE_CLASSES:
-        problems.append(_("Unknown change class '%(value)s'. Choose one from the list.", value=cls))
+    if view not in VIEWS:
+        problems.append(_("Unknown choice of changes '%(value)s'. Choose one from the list.", value=view))
     if kind and kind not in KINDS:
         problems.append(_("Unknown row kind '%(value)s'. Choose themes or items.", value=kind))
-    if sort not in SORTS:
-        problems.append(_("Unknown sort order '%(value)s'. Choose one from the list.", value=sort))
-    rows: list[dict[str, Any]] = []
-    counts: dict[str, int] = {}
-    if sel.report is not None and sel.wr is not None and not problems:
-        q = sel.wr.questionnaire
-        names = {u["unit_id"]: u["name"] for u in sel.report["units"]}
-        for s in sel.report["scores"]:
+    page = int(page_arg) if page_arg.isdigit() and 0 < len(page_arg) < 6 else 0
+    if page < 1:
+        problems.append(_("Unknown page '%(value)s'. Choose a page number from the list.", value=page_arg))
+        page = 1
+    q = sel.wr.questionnaire if sel.wr else None
+    report = sel.report
+    if report is not None and unit_root and reporting.unit_row(report, unit_root) is None:
+        problems.append(_("Unknown unit '%(value)s'. Choose a unit from the list.", value=unit_root))
+    if q is not None and theme and theme not in {t.id for t in q.themes}:
+        problems.append(_("Unknown theme '%(value)s'. Choose a theme from the list.", value=theme))
+    groups: list[dict[str, Any]] = []
+    counts = {"tested": 0, "significant": 0, "inconclusive_change": 0}
+    total = 0
+    pages = 1
+    expected_false = 0.0
+    if report is not None and q is not None and not problems:
+        names = {u["unit_id"]: u["name"] for u in report["units"]}
+        theme_of = {i.id: i.theme for i in q.items}
+        keep_units = _subtree(report, unit_root) if unit_root else None
+        alpha = float(report["settings"]["alpha"])
+        by_unit: dict[str, list[dict[str, Any]]] = {}
+        for s in report["scores"]:
             ch = s.get("change")
-            if not ch:
+            if not ch or ch.get("q") is None:
                 continue
-            counts[ch["class"]] = counts.get(ch["class"], 0) + 1
-            if (cls and ch["class"] != cls) or (kind and s["kind"] != kind):
+            cls = ch["class"]
+            sig = cls in ("significant_improvement", "significant_decline")
+            counts["tested"] += 1
+            if sig:
+                counts["significant"] += 1
+                expected_false += alpha
+            elif cls == "inconclusive_change":
+                counts["inconclusive_change"] += 1
+            if view == "attention" and not (sig or cls == "inconclusive_change"):
+                continue
+            if view == "significant" and not sig:
+                continue
+            if view == "inconclusive_change" and cls != "inconclusive_change":
+                continue
+            if kind and s["kind"] != kind:
+                continue
+            if keep_units is not None and s["unit_id"] not in keep_units:
+                continue
+            row_theme = s["id"] if s["kind"] == "theme" else theme_of.get(s["id"])
+            if theme and row_theme != theme:
                 continue
             label = _theme_title(q, s["id"], lang) if s["kind"] == "theme" else _item_text(q, s["id"], lang)
-            view = _score_view(s, label, lang)
-            view["unit_name"] = names.get(s["unit_id"], s["unit_id"])
-            rows.append(view)
-        if sort == "q":
-            rows.sort(key=lambda v: (v["row"]["change"].get("q") is None, v["row"]["change"].get("q") or 0.0))
-        elif sort == "delta":
-            rows.sort(key=lambda v: -abs(v["row"]["change"].get("delta") or 0.0))
-        else:
-            rows.sort(key=lambda v: (str(v["unit_name"]), v["row"]["kind"] != "theme", v["row"]["id"]))
+            v = _score_view(s, label, lang)
+            v["significant"] = sig
+            v["q_text"] = fmt_q(ch.get("q"), lang)
+            by_unit.setdefault(s["unit_id"], []).append(v)
+        rows: list[tuple[str, dict[str, Any]]] = []
+        for u in texts.tree_order(list(report["units"])):
+            vs = by_unit.get(u["unit_id"])
+            if not vs:
+                continue
+            vs.sort(key=lambda v: (not v["significant"], v["row"]["kind"] != "theme",
+                                   -abs(v["row"]["change"].get("delta") or 0.0)))
+            rows.extend((u["unit_id"], v) for v in vs)
+        total = len(rows)
+        pages = max(1, -(-total // PAGE_SIZE))
+        page = min(page, pages)
+        for uid, v in rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]:
+            if not groups or groups[-1]["unit_id"] != uid:
+                groups.append({"unit_id": uid, "name": names.get(uid, uid), "rows": []})
+            groups[-1]["rows"].append(v)
         _audit("report.changes", target=f"{sel.wave_label}")
-    classes = [(c, texts.class_label(c, lang), counts.get(c, 0)) for c in texts.CHANGE_CLASSES]
+    units = [(u["unit_id"], u["name"], u.get("depth") or 0)
+             for u in texts.tree_order(list(report["units"]))] if report else []
+    themes = [(t.id, str(t.title.get(lang))) for t in q.themes] if q else []
+    args = {"view": view, "kind": kind, "unit": unit_root, "theme": theme}
     return render_template(
         "reports/changes.html",
-        **_ctx(sel, rows=rows, classes=classes, cls=cls, kind=kind, sort=sort, problems=problems),
+        **_ctx(sel, groups=groups, counts=counts, total=total, page=page, pages=pages, view=view, kind=kind,
+               unit_root=unit_root, theme=theme, units=units, themes=themes, problems=problems,
+               link_args={**sel.args, **{k: v for k, v in args.items() if v}}, page_size=PAGE_SIZE,
+               expected_false=texts.fmt_num(expected_false, lang, 1)),
     ), (400 if problems else 200)
 
 

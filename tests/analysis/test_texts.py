@@ -63,11 +63,13 @@ def test_inconclusive_sentence_from_example() -> None:
     row = _row(_report(), "ANL", "theme", "tempo")
     en = texts.change_sentence(row["change"], row["n"], "en")
     da = texts.change_sentence(row["change"], row["n"], "da")
-    assert en.startswith(
-        "The change of +0.54 looks large but is within what chance can produce with 7 and 8 answers."
+    # critical difference 0.82 (the report's row) > 0.54: within the single-test bar
+    assert row["change"]["critical_difference"] > 0.54
+    assert en == (
+        "The change of +0.54 looks large, but with 7 and 8 answers a change must exceed "
+        f"{texts.fmt_num(row['change']['critical_difference'], 'en')} to be real. It may be chance."
     )
-    assert da.startswith("Ændringen på +0,54 ser stor ud, men ligger inden for")
-    assert "med 7 og 8 besvarelser" in da
+    assert da.startswith("Ændringen på +0,54 ser stor ud, men med 7 og 8 besvarelser skal en ændring")
 
 
 @pytest.mark.parametrize(
@@ -170,11 +172,15 @@ def test_sentence_explains_multiple_testing_when_delta_exceeds_critical_differen
     ch = row["change"]
     assert abs(ch["delta"]) > ch["critical_difference"] and ch["q"] > 0.05
     en = texts.change_sentence(ch, row["n"], "en")
-    assert en.endswith("but not significant after the correction for testing many figures at once.")
-    assert "korrektionen" in texts.change_sentence(ch, row["n"], "da")
+    # one sentence that says both facts without contradiction: larger than one test's bar, yet not real
+    assert en.startswith("The change of −0.27 is larger than the 0.24 one test alone requires")
+    assert en.endswith("more is required before it can be called real: it may still be chance.")
+    assert "must exceed" not in en  # no second sentence implying it should have been significant
+    da = texts.change_sentence(ch, row["n"], "da")
+    assert da.startswith("Ændringen på −0,27 er større end de 0,24, som én test alene kræver")
     # a significant row gets no such remark (HOVB klarhed, q 0.0002)
     hovb = _row(_report(), "HOVB", "theme", "klarhed")
-    assert "correction" not in texts.change_sentence(hovb["change"], hovb["n"], "en")
+    assert "tested at the same time" not in texts.change_sentence(hovb["change"], hovb["n"], "en")
 
 
 def test_engine_reason_in_english_is_not_shown_on_danish_pages() -> None:

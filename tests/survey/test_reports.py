@@ -487,28 +487,91 @@ def test_open_wave_has_no_report_for_anyone(rapp: Flask, example: dict[str, int]
 # ---------------------------------------------------------------------------------------------------
 
 
-def test_changes_filter_by_class(rapp: Flask, example: dict[str, int], expected: dict[str, Any]) -> None:
+def _change_items(html: str) -> list[tuple[str, str]]:
+    """(unit group heading, item text) of every change on the changes page."""
+    out = []
+    for part in re.split(r'<section class="change-group">', html)[1:]:
+        head = visible_text(re.search(r"<h2>(.*?)</h2>", part, re.S).group(1))
+        for li in re.findall(r'<li class="change[^"]*">(.*?)</li>', part, re.S):
+            out.append((head, visible_text(li)))
+    return out
+
+
+def test_changes_default_shows_only_real_and_large_changes(
+    rapp: Flask, example: dict[str, int], expected: dict[str, Any]
+) -> None:
     c = as_user(rapp, example, "hr")
-    for cls in ("significant_decline", "inconclusive_change"):
-        html = c.get(f"/rapporter/aendringer?{ARGS}&class={cls}").get_data(as_text=True)
-        want = [s for s in expected["scores"] if s["change"] and s["change"]["class"] == cls]
-        assert want, cls
-        body = [r for r in table_rows(html) if len(r) == 9 and r[0] != "Enhed" and r[0] != "Unit"]
-        assert len(body) == len(want)
-        label = {"significant_decline": "signifikant fald", "inconclusive_change": "ser stor ud"}[cls]
-        assert all(label in r[5] for r in body)
-    # sorted by q: the q column is non-decreasing
-    html = c.get(f"/rapporter/aendringer?{ARGS}&sort=q&kind=theme").get_data(as_text=True)
-    qs = [float(r[6].replace(",", ".")) for r in table_rows(html) if len(r) == 9 and r[6] not in ("q", "")]
-    assert qs and qs == sorted(qs)
+    html = c.get(f"/rapporter/aendringer?{ARGS}").get_data(as_text=True)
+    names = {u["unit_id"]: u["name"] for u in expected["units"]}
+    attention = ("significant_improvement", "significant_decline", "inconclusive_change")
+    want = [s for s in expected["scores"] if s["change"] and s["change"]["class"] in attention]
+    quiet = [s for s in expected["scores"] if s["change"] and s["change"]["class"] == "no_significant_change"]
+    assert want and quiet  # the example has 5 significant, 70 inconclusive, 80 small non-significant
+    got = _change_items(html)
+    assert len(got) == min(len(want), 40)
+    # grouped per unit: every heading is a unit name, and a unit's changes are consecutive
+    heads = [h for h, _ in got]
+    assert all(h in names.values() for h in heads)
+    assert len(heads) == len(set(heads)) or heads == sorted(heads, key=heads.index)
+    # the intro counts every tested change (class with a q) and the real ones, from the analysis
+    tested = [s for s in expected["scores"] if s["change"] and s["change"]["q"] is not None]
+    sig = [s for s in want if s["change"]["class"].startswith("significant")]
+    text = visible_text(html)
+    assert f"Af {len(tested)} testede ændringer er {len(sig)} reelle" in text
+    # "every tested change" shows the stable ones too
+    every = _change_items(c.get(f"/rapporter/aendringer?{ARGS}&view=all&kind=theme").get_data(as_text=True))
+    themes = [s for s in tested if s["kind"] == "theme"]
+    assert len(every) == min(len(themes), 40)
+
+
+def test_changes_filters_subtree_theme_and_pages(
+    rapp: Flask, example: dict[str, int], expected: dict[str, Any]
+) -> None:
+    c = as_user(rapp, example, "hr")
+    names = {u["unit_id"]: u["name"] for u in expected["units"]}
+    children: dict[str, list[str]] = {}
+    for u in expected["units"]:
+        children.setdefault(u["parent_id"], []).append(u["unit_id"])
+    sub, stack = set(), ["FIL"]
+    while stack:
+        cur = stack.pop()
+        sub.add(cur)
+        stack.extend(children.get(cur, []))
+    got = _change_items(c.get(f"/rapporter/aendringer?{ARGS}&view=all&unit=FIL").get_data(as_text=True))
+    want = [s for s in expected["scores"]
+            if s["unit_id"] in sub and s["change"] and s["change"]["q"] is not None]
+    assert len(got) == len(want) and {h for h, _ in got} <= {names[u] for u in sub}
+    got = _change_items(c.get(f"/rapporter/aendringer?{ARGS}&view=all&theme=tempo&kind=theme")
+                        .get_data(as_text=True))
+    assert got and all("Arbejdsmængde og tempo" in t for _, t in got)
+    # paging: page 2 of every change continues where page 1 stopped, nothing twice
+    tested = [s for s in expected["scores"] if s["change"] and s["change"]["q"] is not None]
+    p1 = _change_items(c.get(f"/rapporter/aendringer?{ARGS}&view=all").get_data(as_text=True))
+    p2 = _change_items(c.get(f"/rapporter/aendringer?{ARGS}&view=all&page=2").get_data(as_text=True))
+    assert len(p1) == 40 and len(p1) + len(p2) == min(len(tested), 80)
+    assert not set(p1) & set(p2)
+
+
+def test_changes_q_shown_plainly() -> None:
+    from survey.reports.views import fmt_q
+
+    assert fmt_q(0.00002, "da") == "q < 0,001"
+    assert fmt_q(0.0042, "da") == "q = 0,004"
+    assert fmt_q(0.412, "en") == "q = 0.41"
+    assert fmt_q(None, "da") == ""
 
 
 def test_changes_bad_parameter(rapp: Flask, example: dict[str, int]) -> None:
-    r = as_user(rapp, example, "hr", "en").get(f"/rapporter/aendringer?{ARGS}&class=huge")
-    assert r.status_code == 400
-    assert "Unknown change class 'huge'" in htmllib.unescape(r.get_data(as_text=True))
-    r = as_user(rapp, example, "hr", "en").get(f"/rapporter/aendringer?{ARGS}&sort=random")
-    assert r.status_code == 400 and "Unknown sort order" in r.get_data(as_text=True)
+    c = as_user(rapp, example, "hr", "en")
+    for arg, words in (("view=huge", "Unknown choice of changes 'huge'"), ("kind=rows", "Unknown row kind"),
+                       ("page=0", "Unknown page '0'"), ("page=x", "Unknown page 'x'"),
+                       ("unit=NOPE", "Unknown unit 'NOPE'"), ("theme=nope", "Unknown theme 'nope'")):
+        r = c.get(f"/rapporter/aendringer?{ARGS}&{arg}")
+        assert r.status_code == 400, arg
+        assert words in htmllib.unescape(r.get_data(as_text=True)), arg
+    # in Danish on a Danish page
+    r = as_user(rapp, example, "hr", "da").get(f"/rapporter/aendringer?{ARGS}&view=huge")
+    assert r.status_code == 400 and "Ukendt valg af ændringer" in htmllib.unescape(r.get_data(as_text=True))
 
 
 def test_exposures_show_less_than_three(
