@@ -299,12 +299,27 @@ def _scale_points(q: Any) -> list[int]:
     return list(range(1, length + 1))
 
 
+#: the four kinds of contract 1.2 in plain words, for questionnaires without exposure titles
+KIND_WORDS: dict[str, dict[str, str]] = {
+    "bullying": {"da": "Mobning", "en": "Bullying"},
+    "sexual_harassment": {"da": "Seksuel chikane", "en": "Sexual harassment"},
+    "threats": {"da": "Trusler", "en": "Threats"},
+    "violence": {"da": "Fysisk vold", "en": "Physical violence"},
+}
+
+
 def _exposure_title(q: Any, kind: str, lang: str) -> str:
+    """The kind's title from the questionnaire; else the plain word of a contract kind; else the id
+    with underscores as spaces (never a bare internal id like ``sexual_harassment``)."""
     try:
         e = q.exposure(kind)
     except (KeyError, ValueError):
-        return kind
-    return str(e.title.get(lang)) if e.title else kind
+        e = None
+    if e is not None and e.title:
+        return str(e.title.get(lang))
+    if kind in KIND_WORDS:
+        return KIND_WORDS[kind][lang]
+    return kind.replace("_", " ").capitalize()
 
 
 #: the default view of the changes page: what needs attention (real changes, and large ones that may be
@@ -314,12 +329,13 @@ PAGE_SIZE = 40
 
 
 def fmt_q(q: float | None, lang: str) -> str:
-    """The BH-adjusted p-value as people read it: ``q < 0,001``, ``q = 0,03``, ``q = 0,41``."""
+    """The BH-adjusted p-value as people read it: ``q < 0,001``, ``q = 0,052``, ``q = 0,41`` (three decimals
+    below 0.1, so a value near alpha is never rounded onto it)."""
     if q is None:
         return ""
     if q < 0.001:
         return f"q < {texts.fmt_num(0.001, lang, 3)}"
-    return f"q = {texts.fmt_num(q, lang, 3 if q < 0.01 else 2)}"
+    return f"q = {texts.fmt_num(q, lang, 3 if q < 0.1 else 2)}"
 
 
 def _subtree(report: Mapping[str, Any], root: str) -> set[str]:
@@ -435,24 +451,29 @@ def changes() -> Any:
 @bp.route("/kraenkelser")
 @role_required(*READ_ROLES)
 def exposures() -> Any:
+    """Offensive behaviour of the whole wave: one row per unit, per kind the share exposed, from inside,
+    from outside and unresolved, told no one; a unit or kind not published says why."""
     sel = _Selection()
     lang = current_language()
     units: list[dict[str, Any]] = []
+    kinds: list[tuple[str, str]] = []
     if sel.report is not None and sel.wr is not None:
         q = sel.wr.questionnaire
+        kinds = [(e.kind, _exposure_title(q, e.kind, lang)) for e in q.exposures]
         settings = sel.report["settings"]
-        rows: dict[str, list[dict[str, Any]]] = {}
+        rows: dict[str, dict[str, dict[str, Any]]] = {}
         for e in sel.report.get("exposures") or []:
-            rows.setdefault(e["unit_id"], []).append({**e, "title": _exposure_title(q, e["kind"], lang)})
+            rows.setdefault(e["unit_id"], {})[e["kind"]] = e
         for u in texts.tree_order(list(sel.report["units"])):
             reason = texts.suppression_reason(u, settings, lang)
             if reason:
                 reason = texts.hidden(reason, lang)
             elif u["unit_id"] not in rows:
                 reason = texts.hidden(texts.exposure_hidden_reason(u, settings, lang), lang)
-            units.append({"unit": u, "rows": rows.get(u["unit_id"], []), "reason": reason})
+            units.append({"unit": u, "by_kind": rows.get(u["unit_id"], {}), "reason": reason,
+                          "kind_reason": texts.hidden(texts.exposure_hidden_reason(u, settings, lang), lang)})
         _audit("report.exposures", target=f"{sel.wave_label}")
-    return render_template("reports/exposures.html", **_ctx(sel, units=units))
+    return render_template("reports/exposures.html", **_ctx(sel, units=units, kinds=kinds))
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -517,7 +517,7 @@ def test_changes_default_shows_only_real_and_large_changes(
     tested = [s for s in expected["scores"] if s["change"] and s["change"]["q"] is not None]
     sig = [s for s in want if s["change"]["class"].startswith("significant")]
     text = visible_text(html)
-    assert f"Af {len(tested)} testede ændringer er {len(sig)} reelle" in text
+    assert f"Af {len(tested)} testede ændringer er {len(sig)} reelle" in text  # < 1,000: no separator
     # "every tested change" shows the stable ones too
     every = _change_items(c.get(f"/rapporter/aendringer?{ARGS}&view=all&kind=theme").get_data(as_text=True))
     themes = [s for s in tested if s["kind"] == "theme"]
@@ -558,6 +558,7 @@ def test_changes_q_shown_plainly() -> None:
     assert fmt_q(0.00002, "da") == "q < 0,001"
     assert fmt_q(0.0042, "da") == "q = 0,004"
     assert fmt_q(0.412, "en") == "q = 0.41"
+    assert fmt_q(0.0512, "da") == "q = 0,051"  # not "0,05": that would read as exactly alpha
     assert fmt_q(None, "da") == ""
 
 
@@ -580,12 +581,19 @@ def test_exposures_show_less_than_three(
     html = as_user(rapp, example, "hr").get(f"/rapporter/kraenkelser?{ARGS}").get_data(as_text=True)
     kuf = next(e for e in expected["exposures"] if e["unit_id"] == "KUF" and e["kind"] == "bullying")
     assert kuf["external"] == "<3"
-    rows = [r for r in table_rows(html) if len(r) == 8 and r[1] == str(kuf["n"])]
-    assert any(r[2] == str(kuf["exposed"]) and r[5] == "<3" and r[7] == str(kuf["told_no_one"]) for r in rows)
+    # one row per unit; per kind (questionnaire order) 5 cells: exposed, inside, outside, unresolved, told
+    rows = {r[0]: r for r in table_rows(html)}
+    kinds = ["bullying", "sexual_harassment", "threats", "violence"]
+    row = rows["Kultur- og Fritidsforvaltningen"]
+    cells = row[1 + 5 * kinds.index("bullying"): 6 + 5 * kinds.index("bullying")]
+    assert cells[0] == f"{round(100 * kuf['exposed'] / kuf['n'])} % ({kuf['exposed']}/{kuf['n']})"
+    assert cells[1] == str(kuf["internal"]) and cells[2] == "<3" and cells[4] == str(kuf["told_no_one"])
     text = visible_text(html)
-    assert "Filial Vest skjult: færre end 5 besvarelser" in text
+    assert "skjult: færre end 5 besvarelser" in " ".join(rows["Filial Vest"][1:])
     # FNO is published with 9 respondents: below n_min_exposure = 10
-    assert "Filial Nord skjult: færre end 10 besvarelser" in text
+    assert "skjult: færre end 10 besvarelser" in " ".join(rows["Filial Nord"][1:])
+    assert "skjult" not in " ".join(row)  # the whole organisation is never hidden
+    assert "Mobning" in text
 
 
 # ---------------------------------------------------------------------------------------------------
