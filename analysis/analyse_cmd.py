@@ -94,8 +94,9 @@ def _write_all(outputs: list[tuple[str, Callable[[str], None]]]) -> None:
 @click.option("--units", "units_path", required=True, metavar="units.csv", help="The organisation tree.")
 @click.option("--responses", "responses_path", required=True, metavar="responses.csv",
               help="One row per respondent per wave.")
-@click.option("--questionnaire", "questionnaire_ref", required=True, metavar="ID|FILE",
-              help="A shipped questionnaire id or a questionnaire YAML file.")
+@click.option("--questionnaire", "questionnaire_refs", required=True, multiple=True, metavar="ID|FILE",
+              help="A shipped questionnaire id or a questionnaire YAML file; give it more than once for one "
+                   "report over several questionnaires (ids must be unique across them).")
 @click.option("--wave", required=True, metavar="LABEL", help="The wave to analyse, e.g. 2025.")
 @click.option("--baseline", default=None, metavar="LABEL", help="An earlier wave to compare with.")
 @click.option("--settings", "settings_path", default=None, metavar="settings.toml",
@@ -110,7 +111,7 @@ def _write_all(outputs: list[tuple[str, Callable[[str], None]]]) -> None:
 def analyse(
     units_path: str,
     responses_path: str,
-    questionnaire_ref: str,
+    questionnaire_refs: tuple[str, ...],
     wave: str,
     baseline: str | None,
     settings_path: str | None,
@@ -125,7 +126,7 @@ def analyse(
     polarisation, exposure prevalence and funding criteria; small groups are suppressed. Exit status 2
     on invalid input, and then nothing is written.
     """
-    from .inputs import read_responses, read_units  # pandas / SciPy only when an analysis runs
+    from .inputs import combine_questionnaires, read_responses, read_units  # pandas / SciPy only when run
     from .report import analyse as run_analysis
 
     try:
@@ -144,11 +145,12 @@ def analyse(
         if html_path is not None:
             writers.append((html_path, "html", _writer("html", "write_html", "HTML")))
         settings = read_settings(settings_path) if settings_path is not None else Settings()
-        questionnaire = questionnaires.load(questionnaire_ref)
+        parts = [questionnaires.load(ref) for ref in questionnaire_refs]
+        questionnaire = combine_questionnaires(parts, [f"--questionnaire {r}" for r in questionnaire_refs])
         units = read_units(units_path)
         responses = read_responses(responses_path, questionnaire, set(units["unit_id"].tolist()))
         _check_waves(Path(responses_path).name, responses["wave"].tolist(), wave, baseline)
-        report = run_analysis(units, responses, questionnaire, wave, baseline, settings)
+        report = run_analysis(units, responses, parts, wave, baseline, settings)
         data = report.to_dict()
         blob = report.to_json() + b"\n"
 

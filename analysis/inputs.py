@@ -334,3 +334,102 @@ def _validated(
         {col: pd.Series(values, dtype=values.dtype, copy=False) for col, values in out.items()},
         columns=list(required),
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# several questionnaires in one report (contract 5.3)
+# ---------------------------------------------------------------------------------------------
+
+
+def _ids_of(q: Questionnaire) -> list[tuple[str, str]]:
+    """Every id a questionnaire claims in a report or in responses.csv: ``(what, id)``."""
+    out: list[tuple[str, str]] = [("theme", t.id) for t in q.themes]
+    out += [("item", i.id) for i in q.items]
+    out += [("exposure kind", e.kind) for e in q.exposures]
+    out += [(f"exposure {part} column", question.id) for e in q.exposures for part, question in e.parts()]
+    out += [("free-text item", f.id) for f in q.free_text]
+    return out
+
+
+def combine_questionnaires(
+    questionnaires: Sequence[Questionnaire], sources: Sequence[str] | None = None
+) -> Questionnaire:
+    """One :class:`Questionnaire` holding the themes, items, exposures and free-text items of every one
+    of ``questionnaires``, in the order given (contract 5.3: one report over all of them).
+
+    ``sources`` names each questionnaire in messages (the file or shipped id given on the command line);
+    by default its id. One questionnaire is returned unchanged. Theme, item, exposure-kind and column ids
+    must be unique across the files, and the same questionnaire id may not be given twice: otherwise an
+    :class:`~analysis.csvio.InputError` names both files and the id. Scales with the same id but another
+    definition are kept apart (the later one renamed ``<questionnaire id>.<scale id>``). The combined
+    questionnaire takes id and version of the first one, and a title joining every title with " + ".
+    """
+    from dataclasses import replace
+
+    from questionnaires import Text
+
+    qs = list(questionnaires)
+    if not qs:
+        raise InputError("--questionnaire", "no questionnaire given; give at least one id or file")
+    names = list(sources) if sources is not None else [f"questionnaire '{q.id}'" for q in qs]
+    if len(names) != len(qs):
+        raise ValueError("combine_questionnaires: give one source name per questionnaire")
+    if len(qs) == 1:
+        return qs[0]
+    seen_q: dict[str, str] = {}
+    claimed: dict[str, tuple[str, str]] = {}  # id -> (source, what)
+    for q, name in zip(qs, names, strict=True):
+        if q.id in seen_q:
+            raise InputError(
+                name,
+                f"questionnaire id '{q.id}' is also the id of {seen_q[q.id]}; give each questionnaire once",
+                column="id", value=q.id)
+        seen_q[q.id] = name
+        for what, ident in _ids_of(q):
+            if ident in claimed:
+                other, other_what = claimed[ident]
+                raise InputError(
+                    name,
+                    f"{what} id '{ident}' is also used as {other_what} id in {other}; ids of themes, items, "
+                    "exposures and their columns must be unique across all questionnaires of one report "
+                    "(rename it in one of the two files)",
+                    value=ident)
+            claimed[ident] = (name, what)
+    scales: dict[str, Any] = {}
+    themes: list[Any] = []
+    for q in qs:
+        rename: dict[str, str] = {}
+        for sid, scale in q.scales.items():
+            if sid in scales and scales[sid] != scale:
+                new = f"{q.id}.{sid}"
+                rename[sid] = new
+                scales[new] = replace(scale, id=new)
+            else:
+                scales.setdefault(sid, scale)
+        for theme in q.themes:
+            if rename:
+                items = tuple(replace(i, scale=rename.get(i.scale, i.scale)) for i in theme.items)
+                theme = replace(theme, items=items)
+            themes.append(theme)
+    langs = {lang for q in qs for lang in q.title.values}
+    title = Text({lang: " + ".join(q.title.get(lang) for q in qs) for lang in sorted(langs)})
+    first = qs[0]
+    return replace(
+        first,
+        title=title,
+        scales=scales,
+        themes=tuple(themes),
+        exposures=tuple(e for q in qs for e in q.exposures),
+        free_text=tuple(f for q in qs for f in q.free_text),
+        data={},
+    )
+
+
+def questionnaire_of_ids(questionnaires: Sequence[Questionnaire]) -> dict[tuple[str, str], str]:
+    """``(kind, id) -> questionnaire id`` for kinds ``theme``, ``item`` and ``exposure`` (by kind)."""
+    out: dict[tuple[str, str], str] = {}
+    for q in questionnaires:
+        out.update({("theme", t.id): q.id for t in q.themes})
+        out.update({("item", i.id): q.id for i in q.items})
+        out.update({("exposure", e.kind): q.id for e in q.exposures})
+    return out

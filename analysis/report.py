@@ -20,7 +20,7 @@ from __future__ import annotations
 import gc
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,12 +65,15 @@ class Report:
     exposures: tuple[dict[str, Any], ...]
     funding: tuple[dict[str, Any], ...]
     notes: tuple[str, ...] = field(default=())
+    #: every questionnaire of the report (contract 5.3): ``{"id", "version", "title"}``
+    questionnaires: tuple[dict[str, Any], ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
         """The contract JSON (schema ``trivsel-report/1``)."""
         return {
             "schema": SCHEMA,
             "questionnaire": {"id": self.questionnaire_id, "version": self.questionnaire_version},
+            "questionnaires": list(self.questionnaires),
             "wave": self.wave,
             "baseline": self.baseline,
             "settings": self.settings.to_dict(),
@@ -155,7 +158,8 @@ class _Wave:
     unit: Pattern
     row_published: np.ndarray  # (U, K): row shown (unit published, row pattern, n >= k_min)
     row_pattern_published: np.ndarray  # (U, K): row pattern alone
-    exposure_pattern: Pattern
+    exposure_pattern: dict[str, Pattern]  # kind -> the pattern on that kind's n (contract 5.1)
+    exposure_shown: dict[str, np.ndarray]  # kind -> (U,): the kind's row is published
 
 
 def _theme_sums(tree: Tree, uidx: np.ndarray, cnt: np.ndarray, total: np.ndarray, need: int, items: int,
@@ -334,10 +338,17 @@ def _wave(tree: Tree, frame: pd.DataFrame, q: Questionnaire, rows: _Rows, settin
     for k in range(rows.size):
         row_pattern[:, k] = suppress(tree, n[:, k], settings.k_min, settings.k_diff, unit.published).published
     row_published = row_pattern & unit.published[:, None] & (n >= settings.k_min)
-    exposure_pattern = suppress(tree, respondents, settings.n_min_exposure, settings.n_min_exposure,
-                                unit.published)
+    # exposure rows (contract 5.1): per kind, on the respondents who answered that kind's question
+    exposure_pattern: dict[str, Pattern] = {}
+    exposure_shown: dict[str, np.ndarray] = {}
+    n_expo = settings.n_min_exposure
+    for kind, kind_counts in exposure.items():
+        answered_n = kind_counts["n"]
+        pattern = suppress(tree, answered_n, n_expo, n_expo, unit.published)
+        exposure_pattern[kind] = pattern
+        exposure_shown[kind] = unit.published & pattern.published & (answered_n >= n_expo)
     return _Wave(respondents, n, mean, sd, counts, exposure, pooled, unit, row_published,
-                 row_pattern, exposure_pattern)
+                 row_pattern, exposure_pattern, exposure_shown)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -400,10 +411,12 @@ def _flags(mean: np.ndarray, ci_high: np.ndarray, unfav: np.ndarray, settings: S
 def analyse(
     units: pd.DataFrame,
     responses: pd.DataFrame,
-    questionnaire: Questionnaire,
+    questionnaire: Questionnaire | Sequence[Questionnaire],
     wave: str,
     baseline: str | None = None,
     settings: Settings | None = None,
+    *,
+    baseline_units: pd.DataFrame | None = None,
 ) -> Report:
     """Analyse ``wave`` (optionally against ``baseline``) into a :class:`Report`.
 
@@ -411,7 +424,9 @@ def analyse(
     ----------
     units : DataFrame from :func:`analysis.inputs.units_frame` (the validated tree).
     responses : DataFrame from :func:`analysis.inputs.responses_frame` (any waves; others are ignored).
-    questionnaire : the questionnaire the responses were collected with.
+    questionnaire : the questionnaire the responses were collected with, or a sequence of them (one
+        report over all: contract 5.3; see :func:`analysis.inputs.combine_questionnaires`). ``scores[]``
+        and ``exposures[]`` rows name their questionnaire; the report lists them all.
     wave, baseline : wave labels; ``baseline`` None means no change columns.
     settings : contract 2.1 settings (defaults when None).
 
@@ -420,6 +435,14 @@ def analyse(
     ValueError
         When ``wave`` or ``baseline`` has no responses, they are equal, or a response names an unknown unit.
     """
+    from .inputs import combine_questionnaires, questionnaire_of_ids
+
+    if baseline_units is not None:
+        raise NotImplementedError("baseline_units (contract 5.4) is not implemented yet")
+
+    parts = [questionnaire] if isinstance(questionnaire, Questionnaire) else list(questionnaire)
+    questionnaire = combine_questionnaires(parts)
+    origin = questionnaire_of_ids(parts)
     settings = settings or Settings()
     wave = str(wave)
     baseline = None if baseline is None else str(baseline)
@@ -443,6 +466,10 @@ def analyse(
         unit_rows = _unit_rows(tree, units, cur, base, settings)
         scores, theme_info = _score_rows(tree, rows, cur, base, settings)
         exposures = _exposure_rows(tree, questionnaire, cur, settings)
+        for row in scores:
+            row["questionnaire"] = origin[(row["kind"], row["id"])]
+        for row in exposures:
+            row["questionnaire"] = origin[("exposure", row["kind"])]
         funding = _funding_rows(tree, cur, theme_info, settings)
     notes: list[str] = []
     if any(hi - lo != 6 for lo, hi in zip(rows.lo.tolist(), rows.hi.tolist(), strict=True)):
@@ -459,6 +486,7 @@ def analyse(
         exposures=tuple(exposures),
         funding=tuple(funding),
         notes=tuple(notes),
+        questionnaires=tuple({"id": q.id, "version": q.version, "title": q.title.to_data()} for q in parts),
     )
 
 
@@ -490,8 +518,7 @@ def _unit_rows(tree: Tree, units: pd.DataFrame, cur: _Wave, base: _Wave | None, 
             "published": bool(cur.unit.published[i]),
             "suppressed": REASON_NAMES[int(cur.unit.reason[i])],
             "suppressed_reason": reasons[i],
-            "exposure_published": bool(cur.exposure_pattern.published[i])
-            and resp[i] >= settings.n_min_exposure,
+            "exposure_published": any(bool(shown[i]) for shown in cur.exposure_shown.values()),
         }
         if base is not None:
             row["baseline"] = {
@@ -644,10 +671,14 @@ def _score_rows(tree: Tree, rows: _Rows, cur: _Wave, base: _Wave | None, setting
 
 
 def _exposure_rows(tree: Tree, q: Questionnaire, cur: _Wave, settings: Settings) -> list[dict[str, Any]]:
-    shown = cur.unit.published & cur.exposure_pattern.published & (cur.respondents >= settings.n_min_exposure)
     out: list[dict[str, Any]] = []
-    for u in np.flatnonzero(shown).tolist():
-        for e in q.exposures:
+    if not q.exposures:
+        return out
+    shown = np.column_stack([cur.exposure_shown[e.kind] for e in q.exposures])
+    for u in np.flatnonzero(shown.any(axis=1)).tolist():
+        for j, e in enumerate(q.exposures):
+            if not shown[u, j]:
+                continue
             c = {name: int(cur.exposure[e.kind][name][u]) for name in EXPOSURE_COUNTS}
             n = c["n"]
             row: dict[str, Any] = {"unit_id": tree.ids[u], "kind": e.kind, "n": n}
@@ -665,7 +696,11 @@ def _exposure_rows(tree: Tree, q: Questionnaire, cur: _Wave, settings: Settings)
 def _funding_rows(tree: Tree, cur: _Wave, theme_info: dict[str, Any], settings: Settings
                   ) -> list[dict[str, Any]]:
     pts = settings.points
-    expo_ok = cur.exposure_pattern.published & (cur.respondents >= settings.n_min_exposure)
+    # C2/C3 only from published exposure rows (contract 5.1): judged only where every kind that someone
+    # in the unit answered has its row published (otherwise the pooled counts would use a hidden row)
+    expo_ok = np.ones(tree.size, dtype=bool)
+    for kind, shown in cur.exposure_shown.items():
+        expo_ok &= shown | (cur.exposure[kind]["n"] == 0)
     out: list[dict[str, Any]] = []
     for u in np.flatnonzero(cur.unit.published).tolist():
         uid = tree.ids[u]
@@ -680,9 +715,9 @@ def _funding_rows(tree: Tree, cur: _Wave, theme_info: dict[str, Any], settings: 
             internal = ni >= settings.exposure_count and ni / den >= settings.exposure_share
             external = ne >= settings.exposure_count and ne / den >= settings.exposure_share
             if internal:
-                evidence.append(f"internal exposure: {ni} of {den} respondents")
+                evidence.append(f"internal exposure: {_count(ni)} of {den} respondents")
             if external:
-                evidence.append(f"unresolved external exposure: {ne} of {den} respondents")
+                evidence.append(f"unresolved external exposure: {_count(ne)} of {den} respondents")
         polarised = bool(theme_info["polarised"].get(uid, False))
         points = (pts[low] if low else 0) + (pts["internal"] if internal else 0) \
             + (pts["external_unresolved"] if external else 0) + (pts["polarised"] if polarised else 0)

@@ -61,6 +61,7 @@ def register_extensions(app: Flask) -> None:
         models,  # noqa: F401 - register the models on db.metadata (Flask-Migrate needs them)
         models_audit,  # noqa: F401 - audit log model (survey.services.audit)
         models_funding,  # noqa: F401 - funding rounds, decisions, follow-up plans
+        models_workenv,  # noqa: F401 - absence, incidents, authority reactions (annual report)
     )
     from .auth import login_manager  # staff sign-in (Flask-Login)
 
@@ -80,13 +81,19 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(respond_bp)
     from .reports import bp as reports_bp  # HR / manager report pages and exports
+
     app.register_blueprint(reports_bp)
     from .staff import bp as staff_bp  # sign-in, staff landing page, admin, HR waves
+
     app.register_blueprint(staff_bp)
     from .committee import bp as committee_bp  # committee: funding rounds and decisions
+
     app.register_blueprint(committee_bp)
     from .followup import bp as followup_bp  # follow-up tracker: action plans per unit
+
     app.register_blueprint(followup_bp)
+    from .annual import bp as annual_bp  # annual work-environment report: absence, accidents, incidents
+    app.register_blueprint(annual_bp)
 
 
 def register_commands(app: Flask) -> None:
@@ -109,10 +116,26 @@ def _error_texts() -> dict[int, tuple[str, str]]:
     }
 
 
+def _way_on() -> tuple[str, str]:
+    """Where the person on an error page can go on: their survey (a respondent with an invitation in
+    the session), their landing page (staff), or the code page (everyone else)."""
+    from flask import session, url_for
+    from flask_login import current_user
+
+    if session.get("respond_token"):
+        return url_for("respond.resume"), _("Go on with the survey")
+    if current_user.is_authenticated:
+        return url_for("staff.home"), _("Go to the front page")
+    return url_for("respond.code_entry"), _("Answer a survey: enter your code")
+
+
 def register_error_handlers(app: Flask) -> None:
     def render_error(code: int, description: str | None = None) -> tuple[str, int]:
         title, text = _error_texts()[code]
-        return render_template("errors/error.html", code=code, title=title, text=description or text), code
+        way_on = _way_on() if code != 500 else None
+        return render_template(
+            "errors/error.html", code=code, title=title, text=description or text, way_on=way_on
+        ), code
 
     def handle_http(exc: HTTPException) -> Any:
         code = exc.code or 500

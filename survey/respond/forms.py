@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from wtforms import Form, StringField
 
 from questionnaires import Exposure, FreeText, Questionnaire, Theme, labels
+from survey.services.answering import EXCLUSIVE_CODES
 
 
 def _invalid() -> str:
@@ -42,6 +43,8 @@ class FieldSpec:
     description: str = ""
     choices: tuple[tuple[str, str], ...] = ()  # (value, label)
     max_length: int = 0
+    #: checkbox values that cannot be combined with any other ("no one")
+    exclusive: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -81,6 +84,10 @@ class BoundField:
     @property
     def max_length(self) -> int:
         return self.spec.max_length
+
+    @property
+    def exclusive(self) -> frozenset[str]:
+        return self.spec.exclusive
 
 
 # --- one spec per item type ----------------------------------------------------------------------
@@ -123,6 +130,7 @@ def _exposure_specs(prefix: str, exposure: Exposure, lang: str) -> list[FieldSpe
                     text,
                     _("Tick all that apply."),
                     choices,
+                    exclusive=EXCLUSIVE_CODES[part],
                 )
             )
         else:
@@ -241,6 +249,16 @@ def bind_post(specs: tuple[FieldSpec, ...], formdata: Any) -> list[BoundField]:
         bound = BoundField(spec, selected=frozenset(v for v in given if v in allowed))
         if any(v not in allowed for v in given):
             bound.errors.append(_invalid())
+        elif len(bound.selected) > 1 and bound.selected & spec.exclusive:
+            (value,) = sorted(bound.selected & spec.exclusive)[:1]
+            label = dict(spec.choices)[value]
+            bound.errors.append(
+                _(
+                    "“%(choice)s” cannot be combined with other answers. "
+                    "Untick “%(choice)s” or the other answers.",
+                    choice=label,
+                )
+            )
         out.append(bound)
     return out
 

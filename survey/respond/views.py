@@ -16,20 +16,20 @@ Views parse, check, call one service, render; no ``commit()`` here.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask import abort, current_app, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from questionnaires import Questionnaire, labels
 from survey.i18n import current_language, set_language
 from survey.respond import bp
+from survey.respond import state as answer_state
 from survey.respond.forms import (
     BoundField,
     CodeForm,
@@ -40,6 +40,7 @@ from survey.respond.forms import (
     page_answers,
     page_fields,
 )
+from survey.respond.state import AnswerState, StateUnreadable
 from survey.services import Conflict
 from survey.services.answering import (
     AnswerError,
@@ -98,9 +99,29 @@ def _refusal(state: TokenState | str) -> tuple[str, int]:
             _("Your answers have been received"),
             _("Your answers were already sent. Nothing more was stored. Thank you for taking part."),
         ),
+        "expired": (
+            _("Your answers so far have expired"),
+            _(
+                "Answers that have not been sent are kept in your browser for a week at most, and "
+                "nothing was stored. You can start the survey again."
+            ),
+        ),
+        "unreadable": (
+            _("Your answers so far could not be read"),
+            _(
+                "Your browser sent answers this survey cannot read, for example from another "
+                "invitation. Nothing was stored. You can start the survey again."
+            ),
+        ),
+        "no_page": (
+            _("This page of the survey does not exist"),
+            _("The address may be incomplete. Your answers so far are kept."),
+        ),
     }
     status = (
-        REFUSAL_STATUS.get(state, 409) if isinstance(state, TokenState) else (409 if key == "done" else 400)
+        REFUSAL_STATUS.get(state, 409)
+        if isinstance(state, TokenState)
+        else {"done": 409, "expired": 410, "no_page": 404}.get(key, 400)
     )
     title, text = texts[key]
     return render_template("respond/refused.html", title=title, text=text, reason=key), status
@@ -217,14 +238,30 @@ def merge_sentences(texts: Iterable[str]) -> list[str]:
     """The questionnaires' privacy texts as one list of sentences, each shown once.
 
     The shipped definitions share their first sentences; a wave running three of them should not
-    repeat the same promise three times on the start page.
+    repeat the same promise three times on the start page. Two sentences that begin with the same
+    clause (up to the first comma or semicolon: "Results are shown only for groups of at least 5,
+    so ..." / "Results are shown only for groups of at least 5; numbers on ...") say the same thing
+    twice: the longer one is kept, in the place of the first.
     """
-    seen: dict[str, None] = {}
+    seen: dict[str, str] = {}  # first clause -> sentence
     for text in texts:
         for sentence in re.split(r"(?<=[.!?])\s+", text.strip()):
-            if sentence:
-                seen.setdefault(sentence, None)
-    return list(seen)
+            if not sentence:
+                continue
+            clause = re.split(r"[,;:]", sentence, maxsplit=1)[0].strip().casefold()
+            if clause not in seen or len(sentence) > len(seen[clause]):
+                seen[clause] = sentence
+    return list(seen.values())
+
+
+#: the time a question takes on average, for the start page's "about N minutes" (the shipped
+#: definitions' own intros say 10 + 5 + 5 minutes for their 79 questions: ~15 s each)
+SECONDS_PER_QUESTION = 15
+
+
+def estimated_minutes(n_questions: int) -> int:
+    """Minutes the survey takes, to the nearest 5 (at least 5): 79 questions x 15 s = 19.75 -> 20."""
+    return max(5, 5 * round(n_questions * SECONDS_PER_QUESTION / 60 / 5))
 
 
 @bp.get("/start")
@@ -238,42 +275,51 @@ def start() -> Any:
     return render_template(
         "respond/start.html",
         questionnaires=qs,
-        intros=[(q.title.get(lang), q.intro.get(lang)) for q in qs if q.intro],
+        parts=[(q.title.get(lang), q.intro.get(lang) if q.intro else None) for q in qs],
         privacy=merge_sentences(q.privacy.get(lang) for q in qs if q.privacy),
         total_pages=len(flow.pages) + 1,
-        state_json=json.dumps({}),
+        minutes=estimated_minutes(flow.n_questions),
     )
 
 
 # --- the questionnaire pages -----------------------------------------------------------------------
 
 
-def _parse_state(raw: str, qs: tuple[Questionnaire, ...]) -> dict[str, dict[str, Any]]:
+def _check_parts(data: Any, qs: tuple[Questionnaire, ...]) -> dict[str, dict[str, Any]]:
     """The carried answers, re-validated: ``{questionnaire id: {"a": answers, "c": comments}}``.
 
-    Tampered or broken state is a 400: the respondent's browser sent something this site never made.
+    Raises :class:`StateUnreadable` when they do not fit the wave's questionnaires (the cookie is
+    encrypted and authenticated, so only a changed questionnaire snapshot can lead here).
     """
-    try:
-        data = json.loads(raw or "{}")
-    except ValueError:
-        abort(400)
     if not isinstance(data, dict):
-        abort(400)
+        raise StateUnreadable("unreadable")
     by_id = {q.id: q for q in qs}
-    state: dict[str, dict[str, Any]] = {}
+    parts: dict[str, dict[str, Any]] = {}
     for qid, part in data.items():
         if qid not in by_id or not isinstance(part, dict):
-            abort(400)
+            raise StateUnreadable("unreadable")
         raw_answers, raw_comments = part.get("a") or {}, part.get("c") or {}
         if not isinstance(raw_answers, dict) or not isinstance(raw_comments, dict):
-            abort(400)
+            raise StateUnreadable("unreadable")
         try:
             answers = validate_answers(by_id[qid], raw_answers)
             comments = validate_comments(by_id[qid], raw_comments)
         except AnswerError:
-            abort(400)
-        state[qid] = {"a": answers, "c": comments}
-    return state
+            raise StateUnreadable("unreadable") from None
+        parts[qid] = {"a": answers, "c": comments}
+    return parts
+
+
+def _read_state(token: str, flow: Flow) -> AnswerState:
+    """The answers so far from the state cookie (empty when there is none); raises
+    :class:`StateUnreadable` for one that is expired, changed or made for another invitation."""
+    found = answer_state.read(token)
+    if found is None:
+        return AnswerState()
+    found.parts = _check_parts(found.parts, flow.questionnaires)
+    if not 0 <= found.page <= len(flow.pages):
+        found.page = 0
+    return found
 
 
 def _merge(
@@ -289,8 +335,46 @@ def _merge(
     part["a"] = validate_answers(q, part["a"])
 
 
-def _count_answered(state: dict[str, dict[str, Any]]) -> int:
-    return sum(len(p["a"]) + len(p["c"]) for p in state.values())
+@dataclass(frozen=True)
+class PageSummary:
+    """One page on the send page's summary: what it asks, how many of its questions were answered out
+    of those meant for this respondent."""
+
+    page_no: int
+    title: str
+    answered: int
+    meant: int
+
+
+def _meant(page: Page, answers: dict[str, Any]) -> list[str]:
+    """Ids of the page's questions meant for this respondent: an exposure's follow-ups only after a yes
+    (after "no" they are not asked, and not kept)."""
+    if page.exposure is None:
+        return page.field_ids()
+    question = page.exposure.question.id
+    freq = answers.get(question)
+    if isinstance(freq, int) and freq >= 1:
+        return page.field_ids()
+    return [question]
+
+
+def _summary(flow: Flow, state: dict[str, dict[str, Any]]) -> list[tuple[str, list[PageSummary]]]:
+    """Per questionnaire (part) its title and one :class:`PageSummary` per page, in answering order."""
+    lang = current_language()
+    parts: list[tuple[str, list[PageSummary]]] = [(q.title.get(lang), []) for q in flow.questionnaires]
+    for index, page in enumerate(flow.pages):
+        q = flow.questionnaires[page.q_index]
+        given = {**state.get(q.id, {}).get("a", {}), **state.get(q.id, {}).get("c", {})}
+        meant = _meant(page, state.get(q.id, {}).get("a", {}))
+        if page.theme is not None:
+            title = page.theme.title.get(lang)
+        elif page.exposure is not None:
+            title = labels.exposure_title(page.exposure, lang)
+        else:
+            title = _("Your comments")
+        answered = sum(1 for qid in meant if qid in given)
+        parts[page.q_index][1].append(PageSummary(index + 1, title, answered, len(meant)))
+    return parts
 
 
 def _render_page(
@@ -304,16 +388,16 @@ def _render_page(
     lang = current_language()
     pages, qs = flow.pages, flow.questionnaires
     total = len(pages) + 1
-    state_json = json.dumps(state, ensure_ascii=False, sort_keys=True)
     if index >= len(pages):
+        summary = _summary(flow, state)
         return render_template(
             "respond/review.html",
             page_no=total,
             total_pages=total,
             index=len(pages),
-            state_json=state_json,
-            answered=_count_answered(state),
-            n_questions=flow.n_questions,
+            summary=summary,
+            answered=sum(p.answered for _title, ps in summary for p in ps),
+            n_questions=sum(p.meant for _title, ps in summary for p in ps),
             not_stored=not_stored,
         )
     page = pages[index]
@@ -334,7 +418,6 @@ def _render_page(
         index=index,
         page_no=index + 1,
         total_pages=total,
-        state_json=state_json,
         exposure_title=labels.exposure_title(page.exposure, lang) if page.exposure else None,
         exposure_definition=page.exposure.definition.get(lang)
         if page.exposure and page.exposure.definition
@@ -345,6 +428,55 @@ def _render_page(
     ), status
 
 
+def _state_refusal(exc: StateUnreadable) -> Any:
+    """The answers so far cannot be read: say so, delete the cookie, offer to begin again."""
+    body, status = _refusal(exc.reason)
+    response = make_response(body, status)
+    answer_state.clear(response)
+    return response
+
+
+def _go_to(token: str, state: AnswerState, index: int) -> Any:
+    """Keep ``state`` (with ``index`` as the page reached) in the cookie and redirect to that page:
+    the page the browser then shows is a GET, so Back and reload never resubmit a form."""
+    state.page = index
+    response = redirect(url_for("respond.page", page_no=index + 1), code=303)
+    answer_state.write(response, answer_state.encode(state, token))
+    return response
+
+
+@bp.get("/svar")
+def resume() -> Any:
+    """A restored tab, a bookmark or a typed address: back to the page the respondent had reached."""
+    token, flow, refused = _current_invitation()
+    if refused:
+        return refused
+    assert token is not None and flow is not None
+    try:
+        state = _read_state(token, flow)
+    except StateUnreadable as exc:
+        return _state_refusal(exc)
+    if not answer_state.has_cookie():
+        return redirect(url_for("respond.start"), code=303)
+    return redirect(url_for("respond.page", page_no=state.page + 1), code=303)
+
+
+@bp.get("/svar/<int:page_no>")
+def page(page_no: int) -> Any:
+    """Page ``page_no`` (1-based; the last is the send page) with the answers so far."""
+    token, flow, refused = _current_invitation()
+    if refused:
+        return refused
+    assert token is not None and flow is not None
+    try:
+        state = _read_state(token, flow)
+    except StateUnreadable as exc:
+        return _state_refusal(exc)
+    if not 1 <= page_no <= len(flow.pages) + 1:
+        return _refusal("no_page")
+    return _render_page(flow, page_no - 1, state.parts)
+
+
 @bp.post("/svar")
 def answer() -> Any:
     token, flow, refused = _current_invitation()
@@ -352,10 +484,15 @@ def answer() -> Any:
         return refused
     assert token is not None and flow is not None
     qs, pages = flow.questionnaires, flow.pages
-    state = _parse_state(request.form.get("state", ""), qs)
     action = request.form.get("action", "next")
+    try:
+        state = _read_state(token, flow)
+    except StateUnreadable as exc:
+        if action != "start":
+            return _state_refusal(exc)
+        state = AnswerState()  # "Start" on the start page begins afresh
     if action == "start":
-        return _render_page(flow, 0, state)
+        return _go_to(token, state, 0)
     try:
         index = int(request.form.get("page", ""))
     except ValueError:
@@ -371,39 +508,63 @@ def answer() -> Any:
         q = qs[page.q_index]
         fields = bind_post(page_fields(flow.key, q, page, index, current_language()), request.form)
         if any(f.errors for f in fields):
-            return _render_page(flow, index, state, fields)
+            return _render_page(flow, index, state.parts, fields)
         answers, comments = page_answers(fields, page)
-        _merge(state, q, page, answers, comments)
+        _merge(state.parts, q, page, answers, comments)
+        if comments and not answer_state.fits(answer_state.encode(state, token)):
+            for f in fields:
+                if f.kind == "textarea" and f.text.strip():
+                    f.errors.append(
+                        _("Your comments are too long to be kept until you send them. Please shorten them.")
+                    )
+            return _render_page(flow, index, state.parts, fields)
 
     if action == "back":
         if index == 0:
-            return redirect(url_for("respond.start"), code=303)
-        return _render_page(flow, index - 1, state)
+            response = redirect(url_for("respond.start"), code=303)
+            state.page = 0
+            answer_state.write(response, answer_state.encode(state, token))
+            return response
+        return _go_to(token, state, index - 1)
     if action == "next":
-        return _render_page(flow, min(index + 1, len(pages)), state)
+        return _go_to(token, state, min(index + 1, len(pages)))
     if action == "submit" and index == len(pages):
         return _submit(token, flow, state)
     if action.startswith("lang-"):
-        return _render_page(flow, index, state)
+        return _go_to(token, state, index)
     abort(400)
 
 
-def _submit(token: str, flow: Flow, state: dict[str, dict[str, Any]]) -> Any:
+def _submit(token: str, flow: Flow, state: AnswerState) -> Any:
     qs = flow.questionnaires
+    parts = state.parts
     submissions = [
-        Submission(q, state.get(q.id, {}).get("a", {}), state.get(q.id, {}).get("c", {})) for q in qs
+        Submission(q, parts.get(q.id, {}).get("a", {}), parts.get(q.id, {}).get("c", {})) for q in qs
     ]
     try:
         submit(token, submissions, current_language())
     except SubmitRefused as exc:
         session.pop(TOKEN_KEY, None)
-        return _refusal(exc.state)
+        body, status = _refusal(exc.state)
+        response = make_response(body, status)
+        answer_state.clear(response)
+        return response
     except Conflict as exc:
         # e.g. the wave was opened under another mark key (SECRET_KEY changed): nothing was stored and
         # the invitation stays unused; the respondent keeps the session and can try again later
         current_app.logger.error("submit refused by the server's configuration: %s", exc)
-        page, status = _render_page(flow, len(flow.pages), state, not_stored=True), 503
+        page, status = _render_page(flow, len(flow.pages), parts, not_stored=True), 503
         return page, status
     session.pop(TOKEN_KEY, None)
     session[DONE_KEY] = True
+    response = redirect(url_for("respond.thanks"), code=303)
+    answer_state.clear(response)
+    return response
+
+
+@bp.get("/tak")
+def thanks() -> Any:
+    """After Send (a GET, so reloading it sends nothing again)."""
+    if not session.get(DONE_KEY):
+        return redirect(url_for("respond.start"), code=303)
     return render_template("respond/thanks.html")

@@ -34,6 +34,10 @@ from survey.services.invitations import hash_token
 
 LANGUAGES = ("da", "en")
 
+#: answers of a multiple-choice follow-up that exclude every other answer ("no one" told cannot be
+#: combined with "a colleague"); per part of an exposure
+EXCLUSIVE_CODES: Mapping[str, frozenset[str]] = {"told": frozenset({"no_one"}), "source": frozenset()}
+
 
 class TokenState(enum.Enum):
     OK = "ok"
@@ -277,6 +281,10 @@ def validate_answers(q: Questionnaire, answers: Mapping[str, Any]) -> dict[str, 
                 bad = [v for v in values if not isinstance(v, str) or v not in allowed_codes]
                 if bad:
                     errors[question.id] = f"unknown code {bad[0]!r}; allowed: {', '.join(allowed_codes)}"
+                    continue
+                exclusive = EXCLUSIVE_CODES[part] & set(values)
+                if exclusive and len(set(values)) > 1:
+                    errors[question.id] = f"{sorted(exclusive)[0]!r} cannot be combined with other answers"
                     continue
                 if freq is not None and freq >= 1:
                     out[question.id] = [c for c in allowed_codes if c in values]

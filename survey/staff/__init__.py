@@ -35,6 +35,8 @@ def nav_items() -> list[tuple[str, str]]:
         items.append(("committee.index", _("Funding")))
     if "followup.index" in views and role in ("admin", "hr", "committee"):
         items.append(("followup.index", _("Follow-up")))
+    if "annual.index" in views and role in ("admin", "hr"):
+        items.append(("annual.index", _("Annual report")))
     if role == "admin":
         items.append(("staff.users", _("Users")))
     return items

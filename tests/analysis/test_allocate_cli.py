@@ -71,8 +71,9 @@ def test_without_applications_cap_and_semicolon_files(work: Path) -> None:
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["cap"] == 40000 and data["beta"] == 0.5
     grants = {g["unit_id"]: g for g in data["grants"]}
-    # candidates = the 10 eligible published units of the example (FNO and HAL have 0 points)
-    assert set(grants) == {"KUF", "BIB", "HOVB", "FIL", "MUS", "KUM", "HIM", "IDR", "SVH", "ANL"}
+    # candidates = the 9 eligible published units of the example (FNO and HAL have 0 points; FIL too since
+    # contract 5.1: its threats row is hidden, so its internal-exposure criterion C2 is not judged)
+    assert set(grants) == {"KUF", "BIB", "HOVB", "MUS", "KUM", "HIM", "IDR", "SVH", "ANL"}
     assert grants["KUF"]["override"] == {"amount": 0, "reason": "ingen; tak"}
     assert all(g["amount"] <= 40000 and g["application_id"] is None for g in data["grants"])
     assert data["allocated"] + data["unallocated"] == 300000

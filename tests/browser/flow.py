@@ -96,6 +96,14 @@ PAGE_FACTS_JS = (
 )
 
 
+def exclusive_apart(boxes: Locator, chosen: list[int]) -> list[int]:
+    """The chosen checkbox indices without an exclusive choice ("No one") when others are chosen too:
+    a respondent does not tick "no one" together with "a colleague" (the page refuses it)."""
+    if len(chosen) < 2:
+        return chosen
+    return [i for i in chosen if boxes.nth(i).get_attribute("data-exclusive") is None]
+
+
 def pick(seed: int, key: str, n: int) -> int:
     """A deterministic index in ``range(n)`` for ``key`` (CRC-32 of seed and key)."""
     return zlib.crc32(f"{seed}:{key}".encode()) % n
@@ -264,7 +272,7 @@ class Respondent:
     def _pick_checkboxes(self, fs: Locator, key: str) -> list[str]:
         boxes = fs.locator("input[type=checkbox]")
         n = boxes.count()
-        chosen = sorted({pick(self.seed, key, n), pick(self.seed, key + "/2", n)})
+        chosen = exclusive_apart(boxes, sorted({pick(self.seed, key, n), pick(self.seed, key + "/2", n)}))
         values = []
         for i in chosen:
             box = boxes.nth(i)
@@ -356,6 +364,17 @@ class Respondent:
 
     def answered_count(self) -> int:
         return sum(len(a) for a in self.answers.values()) + sum(len(c) for c in self.comments.values())
+
+    def meant_count(self) -> int:
+        """Questions meant for this respondent, as the send page counts them: every item and free-text
+        question, every exposure question, and an exposure's follow-ups only after a "yes" (1-4)."""
+        total = 0
+        for q in QS:
+            total += len(q.items) + len(q.free_text)
+            for exp in q.exposures:
+                freq = self.answers.get(q.id, {}).get(exp.question.id)
+                total += len(list(exp.parts())) if isinstance(freq, int) and freq >= 1 else 1
+        return total
 
     # --- whole journeys -------------------------------------------------------------------------
 
@@ -498,7 +517,9 @@ class KeyboardRespondent(Respondent):
                 boxes = self.page.locator(f"input[type=checkbox][name='{name}']")
                 if boxes.count():
                     n = boxes.count()
-                    idx = sorted({pick(self.seed, name, n), pick(self.seed, name + "/2", n)})
+                    idx = exclusive_apart(
+                        boxes, sorted({pick(self.seed, name, n), pick(self.seed, name + "/2", n)})
+                    )
                     values = [boxes.nth(i).get_attribute("value") or "" for i in idx]
                     for v in values:
                         self.checkbox(name, v)

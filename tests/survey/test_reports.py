@@ -726,9 +726,9 @@ def test_pdf_exports(
 def test_small_exposure_counts_in_funding_evidence_become_less_than_three(
     rapp: Flask, example: dict[str, int], expected: dict[str, Any]
 ) -> None:
-    # expected_report.json: KUM's evidence reads "internal exposure: 2 of 16 respondents"
+    # the analysis applies the "<3" rule to the count itself (KUM: 2 internally exposed of 16)
     kum = next(f for f in expected["funding"] if f["unit_id"] == "KUM")
-    assert "internal exposure: 2 of 16 respondents" in kum["evidence"]
+    assert "internal exposure: <3 of 16 respondents" in kum["evidence"]
     data = json.loads(as_user(rapp, example, "hr").get(f"/rapporter/eksport/rapport.json?{ARGS}").data)
     funding = {f["unit_id"]: f for f in data["funding"]}
     assert "internal exposure: <3 of 16 respondents" in funding["KUM"]["evidence"]

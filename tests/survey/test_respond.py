@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 
 import pytest
@@ -82,10 +83,17 @@ def test_happy_path_danish(app: Any, client: Any, db: Any, open_wave: None, make
 
     _walk_to_review(r)
     assert f"Side {TOTAL_PAGES} af {TOTAL_PAGES}" in r.html
-    q = questionnaires.load_file(app.root_path + "/../tests/data/example/questionnaire.yaml")
-    n_questions = len(q.items) + len(q.exposure_columns)  # 10 items + 4 kinds x 4 parts = 26
-    assert n_questions == 26
-    assert f"Du har besvaret {len(EXPECTED_ANSWERS)} af 26 spørgsmål" in r.html
+    # only the questions meant for this respondent are counted: 10 items, bullying answered "yes" (2)
+    # with its 3 follow-ups, sexual harassment "no" (follow-ups not asked), threats and violence
+    # skipped (their follow-ups neither): 10 + 4 + 1 + 1 + 1 = 17
+    assert f"Du har besvaret {len(EXPECTED_ANSWERS)} af 17 spørgsmål" in r.html
+    # a summary per part, one line per page with its count and a link to change it
+    assert "Klarhed i opgaverne" in r.html and "2 af 3 besvaret" in r.html  # KLAR1, KLAR2
+    assert "Mobning" in r.html and "4 af 4 besvaret" in r.html
+    assert r.html.count("1 af 1 besvaret") == 1 and r.html.count("0 af 1 besvaret") == 2
+    link = '<a href="/svar/1"><span class="visually-hidden">Ret svar: </span>Klarhed i opgaverne</a>'
+    assert link in r.html
+    assert "9 af 17 besvaret" in r.html  # the part's own count (one part here)
     # nothing stored before the final submit
     assert _count(db, Response) == 0
     assert _count(db, UsedMark) == 0
@@ -149,7 +157,7 @@ def test_back_keeps_all_answers(client: Any, open_wave: None, make_invitation: A
     assert r.checked("q0-KLAR2") == []
     # un-answering a question on the way forward removes it
     r.post("next", {"q0-KLAR3": None})
-    state = json.loads(r.hidden("state") or "{}")
+    state = r.state()
     assert state["trivsel-eksempel"]["a"] == {
         "KLAR1": 5,
         "FAEL4": 6,
@@ -181,44 +189,73 @@ def test_invalid_value_shows_error_and_stores_nothing(
     # a page of free text over its limit, and a don't-know on an item that has one, work the same way
 
 
-def test_tampered_state_is_refused(client: Any, db: Any, open_wave: None, make_invitation: Any) -> None:
+def _set_state_cookie(client: Any, value: str) -> None:
+    from survey.respond import state as answer_state
+
+    client.set_cookie(answer_state.COOKIE, value, path=answer_state.COOKIE_PATH)
+
+
+def test_tampered_or_foreign_state_is_refused(
+    app: Any, client: Any, db: Any, open_wave: None, make_invitation: Any
+) -> None:
+    """The answers so far live in an encrypted cookie: a posted ``state`` field is ignored, and a
+    changed, foreign, expired or ill-fitting cookie is refused with a way to start again."""
+    from survey.respond import state as answer_state
+
+    token = make_invitation()
     r = Respondent(client)
-    r.open_link(make_invitation())
+    r.open_link(token)
     r.post("start")
-    bad = json.dumps({"trivsel-eksempel": {"a": {"KLAR1": 42}}})
+    r.post("next", {"q0-KLAR1": "4"})
+    assert r.state() == {"trivsel-eksempel": {"a": {"KLAR1": 4}, "c": {}}}
+    # the old hidden field is no way in any more
+    forged = json.dumps({"trivsel-eksempel": {"a": {"KLAR2": 3}}})
     resp = client.post(
-        "/svar", data={"csrf_token": r.hidden("csrf_token"), "state": bad, "page": "1", "action": "next"}
+        "/svar", data={"csrf_token": r.hidden("csrf_token"), "state": forged, "page": "1", "action": "next"}
     )
-    assert resp.status_code == 400
-    resp = client.post(
-        "/svar",
-        data={"csrf_token": r.hidden("csrf_token"), "state": "{not json", "page": "1", "action": "next"},
-    )
-    assert resp.status_code == 400
-    for bad_state in (
-        '{"trivsel-eksempel": {"a": [1, 2]}}',
-        '{"other": {}}',
-        "[]",
-        '{"trivsel-eksempel": {"c": 3}}',
-        # wrong types inside a well-formed state (found in review: these were 500s)
-        '{"trivsel-eksempel": {"a": {"BUL_Q": 2, "BUL_SRC": 5}}}',
-        '{"trivsel-eksempel": {"a": {"BUL_Q": 2, "BUL_SRC": true}}}',
-        '{"trivsel-eksempel": {"a": {"BUL_Q": 2, "BUL_SRC": {"x": 1}}}}',
-        '{"trivsel-eksempel": {"a": {"BUL_Q": 2, "BUL_SRC": [["manager"]]}}}',
-        '{"trivsel-eksempel": {"a": {"BUL_Q": 2, "BUL_HANDLED": ["no"]}}}',
-        '{"trivsel-eksempel": {"a": {"BUL_Q": 2, "BUL_HANDLED": {"a": 1}}}}',
-        '{"trivsel-eksempel": {"a": {"KLAR1": "' + "1" * 5000 + '"}}}',
-        '{"trivsel-eksempel": {"a": {"KLAR1": "\u00b2"}}}',
-        '{"trivsel-eksempel": {"a": {"KLAR1": 1e999}}}',
-    ):
-        resp = client.post(
-            "/svar",
-            data={"csrf_token": r.hidden("csrf_token"), "state": bad_state, "page": "1", "action": "next"},
+    assert resp.status_code == 303
+    assert r.state() == {"trivsel-eksempel": {"a": {"KLAR1": 4}, "c": {}}}
+    good = client.get_cookie(answer_state.COOKIE, path=answer_state.COOKIE_PATH).value
+
+    def refused_with(value: str, status: int, text: str) -> None:
+        post = {"csrf_token": r.hidden("csrf_token"), "page": "1", "action": "next"}
+        for send in (lambda: client.get("/svar/2"), lambda: client.post("/svar", data=post)):
+            _set_state_cookie(client, value)
+            resp = send()
+            body = resp.get_data(as_text=True)
+            assert resp.status_code == status and text in body, (status, body[:300])
+            assert 'href="/start"' in body  # the way on: start again
+            assert "trivsel_svar=;" in resp.headers.get("Set-Cookie", "")  # the cookie is deleted
+
+    # one changed character
+    flipped = good[:20] + ("A" if good[20] != "A" else "B") + good[21:]
+    refused_with(flipped, 400, "Dine svar indtil nu kunne ikke læses")
+    refused_with("not-base64-!!", 400, "Dine svar indtil nu kunne ikke læses")
+    other = make_invitation()
+    with app.test_request_context():
+        # made for another invitation: the token is the cipher's associated data
+        foreign = answer_state.encode(
+            answer_state.AnswerState({"trivsel-eksempel": {"a": {"KLAR1": 1}}}), other
         )
-        assert resp.status_code == 400, bad_state
-    resp = client.post(
-        "/svar", data={"csrf_token": r.hidden("csrf_token"), "state": "{}", "page": "99", "action": "next"}
-    )
+        # made by this site, but answers that do not fit the questionnaire (e.g. a changed snapshot)
+        unfit = answer_state.encode(
+            answer_state.AnswerState({"trivsel-eksempel": {"a": {"KLAR1": 42}}}), token
+        )
+        unknown_part = answer_state.encode(answer_state.AnswerState({"other": {}}), token)
+        # last written eight days ago
+        old = answer_state.encode(
+            answer_state.AnswerState({}), token, now=time.time() - answer_state.MAX_AGE_SECONDS - 60
+        )
+    refused_with(foreign, 400, "Dine svar indtil nu kunne ikke læses")
+    refused_with(unfit, 400, "Dine svar indtil nu kunne ikke læses")
+    refused_with(unknown_part, 400, "Dine svar indtil nu kunne ikke læses")
+    refused_with(old, 410, "Dine svar indtil nu er udløbet")
+    # "Start" on the start page begins afresh over an unreadable cookie
+    _set_state_cookie(client, flipped)
+    r._keep(client.get("/start"))
+    r.post("start")
+    assert r.status == 200 and r.h1() == "Klarhed i opgaverne" and r.state() == {}
+    resp = client.post("/svar", data={"csrf_token": r.hidden("csrf_token"), "page": "99", "action": "next"})
     assert resp.status_code == 400
     assert _count(db, Response) == 0
 
@@ -386,7 +423,8 @@ def test_several_questionnaires_one_submit_and_comments_apart(
     r = Respondent(client)
     r.open_link(make_invitation())
     assert "Velkommen til del A." in r.html and "Vi gemmer kun dine svar." in r.html
-    assert "Undersøgelsen har 2 dele" in r.html and "<li>Del B</li>" in r.html
+    assert "Undersøgelsen har 2 dele" in r.html and '<li><span class="part-title">Del B</span></li>' in r.html
+    assert "Den tager cirka 5 minutter: 4 korte sider." in r.html  # 3 questions: the 5-minute minimum
     assert "Dine svar gemmes uden dit navn" not in r.html  # the questionnaire's own privacy text replaces it
     r.post("start")
     # pages: A theme, A free text, B theme, send = 4
@@ -502,3 +540,91 @@ def test_database_errors_do_not_log_answers(
         app.logger.exception("commit failed")
     assert "commit failed" in caplog.text and "IntegrityError" in caplog.text
     assert "SECRET1" not in caplog.text
+
+
+# --- exclusive choices ---------------------------------------------------------------------------------
+
+
+def test_no_one_cannot_be_combined_with_someone(
+    client: Any, db: Any, open_wave: None, make_invitation: Any
+) -> None:
+    """ "Whom have you told": "no one" together with "a colleague" is refused at the field (the page's
+    script unticks one of them where scripts run; this is the server's check for where they do not)."""
+    r = Respondent(client)
+    r.open_link(make_invitation())
+    r.post("start")
+    for _ in range(3):
+        r.post("next")
+    bullying = {"q0-BUL_Q": "1", "q0-BUL_SRC": ["colleague"], "q0-BUL_TOLD": ["colleague", "no_one"]}
+    r.post("next", bullying)
+    assert r.status == 422 and r.h1() == "Mobning"
+    message = (
+        "“Ingen” kan ikke kombineres med andre svar. Fjern fluebenet ved “Ingen” eller ved de andre svar."
+    )
+    assert (
+        f'<p class="field-error" id="q0-BUL_TOLD-error"><span class="visually-hidden">Fejl: </span>{message}'
+        in (r.html)
+    )
+    assert '<a href="#q0-BUL_TOLD">' in r.html  # the error summary links to the question
+    assert r.checked("q0-BUL_TOLD") == ["colleague", "no_one"]  # what was ticked is shown to correct it
+    assert r.state() == {"trivsel-eksempel": {"a": {}, "c": {}}}  # nothing of the page was kept
+    r.post("lang-en", bullying)
+    assert r.status == 422 and "“No one” cannot be combined with other answers." in r.html
+    # "no one" alone, and someone without "no one", are fine
+    r.post("next", {**bullying, "q0-BUL_TOLD": ["no_one"]})
+    assert r.status == 200 and r.state()["trivsel-eksempel"]["a"]["BUL_TOLD"] == ["no_one"]
+    r.post("back")
+    r.post("next", {"q0-BUL_TOLD": ["hr", "manager"]})
+    assert r.state()["trivsel-eksempel"]["a"]["BUL_TOLD"] == ["manager", "hr"]
+    assert '<input id="q0-BUL_TOLD-5" name="q0-BUL_TOLD" type="checkbox" value="no_one"' not in r.html
+    r.post("back")
+    assert (
+        '<input data-exclusive id="q0-BUL_TOLD-5" name="q0-BUL_TOLD" type="checkbox" value="no_one">'
+        in r.html
+    )
+    assert 'src="/static/respond.js"' in r.html and 'id="exclusive-status" aria-live="polite"' in r.html
+    assert _count(db, Response) == 0
+
+
+def test_the_service_refuses_no_one_with_someone(example_questionnaire: Any) -> None:
+    """The same rule where answers are stored (``services.answering``), whatever sends them."""
+    from survey.services.answering import AnswerError, validate_answers
+
+    with pytest.raises(AnswerError, match="BUL_TOLD: 'no_one' cannot be combined with other answers"):
+        validate_answers(example_questionnaire, {"BUL_Q": 2, "BUL_TOLD": ["no_one", "hr"]})
+    assert validate_answers(example_questionnaire, {"BUL_Q": 2, "BUL_TOLD": ["no_one"]}) == {
+        "BUL_Q": 2,
+        "BUL_TOLD": ["no_one"],
+    }
+
+
+# --- the start page --------------------------------------------------------------------------------------
+
+
+def test_start_page_states_the_time_and_says_each_privacy_promise_once(
+    client: Any, make_units: Any, make_wave: Any, make_invitation: Any
+) -> None:
+    from survey.respond.views import estimated_minutes, merge_sentences
+
+    # 79 questions x 15 s = 19.75 min -> 20; 26 x 15 s = 6.5 -> 5; never less than 5
+    assert (estimated_minutes(79), estimated_minutes(26), estimated_minutes(1)) == (20, 5, 5)
+    assert merge_sentences(
+        [
+            "Anonymous. Results for groups of 5, so no one sees you.",
+            "Anonymous. Results for groups of 5; harassment 10.",
+        ]
+    ) == ["Anonymous.", "Results for groups of 5, so no one sees you."]
+    make_units()
+    qs = [questionnaires.load(name) for name in ("trivsel", "emotional_demands", "offensive_behaviour")]
+    make_wave("2025", "open", questionnaires=qs)
+    r = Respondent(client)
+    r.open_link(make_invitation())
+    # the shipped definitions' intros say 10 + 5 + 5 minutes; the estimate agrees
+    assert "Den tager cirka 20 minutter: 24 korte sider." in r.html
+    # the privacy promises one tap away (a disclosure widget), before the Start button
+    assert r.html.index('<details class="privacy"') < r.html.index('value="start"')
+    assert "<summary>Hvad gemmes, og hvad gemmes ikke</summary>" in r.html
+    # "Results are shown only for groups of at least 5 ..." was said twice by the shipped texts
+    assert r.html.count("<li>Resultater vises kun for grupper med mindst 5 besvarelser") == 1
+    # the parts' introductions come after the button
+    assert r.html.index('value="start"') < r.html.index("Tak, fordi du vil svare.")
