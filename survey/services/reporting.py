@@ -323,66 +323,6 @@ class WholeWaveReport:
         return None
 
 
-def combine_questionnaires(questionnaires: Collection[Questionnaire]) -> Questionnaire:
-    """One questionnaire holding every theme, item and exposure of ``questionnaires`` (in that order).
-
-    Scale ids are kept when they mean the same scale everywhere and prefixed with the questionnaire id
-    (``trivsel:enig7``) when two questionnaires use one id for different scales. Raises ``ValueError``
-    when a theme, item or exposure id occurs in two questionnaires (contract 5.3).
-    """
-    from dataclasses import replace
-
-    from questionnaires import Text
-
-    qs = list(questionnaires)
-    if not qs:
-        raise ValueError("combine_questionnaires: no questionnaire given")
-    if len(qs) == 1:
-        return qs[0]
-    seen: dict[tuple[str, str], str] = {}
-    for q in qs:
-        ids = [("theme", t.id) for t in q.themes] + [("item", i.id) for i in q.items]
-        ids += [("exposure", e.kind) for e in q.exposures]
-        ids += [("column", c) for c, _k, _p in q.exposure_columns]
-        for key in ids:
-            if key in seen and seen[key] != q.id:
-                raise ValueError(
-                    f"{key[0]} id {key[1]!r} occurs in questionnaires {seen[key]!r} and {q.id!r}; "
-                    "ids must be unique across a wave's questionnaires"
-                )
-            seen[key] = q.id
-    scale_owner: dict[str, Any] = {}
-    clash: set[str] = set()
-    for q in qs:
-        for sid, scale in q.scales.items():
-            if sid in scale_owner and scale_owner[sid] != scale:
-                clash.add(sid)
-            scale_owner.setdefault(sid, scale)
-    scales: dict[str, Any] = {}
-    themes = []
-    for q in qs:
-        def rename(sid: str, qid: str = q.id) -> str:
-            return f"{qid}:{sid}" if sid in clash else sid
-
-        for sid, scale in q.scales.items():
-            scales[rename(sid)] = replace(scale, id=rename(sid))
-        for t in q.themes:
-            items = tuple(replace(i, scale=rename(i.scale)) for i in t.items)
-            themes.append(replace(t, items=items))
-    title = {
-        lang: " + ".join(q.title.get(lang) for q in qs) for lang in ("da", "en")
-    }
-    return Questionnaire(
-        id="+".join(q.id for q in qs),
-        version=1,
-        title=Text(title),
-        scales=scales,
-        themes=tuple(themes),
-        exposures=tuple(e for q in qs for e in q.exposures),
-        free_text=tuple(f for q in qs for f in q.free_text),
-    )
-
-
 def _main_part(parts: list[WaveReport]) -> WaveReport:
     """The part whose unit rows the whole-wave report shows: the one with the most respondents at the
     root (the first in answering order on a tie). Web submissions store one response per questionnaire,
@@ -446,8 +386,10 @@ def wave_report(wave_label: str) -> WholeWaveReport:
             continue  # a questionnaire nobody answered (yet) adds nothing
     if not parts:
         raise ServiceError(f"wave '{wave_label}' cannot be reported yet: it has no responses")
+    from analysis.inputs import combine_questionnaires
+
     qs = tuple(p.questionnaire for p in parts)
-    combined = combine_questionnaires(qs)
+    combined = combine_questionnaires(qs)  # the analysis' own joining of questionnaires (contract 5.3)
     main = _main_part(parts)
     units = copy.deepcopy(main.report["units"])
     published = {u["unit_id"] for u in units if u.get("published")}
