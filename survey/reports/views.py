@@ -260,10 +260,18 @@ def unit(unit_id: str) -> Any:
             for item in t.items:
                 s = scores.get(("item", item.id))
                 label = _item_text(q, item.id, lang)
-                items.append(_score_view(s, label, lang) if s else {"row": None, "label": label,
-                                                                     "hidden": row_hidden})
+                view = _score_view(s, label, lang) if s else {"row": None, "label": label, "hidden": row_hidden}
+                view["reverse"] = bool(item.reverse)
+                dist = (s or {}).get("distribution")
+                # the report's distribution is of the analysed scores; a reversed item was analysed as
+                # (min + max) - x, so what people answered is the same shares in the opposite order
+                view["answered"] = list(reversed(dist)) if dist and item.reverse else dist
+                items.append(view)
             entry: dict[str, Any] = _score_view(ts, str(t.title.get(lang)), lang) if ts else {
                 "row": None, "label": str(t.title.get(lang)), "hidden": row_hidden}
+            entry["reverse"] = False
+            entry["answered"] = (ts or {}).get("distribution")
+            entry["has_reverse"] = any(i.reverse for i in t.items)
             entry["items"] = items
             themes.append(entry)
         exposures = [

@@ -840,3 +840,38 @@ def test_every_page_shows_the_whole_wave(
     for qid in ("del-a", "del-b"):
         r = c.get(f"/rapporter/eksport/svar.csv?wave={WAVE}&q={qid}")
         assert r.status_code == 200 and qid in r.headers["Content-Disposition"]
+
+
+def test_reversed_item_spread_shows_what_people_answered(
+    rapp: Flask, example: dict[str, int], expected: dict[str, Any]
+) -> None:
+    """TEMP2 ("Jeg har ofte for travlt til at holde pauser") is reverse-coded: the spread row must be the
+    shares of the raw answers 1..7 counted straight from responses.csv, and the item is marked."""
+    import csv
+
+    with (EXAMPLE / "units.csv").open(encoding="utf-8") as fh:
+        units = list(csv.DictReader(fh))
+    sub, stack = set(), ["HOVB"]
+    while stack:
+        cur = stack.pop()
+        sub.add(cur)
+        stack.extend(u["unit_id"] for u in units if u["parent_id"] == cur)
+    with (EXAMPLE / "responses.csv").open(encoding="utf-8") as fh:
+        answers = [r["TEMP2"] for r in csv.DictReader(fh) if r["wave"] == WAVE and r["unit_id"] in sub]
+    valid = [int(a) for a in answers if a.strip() not in ("", "NA", "9")]
+    raw = [valid.count(k) / len(valid) for k in range(1, 8)]
+    row = next(s for s in expected["scores"] if s["unit_id"] == "HOVB" and s["id"] == "TEMP2")
+    assert row["n"] == len(valid)
+    assert raw != row["distribution"]  # the report holds the recoded shares: the page must turn them round
+    from analysis.texts import fmt_share
+
+    html = as_user(rapp, example, "hr").get(f"/rapporter/enhed/HOVB?{ARGS}").get_data(as_text=True)
+    label = "Jeg har ofte for travlt til at holde pauser vendt"
+    spread = [r for r in table_rows(html) if r and r[0] == label and len(r) == 10]
+    assert spread, "the spread table has a marked row for the reversed item"
+    assert spread[0][1:8] == [fmt_share(x, "da") for x in raw]
+    # a straight item's row is unchanged (TEMP1: not reversed)
+    temp1 = next(s for s in expected["scores"] if s["unit_id"] == "HOVB" and s["id"] == "TEMP1")
+    label1 = next(r for r in table_rows(html) if len(r) == 10 and r[1:8] ==
+                  [fmt_share(x, "da") for x in temp1["distribution"]])
+    assert "vendt" not in label1[0]
