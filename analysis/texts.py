@@ -128,15 +128,17 @@ def flag_symbol(flag: str | None) -> str:
 
 
 def flag_label(flag: str | None, certain: bool | None, lang: str) -> str:
-    """Symbol, word and certainty: ``"● rød (sikker)"`` / ``"◆ orange (indicative)"``; ``""`` for none."""
+    """Symbol, word and certainty in plain words: ``"● rød (klart under grænsen)"`` when the 95 % ci's
+    upper end is below the colour's limit (``flag_certain``), ``"◆ orange (tæt på grænsen)"`` when not;
+    ``""`` for none."""
     if flag is None:
         return ""
     word = f"{flag_symbol(flag)} {flag_word(flag, lang)}"
     if certain is None:
         return word
     if lang == "da":
-        return f"{word} ({'sikker' if certain else 'usikker'})"
-    return f"{word} ({'certain' if certain else 'indicative'})"
+        return f"{word} ({'klart under grænsen' if certain else 'tæt på grænsen'})"
+    return f"{word} ({'clearly below the limit' if certain else 'close to the limit'})"
 
 
 def class_label(cls: str | None, lang: str) -> str:

@@ -56,7 +56,7 @@ def test_heatmap_data_and_explicit_sorting(report: dict, questionnaire: Any) -> 
     assert cells[("HOVB", "klarhed")]["flag"] == "◆ orange"
     # README: SVH tempo red (3.32), certain
     assert cells[("SVH", "tempo")]["flag"] == "● rød"
-    assert cells[("SVH", "tempo")]["status"] == "● rød (sikker)"
+    assert cells[("SVH", "tempo")]["status"] == "● rød (klart under grænsen)"
     # hidden units: grey, and the cell says so in words
     assert cells[("FVE", "tempo")]["flag"] == "skjult" and cells[("FVE", "tempo")]["text"] == "skjult"
     assert cells[("FVE", "tempo")]["status"] == "skjult: færre end 5 besvarelser"
@@ -100,7 +100,7 @@ def test_themes_for_unit(report: dict, questionnaire: Any) -> None:
     assert [v["theme"] for v in values] == [titles["klarhed"], titles["faellesskab"], titles["tempo"]]
     for v, tid in zip(values, ["klarhed", "faellesskab", "tempo"], strict=True):
         assert (v["mean"], [v["lo"], v["hi"]], v["n"]) == (rows[tid]["mean"], rows[tid]["ci"], rows[tid]["n"])
-    assert values[0]["label"] == "4.46 ↓ ◆ orange (indicative)"
+    assert values[0]["label"] == "4.46 ↓ ◆ orange (close to the limit)"
     assert spec["title"] == "Themes for Hovedbiblioteket"
     with pytest.raises(ValueError, match="unit 'NOPE' is not in the report"):
         charts.themes_for_unit(report, questionnaire, "NOPE", "en")

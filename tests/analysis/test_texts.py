@@ -154,8 +154,8 @@ def test_number_formats() -> None:
 
 
 def test_labels_carry_words_and_symbols() -> None:
-    assert texts.flag_label("red", True, "da") == "● rød (sikker)"
-    assert texts.flag_label("orange", False, "en") == "◆ orange (indicative)"
+    assert texts.flag_label("red", True, "da") == "● rød (klart under grænsen)"
+    assert texts.flag_label("orange", False, "en") == "◆ orange (close to the limit)"
     assert texts.flag_label(None, None, "en") == ""
     assert texts.change_arrow({"class": "significant_decline", "delta": -1}) == "↓"
     assert texts.change_arrow({"class": "inconclusive_change", "delta": 0.5}) == "↗"
