@@ -502,11 +502,12 @@ def _download(body: bytes | str, mimetype: str, filename: str) -> Response:
 
 
 def _xlsx_bytes(report: Mapping[str, Any], q: Any) -> bytes:
+    """The workbook in the reader's language (sheet names, headers, statuses, labels)."""
     from analysis.xlsx import write_xlsx
 
     with tempfile.TemporaryDirectory(prefix="trivsel-xlsx-") as tmp:
         path = Path(tmp) / "report.xlsx"
-        write_xlsx(report, q, path)
+        write_xlsx(report, q, path, current_language())
         return path.read_bytes()
 
 

@@ -410,9 +410,12 @@ def test_xlsx_export_matches_result(rapp: Flask, example: dict[str, int], expect
     assert r.status_code == 200
     assert "attachment" in r.headers["Content-Disposition"]
     wb = load_workbook(io.BytesIO(r.data), read_only=True)
-    rows = list(wb["Themes"].iter_rows(values_only=True))
+    # a Danish reader gets a Danish workbook
+    rows = list(wb["Temaer"].iter_rows(values_only=True))
     header = list(rows[0])
-    col = {name: header.index(name) for name in ("unit_id", "theme_id", "n", "mean", "q (BH)")}
+    names = {"unit_id": "enheds-id", "theme_id": "tema-id", "n": "n", "mean": "gennemsnit",
+             "q (BH)": "q (korrigeret)"}
+    col = {name: header.index(da) for name, da in names.items()}
     got = {(row[col["unit_id"]], row[col["theme_id"]]): row for row in rows[1:]}
     themes = [s for s in expected["scores"] if s["kind"] == "theme"]
     assert themes
@@ -437,9 +440,9 @@ def test_json_export_is_the_report(rapp: Flask, example: dict[str, int], expecte
 def test_unit_xlsx_holds_only_that_unit(rapp: Flask, example: dict[str, int]) -> None:
     from openpyxl import load_workbook
 
-    r = as_user(rapp, example, "hr").get(f"/rapporter/eksport/enhed/HOVB.xlsx?{ARGS}")
+    r = as_user(rapp, example, "hr", "en").get(f"/rapporter/eksport/enhed/HOVB.xlsx?{ARGS}")
     wb = load_workbook(io.BytesIO(r.data), read_only=True)
-    ids = {row[0] for row in list(wb["Themes"].iter_rows(values_only=True))[1:]}
+    ids = {row[0] for row in list(wb["Themes"].iter_rows(values_only=True))[1:]}  # English reader
     assert ids == {"HOVB"}
 
 
