@@ -257,7 +257,8 @@ def change_sentence(row_change: Mapping[str, Any] | None, n_now: int, lang: str)
     crit = row_change.get("critical_difference")
     b = row_change.get("baseline_n")
     delta = row_change.get("delta")
-    if row_change.get("class") == "inconclusive_change" and None not in (crit, b, delta):
+    if row_change.get("class") == "inconclusive_change" and crit is not None and b is not None \
+            and delta is not None:
         return _inconclusive_sentence(float(delta), float(crit), int(b), int(n_now), lang)
     sentence = _class_sentence(row_change, n_now, lang)
     if crit is not None and b is not None:

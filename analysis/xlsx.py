@@ -59,7 +59,8 @@ DA: dict[str, str] = {
     "internal": "indefra", "internal share": "andel indefra", "external": "udefra",
     "external share": "andel udefra", "external unresolved": "udefra, ikke håndteret",
     "external unresolved share": "andel udefra, ikke håndteret", "told no one": "fortalt til ingen",
-    "told no one share": "andel fortalt til ingen", "C1 low score": "K1 lav score", "C2 internal": "K2 indefra",
+    "told no one share": "andel fortalt til ingen", "C1 low score": "K1 lav score",
+    "C2 internal": "K2 indefra",
     "C3 external unresolved": "K3 udefra, ikke håndteret", "C4 polarised": "K4 polariseret",
     "points": "point", "eligible": "kan søge", "evidence": "begrundelse", "setting": "indstilling",
     "value": "værdi", "shown": "vist", "significant": "signifikant",
@@ -68,7 +69,8 @@ DA: dict[str, str] = {
     "questionnaire": "spørgeskema", "questionnaire version": "spørgeskemaets version",
     "questionnaire title": "spørgeskemaets titel", "wave": "måling", "baseline": "sammenlignet med",
     "schema": "format",
-    "bullying": "mobning", "sexual_harassment": "seksuel chikane", "threats": "trusler", "violence": "fysisk vold",
+    "bullying": "mobning", "sexual_harassment": "seksuel chikane", "threats": "trusler",
+    "violence": "fysisk vold",
 }
 for _k in range(1, 8):
     DA[f"share {_k}"] = f"andel {_k}"
@@ -79,7 +81,9 @@ def word(text: str, lang: str) -> str:
     return DA.get(text, text) if texts.check_lang(lang) == "da" else text
 
 
-def _sheet(wb: Book, title: str, cols: Sequence[Col], rows: Iterable[Sequence[Any]], lang: str = "en") -> None:
+def _sheet(
+    wb: Book, title: str, cols: Sequence[Col], rows: Iterable[Sequence[Any]], lang: str = "en"
+) -> None:
     """A sheet with a bold shaded, frozen, filterable header row and a number format per column."""
     ws = wb.sheet(word(title, lang), [c.width for c in cols], [c.fmt for c in cols])
     ws.header([word(c.header, lang) for c in cols])
@@ -245,7 +249,8 @@ def _items_sheet(wb: Book, r: _Report) -> None:
     def full() -> Iterable[list[Any]]:
         for u, kind, theme, item, row, status in r.rows():
             if kind == "item":
-                head = [u["unit_id"], u["name"], theme.id, item.id, item.text.get(r.lang), item.reverse, status]
+                text = item.text.get(r.lang)
+                head = [u["unit_id"], u["name"], theme.id, item.id, text, item.reverse, status]
                 yield head + _score_values(row, r.lang) + r.sentences(row)
 
     _sheet(wb, "Items", cols + _SCORE_COLS, full(), r.lang)
@@ -452,8 +457,8 @@ def _funding_sheet(wb: Book, r: _Report) -> None:
     def rows() -> Iterable[list[Any]]:
         for u in r.units:
             f = r.funding.get(u["unit_id"])
-            status = r.status[u["unit_id"]] or word("shown" if f is not None else "no funding row in the report",
-                                                    r.lang)
+            missing = "shown" if f is not None else "no funding row in the report"
+            status = r.status[u["unit_id"]] or word(missing, r.lang)
             if f is None:
                 yield [u["unit_id"], u["name"], status] + [None] * 7
                 continue

@@ -260,7 +260,8 @@ def unit(unit_id: str) -> Any:
             for item in t.items:
                 s = scores.get(("item", item.id))
                 label = _item_text(q, item.id, lang)
-                view = _score_view(s, label, lang) if s else {"row": None, "label": label, "hidden": row_hidden}
+                view = _score_view(s, label, lang) if s else {
+                    "row": None, "label": label, "hidden": row_hidden}
                 view["reverse"] = bool(item.reverse)
                 dist = (s or {}).get("distribution")
                 # the report's distribution is of the analysed scores; a reversed item was analysed as
@@ -623,7 +624,8 @@ def _links() -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------------
 
 #: (baseline n, current n) pairs of the guide's critical-difference table
-GUIDE_SIZES: tuple[tuple[int, int], ...] = ((5, 5), (8, 8), (14, 12), (25, 25), (50, 50), (100, 100), (400, 400))
+GUIDE_SIZES: tuple[tuple[int, int], ...] = (
+    (5, 5), (8, 8), (14, 12), (25, 25), (50, 50), (100, 100), (400, 400))
 
 
 def critical_differences(alpha: float, sd: float = 1.2) -> list[tuple[int, int, float]]:

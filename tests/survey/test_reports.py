@@ -226,6 +226,8 @@ def test_unit_page_numbers_equal_analysis(
     assert len(scores) == len(q.themes) + len(q.items)  # every row of HOVB is published
     for s in scores:
         label = q.theme(s["id"]).title.get(lang) if s["kind"] == "theme" else q.item(s["id"]).text.get(lang)
+        if s["kind"] == "item" and q.item(s["id"]).reverse:
+            label += " vendt" if lang == "da" else " reversed"  # reverse-coded items are marked
         row = rows[label]
         assert row[1] == _fmt(s["mean"], lang)
         assert row[2] == f"{_fmt(s['ci'][0], lang)}–{_fmt(s['ci'][1], lang)}"
@@ -724,6 +726,23 @@ def test_pdf_exports(
     assert all(cell == "skjult: ville afsløre en mindre gruppe" for cell in overview["Filial Syd (FSY)"][1:])
     klarhed = next(s for s in expected["scores"] if s["unit_id"] == "KUF" and s["id"] == "klarhed")
     assert _fmt(klarhed["mean"], "da") in overview["Kultur- og Fritidsforvaltningen (KUF)"][1]
+    # the harassment figures the PDFs carry: the report's exposure rows, "<3" kept, hidden units with reason
+    from survey.reports.pdf import exposure_rows
+
+    expo = exposure_rows(report, q, "da")
+    kuf = next(e for e in expected["exposures"] if e["unit_id"] == "KUF" and e["kind"] == "bullying")
+    row = next(r for r in expo if r[0] == "Kultur- og Fritidsforvaltningen")
+    assert row[1] == "Mobning" and row[2] == str(kuf["n"]) and row[5] == "<3"
+    assert row[3] == f"{round(100 * kuf['exposed'] / kuf['n'])} % ({kuf['exposed']})"
+    assert next(r for r in expo if r[0] == "Filial Vest")[2] == "skjult: færre end 5 besvarelser"
+    assert len(exposure_rows(report, q, "da", ["HOVB"])) == 1 + 4  # header + four kinds of that unit
+    # the PDF is in colour: the overview fills cells with the flag colours
+    import zlib
+
+    pdf = c.get(f"/rapporter/eksport/rapport.pdf?{ARGS}").data
+    streams = b"".join(zlib.decompress(m) for m in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S)
+                       if m[:2] in (b"x\x9c", b"x\xda"))
+    assert b"0.9882 0.5529 0.349 rg" in streams  # orange #fc8d59 (252/255, 141/255, 89/255) as a fill
 
 
 def test_small_exposure_counts_in_funding_evidence_become_less_than_three(
