@@ -69,9 +69,14 @@ _L: dict[str, dict[str, str]] = {
     "delta": {"da": "Forskel", "en": "Difference"},
     "changes": {"da": "Signifikans af ændringer", "en": "Significance of changes"},
     "changes_note": {
-        "da": "Alle testede ændringer, sorteret efter q (Benjamini–Hochberg-justeret p).",
-        "en": "All tested changes, sorted by q (Benjamini–Hochberg adjusted p).",
+        "da": "Reelle ændringer (statistisk signifikante) og ændringer på mindst {delta} point, der ikke er "
+        "signifikante (de ser store ud, men kan være tilfældige), sorteret efter q (korrigeret p). De øvrige "
+        "{rest} testede ændringer er små og ikke signifikante; de står i Excel-filens ark Ændringer.",
+        "en": "Real changes (statistically significant) and changes of at least {delta} points that are not "
+        "significant (they look large, but may be chance), sorted by q (corrected p). The other {rest} tested "
+        "changes are small and not significant; they are in the Excel workbook's Changes sheet.",
     },
+    "sentence": {"da": "Forklaring", "en": "Explanation"},
     "baseline_n": {"da": "n før", "en": "n before"},
     "baseline_mean": {"da": "Gns. før", "en": "Mean before"},
     "crit": {"da": "Kritisk forskel", "en": "Critical difference"},
@@ -215,8 +220,10 @@ def _table(
 
 
 def _td(value: Any, field: str | None = None, num: bool = False, cls: str = "") -> str:
+    """One cell. ``field`` names the column for the reader of the code only: a cell carries no attribute
+    beyond its class (the 1,500-unit report has millions of cells; the column header says what it is)."""
     classes = " ".join(c for c in ("num" if num else "", cls) if c)
-    attrs = (f' class="{classes}"' if classes else "") + (f' data-field="{field}"' if field else "")
+    attrs = f' class="{classes}"' if classes else ""
     return f"<td{attrs}>{_e(value)}</td>"
 
 
@@ -285,7 +292,6 @@ class _Writer:
     def nav(self) -> str:
         lang = self.lang
         entries = [
-            ("settings", "settings"),
             ("units", "units"),
             ("heatmap", "heatmap"),
             ("per-unit", "per_unit"),
@@ -293,6 +299,7 @@ class _Writer:
             ("spread", "spread"),
             ("exposures", "exposures"),
             ("funding", "funding"),
+            ("settings", "settings"),
         ]
         links = "".join(f'<li><a href="#{a}">{_e(t(k, lang))}</a></li>' for a, k in entries)
         return f'<nav aria-label="{_e(t("contents", lang))}"><ul>{links}</ul></nav>'
@@ -392,7 +399,7 @@ class _Writer:
             + _td(texts.level_label(pol.get("level"), lang), "polarisation")
             + _td((texts.change_arrow(ch) + " " + texts.class_label(ch.get("class"), lang)).strip(), "class")
             + _td(self.num(ch.get("delta"), signed=True), "delta", True)
-            + _td(self.num(ch.get("q"), 4), "q", True)
+            + _td(texts.fmt_q(ch.get("q"), lang), "q", True)
         )
 
     def unit_sections(self) -> str:
@@ -457,11 +464,14 @@ class _Writer:
         lang = self.lang
         order = {u["unit_id"]: i for i, u in enumerate(self.units)}
         names = {u["unit_id"]: u["name"] for u in self.units}
-        tested = [
+        attention = ("significant_improvement", "significant_decline", "inconclusive_change")
+        all_tested = [
             s
             for s in self.r["scores"]
             if s.get("change") and s["change"].get("class") in texts.TESTED_CLASSES
         ]
+        # what needs attention; the small non-significant rest is counted (the XLSX lists every change)
+        tested = [s for s in all_tested if s["change"]["class"] in attention]
         tested.sort(
             key=lambda s: (
                 s["change"]["q"] if s["change"].get("q") is not None else 2.0,
@@ -484,16 +494,17 @@ class _Writer:
                 + _td(self.num(ch.get("delta"), signed=True), "delta", True)
                 + _td(self.ci(ch.get("ci")), "ci", True)
                 + _td(self.num(ch.get("p"), 4), "p", True)
-                + _td(self.num(ch.get("q"), 4), "q", True)
+                + _td(texts.fmt_q(ch.get("q"), lang), "q", True)
                 + _td(self.num(ch.get("critical_difference")), "critical_difference", True)
                 + _td((texts.change_arrow(ch) + " " + texts.class_label(ch["class"], lang)).strip(), "class")
-                + f'<td data-field="sentence_da" lang="da">{_e(texts.change_sentence(ch, s["n"], "da"))}</td>'
-                + f'<td data-field="sentence_en" lang="en">{_e(texts.change_sentence(ch, s["n"], "en"))}</td>'
+                + f'<td data-field="sentence">{_e(texts.change_sentence(ch, s["n"], lang))}</td>'
                 + "</tr>"
             )
         header = [t("unit", lang), f"{t('theme', lang)} / {t('item', lang)}", t("baseline_n", lang), "n"]
         header += [t("baseline_mean", lang), t("mean", lang), t("delta", lang), t("ci", lang), "p", "q"]
-        header += [t("crit", lang), t("class", lang), t("sentence_da", lang), t("sentence_en", lang)]
+        header += [t("crit", lang), t("class", lang), t("sentence", lang)]
+        note = t("changes_note", lang).format(
+            delta=self.num(self.settings.get("practical_delta"), 1), rest=len(all_tested) - len(tested))
         body = (
             _table(t("changes", lang), header, rows, "changes-table")
             if rows
@@ -501,7 +512,7 @@ class _Writer:
         )
         return (
             f'<section id="changes"><h2>{_e(t("changes", lang))}</h2>'
-            f'<p class="note">{_e(t("changes_note", lang))}</p>{body}</section>'
+            f'<p class="note">{_e(note)}</p>{body}</section>'
         )
 
     def spread_section(self) -> str:
@@ -628,7 +639,6 @@ class _Writer:
         lang = self.lang
         main = "".join(
             [
-                self.settings_section(),
                 self.units_section(),
                 self.heatmap_section(),
                 self.unit_sections(),
@@ -636,6 +646,7 @@ class _Writer:
                 self.spread_section(),
                 self.exposures_section(),
                 self.funding_section(),
+                self.settings_section(),
             ]
         )
         title = f"{self.q.title.get(lang)} – {self.r['wave']}"

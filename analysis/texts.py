@@ -99,6 +99,16 @@ def fmt_share(value: float | None, lang: str, decimals: int = 0) -> str:
     return f"{number} %" if lang == "da" else f"{number}%"
 
 
+def fmt_q(q: float | None, lang: str) -> str:
+    """A BH-adjusted p-value as people read it: ``q < 0,001``, ``q = 0,052``, ``q = 0,41`` (three decimals
+    below 0.1, so a value near alpha is never rounded onto it); ``""`` for None."""
+    if q is None:
+        return ""
+    if q < 0.001:
+        return f"q < {fmt_num(0.001, lang, 3)}"
+    return f"q = {fmt_num(q, lang, 3 if q < 0.1 else 2)}"
+
+
 def fmt_count(value: Any, lang: str) -> str:
     """An exposure count: an integer, or the string ``"<3"`` (contract 2.2) shown as is."""
     check_lang(lang)

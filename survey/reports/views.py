@@ -338,13 +338,8 @@ PAGE_SIZE = 40
 
 
 def fmt_q(q: float | None, lang: str) -> str:
-    """The BH-adjusted p-value as people read it: ``q < 0,001``, ``q = 0,052``, ``q = 0,41`` (three decimals
-    below 0.1, so a value near alpha is never rounded onto it)."""
-    if q is None:
-        return ""
-    if q < 0.001:
-        return f"q < {texts.fmt_num(0.001, lang, 3)}"
-    return f"q = {texts.fmt_num(q, lang, 3 if q < 0.1 else 2)}"
+    """See :func:`analysis.texts.fmt_q`."""
+    return texts.fmt_q(q, lang)
 
 
 def _subtree(report: Mapping[str, Any], root: str) -> set[str]:

@@ -32,7 +32,7 @@ PAGES = {
 DANISH_FORBIDDEN = re.compile(
     r"\b(offensive_behaviour|emotional_demands|sexual_harassment|bullying|committee|trivsel-eksempel|"
     r"inconclusive_change|significant_decline|hidden|the|and|with|must|choose|looks large|indicative|"
-    r"certain|sikker|usikker)\b"
+    r"certain)\b|\((u?sikker)\)"
 )
 ENGLISH_FORBIDDEN = re.compile(
     r"\b(offensive_behaviour|emotional_demands|sexual_harassment|og|ikke|skjult|enhed|måling|ændring|"
