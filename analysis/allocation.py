@@ -6,7 +6,10 @@ Pure functions: a report dict (``trivsel-report/1``) and the committee's inputs 
 The method, in words:
 
 1. The candidates are the applications (one per unit), or, without applications, every eligible
-   published unit. An application for an unpublished unit is a candidate with 0 points.
+   published unit that has no eligible published descendant (contract 5.8: no employee is funded twice,
+   so the money goes to the lowest level where the need shows). An application for an unpublished unit is
+   a candidate with 0 points. A grant whose unit has an ancestor or a descendant with a grant too is
+   marked in its explanation and lists those units in ``overlaps``.
 2. Overrides fix a candidate's amount; their sum is taken off the budget ("remaining budget").
 3. Every other eligible candidate has a weight ``w = points * h**beta`` (h = the report's subtree
    headcount, or respondents when that is unknown) and a limit ``min(cap, requested)`` (either may be
@@ -125,6 +128,8 @@ class Grant:
     explanation: str
     explanation_da: str
     calculated_amount: int | None = None  # overridden grants: the amount without any override (stat. E)
+    #: contract 5.8: other granted units above or below this one (the same employees funded twice)
+    overlaps: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -146,6 +151,7 @@ class Grant:
             "limit": self.limit,
             "rounding_extra": STEP if self.extra_thousand else 0,
             "calculated_amount": self.calculated_amount,
+            "overlaps": list(self.overlaps),
         }
 
 
@@ -184,7 +190,9 @@ class Allocation:
 @dataclass(frozen=True)
 class _Unit:
     unit_id: str
+    parent_id: str | None
     published: bool
+    suppressed: str | None
     h: int
     h_is_respondents: bool
     points: int
@@ -265,9 +273,12 @@ def _read_report(report: Mapping[str, Any]) -> dict[str, _Unit]:
             if isinstance(r.get("polarisation"), Mapping)
             and r["polarisation"].get("level") in ("polarised", "strong")
         )
+        parent = row.get("parent_id")
         units[uid] = _Unit(
             unit_id=uid,
+            parent_id=parent if isinstance(parent, str) else None,
             published=published,
+            suppressed=row.get("suppressed") if isinstance(row.get("suppressed"), str) else None,
             h=headcount if headcount is not None else respondents,
             h_is_respondents=headcount is None,
             points=points,
@@ -354,7 +365,9 @@ def _candidates(
     beta: float,
 ) -> list[_Candidate]:
     if applications is None:
-        apps = [Application(None, u.unit_id, None) for u in units.values() if u.published and u.eligible]
+        fundable = {u.unit_id for u in units.values() if u.published and u.eligible}
+        covered = _with_eligible_descendant(units, fundable)
+        apps = [Application(None, uid, None) for uid in units if uid in fundable and uid not in covered]
     else:
         apps = list(applications)
     out: list[_Candidate] = []
@@ -402,6 +415,37 @@ def _candidates(
     return out
 
 
+def _ancestors(units: Mapping[str, _Unit], unit_id: str) -> list[str]:
+    """The ancestors of ``unit_id``, nearest first (a parent missing from the report ends the chain)."""
+    out: list[str] = []
+    seen = {unit_id}
+    parent = units[unit_id].parent_id
+    while parent is not None and parent in units and parent not in seen:
+        out.append(parent)
+        seen.add(parent)
+        parent = units[parent].parent_id
+    return out
+
+
+def _with_eligible_descendant(units: Mapping[str, _Unit], eligible: set[str]) -> set[str]:
+    """Units that have an eligible published unit somewhere below them."""
+    covered: set[str] = set()
+    for uid in eligible:
+        covered.update(_ancestors(units, uid))
+    return covered
+
+
+def _overlaps(units: Mapping[str, _Unit], granted: set[str]) -> dict[str, tuple[str, ...]]:
+    """Per granted unit, the other granted units above it (nearest first) and below it (by id)."""
+    below: dict[str, list[str]] = {uid: [] for uid in granted}
+    above: dict[str, list[str]] = {}
+    for uid in granted:
+        above[uid] = [a for a in _ancestors(units, uid) if a in granted]
+        for a in above[uid]:
+            below[a].append(uid)
+    return {uid: tuple(above[uid]) + tuple(sorted(below[uid])) for uid in granted}
+
+
 def _apply_overrides(
     cands: Sequence[_Candidate], overrides: Sequence[Override], budget: int, has_applications: bool
 ) -> int:
@@ -410,7 +454,9 @@ def _apply_overrides(
     total = 0
     for i, ov in enumerate(overrides):
         if ov.unit_id not in by_unit:
-            what = "has no application" if has_applications else "is not an eligible published unit"
+            what = "has no application" if has_applications else (
+                "is not an eligible published unit, or has an eligible published unit below it (without "
+                "applications the money goes to the lowest eligible level)")
             raise AllocationError(
                 f"this unit {what}, so it is not a candidate; only candidates "
                 f"({', '.join(sorted(by_unit)) or 'none'}) can be overridden",
@@ -493,6 +539,7 @@ def allocate(
         plain = allocate(report, budget, cap=cap, beta=beta, applications=applications)
         calculated = {g.unit_id: g.amount for g in plain.grants}
     grants = tuple(_grant(c, rate, beta, calculated.get(c.unit.unit_id)) for c in cands)
+    grants = _mark_overlaps(units, grants)
     allocated = sum(g.amount for g in grants)
     return Allocation(
         budget=budget,
@@ -508,6 +555,30 @@ def allocate(
 
 # --------------------------------------------------------------------------------------------------
 # explanations
+
+
+def _mark_overlaps(units: Mapping[str, _Unit], grants: tuple[Grant, ...]) -> tuple[Grant, ...]:
+    """Contract 5.8: a grant whose unit has an ancestor or a descendant that also has a grant is marked."""
+    from dataclasses import replace
+
+    overlaps = _overlaps(units, {g.unit_id for g in grants if g.amount > 0})
+    out: list[Grant] = []
+    for g in grants:
+        other = overlaps.get(g.unit_id, ())
+        if not other:
+            out.append(g)
+            continue
+        names = ", ".join(other)
+        out.append(replace(
+            g,
+            overlaps=other,
+            explanation=f"{g.explanation}. Note: {names} also "
+                        f"{'receives a grant and lies' if len(other) == 1 else 'receive a grant and lie'} "
+                        "above or below this unit, so some employees are funded twice",
+            explanation_da=f"{g.explanation_da}. Bemærk: {names} får også tilskud og ligger over eller under "
+                           "denne enhed, så nogle medarbejdere får tilskud to gange",
+        ))
+    return tuple(out)
 
 
 def _dkk_en(x: float, decimals: int = 0) -> str:
@@ -577,6 +648,13 @@ def _grant(c: _Candidate, rate: Fraction | None, beta: float, calculated: int | 
                     f"(beregnet {_dkk_da(calculated or 0)} kr.): {c.override.reason}")
     if not c.eligible:
         if not u.published:
+            # the true reason (issue 16): too few answers, or hidden to protect a smaller group
+            if u.suppressed == "secondary":
+                return make(0.0, False, 0,
+                            "not eligible: the unit's results are hidden so that a smaller group cannot be "
+                            "worked out",
+                            "ikke berettiget: enhedens resultater er skjult, så en mindre gruppe ikke kan "
+                            "regnes ud")
             return make(0.0, False, 0,
                         "not eligible: the unit's results are not published (too few respondents)",
                         "ikke berettiget: enhedens resultater vises ikke (for få besvarelser)")

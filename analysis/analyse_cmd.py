@@ -99,6 +99,10 @@ def _write_all(outputs: list[tuple[str, Callable[[str], None]]]) -> None:
                    "report over several questionnaires (ids must be unique across them).")
 @click.option("--wave", required=True, metavar="LABEL", help="The wave to analyse, e.g. 2025.")
 @click.option("--baseline", default=None, metavar="LABEL", help="An earlier wave to compare with.")
+@click.option("--baseline-units", "baseline_units_path", default=None, metavar="units.csv",
+              help="The tree the baseline wave was published with (contract 5.4): a unit whose set of units "
+                   "with respondents changed gets no change (class not_comparable). "
+                   "Default: the --units tree.")
 @click.option("--settings", "settings_path", default=None, metavar="settings.toml",
               help="Analysis settings (every key optional; contract 2.1).")
 @click.option("--json", "json_path", required=True, metavar="REPORT.json", help="Where to write the report.")
@@ -114,6 +118,7 @@ def analyse(
     questionnaire_refs: tuple[str, ...],
     wave: str,
     baseline: str | None,
+    baseline_units_path: str | None,
     settings_path: str | None,
     json_path: str,
     xlsx_path: str | None,
@@ -148,9 +153,19 @@ def analyse(
         parts = [questionnaires.load(ref) for ref in questionnaire_refs]
         questionnaire = combine_questionnaires(parts, [f"--questionnaire {r}" for r in questionnaire_refs])
         units = read_units(units_path)
-        responses = read_responses(responses_path, questionnaire, set(units["unit_id"].tolist()))
+        baseline_units = None
+        known = set(units["unit_id"].tolist())
+        if baseline_units_path is not None:
+            if baseline is None:
+                raise InputError("--baseline-units",
+                                 "only used with --baseline; add --baseline or leave it out",
+                                 value=baseline_units_path)
+            baseline_units = read_units(baseline_units_path)
+            known |= set(baseline_units["unit_id"].tolist())
+        responses = read_responses(responses_path, questionnaire, known)
         _check_waves(Path(responses_path).name, responses["wave"].tolist(), wave, baseline)
-        report = run_analysis(units, responses, parts, wave, baseline, settings)
+        report = run_analysis(units, responses, parts, wave, baseline, settings,
+                              baseline_units=baseline_units)
         data = report.to_dict()
         blob = report.to_json() + b"\n"
 

@@ -130,7 +130,7 @@ def heatmap_rows(report: Mapping[str, Any], questionnaire: Questionnaire, lang: 
                     or word("no_flag", lang),
                     mean=s["mean"],
                     n=s["n"],
-                    change=(arrow + " " + texts.class_label(ch["class"], lang)).strip() if ch else "",
+                    change=(arrow + " " + texts.change_label(ch, lang)).strip() if ch else "",
                 )
             rows.append(row)
     return rows

@@ -49,10 +49,10 @@ _L: dict[str, dict[str, str]] = {
     "heatmap": {"da": "Overblik: temaer pr. enhed", "en": "Overview: themes by unit"},
     "heatmap_note": {
         "da": "Farve og symbol viser flaget (● rød, ◆ orange, ▲ gul); pilene viser ændringen: "
-        "↑↓ signifikant, ↗↘ ser stor ud men er inden for tilfældig variation, – uændret. "
+        "↑↓ signifikant, ↗↘ tegn på ændring eller ser stor ud, men ikke sikker, – uændret. "
         "Tabellen under figuren har de samme tal.",
         "en": "Colour and symbol show the flag (● red, ◆ orange, ▲ yellow); arrows show the change: "
-        "↑↓ significant, ↗↘ looks large but within noise, – stable. "
+        "↑↓ significant, ↗↘ a sign of change or looks large, but not certain, – stable. "
         "The table below the chart has the same figures.",
     },
     "per_unit": {"da": "Resultater pr. enhed", "en": "Results by unit"},
@@ -69,12 +69,14 @@ _L: dict[str, dict[str, str]] = {
     "delta": {"da": "Forskel", "en": "Difference"},
     "changes": {"da": "Signifikans af ændringer", "en": "Significance of changes"},
     "changes_note": {
-        "da": "Reelle ændringer (statistisk signifikante) og ændringer på mindst {delta} point, der ikke er "
-        "signifikante (de ser store ud, men kan være tilfældige), sorteret efter q (korrigeret p). De øvrige "
-        "{rest} testede ændringer er små og ikke signifikante; de står i Excel-filens ark Ændringer.",
-        "en": "Real changes (statistically significant) and changes of at least {delta} points that are not "
-        "significant (they look large, but may be chance), sorted by q (corrected p). The other {rest} tested "
-        "changes are small and not significant; they are in the Excel workbook's Changes sheet.",
+        "da": "Reelle ændringer (statistisk signifikante) og ændringer, der ikke er signifikante, men er "
+        "tegn på ændring eller på mindst {delta} point (de ser store ud, men er ikke sikre), sorteret efter q "
+        "(p justeret efter Benjamini–Hochberg for hver enhed for sig). De øvrige {rest} testede ændringer er "
+        "små og ikke signifikante; de står i Excel-filens ark Ændringer.",
+        "en": "Real changes (statistically significant) and changes that are not significant but are a sign "
+        "of change or at least {delta} points (they look large, but are not certain), sorted by q (p adjusted "
+        "by Benjamini–Hochberg within each unit). The other {rest} tested changes are small and not "
+        "significant; they are in the Excel workbook's Changes sheet.",
     },
     "sentence": {"da": "Forklaring", "en": "Explanation"},
     "baseline_n": {"da": "n før", "en": "n before"},
@@ -397,7 +399,7 @@ class _Writer:
                 cls=f"flag-{flag}" if flag else "",
             )
             + _td(texts.level_label(pol.get("level"), lang), "polarisation")
-            + _td((texts.change_arrow(ch) + " " + texts.class_label(ch.get("class"), lang)).strip(), "class")
+            + _td((texts.change_arrow(ch) + " " + texts.change_label(ch, lang)).strip(), "class")
             + _td(self.num(ch.get("delta"), signed=True), "delta", True)
             + _td(texts.fmt_q(ch.get("q"), lang), "q", True)
         )
@@ -471,7 +473,8 @@ class _Writer:
             if s.get("change") and s["change"].get("class") in texts.TESTED_CLASSES
         ]
         # what needs attention; the small non-significant rest is counted (the XLSX lists every change)
-        tested = [s for s in all_tested if s["change"]["class"] in attention]
+        tested = [s for s in all_tested
+                  if s["change"]["class"] in attention or texts.is_sign_of_change(s["change"])]
         tested.sort(
             key=lambda s: (
                 s["change"]["q"] if s["change"].get("q") is not None else 2.0,
@@ -496,8 +499,8 @@ class _Writer:
                 + _td(self.num(ch.get("p"), 4), "p", True)
                 + _td(texts.fmt_q(ch.get("q"), lang), "q", True)
                 + _td(self.num(ch.get("critical_difference")), "critical_difference", True)
-                + _td((texts.change_arrow(ch) + " " + texts.class_label(ch["class"], lang)).strip(), "class")
-                + f'<td data-field="sentence">{_e(texts.change_sentence(ch, s["n"], lang))}</td>'
+                + _td((texts.change_arrow(ch) + " " + texts.change_label(ch, lang)).strip(), "class")
+                + f'<td>{_e(texts.settings_sentence(ch, s["n"], lang, self.settings))}</td>'
                 + "</tr>"
             )
         header = [t("unit", lang), f"{t('theme', lang)} / {t('item', lang)}", t("baseline_n", lang), "n"]
@@ -512,7 +515,9 @@ class _Writer:
         )
         return (
             f'<section id="changes"><h2>{_e(t("changes", lang))}</h2>'
-            f'<p class="note">{_e(note)}</p>{body}</section>'
+            f'<p class="note">{_e(note)}</p>'
+            f'<p class="note" data-field="expected_by_chance">'
+            f'{_e(texts.chance_sentence(self.r.get("significance"), lang))}</p>{body}</section>'
         )
 
     def spread_section(self) -> str:

@@ -30,9 +30,20 @@ import pandas as pd
 
 from questionnaires import EXTERNAL_SOURCES, INTERNAL_SOURCES, Questionnaire
 
-from .settings import FLAG_COLOURS, Settings
-from .stats import agreement, bh_adjust, mean_sd, min_valid_answers, one_sample_ci, round_half_up, welch
-from .suppression import REASON_NAMES, Pattern, Tree, describe, suppress
+from .settings import FLAG_COLOURS, Settings, effective_settings
+from .stats import (
+    agreement,
+    at_least,
+    below,
+    bh_adjust_families,
+    exact_delta,
+    mean_sd,
+    min_valid_answers,
+    one_sample_ci,
+    round_half_up,
+    welch,
+)
+from .suppression import REASON_NAMES, Pattern, Tree, describe, joint_pattern, suppress
 
 SCHEMA = "trivsel-report/1"
 UNRESOLVED = frozenset({"partly", "no"})
@@ -67,6 +78,8 @@ class Report:
     notes: tuple[str, ...] = field(default=())
     #: every questionnaire of the report (contract 5.3): ``{"id", "version", "title"}``
     questionnaires: tuple[dict[str, Any], ...] = field(default=())
+    #: contract 5.6: BH families and the significant changes chance alone would give (None without baseline)
+    significance: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The contract JSON (schema ``trivsel-report/1``)."""
@@ -82,6 +95,7 @@ class Report:
             "exposures": list(self.exposures),
             "funding": list(self.funding),
             "notes": list(self.notes),
+            "significance": self.significance,
         }
 
     def to_json(self) -> bytes:
@@ -160,11 +174,15 @@ class _Wave:
     row_pattern_published: np.ndarray  # (U, K): row pattern alone
     exposure_pattern: dict[str, Pattern]  # kind -> the pattern on that kind's n (contract 5.1)
     exposure_shown: dict[str, np.ndarray]  # kind -> (U,): the kind's row is published
+    #: Σx of every row as a numerator over ``sum_den`` (per row: 1 for items, the lcm for exact themes),
+    #: so that a change is computed from whole-number sums (contract 5.5; :func:`analysis.stats.exact_delta`)
+    sum_num: np.ndarray | None = None
+    sum_den: np.ndarray | None = None
 
 
 def _theme_sums(tree: Tree, uidx: np.ndarray, cnt: np.ndarray, total: np.ndarray, need: int, items: int,
                 top: float, respondents: np.ndarray, n: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
     """Σ T and Σ T² per unit (subtree) of theme scores T = total / cnt, independent of row order.
 
     A theme score is a fraction with denominator c = cnt (need ≤ c ≤ J), so the sums are kept per c as
@@ -172,7 +190,8 @@ def _theme_sums(tree: Tree, uidx: np.ndarray, cnt: np.ndarray, total: np.ndarray
     Σ T = Σ_c S_c·(L/c) / L with L = lcm(need..J), and the mean = Σ_c S_c·(L/c) / (L·n): an exact
     integer divided once, so a mean that is exactly 4.0 or 4.6 is the float 4.0 or 4.6 (flag thresholds);
     Σ T² = Σ_c Q_c / c² in a fixed order. When L·top·n could exceed 2⁵³ the numerator is summed as
-    Σ_c S_c / c instead (still in a fixed order). Returns (Σ T, Σ T², mean); n = valid scores per unit.
+    Σ_c S_c / c instead (still in a fixed order). Returns (Σ T, Σ T², mean, numerator, denominator) with
+    Σ T = numerator / denominator (denominator L when exact, else 1); n = valid scores per unit.
     """
     n_units = tree.size
     denominators = list(range(need, items + 1))
@@ -190,8 +209,8 @@ def _theme_sums(tree: Tree, uidx: np.ndarray, cnt: np.ndarray, total: np.ndarray
         ss += q_c / (c * c)
     with np.errstate(invalid="ignore", divide="ignore"):
         if exact:
-            return s / lcm, ss, np.where(n > 0, s / (lcm * n.astype(np.float64)), np.nan)
-        return s, ss, np.where(n > 0, s / n, np.nan)
+            return s / lcm, ss, np.where(n > 0, s / (lcm * n.astype(np.float64)), np.nan), s, lcm
+        return s, ss, np.where(n > 0, s / n, np.nan), s, 1
 
 
 def _flag_lookup(values: np.ndarray, wanted: frozenset[str]) -> np.ndarray:
@@ -271,9 +290,11 @@ def _wave(tree: Tree, frame: pd.DataFrame, q: Questionnaire, rows: _Rows, settin
     ss = (counts * (point * point)[None, :, :]).sum(axis=2).astype(np.float64)
     constant = (counts > 0).sum(axis=2) == 1
     theme_mean = np.empty((n_units, n_themes))
+    sum_num = s.copy()
+    sum_den = np.ones(rows.size)
     if n_themes:
         for t, (cnt, total, need) in enumerate(theme_parts):
-            s[:, t], ss[:, t], theme_mean[:, t] = _theme_sums(
+            s[:, t], ss[:, t], theme_mean[:, t], sum_num[:, t], sum_den[t] = _theme_sums(
                 tree, uidx, cnt, total, need, len(q.themes[t].items),
                 float(max(abs(rows.lo[t]), abs(rows.hi[t]))), respondents, n[:, t])
         # a theme row is constant (sd exactly 0) when its subtree max equals its min
@@ -334,9 +355,16 @@ def _wave(tree: Tree, frame: pd.DataFrame, q: Questionnaire, rows: _Rows, settin
 
     # suppression
     unit = suppress(tree, respondents, settings.k_min, settings.k_diff)
+    # one pattern per theme, shared by the theme row and its item rows (contract 5.2; docs/methods.md 1):
+    # an item hidden in a unit hides that unit's theme and sibling items; the fixed point over all their
+    # counts is what every one of these rows is published by
     row_pattern = np.zeros((n_units, rows.size), dtype=bool)
-    for k in range(rows.size):
-        row_pattern[:, k] = suppress(tree, n[:, k], settings.k_min, settings.k_diff, unit.published).published
+    first_item = {item.id: n_themes + j for j, item in enumerate(items)}
+    for t, theme in enumerate(q.themes):
+        members = [t] + [first_item[it.id] for it in theme.items]
+        mask = joint_pattern(tree, [n[:, k] for k in members], settings.k_min, settings.k_diff,
+                             unit.published)
+        row_pattern[:, members] = mask[:, None]
     row_published = row_pattern & unit.published[:, None] & (n >= settings.k_min)
     # exposure rows (contract 5.1): per kind, on the respondents who answered that kind's question
     exposure_pattern: dict[str, Pattern] = {}
@@ -348,7 +376,7 @@ def _wave(tree: Tree, frame: pd.DataFrame, q: Questionnaire, rows: _Rows, settin
         exposure_pattern[kind] = pattern
         exposure_shown[kind] = unit.published & pattern.published & (answered_n >= n_expo)
     return _Wave(respondents, n, mean, sd, counts, exposure, pooled, unit, row_published,
-                 row_pattern, exposure_pattern, exposure_shown)
+                 row_pattern, exposure_pattern, exposure_shown, sum_num, sum_den)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -385,21 +413,129 @@ def _share(num: int, den: int, den_is_count: bool = False) -> float | None:
     return num / den
 
 
-def _flags(mean: np.ndarray, ci_high: np.ndarray, unfav: np.ndarray, settings: Settings
-           ) -> tuple[np.ndarray, np.ndarray]:
-    """Severity (0 none .. 3 red) = worse of the mean rule and the unfavourable rule; certainty."""
+def _significance(unit: np.ndarray, is_theme: np.ndarray, significant: np.ndarray, settings: Settings
+                  ) -> dict[str, Any]:
+    """The report's ``significance`` object (contract 5.6): per kind, the BH families (one per unit), the
+    tested and significant changes, and how many of the significant ones chance alone would be expected to
+    give: Σ over families of alpha × the family's significant count (BH keeps the expected share of false
+    discoveries among a family's discoveries at or below alpha)."""
+    out: dict[str, Any] = {"method": "benjamini-hochberg per unit and kind", "alpha": settings.alpha}
+    for kind, mask in (("theme", is_theme), ("item", ~is_theme)):
+        fam_units = unit[mask]
+        sig = significant[mask]
+        per_family = np.bincount(fam_units[sig], minlength=int(unit.max(initial=-1)) + 1)
+        out[kind] = {
+            "families": int(np.unique(fam_units).size),
+            "tested": int(mask.sum()),
+            "significant": int(sig.sum()),
+            "expected_by_chance": float(sum(settings.alpha * int(r) for r in per_family if r)),
+        }
+    return out
+
+
+def _composition(tree: Tree, cur: _Wave, base: _Wave, settings: Settings) -> tuple[np.ndarray, np.ndarray]:
+    """Per (unit, row): could a change of who answered alone move the mean by ``practical_delta``?
+
+    ``mix`` (units with sub-units): the unit's parts are its direct staff and each child's subtree. The mean
+    the unit would have now if every part kept its baseline mean, but with today's share of respondents
+    per part, is Σ_j w_now,j · m_base,j (a part without baseline answers counts with the unit's baseline
+    mean). ``mix`` is true when that differs from the baseline mean by at least ``practical_delta``.
+    ``participation``: f = 1 − min(n_before, n_now) / max(n_before, n_now) is the share of respondents of
+    the larger wave that the other wave may lack; if they differ from the rest by one standard deviation
+    (baseline sd), they move the mean by f · sd. ``participation`` is true when f · sd ≥ ``practical_delta``.
+    Only booleans are published: the shift itself is made of hidden parts' means.
+    """
+    thr = settings.practical_delta
+    nonroot = np.flatnonzero(tree.parent >= 0)
+    par = tree.parent[nonroot]
+
+    def parts(w: _Wave) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        assert w.sum_num is not None and w.sum_den is not None
+        n = w.n.astype(np.float64)
+        total = w.sum_num / w.sum_den[None, :]
+        child_n = np.zeros_like(n)
+        child_s = np.zeros_like(total)
+        np.add.at(child_n, par, n[nonroot])
+        np.add.at(child_s, par, total[nonroot])
+        return n, total, n - child_n, total - child_s
+
+    n_b, s_b, nd_b, sd_b = parts(base)
+    n_c, _, nd_c, _ = parts(cur)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m_b = np.where(n_b > 0, s_b / n_b, np.nan)
+        m_dir = np.where(nd_b > 0.5, sd_b / np.where(nd_b > 0.5, nd_b, 1.0), m_b)
+        m_child = np.where(n_b[nonroot] > 0, m_b[nonroot], m_b[par])
+        weighted = np.zeros_like(n_c)
+        np.add.at(weighted, par, n_c[nonroot] * m_child)
+        weighted += nd_c * m_dir
+        mix_mean = np.where(n_c > 0, weighted / n_c, np.nan)
+        has_children = np.zeros(tree.size, dtype=bool)
+        has_children[par] = True
+        mix = has_children[:, None] & at_least(np.abs(mix_mean - m_b), thr)
+        big = np.maximum(n_b, n_c)
+        f = np.where(big > 0, 1.0 - np.minimum(n_b, n_c) / np.where(big > 0, big, 1.0), 0.0)
+        spread = np.where(np.isnan(base.sd), cur.sd, base.sd)
+        participation = at_least(f * spread, thr)
+    return mix, participation
+
+
+_CLASS_NAMES = ("significant_improvement", "significant_decline", "stable", "inconclusive_change",
+                "no_significant_change")
+
+
+def _change_class(delta: np.ndarray, q: np.ndarray, ci90_low: np.ndarray, ci90_high: np.ndarray,
+                  settings: Settings) -> np.ndarray:
+    """Class code (index into ``_CLASS_NAMES``) of tested changes, the first rule that applies.
+
+    Every threshold comparison has the 1e-9 tolerance of contract 5.5: a value within 1e-9 of the threshold
+    counts as on it, so q on ``alpha`` is not significant, a 90 % interval ending on ±``practical_delta`` is
+    not inside (not stable), and |Δ| on ``practical_delta`` is meaningful.
+    """
+    thr = settings.practical_delta
+    meaningful = at_least(np.abs(delta), thr)
+    return np.where(
+        below(q, settings.alpha),
+        np.where(delta > 0, 0, 1),
+        np.where(below(-thr, ci90_low) & below(ci90_high, thr), 2, np.where(meaningful, 3, 4)),
+    )
+
+
+def _polarisation_level(bp: np.ndarray, agree: np.ndarray, settings: Settings) -> np.ndarray:
+    """0 none, 1 polarised (bp ≥ bp_polarised), 2 strong (bp ≥ bp_strong or A < 0); with the tolerance."""
+    return np.where(at_least(bp, settings.bp_strong) | below(agree, 0.0), 2,
+                    np.where(at_least(bp, settings.bp_polarised), 1, 0))
+
+
+_Thresholds = tuple[dict[str, Any], dict[str, Any]]  # (flag_mean, flag_unfavourable): colour -> value(s)
+
+
+def _row_thresholds(rows: _Rows, settings: Settings, ik: np.ndarray) -> _Thresholds:
+    """Per published cell, the flag thresholds of its row's theme (contract 5.7; items use their theme's)."""
+    theme_ids = [rows.ids[k] if rows.kinds[k] == "theme" else rows.theme_of[k] for k in range(rows.size)]
+    per_row = [settings.theme_flags(t) for t in theme_ids]
+    mean = {c: np.asarray([m[c] for m, _ in per_row], dtype=np.float64)[ik] for c in FLAG_COLOURS}
+    unf = {c: np.asarray([u[c] for _, u in per_row], dtype=np.float64)[ik] for c in FLAG_COLOURS}
+    return mean, unf
+
+
+def _flags(mean: np.ndarray, ci_high: np.ndarray, unfav: np.ndarray, settings: Settings,
+           thresholds: _Thresholds | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Severity (0 none .. 3 red) = worse of the mean rule and the unfavourable rule; certainty.
+
+    ``thresholds`` (per-cell arrays from :func:`_row_thresholds`) default to the global settings."""
+    flag_mean, flag_unf = thresholds if thresholds is not None else (settings.flag_mean,
+                                                                     settings.flag_unfavourable)
     sev_mean = np.zeros(mean.shape, dtype=np.int8)
     sev_unf = np.zeros(mean.shape, dtype=np.int8)
     for colour in reversed(FLAG_COLOURS):  # yellow, orange, red: later (worse) overwrite
         sev = _SEVERITY[colour]
-        sev_mean = np.where(mean < settings.flag_mean[colour], sev, sev_mean)
-        sev_unf = np.where(~np.isnan(unfav) & (unfav >= settings.flag_unfavourable[colour]), sev, sev_unf)
+        sev_mean = np.where(below(mean, flag_mean[colour]), sev, sev_mean)
+        sev_unf = np.where(at_least(unfav, flag_unf[colour]), sev, sev_unf)
     severity = np.maximum(sev_mean, sev_unf)
     threshold = np.full(mean.shape, np.nan)
     for colour in FLAG_COLOURS:
-        threshold = np.where(severity == _SEVERITY[colour], settings.flag_mean[colour], threshold)
-    with np.errstate(invalid="ignore"):
-        certain = ~np.isnan(ci_high) & (ci_high < threshold)
+        threshold = np.where(severity == _SEVERITY[colour], flag_mean[colour], threshold)
+    certain = below(ci_high, threshold)  # NaN (no ci, or no flag) gives False
     return severity, certain
 
 
@@ -428,6 +564,11 @@ def analyse(
         report over all: contract 5.3; see :func:`analysis.inputs.combine_questionnaires`). ``scores[]``
         and ``exposures[]`` rows name their questionnaire; the report lists them all.
     wave, baseline : wave labels; ``baseline`` None means no change columns.
+    baseline_units : the tree the baseline wave was published with (contract 5.4; validated like
+        ``units``). The baseline is then computed and suppressed on that tree, and a unit's change is
+        written only when its leaf set — the units under it that hold respondents of either wave — is the
+        same in both trees; otherwise ``class`` is ``"not_comparable"`` with every other field null.
+        None: both waves share ``units`` (every unit comparable).
     settings : contract 2.1 settings (defaults when None).
 
     Raises
@@ -437,13 +578,11 @@ def analyse(
     """
     from .inputs import combine_questionnaires, questionnaire_of_ids
 
-    if baseline_units is not None:
-        raise NotImplementedError("baseline_units (contract 5.4) is not implemented yet")
 
     parts = [questionnaire] if isinstance(questionnaire, Questionnaire) else list(questionnaire)
     questionnaire = combine_questionnaires(parts)
     origin = questionnaire_of_ids(parts)
-    settings = settings or Settings()
+    settings = effective_settings(settings or Settings(), questionnaire)  # per-theme flags (contract 5.7)
     wave = str(wave)
     baseline = None if baseline is None else str(baseline)
     if baseline is not None and baseline == wave:
@@ -460,11 +599,22 @@ def analyse(
         base_frame = responses[(labels == baseline).to_numpy()]
         if base_frame.empty:
             raise ValueError(f"no responses for the baseline wave {baseline!r}")
-        base = _wave(tree, base_frame, questionnaire, rows, settings)
+        if baseline_units is None:
+            base = _wave(tree, base_frame, questionnaire, rows, settings)
+            comparable = np.ones(tree.size, dtype=bool)
+        else:
+            base_tree = Tree.from_units(baseline_units)
+            try:
+                base_own = _wave(base_tree, base_frame, questionnaire, rows, settings)
+            except ValueError as err:
+                raise ValueError(f"baseline wave {baseline!r} against the baseline tree: {err}") from None
+            base, comparable = _aligned(base_own, base_tree, tree, cur_frame, base_frame)
+    else:
+        comparable = np.ones(tree.size, dtype=bool)
 
     with _gc_paused():
-        unit_rows = _unit_rows(tree, units, cur, base, settings)
-        scores, theme_info = _score_rows(tree, rows, cur, base, settings)
+        unit_rows = _unit_rows(tree, units, cur, base, settings, comparable)
+        scores, theme_info = _score_rows(tree, rows, cur, base, settings, comparable)
         exposures = _exposure_rows(tree, questionnaire, cur, settings)
         for row in scores:
             row["questionnaire"] = origin[(row["kind"], row["id"])]
@@ -487,11 +637,49 @@ def analyse(
         funding=tuple(funding),
         notes=tuple(notes),
         questionnaires=tuple({"id": q.id, "version": q.version, "title": q.title.to_data()} for q in parts),
+        significance=theme_info.get("significance"),
     )
 
 
-def _unit_rows(tree: Tree, units: pd.DataFrame, cur: _Wave, base: _Wave | None, settings: Settings
-               ) -> list[dict[str, Any]]:
+def _aligned(base: _Wave, base_tree: Tree, tree: Tree, cur_frame: pd.DataFrame, base_frame: pd.DataFrame
+             ) -> tuple[_Wave, np.ndarray]:
+    """The baseline wave (computed and suppressed on its own tree) in the order of today's tree, and per
+    unit of today's tree whether its leaf set is the same in both trees (contract 5.4). A unit missing from
+    the baseline tree has 0 respondents there, is not published there and is not comparable."""
+    where = pd.Index(base_tree.ids).get_indexer(pd.Index(tree.ids))
+    found = where >= 0
+    take = np.where(found, where, 0)
+
+    def pick(arr: np.ndarray, fill: Any) -> np.ndarray:
+        out = arr[take].copy()
+        out[~found] = fill
+        return out
+
+    with_respondents = set(cur_frame["unit_id"].astype(str)) | set(base_frame["unit_id"].astype(str))
+
+    def leaf_sets(t: Tree) -> list[frozenset[str]]:
+        sets: list[set[str]] = [({t.ids[i]} & with_respondents) for i in range(t.size)]
+        for idx in reversed(t.levels[1:]):
+            for i in idx.tolist():
+                sets[int(t.parent[i])] |= sets[i]
+        return [frozenset(x) for x in sets]
+
+    now, then = leaf_sets(tree), leaf_sets(base_tree)
+    comparable = np.array([bool(found[i]) and now[i] == then[int(where[i])] for i in range(tree.size)],
+                          dtype=bool)
+    unit = Pattern(pick(base.unit.published, False), pick(base.unit.reason, 0), pick(base.unit.protects, -1))
+    aligned = _Wave(
+        respondents=pick(base.respondents, 0), n=pick(base.n, 0), mean=pick(base.mean, np.nan),
+        sd=pick(base.sd, np.nan), counts=pick(base.counts, 0), exposure=base.exposure, pooled=base.pooled,
+        unit=unit, row_published=pick(base.row_published, False),
+        row_pattern_published=pick(base.row_pattern_published, False), exposure_pattern=base.exposure_pattern,
+        exposure_shown=base.exposure_shown,
+    )
+    return aligned, comparable
+
+
+def _unit_rows(tree: Tree, units: pd.DataFrame, cur: _Wave, base: _Wave | None, settings: Settings,
+               comparable: np.ndarray | None = None) -> list[dict[str, Any]]:
     if "headcount" in units.columns:
         head = units["headcount"].astype("Float64")
     else:  # a tree without headcounts: every headcount unknown
@@ -525,13 +713,14 @@ def _unit_rows(tree: Tree, units: pd.DataFrame, cur: _Wave, base: _Wave | None, 
                 "respondents": int(base.respondents[i]),
                 "published": bool(base.unit.published[i]),
                 "suppressed": REASON_NAMES[int(base.unit.reason[i])],
+                "comparable": True if comparable is None else bool(comparable[i]),
             }
         out.append(row)
     return out
 
 
-def _score_rows(tree: Tree, rows: _Rows, cur: _Wave, base: _Wave | None, settings: Settings
-                ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def _score_rows(tree: Tree, rows: _Rows, cur: _Wave, base: _Wave | None, settings: Settings,
+                comparable: np.ndarray | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The ``scores`` rows of published (unit, theme/item) cells, unit-major (themes, then items).
 
     Everything is computed on the m published cells as 1-D arrays; the Python loop at the end only
@@ -562,8 +751,8 @@ def _score_rows(tree: Tree, rows: _Rows, cur: _Wave, base: _Wave | None, setting
         mask = bands & (length == ln)
         if mask.any():
             agree[mask] = agreement(counts[mask][:, :ln])
-    level = np.where((bp >= settings.bp_strong) | (agree < 0), 2, np.where(bp >= settings.bp_polarised, 1, 0))
-    severity, certain = _flags(mean, ci_high, unfav, settings)
+    level = _polarisation_level(bp, agree, settings)
+    severity, certain = _flags(mean, ci_high, unfav, settings, _row_thresholds(rows, settings, ik))
 
     # distribution (n >= n_min_distribution), shares of each scale point
     distribution: list[Any] = [None] * m
@@ -576,31 +765,38 @@ def _score_rows(tree: Tree, rows: _Rows, cur: _Wave, base: _Wave | None, setting
 
     # change against the baseline
     changes: list[Any] = [None] * m
+    significance: dict[str, Any] | None = None
     if base is not None:
-        both = (cur.unit.published & base.unit.published)[iu]
+        same_tree = np.ones(tree.size, dtype=bool) if comparable is None else comparable
+        both = (cur.unit.published & base.unit.published & same_tree)[iu]
         base_ok = base.row_published[iu, ik]
         base_n = base.n[iu, ik]
         base_mean = base.mean[iu, ik]
         base_sd = base.sd[iu, ik]
+        mix, participation = _composition(tree, cur, base, settings)
+        composition = [
+            [name for name, flag in (("mix", a), ("participation", b)) if flag]
+            for a, b in zip(mix[iu, ik].tolist(), participation[iu, ik].tolist(), strict=True)
+        ]
         too_few = both & ~base_ok
         not_testable = both & base_ok & (((sd == 0) & (base_sd == 0)) | (n == 1) | (base_n == 1))
         tested = np.flatnonzero(both & base_ok & ~not_testable)
-        w = welch(base_mean[tested], base_sd[tested], base_n[tested], mean[tested], sd[tested], n[tested],
-                  settings.alpha)
-        is_theme = np.asarray([k == "theme" for k in rows.kinds])[ik[tested]]
-        q = np.empty(tested.size)
-        for fam in (is_theme, ~is_theme):
-            q[fam] = bh_adjust(w.p[fam])
         delta_all = mean - base_mean
+        if cur.sum_num is not None and base.sum_num is not None and cur.sum_den is not None \
+                and base.sum_den is not None:
+            # from the sums, not from two rounded means (contract 5.5)
+            delta_all = exact_delta(base.sum_num[iu, ik], base_n, cur.sum_num[iu, ik], n, base.sum_den[ik],
+                                    cur.sum_den[ik], delta_all)
+        w = welch(base_mean[tested], base_sd[tested], base_n[tested], mean[tested], sd[tested], n[tested],
+                  settings.alpha, delta=delta_all[tested])
+        is_theme = np.asarray([k == "theme" for k in rows.kinds])[ik[tested]]
+        # contract 5.6: one BH family per unit and kind (a unit's theme changes; its item changes)
+        q = bh_adjust_families(w.p, iu[tested] * 2 + is_theme)
+        significance = _significance(iu[tested], is_theme, below(q, settings.alpha), settings)
         thr = settings.practical_delta
-        meaningful = np.abs(w.delta) >= thr
-        cls = np.where(
-            q < settings.alpha,
-            np.where(w.delta > 0, 0, 1),
-            np.where((w.ci90_low > -thr) & (w.ci90_high < thr), 2, np.where(meaningful, 3, 4)),
-        )
-        names = ("significant_improvement", "significant_decline", "stable", "inconclusive_change",
-                 "no_significant_change")
+        meaningful = at_least(np.abs(w.delta), thr)
+        cls = _change_class(w.delta, q, w.ci90_low, w.ci90_high, settings)
+        names = _CLASS_NAMES
         base_n_l = base_n.tolist()
         for i in np.flatnonzero(too_few).tolist():
             changes[i] = {"baseline_n": base_n_l[i], "baseline_mean": None, "delta": None, "ci": None,
@@ -609,15 +805,22 @@ def _score_rows(tree: Tree, rows: _Rows, cur: _Wave, base: _Wave | None, setting
         nt = np.flatnonzero(not_testable)
         for i, bm, d in zip(nt.tolist(), base_mean[nt].tolist(), delta_all[nt].tolist(), strict=True):
             changes[i] = {"baseline_n": base_n_l[i], "baseline_mean": bm, "delta": d, "ci": None, "p": None,
-                          "q": None, "class": "not_testable", "meaningful": abs(d) >= thr,
-                          "critical_difference": None}
+                          "q": None, "class": "not_testable", "meaningful": bool(at_least(abs(d), thr)),
+                          "critical_difference": None, "composition": composition[i]}
         for i, bm, d, lo, hi, p, qq, c, mf, cd in zip(
             tested.tolist(), base_mean[tested].tolist(), w.delta.tolist(), w.ci_low.tolist(),
             w.ci_high.tolist(), w.p.tolist(), q.tolist(), cls.tolist(), meaningful.tolist(),
             w.critical_difference.tolist(), strict=True,
         ):
             changes[i] = {"baseline_n": base_n_l[i], "baseline_mean": bm, "delta": d, "ci": [lo, hi], "p": p,
-                          "q": qq, "class": names[c], "meaningful": mf, "critical_difference": cd}
+                          "q": qq, "class": names[c], "meaningful": mf, "critical_difference": cd,
+                          "composition": composition[i]}
+
+        # contract 5.4: a unit whose leaf set changed between the trees gets no baseline number at all
+        for i in np.flatnonzero(~same_tree[iu]).tolist():
+            changes[i] = dict.fromkeys(("baseline_n", "baseline_mean", "delta", "ci", "p", "q", "meaningful",
+                                        "critical_difference", "composition"))
+            changes[i]["class"] = "not_comparable"
 
     # polarisation objects
     level_names = ("none", "polarised", "strong")
@@ -647,7 +850,7 @@ def _score_rows(tree: Tree, rows: _Rows, cur: _Wave, base: _Wave | None, setting
         out.append(row)
 
     # per unit: worst theme flag (C1), polarised theme (C4), evidence texts
-    theme_info: dict[str, Any] = {"worst": {}, "polarised": {}, "evidence": {}}
+    theme_info: dict[str, Any] = {"worst": {}, "polarised": {}, "evidence": {}, "significance": significance}
     is_theme_row = np.asarray([k == "theme" for k in rows.kinds])[ik]
     for j in np.flatnonzero(is_theme_row & ((severity > 0) | (level > 0))).tolist():
         row = out[j]
@@ -712,8 +915,8 @@ def _funding_rows(tree: Tree, cur: _Wave, theme_info: dict[str, Any], settings: 
         if expo_ok[u] and den > 0:
             ni = int(cur.pooled["internal"][u])
             ne = int(cur.pooled["external_unresolved"][u])
-            internal = ni >= settings.exposure_count and ni / den >= settings.exposure_share
-            external = ne >= settings.exposure_count and ne / den >= settings.exposure_share
+            internal = ni >= settings.exposure_count and bool(at_least(ni / den, settings.exposure_share))
+            external = ne >= settings.exposure_count and bool(at_least(ne / den, settings.exposure_share))
             if internal:
                 evidence.append(f"internal exposure: {_count(ni)} of {den} respondents")
             if external:

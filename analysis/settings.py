@@ -2,6 +2,11 @@
 
 Every key is optional in ``settings.toml``; an unknown key is an error, and a partial table
 (for example only ``points.red``) is merged key by key into the defaults (contract 4).
+
+Per-theme flag thresholds (contract 5.7): ``[flag_mean_theme.ID]`` and ``[flag_unfavourable_theme.ID]``
+give a theme its own values; settings win over the theme's ``flags`` in the questionnaire, which win over
+the global ``flag_mean`` / ``flag_unfavourable``; a partial table is merged colour by colour. Items use
+their theme's values. :func:`effective_settings` resolves them against a questionnaire.
 """
 
 from __future__ import annotations
@@ -50,13 +55,24 @@ class Settings:
     exposure_share: float = 0.10
     exposure_count: int = 2
     points: dict[str, int] = field(default_factory=_points)
+    #: per theme id: colour -> value (partial tables allowed here; complete after effective_settings)
+    flag_mean_theme: dict[str, dict[str, float]] = field(default_factory=dict)
+    flag_unfavourable_theme: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def theme_flags(self, theme_id: str | None) -> tuple[dict[str, float], dict[str, float]]:
+        """(flag_mean, flag_unfavourable) of a theme: its own values where given, else the global ones."""
+        mean = {**self.flag_mean, **self.flag_mean_theme.get(theme_id or "", {})}
+        unf = {**self.flag_unfavourable, **self.flag_unfavourable_theme.get(theme_id or "", {})}
+        return mean, unf
 
     def to_dict(self) -> dict[str, Any]:
         """The report's ``settings`` object: every key of contract 2.1 with its effective value."""
         out: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            out[f.name] = dict(value) if isinstance(value, Mapping) else value
+            if isinstance(value, Mapping):
+                value = {k: dict(v) if isinstance(v, Mapping) else v for k, v in value.items()}
+            out[f.name] = value
         return out
 
 
@@ -103,6 +119,76 @@ def _number(source: str, key: str, value: Any, kind: str, lo: float, hi: float,
     return float(value) if kind == "float" else int(value)
 
 
+_THEME_TABLES: dict[str, tuple[float, float]] = {
+    "flag_mean_theme": (-math.inf, math.inf),
+    "flag_unfavourable_theme": (0.0, 1.0),
+}
+
+
+def _theme_table(source: str, key: str, value: Any) -> dict[str, dict[str, float]]:
+    lo, hi = _THEME_TABLES[key]
+    if not isinstance(value, Mapping):
+        raise InputError(source, f"setting '{key}' must hold one table per theme, e.g. [{key}.tempo] with "
+                                 "red = …, orange = …, yellow = …", value=str(value))
+    out: dict[str, dict[str, float]] = {}
+    for theme_id, table in value.items():
+        where = f"{key}.{theme_id}"
+        if not isinstance(table, Mapping):
+            raise InputError(source, f"setting '{where}' must be a table with keys "
+                                     f"{', '.join(FLAG_COLOURS)}, e.g. [{where}] red = …", value=str(table))
+        out[str(theme_id)] = {}
+        for sub, subvalue in table.items():
+            if sub not in FLAG_COLOURS:
+                raise InputError(source, f"unknown setting '{where}.{sub}'; allowed keys in '{where}': "
+                                         f"{', '.join(FLAG_COLOURS)}")
+            out[str(theme_id)][sub] = float(_number(source, f"{where}.{sub}", subvalue, "float", lo, hi))
+    return out
+
+
+def _check_order(source: str, key: str, values: Mapping[str, float], ascending: bool) -> None:
+    r, o, y = (values[c] for c in FLAG_COLOURS)
+    ok = r <= o <= y if ascending else r >= o >= y
+    if not ok:
+        rel = "≤" if ascending else "≥"
+        raise InputError(source, f"setting '{key}': red ({r:g}) {rel} orange ({o:g}) {rel} yellow ({y:g}) "
+                                 "is required; correct the order of the values")
+
+
+def effective_settings(settings: Settings, questionnaire: Any, source: str = "settings.toml") -> Settings:
+    """Resolve the per-theme flag thresholds against ``questionnaire`` (contract 5.7).
+
+    The result holds, for every theme of the questionnaire whose thresholds differ from the global ones,
+    its complete tables (settings > questionnaire ``flags`` > global), so the report echoes exactly the
+    values it used. Raises :class:`~analysis.csvio.InputError` for a settings table naming an unknown
+    theme, or when a theme's merged values are out of order (red ≤ orange ≤ yellow for means, red ≥
+    orange ≥ yellow for shares).
+    """
+    from dataclasses import replace
+
+    themes = {t.id: t for t in questionnaire.themes}
+    for key in ("flag_mean_theme", "flag_unfavourable_theme"):
+        for theme_id in getattr(settings, key):
+            if theme_id not in themes:
+                raise InputError(source, f"setting '{key}.{theme_id}': questionnaire '{questionnaire.id}' "
+                                         f"has no theme '{theme_id}'; its themes: {', '.join(themes)}")
+    mean_out: dict[str, dict[str, float]] = {}
+    unf_out: dict[str, dict[str, float]] = {}
+    for theme_id, theme in themes.items():
+        flags = getattr(theme, "flags", None)
+        mean = {**settings.flag_mean, **(dict(flags.mean) if flags and flags.mean else {}),
+                **settings.flag_mean_theme.get(theme_id, {})}
+        unf = {**settings.flag_unfavourable,
+               **(dict(flags.unfavourable) if flags and flags.unfavourable else {}),
+               **settings.flag_unfavourable_theme.get(theme_id, {})}
+        if mean != settings.flag_mean:
+            _check_order(source, f"flag_mean_theme.{theme_id}", mean, True)
+            mean_out[theme_id] = mean
+        if unf != settings.flag_unfavourable:
+            _check_order(source, f"flag_unfavourable_theme.{theme_id}", unf, False)
+            unf_out[theme_id] = unf
+    return replace(settings, flag_mean_theme=mean_out, flag_unfavourable_theme=unf_out)
+
+
 def settings_from_mapping(data: Mapping[str, Any], source: str = "settings.toml") -> Settings:
     """Validate a settings mapping (as read from TOML) and merge it into the defaults.
 
@@ -111,7 +197,7 @@ def settings_from_mapping(data: Mapping[str, Any], source: str = "settings.toml"
     """
     if not isinstance(data, Mapping):
         raise InputError(source, "expected a table of settings")
-    known = list(_SCALARS) + list(_TABLES)
+    known = list(_SCALARS) + list(_TABLES) + list(_THEME_TABLES)
     values: dict[str, Any] = {}
     for key, value in data.items():
         if key in _SCALARS:
@@ -134,6 +220,8 @@ def settings_from_mapping(data: Mapping[str, Any], source: str = "settings.toml"
                     )
                 merged[sub] = _number(source, f"{key}.{sub}", subvalue, kind, lo, hi)
             values[key] = merged
+        elif key in _THEME_TABLES:
+            values[key] = _theme_table(source, key, value)
         else:
             raise InputError(source, f"unknown setting '{key}'; known settings: {', '.join(known)}")
     return Settings(**values)

@@ -16,9 +16,16 @@ import numpy as np
 from scipy import special
 
 __all__ = [
+    "TOL",
     "Welch",
+    "above",
     "agreement",
+    "at_least",
+    "at_most",
+    "below",
     "bh_adjust",
+    "bh_adjust_families",
+    "exact_delta",
     "mean_sd",
     "min_valid_answers",
     "one_sample_ci",
@@ -28,6 +35,45 @@ __all__ = [
     "t_sf",
     "welch",
 ]
+
+
+#: tolerance of every threshold comparison (contract 5.5): a computed value within TOL of a threshold
+#: counts as equal to it, so floating-point noise (0.1999999999999993 for an exact 0.2) never moves a
+#: value across the line
+TOL = 1e-9
+
+
+def at_least(x: np.ndarray | float, threshold: float | np.ndarray) -> np.ndarray:
+    """``x ≥ threshold`` with the tolerance toward the threshold: ``x ≥ threshold − TOL``. NaN gives False.
+
+    >>> bool(at_least(3.4 - 3.2, 0.2)), bool(at_least(0.19, 0.2))
+    (True, False)
+    """
+    with np.errstate(invalid="ignore"):
+        return np.asarray(np.asarray(x, dtype=np.float64) >= np.asarray(threshold) - TOL)
+
+
+def below(x: np.ndarray | float, threshold: float | np.ndarray) -> np.ndarray:
+    """``x < threshold`` with the tolerance: ``x < threshold − TOL`` (the complement of :func:`at_least`
+    for numbers). NaN gives False.
+
+    >>> bool(below(4.6 - 1e-12, 4.6)), bool(below(4.59, 4.6))
+    (False, True)
+    """
+    with np.errstate(invalid="ignore"):
+        return np.asarray(np.asarray(x, dtype=np.float64) < np.asarray(threshold) - TOL)
+
+
+def at_most(x: np.ndarray | float, threshold: float | np.ndarray) -> np.ndarray:
+    """``x ≤ threshold`` with the tolerance: ``x ≤ threshold + TOL``. NaN gives False."""
+    with np.errstate(invalid="ignore"):
+        return np.asarray(np.asarray(x, dtype=np.float64) <= np.asarray(threshold) + TOL)
+
+
+def above(x: np.ndarray | float, threshold: float | np.ndarray) -> np.ndarray:
+    """``x > threshold`` with the tolerance: ``x > threshold + TOL``. NaN gives False."""
+    with np.errstate(invalid="ignore"):
+        return np.asarray(np.asarray(x, dtype=np.float64) > np.asarray(threshold) + TOL)
 
 
 def t_ppf(q: float, df: np.ndarray) -> np.ndarray:
@@ -111,13 +157,16 @@ class Welch:
 
 
 def welch(m1: np.ndarray, s1: np.ndarray, n1: np.ndarray, m2: np.ndarray, s2: np.ndarray, n2: np.ndarray,
-          alpha: float = 0.05) -> Welch:
+          alpha: float = 0.05, delta: np.ndarray | None = None) -> Welch:
     """Welch's t-test of wave 2 against wave 1 from summaries (SDs with ddof = 1).
 
     ``Δ = m₂ − m₁``; ``SE = sqrt(s₁²/n₁ + s₂²/n₂)``; ``t = Δ/SE``;
     ``ν = SE⁴ / [(s₁²/n₁)²/(n₁−1) + (s₂²/n₂)²/(n₂−1)]``; ``p = 2·(1 − F_t(|t|; ν))``;
     95 % CI ``Δ ± t_{0.975,ν}·SE``. Same numbers as ``scipy.stats.ttest_ind_from_stats(...,
     equal_var=False)``. Reference: Welch (1947), Biometrika 34:28–35.
+
+    ``delta`` (optional) is Δ computed more exactly by the caller (:func:`exact_delta`, contract 5.5);
+    without it Δ = m₂ − m₁.
     """
     m1, s1, n1, m2, s2, n2 = (np.asarray(a, dtype=np.float64) for a in (m1, s1, n1, m2, s2, n2))
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -126,7 +175,7 @@ def welch(m1: np.ndarray, s1: np.ndarray, n1: np.ndarray, m2: np.ndarray, s2: np
         se2 = v1 + v2
         se = np.sqrt(se2)
         df = se2 * se2 / (v1 * v1 / (n1 - 1) + v2 * v2 / (n2 - 1))
-        delta = m2 - m1
+        delta = m2 - m1 if delta is None else np.asarray(delta, dtype=np.float64)
         t = delta / se
         p = 2.0 * t_sf(np.abs(t), df)
         t95 = t_ppf(0.975, df)
@@ -138,6 +187,36 @@ def welch(m1: np.ndarray, s1: np.ndarray, n1: np.ndarray, m2: np.ndarray, s2: np
         ci90_low=delta - t90 * se, ci90_high=delta + t90 * se,
         critical_difference=tcrit * se,
     )
+
+
+def exact_delta(num1: np.ndarray, n1: np.ndarray, num2: np.ndarray, n2: np.ndarray, den1: np.ndarray,
+                den2: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    """Δ = Σ₂/n₂ − Σ₁/n₁ from the sums, not from two rounded means (contract 5.5).
+
+    The sums are given as numerators over a denominator (Σx = num / den; den = 1 for items, whose sums
+    are whole numbers, and the lcm of the possible answer counts for themes); where both waves have the
+    same denominator and whole-number numerators, ``Δ = (num₂·n₁ − num₁·n₂) / (den·n₁·n₂)``: whole
+    numbers, one division, correctly rounded (3.2 → 3.4 gives the float 0.2, where 3.4 − 3.2 gives
+    0.19999999999999973). Where a product could exceed 2⁵³ (so would no longer be exact), ``fallback``
+    (m₂ − m₁) is used; the 1e-9 tolerance of the threshold comparisons covers that case.
+
+    >>> float(exact_delta(np.array(16.0), np.array(5), np.array(17.0), np.array(5), np.array(1.0),
+    ...                   np.array(1.0), np.array(np.nan)))
+    0.2
+    """
+    num1, n1, num2, n2, den1, den2 = (
+        np.asarray(a, dtype=np.float64) for a in (num1, n1, num2, n2, den1, den2)
+    )
+    den = den1
+    limit = 2.0**53
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        a = num2 * n1
+        b = num1 * n2
+        d = den * n1 * n2
+        safe = (np.abs(a) < limit) & (np.abs(b) < limit) & (d < limit) & (d > 0)
+        safe &= (den1 == den2) & (num1 == np.rint(num1)) & (num2 == np.rint(num2))
+        out = np.where(safe, (a - b) / np.where(d > 0, d, 1.0), fallback)
+    return np.asarray(out, dtype=np.float64)
 
 
 def bh_adjust(p: np.ndarray) -> np.ndarray:
@@ -159,6 +238,23 @@ def bh_adjust(p: np.ndarray) -> np.ndarray:
         out = np.empty(m)
         out[order] = adjusted
         q[ok] = out
+    return q
+
+
+def bh_adjust_families(p: np.ndarray, family: np.ndarray) -> np.ndarray:
+    """:func:`bh_adjust` run separately within each family (contract 5.6: one unit's theme changes are
+    one family, its item changes another). ``family`` holds one integer key per p-value; NaN p-values
+    are left out and stay NaN."""
+    p = np.asarray(p, dtype=np.float64)
+    family = np.asarray(family)
+    q = np.full(p.shape, np.nan)
+    if p.size == 0:
+        return q
+    order = np.argsort(family, kind="stable")
+    keys = family[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    for idx in np.split(order, starts[1:]):
+        q[idx] = bh_adjust(p[idx])
     return q
 
 

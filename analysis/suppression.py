@@ -219,3 +219,20 @@ def describe(pattern: Pattern, tree: Tree, n: np.ndarray, k_min: int, what: str 
         else:
             out.append(None)
     return out
+
+
+
+def joint_pattern(tree: Tree, counts: list[np.ndarray], k_min: int, k_diff: int, start: np.ndarray
+                  ) -> np.ndarray:
+    """One pattern shared by several rows (contract 5.2: a theme row and its item rows): the fixed point,
+    starting from ``start``, of :func:`suppress` run in turn on every count of ``counts``. Every row then
+    has the same published units, so "unit minus its published descendants" takes the same group of
+    respondents for each of them, and a row hidden in a unit hides the others there too
+    (docs/methods.md 1). Returns ``published`` per unit."""
+    published = np.array(start, dtype=bool, copy=True)
+    while True:
+        before = published.copy()
+        for c in counts:
+            published = suppress(tree, c, k_min, k_diff, published).published
+        if np.array_equal(published, before):
+            return published

@@ -25,6 +25,7 @@ CHANGE_CLASSES: tuple[str, ...] = (
     "stable",
     "inconclusive_change",
     "no_significant_change",
+    "not_comparable",
 )
 FLAGS: tuple[str, ...] = ("red", "orange", "yellow")
 #: classes that went through the Welch test (they carry p and q)
@@ -51,10 +52,14 @@ _CLASS_LABELS: dict[str, dict[str, str]] = {
     "significant_decline": {"da": "signifikant fald", "en": "significant decline"},
     "stable": {"da": "uændret", "en": "stable"},
     "inconclusive_change": {
-        "da": "ser stor ud, men inden for tilfældig variation",
-        "en": "looks large but within noise",
+        "da": "ser stor ud, men er usikker",
+        "en": "looks large but uncertain",
     },
     "no_significant_change": {"da": "ingen signifikant ændring", "en": "no significant change"},
+    "not_comparable": {
+        "da": "kan ikke sammenlignes (enheden er ændret)",
+        "en": "not comparable (unit changed)",
+    },
 }
 
 _LEVEL_LABELS: dict[str, dict[str, str]] = {
@@ -63,7 +68,32 @@ _LEVEL_LABELS: dict[str, dict[str, str]] = {
     "strong": {"da": "stærkt polariseret", "en": "strongly polarised"},
 }
 
+#: a change whose 95 % interval excludes 0 but that is not significant after the correction (issue 16)
+_SIGN_LABEL: dict[str, str] = {"da": "tegn på ændring, ikke sikker", "en": "a sign of change, not certain"}
+
 MINUS = "\u2212"  # typographic minus sign
+
+
+def is_sign_of_change(change: Mapping[str, Any] | None) -> bool:
+    """True for a tested change that is not significant after the correction, although its 95 % interval
+    excludes 0: "a sign of change, not certain" — never "within random variation"."""
+    if not change or change.get("class") not in ("inconclusive_change", "no_significant_change"):
+        return False
+    ci = change.get("ci")
+    if not ci or ci[0] is None or ci[1] is None:
+        return False
+    return bool(ci[0] > 0 or ci[1] < 0)
+
+
+def change_label(change: Mapping[str, Any] | None, lang: str) -> str:
+    """The verdict of a row's change in words: :func:`class_label`, except that a sign of change
+    (:func:`is_sign_of_change`) is "tegn på ændring, ikke sikker" / "a sign of change, not certain"."""
+    check_lang(lang)
+    if not change:
+        return ""
+    if is_sign_of_change(change):
+        return _SIGN_LABEL[lang]
+    return class_label(change.get("class"), lang)
 
 
 def check_lang(lang: str) -> str:
@@ -180,7 +210,7 @@ def change_arrow(change: Mapping[str, Any] | None) -> str:
         return "↑"
     if cls == "significant_decline":
         return "↓"
-    if cls == "inconclusive_change":
+    if cls == "inconclusive_change" or (cls == "no_significant_change" and is_sign_of_change(change)):
         delta = change.get("delta") or 0.0
         return "↗" if delta > 0 else "↘"
     if cls == "stable":
@@ -201,14 +231,35 @@ def critical_difference_sentence(baseline_n: int, n_now: int, critical_differenc
     return f"With {baseline_n} and {n_now} answers a change must exceed {d} to be statistically significant."
 
 
-def _class_sentence(change: Mapping[str, Any], n_now: int, lang: str) -> str:
+def _class_sentence(change: Mapping[str, Any], n_now: int, lang: str, practical_delta: float = 0.2,
+                    k_min: int = 5) -> str:
     cls = change.get("class")
     delta = change.get("delta")
     b = change.get("baseline_n")
     da = lang == "da"
     if cls == "too_few":
+        if b is not None and int(b) >= k_min:
+            # the baseline row had enough answers but was hidden by the row rule: say the true reason
+            return (
+                "Tallet fra sidste måling er skjult, så en mindre gruppe ikke kan regnes ud; derfor vises "
+                "ingen ændring." if da else "Last wave's figure is hidden so that a smaller group cannot be "
+                "worked out, so no change is shown."
+            )
+        if b is None:  # the count is not shown (web pages): either reason may apply
+            return (
+                "Ingen ændring vises: sidste måling havde for få besvarelser, eller tallet er skjult, så en "
+                "mindre gruppe ikke kan regnes ud." if da else "No change is shown: last wave had too few "
+                "answers, or its figure is hidden so that a smaller group cannot be worked out."
+            )
         return (
             "For få besvarelser til at vurdere en ændring." if da else "Too few answers to assess a change."
+        )
+    if cls == "not_comparable":
+        return (
+            "Enheden omfatter andre teams end ved sidste måling, så de to målinger kan ikke sammenlignes."
+            if da
+            else "The unit covers other teams than in the earlier survey, so the two surveys cannot be "
+            "compared."
         )
     if delta is None:
         raise ValueError(f"change of class {cls!r} has no delta")
@@ -221,6 +272,7 @@ def _class_sentence(change: Mapping[str, Any], n_now: int, lang: str) -> str:
             if da
             else f"Everyone gave the same answer in both waves, so the change of {signed} cannot be tested."
         )
+    thr = fmt_num(practical_delta, lang)
     if cls in ("significant_improvement", "significant_decline"):
         improvement = cls == "significant_improvement"
         if da:
@@ -231,10 +283,24 @@ def _class_sentence(change: Mapping[str, Any], n_now: int, lang: str) -> str:
         small = " but small" if not meaningful else ""
         return f"The {noun} of {size} is statistically significant{small}."
     if cls == "stable":
+        # judged like significance, by an interval of the change (90 %, the equivalence test at 5 %):
+        # the claim is that the change is smaller than the practical threshold, not that it is 0
         return (
-            f"Uændret: ændringen på {signed} er så lille, at resultatet kan kaldes stabilt."
+            f"Uændret: ændringen på {signed} er med statistisk sikkerhed mindre end ±{thr}, "
+            "så intet vigtigt har ændret sig."
             if da
-            else f"Stable: the change of {signed} is reliably small."
+            else f"Stable: the change of {signed} is statistically shown to be smaller than ±{thr}, "
+            "so nothing important changed."
+        )
+    if is_sign_of_change(change):
+        return (
+            f"Tegn på ændring, ikke sikker: ændringen på {signed} er større, end tilfældigheder plejer at "
+            "give for ét tal alene, men ikke signifikant efter korrektionen for, at alle enhedens tal "
+            "testes samlet."
+            if da
+            else f"A sign of change, not certain: the change of {signed} is larger than chance usually "
+            "gives for one figure alone, but not significant after the correction for testing all of "
+            "this unit's figures together."
         )
     if cls == "inconclusive_change":
         return (
@@ -253,7 +319,8 @@ def _class_sentence(change: Mapping[str, Any], n_now: int, lang: str) -> str:
     raise ValueError(f"unknown change class {cls!r}: expected one of {', '.join(CHANGE_CLASSES)}")
 
 
-def change_sentence(row_change: Mapping[str, Any] | None, n_now: int, lang: str) -> str:
+def change_sentence(row_change: Mapping[str, Any] | None, n_now: int, lang: str,
+                    practical_delta: float = 0.2, k_min: int = 5) -> str:
     """Plain-language summary of a row's ``change`` (contract 2.3) for a reader without statistics.
 
     The class sentence (``"The decline of 1.29 is statistically significant."``), followed, when the
@@ -264,52 +331,106 @@ def change_sentence(row_change: Mapping[str, Any] | None, n_now: int, lang: str)
     check_lang(lang)
     if row_change is None:
         return ""
+    sentence = _class_sentence(row_change, n_now, lang, practical_delta, k_min)
+    composition = composition_sentence(row_change, n_now, lang, practical_delta)
     crit = row_change.get("critical_difference")
     b = row_change.get("baseline_n")
-    delta = row_change.get("delta")
-    if row_change.get("class") == "inconclusive_change" and crit is not None and b is not None \
-            and delta is not None:
-        return _inconclusive_sentence(float(delta), float(crit), int(b), int(n_now), lang)
-    sentence = _class_sentence(row_change, n_now, lang)
     if crit is not None and b is not None:
         sentence += " " + critical_difference_sentence(int(b), int(n_now), float(crit), lang)
+        delta = row_change.get("delta")
+        cls = row_change.get("class")
+        if (
+            delta is not None
+            and abs(delta) > crit
+            and cls not in ("significant_improvement", "significant_decline")
+            and not is_sign_of_change(row_change)
+        ):
+            # the critical difference is for one test alone; BH over the unit's figures sets a higher bar
+            sentence += " " + (
+                "Ændringen er større end det, men ikke signifikant efter korrektionen for, "
+                "at alle enhedens tal testes samlet."
+                if lang == "da"
+                else "This change is larger than that, but not significant after the correction "
+                "for testing all of this unit's figures together."
+            )
+    if composition:
+        sentence += " " + composition
     return sentence
 
 
-def _inconclusive_sentence(delta: float, crit: float, b: int, n_now: int, lang: str) -> str:
-    """A change of at least ``practical_delta`` that is not significant, said without contradiction:
-    either it is within the single-test critical difference, or it exceeds it but not the stricter bar
-    of testing many changes at once (Benjamini–Hochberg)."""
-    signed = fmt_num(delta, lang, signed=True)
-    d = fmt_num(crit, lang)
-    if abs(delta) > crit:
-        if lang == "da":
-            return (
-                f"Ændringen på {signed} er større end de {d}, som én test alene kræver med {b} og {n_now} "
-                "besvarelser. Men fordi mange ændringer testes på samme tid, kræves der mere, før den kan "
-                "kaldes reel: den kan stadig skyldes tilfældigheder."
-            )
-        return (
-            f"The change of {signed} is larger than the {d} one test alone requires with {b} and {n_now} "
-            "answers. But because many changes are tested at the same time, more is required before it can "
-            "be called real: it may still be chance."
+def composition_sentence(row_change: Mapping[str, Any] | None, n_now: int, lang: str,
+                         practical_delta: float = 0.2) -> str:
+    """The change row's ``composition`` in words: who answered changed so much that it alone could move
+    the mean by the practical threshold (docs/methods.md, section 3); ``""`` when it did not."""
+    check_lang(lang)
+    reasons = (row_change or {}).get("composition") or []
+    thr = fmt_num(practical_delta, lang)
+    b = (row_change or {}).get("baseline_n")
+    out: list[str] = []
+    if "mix" in reasons:
+        out.append(
+            "Fordelingen af besvarelserne på underenhederne har ændret sig så meget, at den alene kan flytte "
+            f"gennemsnittet med {thr} eller mere, også selv om ingen har svaret anderledes."
+            if lang == "da"
+            else "The mix of answers across the sub-units changed so much that it alone could move the mean "
+            f"by {thr} or more, even if nobody answered differently."
         )
+    if "participation" in reasons:
+        counts = f" (fra {b} til {n_now})" if lang == "da" else f" (from {b} to {n_now})"
+        counts = counts if b is not None else ""
+        out.append(
+            f"Antallet af besvarelser har ændret sig så meget{counts}, at de nye eller manglende svar alene "
+            f"kan flytte gennemsnittet med {thr} eller mere."
+            if lang == "da"
+            else f"The number of answers changed so much{counts} that the new or missing answers alone could "
+            f"move the mean by {thr} or more."
+        )
+    return " ".join(out)
+
+
+def chance_sentence(significance: Mapping[str, Any] | None, lang: str) -> str:
+    """How many of the report's significant changes chance alone would be expected to give (contract 5.6):
+    the report's ``significance`` object in words; ``""`` without one (no baseline)."""
+    check_lang(lang)
+    if not significance:
+        return ""
+    alpha = float(significance.get("alpha", 0.05))
+    parts = []
+    total = expected = 0.0
+    for kind in ("theme", "item"):
+        fam = significance.get(kind) or {}
+        total += int(fam.get("significant", 0))
+        expected += float(fam.get("expected_by_chance", 0.0))
+    n = int(total)
+    a = fmt_share(alpha, lang)
+    e = fmt_num(expected, lang, 1)
     if lang == "da":
-        return (
-            f"Ændringen på {signed} ser stor ud, men med {b} og {n_now} besvarelser skal en ændring være "
-            f"større end {d} for at være reel. Den kan skyldes tilfældigheder."
+        parts.append(
+            f"Rapporten har {n} signifikante ændringer (temaer og spørgsmål). Tilfældigheder alene kan "
+            f"forventes at give omkring {e} af dem: korrektionen holdes for hver enhed for sig, så højst "
+            f"{a} af en enheds signifikante ændringer forventes at være falske."
         )
-    return (
-        f"The change of {signed} looks large, but with {b} and {n_now} answers a change must exceed {d} "
-        "to be real. It may be chance."
-    )
+    else:
+        parts.append(
+            f"The report has {n} significant changes (themes and questions). Chance alone would be expected "
+            f"to give about {e} of them: the correction is made for each unit on its own, so that at most "
+            f"{a} of a unit's significant changes are expected to be false."
+        )
+    return " ".join(parts)
+
+
+def settings_sentence(row_change: Mapping[str, Any] | None, n_now: int, lang: str,
+                      settings: Mapping[str, Any]) -> str:
+    """:func:`change_sentence` with the report's ``practical_delta`` and ``k_min``."""
+    return change_sentence(row_change, n_now, lang, float(settings.get("practical_delta", 0.2)),
+                           int(settings.get("k_min", 5)))
 
 
 def suppression_reason(unit_row: Mapping[str, Any], settings: Mapping[str, Any], lang: str) -> str:
     """Why a unit is hidden: ``"fewer than 5 answers"`` / ``"would reveal a smaller group"``.
 
-    Uses the unit's ``suppressed_reason`` when the report carries one (a ``{lang: text}`` mapping, or an
-    English text, used for English only); otherwise the reason follows from ``suppressed``
+    Uses the unit's ``suppressed_reason`` when the report carries a ``{lang: text}`` mapping (the engine's
+    technical English string is not shown); otherwise the reason follows from ``suppressed``
     (``primary`` / ``secondary``) and ``settings["k_min"]``. A published unit gives ``""``.
     """
     check_lang(lang)
@@ -319,8 +440,8 @@ def suppression_reason(unit_row: Mapping[str, Any], settings: Mapping[str, Any],
     extra = unit_row.get("suppressed_reason")
     if isinstance(extra, Mapping) and extra.get(lang):
         return str(extra[lang])
-    if isinstance(extra, str) and extra and lang == "en":
-        return extra  # the engine's own reason is English; other languages get the plain reason below
+    # the engine's own English reason ("primary: 3 respondents < 5", "secondary: protects the residual of
+    # FIL") is technical and quotes counts and ids: readers get the plain, true reason below instead
     if suppressed == "primary":
         k = settings.get("k_min", 5)
         return f"færre end {k} besvarelser" if lang == "da" else f"fewer than {k} answers"

@@ -68,7 +68,7 @@ DA: dict[str, str] = {
     "no funding row in the report": "ingen række om puljemidler i rapporten",
     "questionnaire": "spørgeskema", "questionnaire version": "spørgeskemaets version",
     "questionnaire title": "spørgeskemaets titel", "wave": "måling", "baseline": "sammenlignet med",
-    "schema": "format",
+    "schema": "format", "significance (in words)": "signifikans (i ord)",
     "bullying": "mobning", "sexual_harassment": "seksuel chikane", "threats": "trusler",
     "violence": "fysisk vold",
 }
@@ -113,7 +113,7 @@ class _Report:
             (e["unit_id"], e["kind"]): e for e in report.get("exposures") or []
         }
         self.funding: dict[str, Mapping[str, Any]] = {f["unit_id"]: f for f in report.get("funding") or []}
-        self.sentences = _Sentences()
+        self.sentences = _Sentences(self.settings)
         self.status = {u["unit_id"]: texts.unit_status(u, self.settings, lang) for u in self.units}
         self.row_hidden = texts.hidden(texts.row_hidden_reason(self.settings, lang), lang)
         self.shown = word("shown", lang)
@@ -168,7 +168,7 @@ def _score_values(row: Mapping[str, Any] | None, lang: str = "en") -> list[Any]:
         cci_hi,
         ch.get("p"),
         ch.get("q"),
-        (texts.change_arrow(ch) + " " + texts.class_label(ch.get("class"), lang)).strip() or None,
+        (texts.change_arrow(ch) + " " + texts.change_label(ch, lang)).strip() or None,
         ch.get("critical_difference"),
         ch.get("meaningful"),
     ]
@@ -201,17 +201,18 @@ _SCORE_COLS = [
 ]
 
 
-def _sentences(row: Mapping[str, Any] | None) -> list[str | None]:
+def _sentences(row: Mapping[str, Any] | None, settings: Mapping[str, Any] | None = None) -> list[str | None]:
     if row is None or row.get("change") is None:
         return [None, None]
-    return [texts.change_sentence(row["change"], row["n"], lang) for lang in ("en", "da")]
+    return [texts.settings_sentence(row["change"], row["n"], lang, settings or {}) for lang in ("en", "da")]
 
 
 class _Sentences:
     """:func:`_sentences` once per score row (the Themes / Items and Changes sheets both show them)."""
 
-    def __init__(self) -> None:
+    def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
         self.done: dict[int, list[str | None]] = {}
+        self.settings = settings
 
     def __call__(self, row: Mapping[str, Any] | None) -> list[str | None]:
         if row is None:
@@ -219,7 +220,7 @@ class _Sentences:
         key = id(row)
         found = self.done.get(key)
         if found is None:
-            found = self.done[key] = _sentences(row)
+            found = self.done[key] = _sentences(row, self.settings)
         return found
 
 
@@ -326,12 +327,11 @@ def _changes_sheet(wb: Book, r: _Report) -> None:
         )
     )
 
-    def verdict(cls: str) -> str:
+    def verdict(ch: Mapping[str, Any]) -> str:
+        cls = str(ch["class"])
         if cls.startswith("significant"):
             return word("significant", r.lang)
-        if cls == "inconclusive_change":
-            return word("looks large but within noise", r.lang)
-        return texts.class_label(cls, r.lang)
+        return texts.change_label(ch, r.lang)
 
     def rows() -> Iterable[list[Any]]:
         for s in tested:
@@ -354,8 +354,8 @@ def _changes_sheet(wb: Book, r: _Report) -> None:
                 ch.get("q"),
                 ch.get("critical_difference"),
                 ch.get("meaningful"),
-                (texts.change_arrow(ch) + " " + texts.class_label(ch["class"], r.lang)).strip(),
-                verdict(ch["class"]),
+                (texts.change_arrow(ch) + " " + texts.change_label(ch, r.lang)).strip(),
+                verdict(ch),
                 *r.sentences(s),
             ]
 
@@ -499,6 +499,10 @@ def _settings_sheet(wb: Book, r: _Report) -> None:
         ("baseline", rep.get("baseline")),
     ]
     rows = [[word(k, r.lang), v] for k, v in meta] + [[k, v] for k, v in _flatten("", r.settings)]
+    sig = rep.get("significance")
+    if sig:  # contract 5.6: BH per unit, and how many significant changes chance alone would give
+        rows += [[k, v] for k, v in _flatten("significance", sig)]
+        rows.append([word("significance (in words)", r.lang), texts.chance_sentence(sig, r.lang)])
     _sheet(wb, "Settings", [Col("setting", 32), Col("value", 40)], rows, r.lang)
 
 

@@ -46,10 +46,11 @@ def main() -> int:
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
 
+    import importlib.util
+
     import questionnaires
     from analysis import analyse, read_responses, read_units
     from analysis.html import render_html
-    import importlib.util
 
     spec = importlib.util.spec_from_file_location("bench_analysis", Path(__file__).with_name("analysis.py"))
     assert spec and spec.loader

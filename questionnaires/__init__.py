@@ -29,6 +29,7 @@ from .schema import (
     Scale,
     Text,
     Theme,
+    ThemeFlags,
     from_dict,
 )
 
@@ -49,6 +50,7 @@ __all__ = [
     "Scale",
     "Text",
     "Theme",
+    "ThemeFlags",
     "from_dict",
     "load",
     "load_file",

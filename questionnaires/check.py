@@ -7,6 +7,8 @@ from another vendor can be imported with one language and no help texts. A defin
 - every text present in both languages (da and en);
 - every scale with labels in both languages, and a "don't know" label in both when it has a code;
 - every theme with ``modelled_on``; the questionnaire with ``intro`` and ``privacy``;
+- a theme with its own ``flags`` gives both the ``mean`` and the ``unfavourable`` thresholds (contract 5.7),
+  so that its two flag rules never mix its own values with the global ones;
 - every exposure with a ``title`` and a ``definition``;
 - item ids that are short upper-case codes (``LED3``, ``MOB_Q``);
 - no two questions with the same text within a language.
@@ -129,6 +131,14 @@ def content_problems(q: Questionnaire, source: str) -> list[QuestionnaireError]:
         if theme.modelled_on is None:
             problem(
                 f"themes[{ti}]", f"theme '{theme.id}' has no 'modelled_on' (say what the theme is based on)"
+            )
+        if theme.flags is not None and (theme.flags.mean is None or theme.flags.unfavourable is None):
+            has_mean = theme.flags.mean is not None
+            given, other = ("mean", "unfavourable") if has_mean else ("unfavourable", "mean")
+            problem(
+                f"themes[{ti}].flags",
+                f"theme '{theme.id}' gives its own '{given}' thresholds but not '{other}'; give both "
+                "(or leave 'flags' out to use the global values)",
             )
     for ei, exposure in enumerate(q.exposures):
         for key in ("title", "definition"):

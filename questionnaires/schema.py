@@ -10,7 +10,8 @@ from other vendors come in). Keys this project adds, all optional:
 
 - top level: ``intro``, ``privacy``, ``modelled_on`` (localised texts), ``free_text`` (list of
   free-text items ``{id, text, help, max_length}``)
-- theme: ``description``, ``modelled_on``
+- theme: ``description``, ``modelled_on``, ``flags`` (contract 5.7: the theme's own flag thresholds,
+  ``{mean: {red, orange, yellow}, unfavourable: {red, orange, yellow}}``; either part may be left out)
 - item: ``help``
 - exposure: ``title``, ``definition`` (localised texts shown to the respondent)
 - scale: ``dont_know_label`` (localised text for the "don't know" choice)
@@ -107,6 +108,19 @@ class Item:
     help: Text | None = None
 
 
+FLAG_COLOURS: tuple[str, ...] = ("red", "orange", "yellow")
+
+
+@dataclass(frozen=True)
+class ThemeFlags:
+    """A theme's own flag thresholds (contract 5.7). ``mean``: flag when the mean is below the value
+    (red ≤ orange ≤ yellow); ``unfavourable``: flag when the share of answers 1–3 is at least the value
+    (red ≥ orange ≥ yellow, each 0–1). None: the theme uses the settings' global values."""
+
+    mean: Mapping[str, float] | None = None
+    unfavourable: Mapping[str, float] | None = None
+
+
 @dataclass(frozen=True)
 class Theme:
     id: str
@@ -114,6 +128,7 @@ class Theme:
     items: tuple[Item, ...]
     description: Text | None = None
     modelled_on: Text | None = None
+    flags: ThemeFlags | None = None
 
 
 @dataclass(frozen=True)
@@ -333,6 +348,43 @@ def _scale(v: _V, scale_id: str, value: Any, path: str) -> Scale:
     return Scale(scale_id, lo, hi, dont_know, labels, dk_label)
 
 
+def _threshold_table(v: _V, value: Any, path: str, lo: float, hi: float, rule: str) -> dict[str, float]:
+    data = v.mapping(value, path, set(FLAG_COLOURS), set())
+    out: dict[str, float] = {}
+    for colour in FLAG_COLOURS:
+        x = data[colour]
+        cpath = _join(path, colour)
+        if isinstance(x, bool) or not isinstance(x, (int, float)) or x != x:
+            raise v.fail(cpath, f"expected a number, got {_kind(x)}")
+        if not lo <= x <= hi:
+            raise v.fail(cpath, f"{x} lies outside {lo:g}..{hi:g} ({rule})")
+        out[colour] = float(x)
+    return out
+
+
+def _theme_flags(v: _V, value: Any, path: str, lo: int, hi: int) -> ThemeFlags:
+    """``flags: {mean: {red, orange, yellow}, unfavourable: {red, orange, yellow}}`` of one theme."""
+    data = v.mapping(value, path, set(), {"mean", "unfavourable"})
+    if not data:
+        raise v.fail(path, "expected 'mean' and/or 'unfavourable', e.g. mean: {red: 3.4, orange: 4.0, "
+                           "yellow: 4.4}; leave 'flags' out to use the global thresholds")
+    mean = unfavourable = None
+    if "mean" in data:
+        mpath = _join(path, "mean")
+        mean = _threshold_table(v, data["mean"], mpath, lo, hi, f"a mean on the theme's scale {lo}..{hi}")
+        if not mean["red"] <= mean["orange"] <= mean["yellow"]:
+            raise v.fail(mpath, f"red ({mean['red']:g}) ≤ orange ({mean['orange']:g}) ≤ yellow "
+                                f"({mean['yellow']:g}) is required: a mean below red is also below orange")
+    if "unfavourable" in data:
+        upath = _join(path, "unfavourable")
+        unfavourable = _threshold_table(v, data["unfavourable"], upath, 0.0, 1.0, "a share between 0 and 1")
+        if not unfavourable["red"] >= unfavourable["orange"] >= unfavourable["yellow"]:
+            raise v.fail(upath, f"red ({unfavourable['red']:g}) ≥ orange ({unfavourable['orange']:g}) ≥ "
+                                f"yellow ({unfavourable['yellow']:g}) is required: red needs the largest "
+                                "share of answers 1–3")
+    return ThemeFlags(mean, unfavourable)
+
+
 def from_dict(data: Any, source: str = "<questionnaire>") -> Questionnaire:
     """Validate questionnaire data (as parsed from YAML) and build a :class:`Questionnaire`.
 
@@ -374,7 +426,7 @@ def from_dict(data: Any, source: str = "<questionnaire>") -> Questionnaire:
     theme_ids: set[str] = set()
     for ti, tdata in enumerate(v.sequence(top["themes"], "themes")):
         tpath = f"themes[{ti}]"
-        td = v.mapping(tdata, tpath, {"id", "title", "items"}, {"description", "modelled_on"})
+        td = v.mapping(tdata, tpath, {"id", "title", "items"}, {"description", "modelled_on", "flags"})
         tid = v.identifier(td["id"], _join(tpath, "id"))
         if tid in theme_ids:
             raise v.fail(_join(tpath, "id"), f"duplicate theme id '{tid}'")
@@ -401,6 +453,11 @@ def from_dict(data: Any, source: str = "<questionnaire>") -> Questionnaire:
                     help=v.optional_text(idd, "help", ipath),
                 )
             )
+        flags = None
+        if "flags" in td:
+            lows = {scales[it.scale].min for it in items}
+            highs = {scales[it.scale].max for it in items}
+            flags = _theme_flags(v, td["flags"], _join(tpath, "flags"), min(lows), max(highs))
         themes.append(
             Theme(
                 id=tid,
@@ -408,6 +465,7 @@ def from_dict(data: Any, source: str = "<questionnaire>") -> Questionnaire:
                 items=tuple(items),
                 description=v.optional_text(td, "description", tpath),
                 modelled_on=v.optional_text(td, "modelled_on", tpath),
+                flags=flags,
             )
         )
 

@@ -69,6 +69,9 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     login_manager.init_app(app)
+    from .oidc import init_oidc  # OpenID Connect sign-in for staff, when TRIVSEL_OIDC_ISSUER is set
+
+    init_oidc(app)
     babel.init_app(
         app,
         locale_selector=current_language,

@@ -5,6 +5,9 @@
 - :func:`role_required` guards every staff view: anonymous -> redirect to the sign-in page (with a
   local ``next``), signed in with another role -> 403.
 - :func:`visible_unit_ids` says which units a user may see in reports (managers: their subtree).
+- :func:`begin_session` starts a fresh session for a user (password or OpenID sign-in); the session
+  carries the account's ``session_epoch``, and sign-out raises it (``users.end_sessions``), so a copy of
+  the cookie made before the sign-out no longer signs anyone in, on any instance.
 """
 
 from __future__ import annotations
@@ -13,9 +16,9 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import abort, redirect, request, url_for
+from flask import abort, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _
-from flask_login import LoginManager, current_user
+from flask_login import LoginManager, current_user, login_user
 
 from survey.extensions import db
 from survey.models import ROLES, User
@@ -41,7 +44,24 @@ def _load_user(user_id: str) -> User | None:
     user = db.session.get(User, uid)
     if user is None or not user.active:
         return None
+    if session.get(EPOCH_KEY, 0) != user.session_epoch:  # signed out since this cookie was made
+        return None
     return user
+
+
+#: session key holding the account's session epoch at sign-in
+EPOCH_KEY = "_epoch"
+
+
+def begin_session(user: User) -> None:
+    """A fresh session for ``user`` (no fixation, no respondent state), keeping the chosen language."""
+    from survey.i18n import current_language, set_language
+
+    lang = current_language()
+    session.clear()
+    set_language(lang)
+    login_user(user)
+    session[EPOCH_KEY] = user.session_epoch
 
 
 def is_safe_next(target: str | None) -> bool:

@@ -95,18 +95,42 @@ def user_group() -> None:
 @click.option("--role", required=True, type=click.Choice(["admin", "hr", "committee", "manager"]))
 @click.option("--unit", "unit_id", default=None, help="For managers: the unit whose subtree they see.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+@click.option(
+    "--oidc-subject",
+    default=None,
+    help="The person's 'sub' at the OpenID provider: the account signs in only through the provider "
+    "(no password is asked for).",
+)
 @with_appcontext
 @_refusals
-def user_create(email: str, role: str, unit_id: str | None, password_stdin: bool) -> None:
+def user_create(
+    email: str, role: str, unit_id: str | None, password_stdin: bool, oidc_subject: str | None
+) -> None:
     """Create a staff account; the password is prompted for (or read from stdin)."""
     from survey.services.users import create_user
 
-    if password_stdin:
+    password: str | None
+    if oidc_subject:
+        password = None
+    elif password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    user = create_user(email, role, password, unit_id=unit_id)
+    user = create_user(email, role, password, unit_id=unit_id, oidc_subject=oidc_subject)
     click.echo(f"Created {user.role} account {user.email}.")
+
+
+@user_group.command(name="link-oidc")
+@click.option("--email", required=True)
+@click.option("--subject", required=True, help="The person's 'sub' claim at the OpenID provider.")
+@with_appcontext
+@_refusals
+def user_link_oidc(email: str, subject: str) -> None:
+    """Link an existing account to a person at the OpenID provider (their 'sub')."""
+    from survey.services.users import link_oidc_subject
+
+    user = link_oidc_subject(email, subject)
+    click.echo(f"{user.email} now signs in as '{subject}' at the OpenID provider.")
 
 
 # ---------------------------------------------------------------------------------------------

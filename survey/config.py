@@ -36,7 +36,28 @@ DEFAULTS: dict[str, Any] = {
     # one field per page is small; the whole questionnaire travels in hidden fields
     "MAX_FORM_MEMORY_SIZE": 1024 * 1024,
     "WTF_CSRF_TIME_LIMIT": None,
+    # staff sign-in with passwords kept in Trivsel; "off" when everyone signs in through OpenID Connect
+    "TRIVSEL_LOCAL_PASSWORDS": True,
+    # OpenID Connect sign-in for staff (survey.oidc); off while TRIVSEL_OIDC_ISSUER is unset
+    "TRIVSEL_OIDC_ISSUER": None,
+    "TRIVSEL_OIDC_METADATA_URL": None,
+    "TRIVSEL_OIDC_CLIENT_ID": None,
+    "TRIVSEL_OIDC_CLIENT_SECRET": None,
+    "TRIVSEL_OIDC_SCOPES": "openid email profile",
+    "TRIVSEL_OIDC_ROLE_CLAIM": None,
+    "TRIVSEL_OIDC_ROLE_VALUES": None,
+    "TRIVSEL_OIDC_UNIT_CLAIM": None,
+    "TRIVSEL_OIDC_PROVIDER_NAME": None,
 }
+
+
+def _flag(v: str) -> bool:
+    value = v.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(v)
 
 #: Environment variables read, with their parser.
 _ENV: dict[str, Any] = {
@@ -59,6 +80,18 @@ _ENV: dict[str, Any] = {
     "TRIVSEL_ANALYSIS_SETTINGS": lambda v: _settings_file(v),
     # number of reverse proxies in front of the app whose X-Forwarded-For/-Proto headers are trusted
     "TRIVSEL_TRUSTED_PROXIES": int,
+    "TRIVSEL_LOCAL_PASSWORDS": _flag,
+    "TRIVSEL_OIDC_ISSUER": str,
+    "TRIVSEL_OIDC_METADATA_URL": str,
+    "TRIVSEL_OIDC_CLIENT_ID": str,
+    "TRIVSEL_OIDC_CLIENT_SECRET": str,
+    "TRIVSEL_OIDC_SCOPES": str,
+    "TRIVSEL_OIDC_ROLE_CLAIM": str,
+    # "claim value=role" pairs, comma-separated, e.g. "Trivsel.HR=hr,Trivsel.Admin=admin"
+    "TRIVSEL_OIDC_ROLE_VALUES": str,
+    "TRIVSEL_OIDC_UNIT_CLAIM": str,
+    # the provider's name on the sign-in button, e.g. "WAYF" (default: "your organisation")
+    "TRIVSEL_OIDC_PROVIDER_NAME": str,
 }
 
 
@@ -89,8 +122,9 @@ def from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
         try:
             out[name] = parse(raw)
         except ValueError:
+            expected = "on or off" if parse is _flag else "a whole number"
             raise ConfigError(
-                f"environment variable {name}={raw!r} is not valid: expected a whole number"
+                f"environment variable {name}={raw!r} is not valid: expected {expected}"
             ) from None
     return out
 
@@ -158,11 +192,68 @@ def check(cfg: Mapping[str, Any]) -> None:
         )
     if marks != "keyed":
         raise ConfigError(f"TRIVSEL_USED_MARKS can only be 'keyed' (the default), got {marks!r}")
+    check_oidc(cfg)
     mark_key = cfg.get("TRIVSEL_MARK_KEY")
     if mark_key is not None and cfg.get("TRIVSEL_ENV") == "production" and len(str(mark_key)) < 32:
         raise ConfigError(
             "TRIVSEL_MARK_KEY must have at least 32 characters in production (or leave it unset to use "
             "SECRET_KEY)"
+        )
+
+
+def role_values(raw: str | None) -> dict[str, str]:
+    """``"Trivsel.HR=hr, Trivsel.Admin=admin"`` -> ``{"Trivsel.HR": "hr", ...}``; errors name the pair."""
+    from survey.models import ROLES
+
+    out: dict[str, str] = {}
+    for pair in (raw or "").split(","):
+        if not pair.strip():
+            continue
+        value, sep, role = pair.rpartition("=")
+        if not sep or not value.strip() or role.strip() not in ROLES:
+            raise ConfigError(
+                f"TRIVSEL_OIDC_ROLE_VALUES: {pair.strip()!r} is not 'claim value=role' with a role from "
+                f"{', '.join(ROLES)}; e.g. TRIVSEL_OIDC_ROLE_VALUES='Trivsel.HR=hr,Trivsel.Admin=admin'"
+            )
+        out[value.strip()] = role.strip()
+    return out
+
+
+def check_oidc(cfg: Mapping[str, Any]) -> None:
+    """OpenID Connect settings: all or nothing, https in production, passwords off only with OIDC."""
+    issuer = cfg.get("TRIVSEL_OIDC_ISSUER")
+    if not issuer:
+        others = [n for n in ("TRIVSEL_OIDC_CLIENT_ID", "TRIVSEL_OIDC_CLIENT_SECRET") if cfg.get(n)]
+        if others:
+            raise ConfigError(
+                f"{others[0]} is set but TRIVSEL_OIDC_ISSUER is not: set the provider's issuer URL"
+            )
+        if not cfg.get("TRIVSEL_LOCAL_PASSWORDS", True):
+            raise ConfigError(
+                "TRIVSEL_LOCAL_PASSWORDS=off leaves no way to sign in: configure OpenID Connect "
+                "(TRIVSEL_OIDC_ISSUER, TRIVSEL_OIDC_CLIENT_ID, TRIVSEL_OIDC_CLIENT_SECRET) "
+                "or turn passwords on"
+            )
+        return
+    for name in ("TRIVSEL_OIDC_CLIENT_ID", "TRIVSEL_OIDC_CLIENT_SECRET"):
+        if not cfg.get(name):
+            raise ConfigError(
+                f"TRIVSEL_OIDC_ISSUER is set but {name} is not: copy it from the app registration"
+            )
+    urls = [("TRIVSEL_OIDC_ISSUER", str(issuer))]
+    if cfg.get("TRIVSEL_OIDC_METADATA_URL"):
+        urls.append(("TRIVSEL_OIDC_METADATA_URL", str(cfg["TRIVSEL_OIDC_METADATA_URL"])))
+    for name, url in urls:
+        if not url.startswith(("https://", "http://")):
+            raise ConfigError(f"{name}={url!r} is not a URL: expected https://...")
+        if cfg.get("TRIVSEL_ENV") == "production" and not url.startswith("https://"):
+            raise ConfigError(f"{name}={url!r}: an OpenID provider must be reached over https in production")
+    if "openid" not in str(cfg.get("TRIVSEL_OIDC_SCOPES") or "").split():
+        raise ConfigError("TRIVSEL_OIDC_SCOPES must contain 'openid' (e.g. 'openid email profile')")
+    role_values(cfg.get("TRIVSEL_OIDC_ROLE_VALUES"))
+    if cfg.get("TRIVSEL_OIDC_ROLE_VALUES") and not cfg.get("TRIVSEL_OIDC_ROLE_CLAIM"):
+        raise ConfigError(
+            "TRIVSEL_OIDC_ROLE_VALUES is set but TRIVSEL_OIDC_ROLE_CLAIM is not: name the claim"
         )
 
 

@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
+import sys
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -514,6 +516,7 @@ def build_demo(
     Steps, each through the application's services: migrations; the unit tree; waves 2024 and 2025
     (closed, imported from the generated ``responses.csv`` of each shipped questionnaire, written with
     ``units.csv`` into the folder ``<db name>-files`` beside the database; 2025 with baseline 2024);
+    three years of absence, accidents and incidents and a few authority reactions (``survey.demo_workenv``);
     an open wave 2026 with unused invitation links and codes; one user per role with a random demo
     password.
     """
@@ -553,6 +556,9 @@ def build_demo(
                     csv_path, q, baselines={CURRENT: BASELINE} if i == 0 else None
                 )
                 counts[q.id] = summary.total
+        from survey import demo_workenv  # three years of absence, accidents and incidents (annual report)
+
+        demo_workenv.write_and_import(files, [(u.unit_id, u.headcount) for u in UNITS])
         waves.create_wave(OPEN_WAVE, loaded, baseline=CURRENT)
         waves.open_wave(OPEN_WAVE)
         links: list[str] = []
@@ -566,6 +572,7 @@ def build_demo(
             password = secrets.token_urlsafe(12)
             users.create_user(email, role, password, unit_id=unit)
             logins.append((role, email, password, unit))
+        demo_funding_round(f"committee@{DEMO_EMAIL_DOMAIN}", seed)
     setup = DemoSetup(
         db_path=path,
         url=base_url + "/",
@@ -576,6 +583,51 @@ def build_demo(
         files=files,
     )
     return app, setup
+
+
+def demo_funding_round(actor: str, seed: int = DEFAULT_SEED) -> None:
+    """The committee's funding round over the closed wave (as Vejle's steering group had it): a budget of
+    900.000 kr., one application from each of the 31 units (requested amount, themes, MED area), version 1
+    run and locked, and a draft version 2 with one override (a unit the criteria give nothing, decided by
+    the committee with its reason). Everything through :mod:`survey.services.funding`."""
+    from survey.services import funding
+
+    areas = {
+        "K": "HovedMED",
+        "DAG": "FagMED Dagtilbud",
+        "AEL": "FagMED Senior",
+        "TEK": "FagMED Teknik",
+        "KUB": "FagMED Kultur",
+        "OEK": "FagMED Administration",
+    }
+    themes = ("Ledelse", "Arbejdsmængde", "Samarbejde", "Vold og trusler", "Krænkende adfærd", "Stress")
+    rng = _rng(seed, "funding")
+    rnd = funding.create_round(CURRENT, 900_000, None, 1.0)
+    for n, unit in enumerate(UNITS, start=1):
+        picked = rng.choice(len(themes), size=int(rng.integers(1, 4)), replace=False)
+        funding.add_application(
+            rnd.id,
+            f"SAG-{100 + n}",
+            unit.unit_id,
+            int(rng.integers(15, 71)) * 1000,
+            "; ".join(themes[int(i)] for i in sorted(picked)),
+            "",
+            areas[_area(unit.unit_id, UNITS)],
+        )
+    first = funding.run_allocation(rnd.id, actor)
+    funding.lock_decision(rnd.id, first.version, actor)
+    # the largest unit the criteria give nothing (not the whole organisation)
+    nothing = [g for g in first.result["grants"] if g["amount"] == 0 and g["unit_id"] != UNITS[0].unit_id]
+    nothing.sort(key=lambda g: (-int(g["headcount"] or 0), g["unit_id"]))
+    unit_id = (nothing or first.result["grants"])[0]["unit_id"]
+    funding.set_override(
+        rnd.id,
+        unit_id,
+        25_000,
+        "Besluttet i HovedMED: enheden har en konkret plan for et trivselsforløb, "
+        "selv om kriterierne giver 0 kr.",
+    )
+    funding.run_allocation(rnd.id, actor)
 
 
 def describe(setup: DemoSetup) -> str:
@@ -603,12 +655,28 @@ def describe(setup: DemoSetup) -> str:
     lines += [
         "",
         f"  The imported files are in {setup.files}; try the analysis on them / prøv analysen:",
-        f"    trivsel analyse --units {setup.files / 'units.csv'}"
+        f"    {trivsel_command()} analyse --units {setup.files / 'units.csv'}"
         f" --responses {setup.files / 'responses_trivsel.csv'} --questionnaire trivsel"
         f" --wave {CURRENT} --baseline {BASELINE} --json report.json --html report.html",
         "",
     ]
     return "\n".join(lines)
+
+
+def trivsel_command() -> str:
+    """How to type the ``trivsel`` command so that it runs as printed: plain ``trivsel`` when that is
+    the one on PATH, else the script beside this Python (``.venv/bin/trivsel`` from a checkout whose
+    venv is not activated; relative to the current folder when it is inside it)."""
+    script = Path(sys.executable).with_name("trivsel")
+    if not script.exists():
+        return "trivsel"
+    on_path = shutil.which("trivsel")
+    if on_path and Path(on_path).resolve() == script.resolve():
+        return "trivsel"
+    try:
+        return str(script.relative_to(Path.cwd()))
+    except ValueError:
+        return str(script)
 
 
 def run_demo(

@@ -216,6 +216,11 @@ class User(db.Model):  # type: ignore[name-defined]
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     #: sign-in refused until then (UTC, naive); None = not locked
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    #: the ``sub`` claim of this person at the configured OpenID provider (``TRIVSEL_OIDC_ISSUER``);
+    #: None = not linked (signs in with a password, or is linked at the first OpenID sign-in by e-mail)
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
+    #: raised by every sign-out: a session cookie made before it no longer signs anyone in (survey.auth)
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (
         CheckConstraint("role IN ('admin', 'hr', 'committee', 'manager')", name="role_valid"),
@@ -243,3 +248,26 @@ class User(db.Model):  # type: ignore[name-defined]
 
     def get_id(self) -> str:
         return str(self.id)
+
+
+class Publication(db.Model):  # type: ignore[name-defined]
+    """A closed wave's published report for one questionnaire, frozen with the unit tree it used.
+
+    Written once, when the wave closes (or at its first report), by
+    ``survey.services.reporting.publication``; every page and export of the closed wave reads it, so a
+    later edit of the unit tree never changes a published number (contract 5.4).
+    """
+
+    __tablename__ = "publications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"), index=True)
+    questionnaire_id: Mapped[str] = mapped_column(String(64))
+    #: the published (redacted) report dict that every page and export of the wave shows
+    report: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    #: the unit tree it was computed with: ``[[unit_id, parent_id, name, headcount], ...]``
+    units: Mapped[list[Any]] = mapped_column(JSONType)
+
+    __table_args__ = (
+        UniqueConstraint("wave_id", "questionnaire_id", name="uq_publications_wave_questionnaire"),
+    )

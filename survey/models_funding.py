@@ -1,8 +1,9 @@
 """Models of the committee's funding decisions and of the follow-up tracker.
 
-- :class:`FundingRound`: one per wave + questionnaire, with the committee's budget, optional cap and beta.
+- :class:`FundingRound`: one per wave (over all of the wave's questionnaires), with the committee's budget,
+  optional cap and beta. Rounds made before a round covered the whole wave keep their questionnaire.
 - :class:`FundingApplication`: an application of a unit (contract 3: ``application_id, unit_id, requested``)
-  plus themes and a description.
+  plus the themes the follow-up addresses, the MED area and a description.
 - :class:`FundingOverride`: the committee's fixed amount for a unit, always with a written reason.
 - :class:`FundingDecision`: one *version* of the allocation. Running the allocation writes the current draft
   version, or a new version when the latest is locked; a locked version never changes. Each version keeps a
@@ -43,13 +44,14 @@ def utcnow() -> dt.datetime:
 
 
 class FundingRound(db.Model):  # type: ignore[name-defined]
-    """The committee's funding round for one wave + questionnaire."""
+    """The committee's funding round for one wave (``questionnaire_id`` None: every questionnaire of it)."""
 
     __tablename__ = "funding_rounds"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id"), index=True)
-    questionnaire_id: Mapped[str] = mapped_column(String(64))
+    #: None for a round over the whole wave; a questionnaire id for a round made before that
+    questionnaire_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     budget: Mapped[int] = mapped_column(Integer)
     cap: Mapped[int | None] = mapped_column(Integer)
     beta: Mapped[float] = mapped_column(Float, default=1.0)
@@ -83,8 +85,11 @@ class FundingApplication(db.Model):  # type: ignore[name-defined]
     unit_id: Mapped[str] = mapped_column(ForeignKey("units.unit_id"))
     #: DKK, integer > 0
     requested: Mapped[int] = mapped_column(Integer)
+    #: the themes the follow-up will address, "; "-separated (e.g. "Ledelse; Stress")
     themes: Mapped[str] = mapped_column(String(500), default="")
     description: Mapped[str] = mapped_column(Text, default="")
+    #: the MED area the application comes from (e.g. "FagMED Senior"); "" when not given
+    med_area: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     round: Mapped[FundingRound] = relationship(back_populates="applications")
 

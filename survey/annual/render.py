@@ -44,6 +44,17 @@ _T: dict[str, tuple[str, str]] = {
     "count_emotional_demands": ("Høje følelsesmæssige krav", "High emotional demands"),
     "reactions": ("Reaktioner fra Arbejdstilsynet", "Reactions of the Working Environment Authority"),
     "s_key": ("Nøgletal", "Key figures"),
+    "s_reaction_list": (
+        "Reaktioner fra Arbejdstilsynet, enkeltvis",
+        "Reactions of the Authority, one by one",
+    ),
+    "counts_note": (
+        "<3: 1 eller 2. –: ikke vist, fordi tallet ellers kunne regnes ud fra de øvrige enheders tal "
+        "(eller fordi antallet er under 3, så frekvensen ville afsløre det).",
+        "<3: 1 or 2. –: not shown, because it could otherwise be worked out from the other units' figures "
+        "(or because the count is below 3 and the frequency would reveal it).",
+    ),
+    "pp": ("procentpoint", "percentage points"),
     "s_units": ("Sygefravær pr. enhed", "Sickness absence by unit"),
     "s_kinds": ("Fravær efter art", "Absence by kind"),
     "s_bands": ("Sygefravær efter længde", "Sickness absence by length"),
@@ -65,6 +76,21 @@ _T: dict[str, tuple[str, str]] = {
     "date": ("Dato", "Date"),
     "topic": ("Emne", "Topic"),
     "flag": ("Flag", "Flag"),
+    "finding": ("Resultat", "Finding"),
+    "plan_none": (
+        "enheden skal lave en handleplan, og der er ingen endnu",
+        "the unit needs an action plan and has none yet",
+    ),
+    "plan_overdue": ("handleplanen er over sin frist", "the action plan is past its due date"),
+    "plan_planned": ("der er en handleplan i gang", "an action plan is under way"),
+    "plan_done": ("handleplanen er gennemført", "the action plan is done"),
+    "red_theme": ("rødt tema", "red theme"),
+    "orange_theme": ("orange tema", "orange theme"),
+    "yellow_theme": ("gult tema", "yellow theme"),
+    "s_exposed": (
+        "udsat for mobning, chikane, trusler og vold",
+        "exposed to bullying, harassment, threats and violence",
+    ),
     "themes": ("Temaer", "Themes"),
     "why": ("Hvorfor", "Why"),
     "status": ("Status", "Status"),
@@ -202,6 +228,9 @@ def fmt(value: Any, lang: str, kind: str = "1") -> str:
 def _signed(value: Any, lang: str, kind: str = "1") -> str:
     if value is None:
         return "–"
+    if kind == "%":
+        text = fmt(100 * float(value), lang, "1") + " " + t("pp", lang)
+        return ("+" + text) if float(value) > 0 else text
     text = fmt(value, lang, kind)
     return ("+" + text) if float(value) > 0 else text
 
@@ -289,7 +318,7 @@ def key_rows(report: Mapping[str, Any]) -> list[tuple[str, Any, Any, str]]:
     ):
         src = "fte_years" if key == "fte" else key
         out.append((key, f.get(src), p.get(src), kind))
-    out.append(("reactions", n_now, None, "0"))
+    out.append(("reactions", n_now, report.get("reactions_previous"), "0"))
     return out
 
 
@@ -394,6 +423,7 @@ def sections(report: Mapping[str, Any], lang: str) -> list[Section]:
             inc_rows,
             depth,
             formats=["", "0", "2", "0", "0", "0", "0", "0", "0"],
+            note=t("counts_note", lang),
         )
     )
     labels = we.bradford_band_labels()
@@ -418,6 +448,7 @@ def sections(report: Mapping[str, Any], lang: str) -> list[Section]:
                 b_rows,
                 list(depth),
                 formats=[""] + ["0"] * len(labels),
+                note=t("counts_note", lang),
             )
         )
     by_kind = report["reactions_summary"]["by_kind"]
@@ -436,7 +467,7 @@ def sections(report: Mapping[str, Any], lang: str) -> list[Section]:
         out.append(
             Section(
                 "reaction_list",
-                t("reactions", lang),
+                t("s_reaction_list", lang),
                 [t("date", lang), t("unit", lang), t("kind", lang), t("topic", lang)],
                 [
                     [r["date"], names.get(r["unit_id"], r["unit_id"]), t(r["kind"], lang), r["topic"]]
@@ -455,7 +486,7 @@ def sections(report: Mapping[str, Any], lang: str) -> list[Section]:
 
 def _reason(code: str, lang: str) -> str:
     if code.startswith("flag:"):
-        return t(code[5:], lang)
+        return t(code[5:] + "_theme", lang)
     if code.startswith("grant:"):
         return t("grant", lang) + " " + fmt(int(code[6:]), lang, "0") + " kr."
     return t(code, lang) if code in _T else code
@@ -467,7 +498,7 @@ def survey_sections(report: Mapping[str, Any], lang: str) -> list[Section]:
         return [Section("survey", t("s_survey", lang), [], [], note=t("no_wave", lang, year=report["year"]))]
     out: list[Section] = []
     for q in survey["questionnaires"]:
-        title = f"{t('s_survey', lang)} {survey['wave']}: {q['title'].get(lang)}"
+        title = f"{q['title'].get(lang)} {survey['wave']}"
         themes = q["theme_titles"]
         rows: list[list[Any]] = []
         for f in q["flagged"]:
@@ -483,7 +514,7 @@ def survey_sections(report: Mapping[str, Any], lang: str) -> list[Section]:
             Section(
                 f"survey_{q['id']}",
                 title,
-                [t("unit", lang), t("flag", lang), t("themes", lang)],
+                [t("unit", lang), t("finding", lang), t("themes", lang)],
                 rows,
                 note=note,
                 formats=["", "", ""],
@@ -503,7 +534,7 @@ def survey_sections(report: Mapping[str, Any], lang: str) -> list[Section]:
             out.append(
                 Section(
                     f"exposures_{q['id']}",
-                    f"{title} – {t('count_offensive_act', lang).lower()}",
+                    f"{title}: {t('s_exposed', lang)}",
                     [
                         t("kind", lang),
                         t("respondents", lang),
@@ -732,9 +763,5 @@ def dialogue_lines(report: Mapping[str, Any], unit: Mapping[str, Any], lang: str
                 )
             plan = next((r for r in q["followup"] if r["unit_id"] == unit["unit_id"]), None)
             if plan is not None:
-                lines.append(
-                    f"Handleplan: {t(plan['status'], lang)}."
-                    if da
-                    else f"Action plan: {t(plan['status'], lang)}."
-                )
+                lines.append(f"{qt} {survey['wave']}: {t('plan_' + plan['status'], lang)}.")
     return lines

@@ -5,58 +5,69 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DecimalField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from survey.forms_numbers import Between, LocaleDecimalField, MoneyField
 from survey.services.funding import MAX_DKK
 
 
 class RoundForm(FlaskForm):
-    """A new funding round; ``wave_q`` is ``<wave label>|<questionnaire id>``."""
+    """A new funding round for a closed wave (over all of its questionnaires)."""
 
-    wave_q = SelectField(_("Wave and questionnaire"), validators=[DataRequired()])
-    budget = IntegerField(_("Budget (DKK)"), validators=[InputRequired(), NumberRange(min=0, max=MAX_DKK)])
-    cap = IntegerField(
-        _("Largest grant per unit (DKK, optional)"), validators=[Optional(), NumberRange(min=0)]
+    wave = SelectField(_("Wave"), validators=[DataRequired()])
+    budget = MoneyField(
+        _("Budget (DKK)"), validators=[InputRequired(_("Write a number.")), Between(0, MAX_DKK, whole=True)]
     )
-    beta = DecimalField(
+    cap = MoneyField(
+        _("Largest grant per unit (DKK, optional)"), validators=[Optional(), Between(0, MAX_DKK, whole=True)]
+    )
+    beta = LocaleDecimalField(
         _("Beta (1 = per employee, 0.5 dampens large units)"),
         default=1,
-        validators=[InputRequired(), NumberRange(min=0, max=10)],
+        validators=[InputRequired(_("Write a number.")), Between(0, 10)],
     )
 
 
 class SettingsForm(FlaskForm):
-    budget = IntegerField(_("Budget (DKK)"), validators=[InputRequired(), NumberRange(min=0, max=MAX_DKK)])
-    cap = IntegerField(
-        _("Largest grant per unit (DKK, optional)"), validators=[Optional(), NumberRange(min=0)]
+    budget = MoneyField(
+        _("Budget (DKK)"), validators=[InputRequired(_("Write a number.")), Between(0, MAX_DKK, whole=True)]
     )
-    beta = DecimalField(
+    cap = MoneyField(
+        _("Largest grant per unit (DKK, optional)"), validators=[Optional(), Between(0, MAX_DKK, whole=True)]
+    )
+    beta = LocaleDecimalField(
         _("Beta (1 = per employee, 0.5 dampens large units)"),
-        validators=[InputRequired(), NumberRange(min=0, max=10)],
+        validators=[InputRequired(_("Write a number.")), Between(0, 10)],
     )
 
 
 class ApplicationForm(FlaskForm):
     application_id = StringField(_("Application id"), validators=[DataRequired(), Length(max=64)])
     unit_id = SelectField(_("Unit"), validators=[DataRequired()])
-    requested = IntegerField(
-        _("Requested (DKK)"), validators=[InputRequired(), NumberRange(min=1, max=MAX_DKK)]
+    requested = MoneyField(
+        _("Requested (DKK)"),
+        validators=[InputRequired(_("Write a number.")), Between(1, MAX_DKK, whole=True)],
     )
-    themes = StringField(_("Themes"), validators=[Optional(), Length(max=500)])
+    themes = StringField(
+        _("Themes the follow-up addresses (separated by ;)"), validators=[Optional(), Length(max=500)]
+    )
+    med_area = StringField(_("MED area"), validators=[Optional(), Length(max=200)])
     description = TextAreaField(_("Description"), validators=[Optional(), Length(max=5000)])
 
 
 class ImportForm(FlaskForm):
     file = FileField(
-        _("applications.csv (application_id, unit_id, requested)"),
+        _("applications.csv (application_id, unit_id, requested; optional: themes, med_area, description)"),
         validators=[FileRequired(_("Choose a CSV file to import."))],
     )
 
 
 class OverrideForm(FlaskForm):
     unit_id = SelectField(_("Unit"), validators=[DataRequired()])
-    amount = IntegerField(_("Amount (DKK)"), validators=[InputRequired(), NumberRange(min=0, max=MAX_DKK)])
+    amount = MoneyField(
+        _("Amount (DKK)"), validators=[InputRequired(_("Write a number.")), Between(0, MAX_DKK, whole=True)]
+    )
     reason = TextAreaField(
         _("Reason"),
         validators=[

@@ -66,7 +66,7 @@ def unit_rows(report: Mapping[str, Any], q: Any, unit_id: str, lang: str) -> lis
             ch = s.get("change")
             change = ""
             if ch:
-                parts = (texts.change_arrow(ch), texts.class_label(ch["class"], lang))
+                parts = (texts.change_arrow(ch), texts.change_label(ch, lang))
                 change = " ".join(x for x in parts if x)
                 if ch.get("delta") is not None:
                     change += f" ({texts.fmt_num(ch['delta'], lang, signed=True)})"

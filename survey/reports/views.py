@@ -17,13 +17,12 @@ from flask_login import current_user
 from analysis import charts, texts
 from survey.auth import role_required, visible_unit_ids
 from survey.i18n import current_language
-from survey.services import Conflict, NotFound, ServiceError, dataset, reporting
+from survey.services import NotFound, ServiceError, reporting
 
 from . import bp
 
 ALL_ROLES = ("admin", "hr", "manager", "committee")
 READ_ROLES = ("admin", "hr", "manager")
-DATA_ROLES = ("admin", "hr")
 #: roles that see open waves as a live preview: none. Two views of an open wave taken before and after
 #: one new answer differ by exactly that person's answers (docs/anonymity.md, differencing across
 #: time), so reports are for closed waves only; HR follows an open wave through participation counts.
@@ -84,6 +83,10 @@ class _Selection:
         except ServiceError:
             self.error = _("This wave has no answers yet.")
             return
+        if self.visible is not None and getattr(current_user, "role", None) == "manager":
+            # a manager's subtree in the tree the report was published with (a later move of a unit
+            # into or out of the subtree changes nothing in a published report)
+            self.visible = reporting.report_subtree(self.wr.report, current_user.manager_unit_id)
         self.report = reporting.scope_report(self.wr.report, self.visible)
 
     @property
@@ -109,7 +112,6 @@ def _ctx(sel: _Selection, **extra: Any) -> dict[str, Any]:
         "count": lambda v: texts.fmt_count(v, lang),
         "role": getattr(current_user, "role", None),
         "can_read_units": getattr(current_user, "role", None) in READ_ROLES,
-        "can_export_data": getattr(current_user, "role", None) in DATA_ROLES,
         **extra,
     }
 
@@ -130,7 +132,8 @@ def _hidden_units(report: Mapping[str, Any], lang: str) -> list[tuple[Mapping[st
     ]
 
 
-def _score_view(s: Mapping[str, Any], label: str, lang: str) -> dict[str, Any]:
+def _score_view(s: Mapping[str, Any], label: str, lang: str, settings: Mapping[str, Any] | None = None
+                ) -> dict[str, Any]:
     ch = s.get("change")
     pol = s.get("polarisation")
     return {
@@ -138,8 +141,8 @@ def _score_view(s: Mapping[str, Any], label: str, lang: str) -> dict[str, Any]:
         "label": label,
         "flag": texts.flag_label(s.get("flag"), s.get("flag_certain"), lang),
         "arrow": texts.change_arrow(ch),
-        "class": texts.class_label(ch["class"], lang) if ch else "",
-        "sentence": texts.change_sentence(ch, int(s["n"]), lang) if ch else "",
+        "class": texts.change_label(ch, lang) if ch else "",
+        "sentence": texts.settings_sentence(ch, int(s["n"]), lang, settings or {}) if ch else "",
         "level": texts.level_label(pol["level"], lang) if pol else "",
     }
 
@@ -260,7 +263,7 @@ def unit(unit_id: str) -> Any:
             for item in t.items:
                 s = scores.get(("item", item.id))
                 label = _item_text(q, item.id, lang)
-                view = _score_view(s, label, lang) if s else {
+                view = _score_view(s, label, lang, settings) if s else {
                     "row": None, "label": label, "hidden": row_hidden}
                 view["reverse"] = bool(item.reverse)
                 dist = (s or {}).get("distribution")
@@ -268,7 +271,7 @@ def unit(unit_id: str) -> Any:
                 # (min + max) - x, so what people answered is the same shares in the opposite order
                 view["answered"] = list(reversed(dist)) if dist and item.reverse else dist
                 items.append(view)
-            entry: dict[str, Any] = _score_view(ts, str(t.title.get(lang)), lang) if ts else {
+            entry: dict[str, Any] = _score_view(ts, str(t.title.get(lang)), lang, settings) if ts else {
                 "row": None, "label": str(t.title.get(lang)), "hidden": row_hidden}
             entry["reverse"] = False
             entry["answered"] = (ts or {}).get("distribution")
@@ -397,7 +400,9 @@ def changes() -> Any:
             ch = s.get("change")
             if not ch or ch.get("q") is None:
                 continue
-            cls = ch["class"]
+            # a "sign of change" (95 % ci excludes 0, not significant after the correction) is shown
+            # with the changes that look large: both are worth a look, neither is certain
+            cls = "inconclusive_change" if texts.is_sign_of_change(ch) else ch["class"]
             sig = cls in ("significant_improvement", "significant_decline")
             counts["tested"] += 1
             if sig:
@@ -419,7 +424,7 @@ def changes() -> Any:
             if theme and row_theme != theme:
                 continue
             label = _theme_title(q, s["id"], lang) if s["kind"] == "theme" else _item_text(q, s["id"], lang)
-            v = _score_view(s, label, lang)
+            v = _score_view(s, label, lang, report["settings"])
             v["significant"] = sig
             v["q_text"] = fmt_q(ch.get("q"), lang)
             by_unit.setdefault(s["unit_id"], []).append(v)
@@ -448,7 +453,8 @@ def changes() -> Any:
         **_ctx(sel, groups=groups, counts=counts, total=total, page=page, pages=pages, view=view, kind=kind,
                unit_root=unit_root, theme=theme, units=units, themes=themes, problems=problems,
                link_args={**sel.args, **{k: v for k, v in args.items() if v}}, page_size=PAGE_SIZE,
-               expected_false=texts.fmt_num(expected_false, lang, 1)),
+               expected_false=texts.fmt_num(expected_false, lang, 1),
+               chance=texts.chance_sentence((report or {}).get("significance"), lang)),
     ), (400 if problems else 200)
 
 
@@ -565,28 +571,6 @@ def export_unit_pdf(unit_id: str) -> Any:
     _audit("export.unit_pdf", target=f"{sel.wave_label}/{unit_id}")
     body = unit_pdf(report, wr.questionnaire, unit_id, current_language())
     return _download(body, "application/pdf", _filename(sel, f"_{unit_id}.pdf"))
-
-
-@bp.route("/eksport/svar.csv")
-@role_required(*DATA_ROLES)
-def export_responses() -> Any:
-    """One questionnaire's responses of the wave as a contract ``responses.csv`` (``q`` picks which; the
-    first of the wave when absent)."""
-    sel = _Selection()
-    if sel.wr is None:
-        abort(404)
-    qid = request.args.get("q") or (sel.questionnaire_ids[0] if sel.questionnaire_ids else "")
-    if qid not in sel.questionnaire_ids:
-        abort(404)
-    try:
-        text = dataset.export_text(str(sel.wave_label), qid)
-    except Conflict:
-        return render_template(
-            "reports/message.html",
-            **_ctx(sel, message=_("Responses can be exported once the wave is closed.")),
-        ), 409
-    _audit("export.responses_csv", target=f"{sel.wave_label}/{qid}")
-    return _download(text, "text/csv", _filename(sel, f"_{qid}_responses.csv"))
 
 
 # ---------------------------------------------------------------------------------------------------

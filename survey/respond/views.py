@@ -3,11 +3,15 @@
 - ``GET /r/<token>``: a personal link. The token goes into the (signed) session and the browser is
   redirected to ``/start``, so the token never appears in a URL or a log line again.
 - ``GET|POST /kode``: entry of a one-time code, same effect.
-- ``GET /start``: what is stored and what is not; the button to begin.
-- ``POST /svar``: every questionnaire page, the final page and the submit. **Nothing is stored
-  server-side before the final submit**: the answers so far travel in the form itself (the hidden
-  field ``state``, JSON), are validated against the wave's questionnaires on every post, and are
-  written only by ``services.answering.submit``.
+- ``GET /start``: the time it takes, what is stored and what is not (one tap away), the button to begin.
+- ``POST /svar`` -> 303 -> ``GET /svar/<n>``: every questionnaire page and the send page follow
+  post/redirect/get, so the browser's Back, reload and a restored tab fetch a page again instead of
+  resending a form. ``GET /svar`` goes back to the page reached (a bookmark, a restored tab), ``GET /tak``
+  is the thank-you page after Send. **Nothing is stored server-side before the final submit**: the
+  answers so far are kept in the respondent's browser in an encrypted cookie bound to the invitation
+  (``survey.respond.state``), re-validated against the wave's questionnaires on every request, and
+  written only by ``services.answering.submit``. A cookie that is expired, changed or made for another
+  invitation is refused with a page that says so and offers to begin again.
 - ``GET /sprog/<lang>``: language choice (kept in the session); on questionnaire pages a language
   button inside the form switches language without losing answers.
 

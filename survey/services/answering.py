@@ -369,38 +369,54 @@ def submit(token: str, submissions: list[Submission], language: str) -> int:
 def _mark_used(token: str) -> tuple[int, str]:
     """Insert the invitation's keyed used-mark; the invitation row is only read (no lock, no new version).
 
-    A second submit with the same invitation (any of its tokens) meets the mark's primary key: the
-    insert waits for the first transaction and then fails, which is reported as "used". On
-    PostgreSQL a shared advisory lock on the wave orders the submit against closing the wave
-    (``marks.seal_wave``), and the wave's status is read again after it is held.
+    Two statements: the lookup (on PostgreSQL it also takes the shared advisory lock on the wave that
+    orders the submit against closing it, ``marks.seal_wave``) and one ``INSERT ... SELECT ... WHERE
+    EXISTS (the wave is open) RETURNING``, whose status check runs after the lock is held (PostgreSQL:
+    a new snapshot per statement) and under the write lock (SQLite: the statement begins the write
+    transaction), so a close that committed before it is always seen and nothing is inserted. A second
+    submit with the same invitation (any of its tokens) meets the mark's primary key: the insert
+    waits for the first transaction and then fails, which is reported as "used".
     """
     session = db.session
+    columns: list[Any] = [
+        Invitation.id, Invitation.wave_id, Invitation.unit_id, Wave.label, Wave.mark_key_check, Wave.status,
+    ]  # fmt: skip
+    lock = marks.shared_lock_column(Invitation.wave_id)
+    if lock is not None:
+        columns.append(lock)
     row = session.execute(
-        sa.select(Invitation.id, Invitation.wave_id, Invitation.unit_id, Wave.label, Wave.mark_key_check)
+        sa.select(*columns)
         .join(Wave, Wave.id == Invitation.wave_id)
         .where(Invitation.token_hash == hash_token(token))
     ).first()
     if row is None:
         session.rollback()
         raise SubmitRefused(TokenState.UNKNOWN)
-    invitation_id, wave_id, unit_id, label, check = row
-    marks.lock_wave(wave_id, shared=True)
-    status = session.scalar(sa.select(Wave.status).where(Wave.id == wave_id))
-    if status != "open":
+    invitation_id, wave_id, unit_id, label, check, status = row[:6]
+    if status != "open":  # may be stale on PostgreSQL, but a wave never re-opens: refusing is right
         session.rollback()
         raise SubmitRefused(TokenState.DRAFT if status == "draft" else TokenState.CLOSED)
     marks.require_same_key(label, check)
+    mark = marks.mark_for(wave_id, invitation_id)
+    still_open = sa.exists().where(Wave.id == wave_id, Wave.status == "open")
+    insert = (
+        sa.insert(UsedMark)
+        .from_select(
+            ["mark", "wave_id", "unit_id"],
+            sa.select(
+                sa.literal(mark, UsedMark.mark.type),
+                sa.literal(int(wave_id), UsedMark.wave_id.type),
+                sa.literal(str(unit_id), UsedMark.unit_id.type),
+            ).where(still_open),
+        )
+        .returning(UsedMark.mark)
+    )
     try:
-        session.add(UsedMark(mark=marks.mark_for(wave_id, invitation_id), wave_id=wave_id, unit_id=unit_id))
-        session.flush()
+        inserted = session.execute(insert).first()
     except sa.exc.IntegrityError:
         session.rollback()
         raise SubmitRefused(TokenState.USED) from None
-    # The status once more, now that this transaction has written: on SQLite the read above ran before
-    # the driver began the write transaction, so a close could have committed in between; from the
-    # insert on, this connection holds the write lock and a close waits for it (PostgreSQL: the shared
-    # advisory lock already orders the two; the re-read costs one round trip there).
-    if session.scalar(sa.select(Wave.status).where(Wave.id == wave_id)) != "open":
+    if inserted is None:  # the wave was closed after the lookup
         session.rollback()
         raise SubmitRefused(TokenState.CLOSED)
     return int(wave_id), str(unit_id)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 import segno
 from fpdf import FPDF
 
-from survey.services.invitations import create_codes, normalise_code
+from survey.services.invitations import check_unit_sizes, create_codes, normalise_code
 
 SLIP_TEXT_DA = (
     "Sådan svarer du: scan QR-koden, eller gå til {url} og skriv koden. "
@@ -74,11 +74,17 @@ def code_slips_pdf(
     unit_name: str,
     code_url: str,
     link_base: str,
+    confirm_small: bool = False,
 ) -> bytes:
     """Create ``count`` codes for a unit (committed) and return their slips as a PDF.
 
-    ``link_base`` + the normalised code is the QR code's URL (``https://host/r/``).
+    ``link_base`` + the normalised code is the QR code's URL (``https://host/r/``). A unit left with
+    fewer than ``k_min`` invitations is refused unless ``confirm_small``
+    (:func:`survey.services.invitations.check_unit_sizes`).
     """
+    from survey.services.waves import get_wave
+
+    check_unit_sizes(get_wave(wave_label).id, {unit_id: count}, confirmed=confirm_small)
     codes = create_codes(wave_label, unit_id, count)
     return render_slips(
         codes,

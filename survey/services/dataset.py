@@ -372,6 +372,14 @@ def units_rows() -> list[dict[str, str]]:
     ]
 
 
+UNIT_COLUMNS = ("unit_id", "parent_id", "name", "headcount")
+
+
+def units_df_from_rows(name: str, rows: Sequence[Mapping[str, str]]) -> pd.DataFrame:
+    """A units DataFrame (``analysis.inputs.units_frame``) from rows in :func:`units_rows` form."""
+    return units_frame(name, _table(name, UNIT_COLUMNS, rows))
+
+
 def _table(name: str, columns: Sequence[str], rows: Sequence[Mapping[str, str]]) -> csvio.Table:
     return csvio.Table(
         name=name,
@@ -397,9 +405,8 @@ def analysis_frames(
         for row in _rows(base_wave, base_q, base_wave.label, response_columns(base_q)):
             rows.append({c: row.get(c, "") for c in columns})
     rows = _sorted_rows(rows, columns)
-    unit_columns = ("unit_id", "parent_id", "name", "headcount")
     unit_list = units_rows()
-    units_df = units_frame("units (database)", _table("units (database)", unit_columns, unit_list))
+    units_df = units_df_from_rows("units (database)", unit_list)
     name = f"responses of wave {wave_label} ({questionnaire_id}, database)"
     responses_df = responses_frame(name, _table(name, columns, rows), q, {u["unit_id"] for u in unit_list})
     return units_df, responses_df

@@ -15,7 +15,8 @@ import hashlib
 import re
 import secrets
 import smtplib
-from collections.abc import Callable, Sequence
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -53,12 +54,26 @@ def format_code(code: str) -> str:
     return "-".join(code[i : i + CODE_GROUP] for i in range(0, len(code), CODE_GROUP))
 
 
+#: invisible characters a copy from a PDF or a Word file can bring along: soft hyphen, zero-width
+#: space / joiners, word joiner, byte-order mark
+_INVISIBLE = frozenset("\u00ad\u200b\u200c\u200d\u2060\ufeff")
+
+
+def _separator(ch: str) -> bool:
+    """Whether ``ch`` only separates groups of a code: any space, any dash (hyphen, en and em dash,
+    non-breaking hyphen ... : Unicode category Pd), the minus sign, or an invisible character."""
+    return ch.isspace() or ch in _INVISIBLE or ch == "\u2212" or unicodedata.category(ch) == "Pd"
+
+
 def normalise_code(entered: str) -> str | None:
     """The canonical code for what a person typed, or None when it cannot be a code.
 
-    Case, spaces and hyphens are ignored; O -> 0, I/L -> 1.
+    Case, spaces and dashes of every kind (as a PDF or Word copy gives them: en dash, em dash, minus
+    sign, non-breaking space) are ignored, full-width letters count as letters (NFKC); O -> 0,
+    I/L -> 1.
     """
-    text = "".join(ch for ch in entered.upper() if ch not in " -\t").translate(_CROCKFORD_ALIASES)
+    folded = unicodedata.normalize("NFKC", entered)
+    text = "".join(ch for ch in folded.upper() if not _separator(ch)).translate(_CROCKFORD_ALIASES)
     if len(text) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in text):
         return None
     return text
@@ -186,10 +201,59 @@ def read_invitation_list(path: str | Path) -> list[tuple[str, str]]:
     return out
 
 
-def import_invitation_list(wave_label: str, path: str | Path) -> int:
+class SmallUnits(Conflict):
+    """Invitations that would leave a unit with fewer than ``k_min`` invitations (not confirmed)."""
+
+    def __init__(self, units: list[tuple[str, int]], k_min: int) -> None:
+        self.units = units
+        self.k_min = k_min
+        shown = ", ".join(f"{u} ({n})" for u, n in units[:10]) + (" ..." if len(units) > 10 else "")
+        super().__init__(
+            f"{len(units)} unit(s) would have fewer than {k_min} invitations: {shown}. Such a unit is "
+            "hidden in every report and never shown apart (its answers count only inside a larger unit "
+            "above it); move the people to a larger unit, or confirm that you know the unit will be hidden"
+        )
+
+
+def small_units(wave_id: int, added: Mapping[str, int]) -> tuple[list[tuple[str, int]], int]:
+    """Units of ``added`` whose invitations in the wave (existing + added) stay below ``k_min``.
+
+    Returns ``([(unit id, invitations)], k_min)``; ``k_min`` is the report setting
+    (``survey.services.reporting.analysis_settings``), so a unit listed here can never be published.
+    """
+    from survey.services.reporting import analysis_settings
+
+    k_min = int(analysis_settings().k_min)
+    existing = dict(
+        db.session.execute(
+            sa.select(Invitation.unit_id, sa.func.count())
+            .where(Invitation.wave_id == wave_id, Invitation.unit_id.in_(sorted(added)))
+            .group_by(Invitation.unit_id)
+        ).all()
+    )
+    out = [
+        (u, int(existing.get(u, 0)) + int(n))
+        for u, n in sorted(added.items())
+        if int(existing.get(u, 0)) + int(n) < k_min
+    ]
+    return out, k_min
+
+
+def check_unit_sizes(wave_id: int, added: Mapping[str, int], *, confirmed: bool) -> None:
+    """Raise :class:`SmallUnits` when ``added`` leaves a unit below ``k_min`` invitations, unless
+    HR ``confirmed`` that it knows such a unit is hidden (docs/anonymity.md, threat 12)."""
+    units, k_min = small_units(wave_id, added)
+    if units and not confirmed:
+        raise SmallUnits(units, k_min)
+
+
+def import_invitation_list(wave_label: str, path: str | Path, *, confirm_small: bool = False) -> int:
     """Create one link invitation per row of an invitation list, all or nothing; returns the count.
 
     The wave must be a draft or open. An address that already has an invitation in this wave is refused.
+    A unit that would have fewer than ``k_min`` invitations in the wave is refused (:class:`SmallUnits`)
+    unless ``confirm_small``: HR decides each person's unit, and could otherwise put one named person
+    alone in a unit. Such a unit is hidden in every report whatever is confirmed.
     No link is sent here and no token is kept: :func:`send_links` gives each invitation a fresh link.
     """
     wave = get_wave(wave_label)
@@ -211,6 +275,10 @@ def import_invitation_list(wave_label: str, path: str | Path) -> int:
                 f"{len(twice)} address(es) already have an invitation to wave '{wave_label}', "
                 f"e.g. {twice[0]}; remove them from the file"
             )
+        added: dict[str, int] = {}
+        for _e, u in rows:
+            added[u] = added.get(u, 0) + 1
+        check_unit_sizes(wave.id, added, confirmed=confirm_small)
         session.add_all(
             Invitation(
                 wave_id=wave.id,
@@ -249,6 +317,33 @@ def pending_link_count(wave_label: str) -> int:
     return len(_unused_links(get_wave(wave_label).id))
 
 
+def _touch_every_invitation(wave_id: int, hashes: Mapping[int, str]) -> bool:
+    """Write every invitation row of the wave in the current transaction: ``hashes`` maps an
+    invitation id to its new token hash, every other row is written with its own values.
+
+    A database reader then sees every row of the wave with this transaction's id (``xmin``), not just
+    the rows of the people who had not answered yet (docs/anonymity.md, threat 2). Only while the wave
+    is open (checked under the wave's shared lock, as a submit does: a close waits for it, or has
+    already happened and nothing is written); returns whether the rows were written.
+    """
+    from survey.services import marks
+
+    session = db.session
+    marks.lock_wave(wave_id, shared=True)
+    status = session.scalar(sa.select(Wave.status).where(Wave.id == wave_id))
+    if status != "open":
+        return False
+    rows = [
+        {"id": int(i), "token_hash": hashes.get(int(i), str(h))}
+        for i, h in session.execute(
+            sa.select(Invitation.id, Invitation.token_hash).where(Invitation.wave_id == wave_id)
+        )
+    ]
+    if rows:
+        session.execute(sa.update(Invitation), rows)
+    return True
+
+
 def send_links(wave_label: str, compose: Callable[[str, str], EmailMessage]) -> int:
     """Mail a fresh personal link to every unused link invitation of an open wave that has an address.
 
@@ -256,9 +351,14 @@ def send_links(wave_label: str, compose: Callable[[str, str], EmailMessage]) -> 
     is stored; the earlier link stops working), so an invitation and any later reminder carry the
     newest link; used invitations are skipped: they are told apart by their keyed used-mark
     (``survey.services.marks``), which does not depend on the token, so a new link for an invitation
-    that is used after all is refused too. Returns the number sent. When delivery fails part-way,
-    the invitations already mailed keep their new link and the others are unchanged;
-    :class:`ServiceError` says how many went out.
+    that is used after all is refused too.
+
+    The new hashes are written in one transaction that writes **every** invitation row of the wave
+    (used and code invitations with their own values): a database reader cannot tell from the rows'
+    transaction ids who had answered before a reminder. Then the messages go out; before each one the
+    wave is checked to be still open, so no link goes out after a close. Returns the number sent. When
+    delivery fails part-way, the invitations not mailed get their earlier hash back (again by writing
+    every row) and :class:`ServiceError` says how many went out.
     """
     from survey.services import mail, marks
 
@@ -267,31 +367,52 @@ def send_links(wave_label: str, compose: Callable[[str, str], EmailMessage]) -> 
         raise Conflict(f"wave '{wave_label}' is {wave.status}; open it before sending links")
     marks.require_same_key(wave_label, wave.mark_key_check)
     session = db.session
-    targets = _unused_links(wave.id)
+    wave_id = wave.id
+    targets = _unused_links(wave_id)
+    tokens = {inv_id: new_link_token() for inv_id, _a in targets}
+    old = dict(
+        session.execute(
+            sa.select(Invitation.id, Invitation.token_hash).where(Invitation.wave_id == wave_id)
+        ).all()
+    )
+    try:
+        written = _touch_every_invitation(wave_id, {i: hash_token(t) for i, t in tokens.items()})
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
     sent = 0
+    mailed: set[int] = set()
     try:
         with mail.connection() as deliver:
-            for inv_id, address in targets:
-                if marks.is_used(wave.id, inv_id):
-                    continue  # answered meanwhile
-                token = new_link_token()
-                # only while the wave is still open and the address still there: a close under way
-                # deletes the addresses and rewrites the rows, and no link may go out after it
-                still_open = sa.exists().where(Wave.id == Invitation.wave_id, Wave.status == "open")
-                changed = session.execute(
-                    sa.update(Invitation)
-                    .where(Invitation.id == inv_id, Invitation.email.is_not(None), still_open)
-                    .values(token_hash=hash_token(token))
+            for inv_id, address in targets if written else []:
+                if marks.is_used(wave_id, inv_id):
+                    continue  # answered meanwhile (its new link is refused: the mark is its id's)
+                session.commit()  # a fresh snapshot: a close may have committed meanwhile
+                still_open = session.scalar(
+                    sa.select(Wave.id).join(Invitation, Invitation.wave_id == Wave.id).where(
+                        Wave.id == wave_id, Wave.status == "open", Invitation.id == inv_id,
+                        Invitation.email.is_not(None),
+                    )
                 )
-                if not changed.rowcount:  # type: ignore[attr-defined]
-                    continue  # the wave was closed or deleted meanwhile
-                deliver(compose(str(address), token))
-                session.commit()  # the new link counts once its message is out
+                if still_open is None:
+                    continue  # the wave was closed or deleted meanwhile: no link goes out after it
+                deliver(compose(str(address), tokens[inv_id]))
+                mailed.add(inv_id)
                 sent += 1
         audit.record("invitations.send", target=wave_label, detail=f"sent={sent}")
         session.commit()
     except (OSError, smtplib.SMTPException) as exc:
         session.rollback()
+        restore = {i: str(old[i]) for i in tokens if i not in mailed and i in old}
+        try:
+            _touch_every_invitation(
+                wave_id, {**{i: hash_token(tokens[i]) for i in mailed}, **restore}
+            )
+            session.commit()
+        except Exception:
+            session.rollback()
+            raise
         raise ServiceError(
             f"sending failed after {sent} of {len(targets)} message(s) ({type(exc).__name__}); "
             "check the MAIL_* settings and send again (only unused invitations get a new link)"

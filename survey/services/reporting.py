@@ -4,10 +4,12 @@
 questionnaire from the database (``dataset.analysis_frames``), against the wave's baseline when the baseline
 runs the same questionnaire, with the settings of the app config, and caches it.
 
-Every number a page or export shows comes from that dict. A manager's scope is applied with
-:func:`scope_report`, which *filters* the already-suppressed report of the whole organisation to the
-manager's subtree; suppression is never re-run on a smaller tree (that would publish a different pattern and
-allow differencing against the full report).
+Every number a page or export shows comes from that dict, after the one publication step
+(:func:`publish_report`). A closed wave's report is stored once (:func:`publication`, table
+``publications``) with the unit tree it was computed with, and read from there ever after.
+A manager's scope is applied with :func:`scope_report`, which *filters* the already-suppressed
+report of the whole organisation to the manager's subtree; suppression is never re-run on a smaller
+tree (that would publish a different pattern and allow differencing against the full report).
 
 Config keys: ``TRIVSEL_ANALYSIS_SETTINGS`` (a mapping of contract 2.1 settings; optional) and
 ``TRIVSEL_K_MIN`` (used for ``k_min`` when the mapping does not set it).
@@ -31,7 +33,7 @@ from flask import current_app
 
 from questionnaires import Questionnaire
 from survey.extensions import db
-from survey.models import Comment, Response, Unit, Wave
+from survey.models import Comment, Publication, Response, Unit, Wave
 from survey.services import NotFound, ServiceError, dataset
 
 #: respondents a unit needs before its free-text comments are shown
@@ -115,15 +117,20 @@ def _fingerprint(wave: Wave, questionnaire_id: str, baseline: str | None) -> tup
 
 
 def report_for(wave_label: str, questionnaire_id: str) -> WaveReport:
-    """The whole organisation's report for a wave and questionnaire (cached until the data change).
+    """The whole organisation's published report for a wave and questionnaire.
+
+    A **closed** wave's report is its stored publication (:func:`publication`): computed once, at the
+    close or at the first report, with the unit tree of that moment, and never recomputed; a later
+    tree edit changes no published number (contract 5.4). An open wave's report is computed live
+    (cached until the data change); the report pages show none (docs/anonymity.md).
 
     Raises :class:`~survey.services.NotFound` for an unknown wave / questionnaire and
     :class:`~survey.services.ServiceError` when the wave has no responses yet.
     """
-    from analysis import analyse
-
     wave = get_wave(wave_label)
     q = dataset.wave_questionnaire(wave_label, questionnaire_id)
+    if wave.status == "closed":
+        return WaveReport(wave, q, copy.deepcopy(publication(wave, questionnaire_id).report))
     baseline = _baseline_label(wave, questionnaire_id)
     key = _fingerprint(wave, questionnaire_id, baseline)
     with _lock:
@@ -131,17 +138,172 @@ def report_for(wave_label: str, questionnaire_id: str) -> WaveReport:
         if cached is not None:
             _cache.move_to_end(key)
             return WaveReport(wave, q, cached)
-    units_df, responses_df = dataset.analysis_frames(wave_label, questionnaire_id, baseline)
-    try:
-        report = analyse(units_df, responses_df, q, wave_label, baseline, analysis_settings()).to_dict()
-    except ValueError as exc:
-        raise ServiceError(f"wave '{wave_label}' cannot be reported yet: {exc}") from None
-    report = redact(report)
+    report, _units = _compute(wave, questionnaire_id)
     with _lock:
         _cache[key] = report
         while len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
     return WaveReport(wave, q, report)
+
+
+def _compute(wave: Wave, questionnaire_id: str) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """The published report (:func:`publish_report`) of the wave on today's tree, and that tree.
+
+    Change rows against the baseline compare with the tree the baseline was published with
+    (``baseline_units``, contract 5.4) once ``analysis.analyse`` takes it.
+    """
+    from analysis import analyse
+
+    q = dataset.wave_questionnaire(wave.label, questionnaire_id)
+    baseline = _baseline_label(wave, questionnaire_id)
+    units = dataset.units_rows()
+    units_df, responses_df = dataset.analysis_frames(wave.label, questionnaire_id, baseline)
+    extra: dict[str, Any] = {}
+    if baseline is not None:
+        base_units = baseline_units_rows(baseline, questionnaire_id)
+        if base_units is not None:
+            extra["baseline_units"] = dataset.units_df_from_rows(
+                f"units of wave {baseline} (as published)", base_units
+            )
+    settings = analysis_settings()
+    try:
+        try:
+            result = analyse(units_df, responses_df, q, wave.label, baseline, settings, **extra)
+        except NotImplementedError:
+            # analysis does not implement contract 5.4 yet: both waves on today's tree (docs/anonymity.md,
+            # threat 4, residual). Remove this fallback when analyse takes baseline_units.
+            result = analyse(units_df, responses_df, q, wave.label, baseline, settings)
+    except ValueError as exc:
+        raise ServiceError(f"wave '{wave.label}' cannot be reported yet: {exc}") from None
+    report = result.to_dict()
+    if baseline is not None:
+        base_pub = _baseline_publication(baseline, questionnaire_id)
+        if base_pub is not None:
+            only_published_baseline(report, base_pub)
+    return publish_report(report), units
+
+
+def _baseline_publication(baseline_label: str, questionnaire_id: str) -> dict[str, Any] | None:
+    base = db.session.scalar(sa.select(Wave).where(Wave.label == baseline_label))
+    if base is None or base.status != "closed":
+        return None
+    try:
+        return publication(base, questionnaire_id).report
+    except ServiceError:
+        return None
+
+
+def only_published_baseline(report: dict[str, Any], baseline: Mapping[str, Any]) -> int:
+    """Keep a change row only when its baseline value is one the baseline's stored publication shows.
+
+    A change row carries the baseline's n and mean. Computed on today's tree, they can differ from what
+    the baseline wave published (its tree may have changed since), and the difference is a group that
+    publication hid (docs/anonymity.md, threat 4). So a change whose baseline row is not in the stored
+    publication with the same n and mean (to 1e-9) becomes ``too_few`` with every field empty. In place;
+    returns the number of rows changed.
+    """
+    published = {
+        (s["unit_id"], s["kind"], s["id"]): s
+        for s in baseline.get("scores") or []
+        if s.get("mean") is not None
+    }
+    n = 0
+    for s in report.get("scores") or []:
+        ch = s.get("change")
+        if not isinstance(ch, dict) or (ch.get("baseline_mean") is None and ch.get("delta") is None):
+            continue
+        b = published.get((s["unit_id"], s["kind"], s["id"]))
+        same = (
+            b is not None
+            and b.get("n") == ch.get("baseline_n")
+            and ch.get("baseline_mean") is not None
+            and abs(float(b["mean"]) - float(ch["baseline_mean"])) <= 1e-9
+        )
+        if not same:
+            s["change"] = {
+                "baseline_n": None, "baseline_mean": None, "delta": None, "ci": None, "p": None,
+                "q": None, "class": "too_few", "meaningful": None, "critical_difference": None,
+            }
+            n += 1
+    return n
+
+
+def publish_report(report: dict[str, Any]) -> dict[str, Any]:
+    """The one publication step of the web application: what every page and export may show.
+
+    Today :func:`redact`; it becomes ``analysis.publish.publish(report, policy)`` when that lands.
+    """
+    return redact(report)
+
+
+def publication(wave: Wave, questionnaire_id: str) -> Publication:
+    """The stored publication of a closed wave and questionnaire, publishing it first if there is none.
+
+    Publishing computes the report on today's unit tree and stores it with that tree, in one
+    transaction with an audit event (``report.publish``). Raises :class:`ServiceError` when the wave
+    has no responses for the questionnaire (nothing is stored then).
+    """
+    from sqlalchemy.exc import IntegrityError
+
+    from survey.services import audit
+
+    if wave.status != "closed":
+        raise ServiceError(f"wave '{wave.label}' is {wave.status}; only a closed wave is published")
+    pub = _stored(wave.id, questionnaire_id)
+    if pub is not None:
+        return pub
+    report, units = _compute(wave, questionnaire_id)
+    session = db.session
+    try:
+        pub = Publication(wave_id=wave.id, questionnaire_id=questionnaire_id, report=report, units=units)
+        session.add(pub)
+        audit.record("report.publish", target=f"{wave.label}/{questionnaire_id}")
+        session.commit()
+    except IntegrityError:  # published meanwhile by another request: that one counts
+        session.rollback()
+    except Exception:
+        session.rollback()
+        raise
+    pub = _stored(wave.id, questionnaire_id)
+    if pub is None:  # pragma: no cover - committed or published by the other request
+        raise ServiceError(f"wave '{wave.label}' could not be published")
+    return pub
+
+
+def _stored(wave_id: int, questionnaire_id: str) -> Publication | None:
+    return db.session.scalar(
+        sa.select(Publication).where(
+            Publication.wave_id == wave_id, Publication.questionnaire_id == questionnaire_id
+        )
+    )
+
+
+def publish_wave(wave_label: str) -> list[str]:
+    """Publish every questionnaire of a closed wave that has responses (called when a wave closes).
+
+    Returns the questionnaire ids published (or already published).
+    """
+    wave = get_wave(wave_label)
+    done: list[str] = []
+    for wq in wave.questionnaires:
+        try:
+            publication(wave, wq.questionnaire_id)
+        except ServiceError:
+            continue  # no answers for this questionnaire: nothing to publish
+        done.append(wq.questionnaire_id)
+    return done
+
+
+def baseline_units_rows(baseline_label: str, questionnaire_id: str) -> list[dict[str, str]] | None:
+    """The unit tree the baseline wave was published with (:func:`dataset.units_rows` form), publishing
+    the baseline first if it is closed and has no publication yet; None when it cannot be published."""
+    base = db.session.scalar(sa.select(Wave).where(Wave.label == baseline_label))
+    if base is None or base.status != "closed":
+        return None
+    try:
+        return [dict(r) for r in publication(base, questionnaire_id).units]
+    except ServiceError:
+        return None
 
 
 def redact(report: dict[str, Any]) -> dict[str, Any]:
@@ -215,6 +377,22 @@ def scope_report(report: Mapping[str, Any], unit_ids: Collection[str] | None) ->
     keep = set(unit_ids)
     for key in ("units", "scores", "exposures", "funding"):
         out[key] = [row for row in out.get(key) or [] if row.get("unit_id") in keep]
+    return out
+
+
+def report_subtree(report: Mapping[str, Any], root: str | None) -> set[str]:
+    """``root`` and its descendants in the report's own unit tree (empty when ``root`` is not in it)."""
+    children: dict[str | None, list[str]] = {}
+    for u in report["units"]:
+        children.setdefault(u.get("parent_id"), []).append(u["unit_id"])
+    if root is None or not any(u["unit_id"] == root for u in report["units"]):
+        return set()
+    out: set[str] = set()
+    stack = [root]
+    while stack:
+        cur = stack.pop()
+        out.add(cur)
+        stack.extend(children.get(cur, []))
     return out
 
 
@@ -415,6 +593,14 @@ def wave_report(wave_label: str) -> WholeWaveReport:
         "exposures": exposures,
         "funding": _merge_funding(parts, published, settings.get("points") or {}),
     }
+    sigs = [p.report["significance"] for p in parts if p.report.get("significance")]
+    if sigs:  # contract 5.6 over the whole wave: every part's families side by side, counts summed
+        merged_sig: dict[str, Any] = {k: v for k, v in sigs[0].items() if k not in ("theme", "item")}
+        for kind in ("theme", "item"):
+            fams = [sg.get(kind) or {} for sg in sigs]
+            merged_sig[kind] = {key: sum(f.get(key, 0) for f in fams)
+                                for key in ("families", "tested", "significant", "expected_by_chance")}
+        report["significance"] = merged_sig
     return WholeWaveReport(wave, combined, qs, report, tuple(parts))
 
 

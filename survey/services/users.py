@@ -20,8 +20,18 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def create_user(email: str, role: str, password: str, *, unit_id: str | None = None) -> User:
-    """Create an active account. A ``manager`` needs ``unit_id`` (the root of the subtree they see)."""
+def create_user(
+    email: str,
+    role: str,
+    password: str | None,
+    *,
+    unit_id: str | None = None,
+    oidc_subject: str | None = None,
+) -> User:
+    """Create an active account. A ``manager`` needs ``unit_id`` (the root of the subtree they see).
+
+    ``oidc_subject`` links it to a person at the OpenID provider; then ``password`` may be None (the
+    account signs in only through the provider)."""
     email = normalise_email(email)
     if not _EMAIL.match(email):
         raise ServiceError(f"'{email}' is not an e-mail address")
@@ -31,16 +41,23 @@ def create_user(email: str, role: str, password: str, *, unit_id: str | None = N
         raise ServiceError("a manager needs --unit: the unit whose subtree they may see")
     if role != "manager" and unit_id:
         raise ServiceError(f"only managers have a unit; leave out --unit for role {role}")
-    if len(password) < MIN_PASSWORD_LENGTH:
+    if password is None and not oidc_subject:
+        raise ServiceError("give a password, or the OpenID subject of an account without one")
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
         raise ServiceError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
     session = db.session
     try:
         if session.scalar(sa.select(User.id).where(User.email == email)) is not None:
             raise Conflict(f"an account for {email} already exists")
+        if oidc_subject:
+            _check_subject_free(oidc_subject)
         if unit_id and session.get(Unit, unit_id) is None:
             raise NotFound(f"no unit '{unit_id}'; check the unit_id or import units.csv first")
-        user = User(email=email, role=role, manager_unit_id=unit_id, active=True)
-        user.set_password(password)
+        user = User(email=email, role=role, manager_unit_id=unit_id, active=True, oidc_subject=oidc_subject)
+        if password is None:
+            user.password_hash = NO_PASSWORD
+        else:
+            user.set_password(password)
         session.add(user)
         session.commit()
     except Exception:
@@ -144,6 +161,127 @@ def reset_password(user_id: int, password: str) -> User:
         user.set_password(password)
         user.failed_logins = 0
         user.locked_until = None
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return user
+
+
+# --- OpenID Connect sign-in (survey.oidc) and sign-out ----------------------------------------------
+
+#: stored as the password hash of accounts made at an OpenID sign-in: matches no password
+NO_PASSWORD = "!oidc-no-password"
+
+
+class NoAccess(ServiceError):
+    """The person signed in at the provider but has no role (or no active account) in Trivsel."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason  # no_role | no_unit | inactive | no_email
+
+
+def oidc_sign_in(
+    subject: str,
+    email: str | None,
+    *,
+    email_verified: bool,
+    role: str | None,
+    unit_id: str | None,
+    role_from_claim: bool,
+) -> User:
+    """The account for a person the OpenID provider vouched for; one transaction.
+
+    1. The account linked to ``subject``; else the account with this e-mail that is not linked yet,
+       only if the provider says the address is verified (it is then linked to ``subject``).
+    2. With a role claim configured (``role_from_claim``) the claim decides: no role in the claim ->
+       :class:`NoAccess`, even if an administrator gave the account a role (withdrawing the role at the
+       provider withdraws access); the account's role and unit follow the claim, and an account is
+       created when none exists. Without a role claim the role is what an administrator assigned:
+       no account -> :class:`NoAccess`.
+    3. A manager needs a unit (the unit claim, or the one assigned); a deactivated account is refused.
+    """
+    session = db.session
+    try:
+        user = session.scalar(sa.select(User).where(User.oidc_subject == subject))
+        if user is None and email and email_verified:
+            user = session.scalar(
+                sa.select(User).where(User.email == normalise_email(email), User.oidc_subject.is_(None))
+            )
+            if user is not None:
+                user.oidc_subject = subject
+                audit.record("auth.oidc_link", target=str(user.id))
+        if role_from_claim and role is None:
+            raise NoAccess("no_role", "the provider's role claim gives this person no Trivsel role")
+        new_unit: str | None = None
+        if role_from_claim and role == "manager":
+            new_unit = unit_id or (user.manager_unit_id if user is not None else None)
+            if new_unit is None or session.get(Unit, new_unit) is None:
+                raise NoAccess("no_unit", "the role is manager but no known unit was given")
+        if user is None:
+            if not role_from_claim or role is None:
+                raise NoAccess("no_role", "no Trivsel account is assigned to this person yet")
+            if not email or not _EMAIL.match(normalise_email(email)):
+                raise NoAccess("no_email", "the provider sent no e-mail address for this person")
+            if session.scalar(sa.select(User.id).where(User.email == normalise_email(email))) is not None:
+                raise NoAccess("no_role", "an account with this e-mail is linked to another identity")
+            user = User(
+                email=normalise_email(email),
+                role=role,
+                manager_unit_id=new_unit,
+                active=True,
+                password_hash=NO_PASSWORD,
+                oidc_subject=subject,
+            )
+            session.add(user)
+        elif role_from_claim and role is not None and (user.role, user.manager_unit_id) != (role, new_unit):
+            audit.record("user.role_from_provider", target=str(user.id), detail=f"role={role}")
+            user.role, user.manager_unit_id = role, new_unit
+        if not user.active:
+            raise NoAccess("inactive", "this account is deactivated")
+        session.flush()
+        audit.record("auth.sign_in", target=str(user.id), detail="oidc")
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return user
+
+
+def end_sessions(user_id: int) -> None:
+    """Sign-out: raise the account's session epoch, so every copy of its session cookie stops working."""
+    session = db.session
+    try:
+        session.execute(
+            sa.update(User).where(User.id == user_id).values(session_epoch=User.session_epoch + 1)
+        )
+        audit.record("auth.sign_out", target=str(user_id))
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+
+
+def _check_subject_free(subject: str) -> None:
+    if not subject.strip() or len(subject) > 255:
+        raise ServiceError("the OpenID subject must be 1 to 255 characters (the provider's 'sub' claim)")
+    if db.session.scalar(sa.select(User.email).where(User.oidc_subject == subject)) is not None:
+        raise Conflict(f"the OpenID subject '{subject}' is already linked to another account")
+
+
+def link_oidc_subject(email: str, subject: str) -> User:
+    """Link the account of ``email`` to the person ``subject`` at the OpenID provider (an admin's
+    assignment: the account's role then applies when that person signs in)."""
+    session = db.session
+    try:
+        user = session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+        if user is None:
+            raise NotFound(f"no account for {email}")
+        if user.oidc_subject != subject:
+            _check_subject_free(subject)
+            user.oidc_subject = subject
+            audit.record("user.oidc_link", target=str(user.id))
         session.commit()
     except Exception:
         session.rollback()

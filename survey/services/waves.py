@@ -106,7 +106,9 @@ def close_wave(label: str) -> Wave:
     """Close an open wave: no more answers, and every invitation's e-mail address is deleted.
 
     In the same transaction the wave's used-marks are scrambled and its rows rewritten in random
-    order (``survey.services.marks.seal_wave``); afterwards old row versions are vacuumed.
+    order (``survey.services.marks.seal_wave``); afterwards old row versions are vacuumed, and the
+    wave's report is published and stored with today's unit tree (``reporting.publish_wave``): pages
+    and exports of the closed wave read that publication ever after.
     """
     from survey.services import marks
 
@@ -122,7 +124,10 @@ def close_wave(label: str) -> Wave:
     except Exception:
         session.rollback()
         raise
-    marks.vacuum()
+    marks.vacuum(full=True)  # no old row version left in the table files (docs/anonymity.md, 2)
+    from survey.services import reporting
+
+    reporting.publish_wave(label)  # frozen with today's tree (contract 5.4)
     return wave
 
 

@@ -287,9 +287,9 @@ def k_min() -> int:
     return int(analysis_settings().k_min)
 
 
-def figures(period: we.Period) -> we.WorkEnvFigures:
+def figures(period: we.Period, frames: Frames | None = None) -> we.WorkEnvFigures:
     """The published figures of ``period`` (and the year before) for the whole organisation."""
-    f = load_frames()
+    f = frames or load_frames()
     return we.publish(
         f.units, f.absence, f.incidents, period, k_min=k_min(), bradford=f.bradford, reactions=f.reactions
     )
@@ -421,11 +421,18 @@ def annual_report(
     if area is not None and area not in named:
         raise NotFound(f"no MED area '{area}'; choose one of {', '.join(sorted(named)) or 'none'}")
     period = we.rolling_twelve(rolling) if rolling else we.calendar_year(year)
-    fig = figures(period).to_dict()
+    frames = load_frames()
+    fig = figures(period, frames).to_dict()
     scope = _in_scope(fig["units"], area)
     units = [u for u in fig["units"] if u["unit_id"] in scope]
     root = area or next(u["unit_id"] for u in fig["units"] if u["parent_id"] is None)
     reactions = [r for r in fig["reactions"] if r["unit_id"] in scope]
+    before = set(period.previous().months())
+    reactions_before = sum(
+        1
+        for d, u in zip(frames.reactions["date"], frames.reactions["unit_id"], strict=True)
+        if f"{d.year:04d}-{d.month:02d}" in before and u in scope
+    )
     return {
         "schema": "trivsel-annual/1",
         "year": year,
@@ -438,6 +445,7 @@ def annual_report(
         "units": units,
         "reactions": reactions,
         "reactions_summary": we.reactions_summary(reactions),
+        "reactions_previous": reactions_before,
         "has_data": any(u["figures"] and (u["figures"]["fte_years"] or 0) > 0 for u in units),
         "survey": survey_part(year, area, today),
     }

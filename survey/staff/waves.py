@@ -28,7 +28,17 @@ from survey.auth import role_required
 from survey.extensions import db
 from survey.i18n import with_reason
 from survey.models import Unit, Wave
-from survey.services import ServiceError, audit, codes_pdf, dataset, invitations, mail, units, waves
+from survey.services import (
+    ServiceError,
+    audit,
+    codes_pdf,
+    dataset,
+    invitations,
+    mail,
+    reporting,
+    units,
+    waves,
+)
 
 from . import HR_ROLES, bp
 
@@ -184,6 +194,7 @@ def _wave_page(wave: Wave, error: str | None = None, status: int = 200) -> Any:
             shipped=questionnaires.shipped_ids(),
             error=error,
             max_slips=MAX_SLIPS,
+            k_min=reporting.analysis_settings().k_min,
         ),
         status,
     )
@@ -210,6 +221,22 @@ def participation(wave_id: int) -> Any:
     return page, 200, {"Refresh": "60"}
 
 
+def _small_units_message(what: str, exc: invitations.SmallUnits) -> str:
+    """The refusal of a unit below k_min invitations, in the page's language (names, not ids)."""
+    names = _unit_names()
+    units = ", ".join(f"{names.get(u, u)} ({n})" for u, n in exc.units[:10])
+    reason = _(
+        "These units would have fewer than %(k)d invitations: %(units)s. A unit that small is hidden in "
+        "every report and never shown apart. Move the people to a larger unit, or tick the box to confirm "
+        "that you know the unit will be hidden.",
+        k=exc.k_min,
+        units=units,
+    )
+    if what == "codes":
+        return _("No codes were made: %(reason)s", reason=reason)
+    return _("No invitations were added: %(reason)s", reason=reason)
+
+
 @bp.post("/hr/waves/<int:wave_id>/invitations")
 @role_required(*HR_ROLES)
 def import_invitations(wave_id: int) -> Any:
@@ -217,7 +244,12 @@ def import_invitations(wave_id: int) -> Any:
     try:
         with uploaded("file", "invitations.csv") as path:
             audit.record("invitations.import", target=wave.label)
-            n = invitations.import_invitation_list(wave.label, path)
+            n = invitations.import_invitation_list(
+                wave.label, path, confirm_small=request.form.get("confirm_small") == "yes"
+            )
+    except invitations.SmallUnits as exc:
+        db.session.rollback()  # drop the audit event of a refused request
+        return _wave_page(wave, _small_units_message("invitations", exc), 422)
     except USER_ERRORS as exc:
         db.session.rollback()  # drop the audit event of a refused request
         return _wave_page(wave, with_reason(_("No invitations were added: %(reason)s"), exc), 422)
@@ -328,7 +360,11 @@ def code_slips(wave_id: int) -> Any:
             unit_name=unit.name,
             code_url=url_for("respond.code_entry", _external=True),
             link_base=url_for("respond.link", token="", _external=True),
+            confirm_small=request.form.get("confirm_small") == "yes",
         )
+    except invitations.SmallUnits as exc:
+        db.session.rollback()  # drop the audit event of a refused request
+        return _wave_page(wave, _small_units_message("codes", exc), 422)
     except USER_ERRORS as exc:
         db.session.rollback()  # drop the audit event of a refused request
         return _wave_page(wave, with_reason(_("No codes were made: %(reason)s"), exc), 422)

@@ -64,17 +64,19 @@ def test_check_catches_a_wrong_amount(work: Path) -> None:
 
 def test_without_applications_cap_and_semicolon_files(work: Path) -> None:
     # Danish Excel: ';' delimiter and a BOM.
-    (work / "ov.csv").write_text("\ufeffunit_id;amount;reason\r\nKUF;0;\"ingen; tak\"\r\n", encoding="utf-8")
+    (work / "ov.csv").write_text("\ufeffunit_id;amount;reason\r\nHOVB;0;\"ingen; tak\"\r\n", encoding="utf-8")
     code, output, out = run(work, "--budget", "300000", "--cap", "40000", "--beta", "0.5",
                             "--overrides", str(work / "ov.csv"))
     assert code == 0, output
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["cap"] == 40000 and data["beta"] == 0.5
     grants = {g["unit_id"]: g for g in data["grants"]}
-    # candidates = the 9 eligible published units of the example (FNO and HAL have 0 points; FIL too since
-    # contract 5.1: its threats row is hidden, so its internal-exposure criterion C2 is not judged)
-    assert set(grants) == {"KUF", "BIB", "HOVB", "MUS", "KUM", "HIM", "IDR", "SVH", "ANL"}
-    assert grants["KUF"]["override"] == {"amount": 0, "reason": "ingen; tak"}
+    # candidates (contract 5.8) = the eligible published units with no eligible published unit below them:
+    # of the 9 eligible units (FNO and HAL have 0 points; FIL too since contract 5.1: its threats row is
+    # hidden, so its internal-exposure criterion C2 is not judged) KUF, BIB, MUS and IDR have one below them
+    assert set(grants) == {"HOVB", "KUM", "HIM", "SVH", "ANL"}
+    assert grants["HOVB"]["override"] == {"amount": 0, "reason": "ingen; tak"}
+    assert all(g["overlaps"] == [] for g in data["grants"])
     assert all(g["amount"] <= 40000 and g["application_id"] is None for g in data["grants"])
     assert data["allocated"] + data["unallocated"] == 300000
 

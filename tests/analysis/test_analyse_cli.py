@@ -230,3 +230,48 @@ def test_html_language_option(work):
     result = run(work, "--html", str(work / "x.html"), "--lang", "de", out="x.json")
     assert result.exit_code == 2 and "--lang" in result.output
     assert not (work / "x.html").exists() and not (work / "x.json").exists()
+
+
+# ---------------------------------------------------------------- --baseline-units (contract 5.4)
+
+
+def test_baseline_units_marks_units_whose_leaf_set_changed(work):
+    # the baseline tree had FNO under BIB directly instead of under FIL: FIL and BIB's leaf sets are the
+    # same (FNO stays inside BIB) except FIL, which lost FNO
+    text = (work / "units.csv").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    header, rows = lines[0], lines[1:]
+    cols = header.split(",")
+    moved = []
+    for line in rows:
+        cells = line.split(",")
+        if cells[cols.index("unit_id")] == "FNO":
+            cells[cols.index("parent_id")] = "BIB"
+        moved.append(",".join(cells))
+    (work / "old_units.csv").write_text("\n".join([header, *moved]) + "\n", encoding="utf-8")
+    result = run(work, "--baseline-units", str(work / "old_units.csv"))
+    assert result.exit_code == 0, result.output
+    data = json.loads((work / "out.json").read_text(encoding="utf-8"))
+    units = {u["unit_id"]: u for u in data["units"]}
+    assert units["FIL"]["baseline"]["comparable"] is False
+    assert units["BIB"]["baseline"]["comparable"] is True and units["FNO"]["baseline"]["comparable"] is True
+    fil = [s for s in data["scores"] if s["unit_id"] == "FIL"]
+    assert fil and all(s["change"]["class"] == "not_comparable" and s["change"]["baseline_mean"] is None
+                       for s in fil)
+    assert any(s["change"] and s["change"]["class"] != "not_comparable"
+               for s in data["scores"] if s["unit_id"] == "BIB")
+
+
+def test_baseline_units_without_baseline_is_an_error(work):
+    result = run(work, "--baseline-units", str(work / "units.csv"), baseline=None)
+    assert result.exit_code == 2
+    assert "--baseline-units" in result.output and "only used with --baseline" in result.output
+    assert leftovers(work) == []
+
+
+def test_baseline_units_invalid_file_exit_2(work):
+    (work / "old_units.csv").write_text("unit_id,parent_id,name\nA,,A\nB,,B\n", encoding="utf-8")
+    result = run(work, "--baseline-units", str(work / "old_units.csv"))
+    assert result.exit_code == 2
+    assert "old_units.csv" in result.output
+    assert leftovers(work) == ["old_units.csv"]  # the input itself; no output written

@@ -271,6 +271,8 @@ def test_settings_defaults_are_contract_2_1():
         "bp_polarised": 0.20, "bp_strong": 0.30, "exposure_share": 0.10, "exposure_count": 2,
         "points": {"red": 3, "orange": 2, "yellow": 1, "internal": 3, "external_unresolved": 2,
                    "polarised": 2},
+        # contract 5.7: per-theme flag thresholds (none by default)
+        "flag_mean_theme": {}, "flag_unfavourable_theme": {},
     }
 
 

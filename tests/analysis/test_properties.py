@@ -159,11 +159,14 @@ def test_nothing_small_is_published_and_no_small_residual(sc):
     for row_id in ("A", "B", *ITEMS):
         pub = {s["unit_id"]: s["n"] for s in rep.scores if s["id"] == row_id}
         assert all(r == 0 or r >= k_diff for r in residuals(sc, pub)), row_id
-    # exposure rows: their own pattern with k_min = k_diff = n_min_exposure on respondents
+    # exposure rows (contract 5.1): per kind, their own pattern with k_min = k_diff = n_min_exposure on the
+    # respondents who answered that kind's question (the row's n), only for published units
     k_exp = sc["n_min_exposure"]
-    pub_exp = {e["unit_id"]: pub_units[e["unit_id"]] for e in rep.exposures}
-    assert all(n >= k_exp for n in pub_exp.values())
-    assert all(r == 0 or r >= k_exp for r in residuals(sc, pub_exp))
+    for kind in {e["kind"] for e in rep.exposures}:
+        pub_exp = {e["unit_id"]: e["n"] for e in rep.exposures if e["kind"] == kind}
+        assert all(u in pub_units for u in pub_exp)
+        assert all(n >= k_exp for n in pub_exp.values())
+        assert all(r == 0 or r >= k_exp for r in residuals(sc, pub_exp)), kind
     for e in rep.exposures:
         for k in ("exposed", "internal", "external", "external_unresolved", "told_no_one"):
             assert e[k] == "<3" or e[k] == 0 or e[k] >= 3

@@ -164,7 +164,7 @@ def test_units_rollup_headcount_and_response_rate(data):
 
 def test_change_is_welch_on_theme_scores_with_bh_families(data):
     rows, base, report = data
-    themes, items = [], []
+    families: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for (unit, key), s in by_key(report).items():
         ch = s["change"]
         assert ch is not None
@@ -181,7 +181,7 @@ def test_change_is_welch_on_theme_scores_with_bh_families(data):
         se = math.sqrt(x1.var(ddof=1) / len(x1) + x2.var(ddof=1) / len(x2))
         assert ch["critical_difference"] == pytest.approx(sps.t.ppf(0.975, ref.df) * se, rel=1e-8)
         assert ch["meaningful"] == (abs(ch["delta"]) >= 0.2)
-        (themes if s["kind"] == "theme" else items).append((ch["p"], ch["q"]))
+        families.setdefault((unit, s["kind"]), []).append((ch["p"], ch["q"]))
         lo90, hi90 = ref.confidence_interval(0.90)
         if ch["q"] < 0.05:
             expected = "significant_improvement" if ch["delta"] > 0 else "significant_decline"
@@ -192,10 +192,13 @@ def test_change_is_welch_on_theme_scores_with_bh_families(data):
         else:
             expected = "no_significant_change"
         assert ch["class"] == expected
-    for family in (themes, items):
+    # contract 5.6: one BH family per unit and kind (a unit's theme changes; its item changes)
+    for family in families.values():
         p = np.array([x[0] for x in family])
         assert [x[1] for x in family] == pytest.approx(multipletests(p, method="fdr_bh")[1])
-    assert len(themes) >= 4 and len(items) >= 10
+    assert sum(len(f) for (_, kind), f in families.items() if kind == "theme") >= 4
+    assert sum(len(f) for (_, kind), f in families.items() if kind == "item") >= 10
+    assert any(len(f) >= 2 for f in families.values())
 
 
 def test_change_too_few_zero_baseline_and_unpublished_baseline():
@@ -335,13 +338,15 @@ def test_row_rule_hides_item_of_a_sibling():
     rows += [{"wave": "1", "unit_id": "S2", "B1": 9 if k < 3 else 4, "B2": 5} for k in range(6)]
     uf, rf = build(units, rows)
     rep = by_key(analyse(uf, rf, Q, "1"))
-    # S1 and S2 have B1 n = 3 (primary); R's B1 n = 15, frontier {P} gives R − P = 6 ≥ 5: fine.
-    assert ("S1", "B1") not in rep and ("S1", "B2") in rep and rep[("R", "B1")]["n"] == 15
-    assert ("P", "B1") in rep
-    # now with only S1: R = 15 respondents; B1: R 12, P 9, S1 3 -> R − P = 3 < 5 -> P's B1 row goes
+    # S1 and S2 have B1 n = 3 (primary); since contract 5.2 their theme B and its other item B2 go with it
+    # (one pattern per theme). R's B1 n = 15, frontier {P} gives R − P = 6 ≥ 5: fine.
+    assert not {("S1", "B1"), ("S1", "B2"), ("S1", "B"), ("S2", "B1"), ("S2", "B2"), ("S2", "B")} & set(rep)
+    assert rep[("R", "B1")]["n"] == 15 and ("P", "B1") in rep and ("P", "B") in rep
+    # now with only S1: R = 15 respondents; B1: R 12, P 9, S1 3 -> R − P = 3 < 5 -> P's B1 row goes, and
+    # with it P's theme B and B2 (else 2 × theme − B2 of P would give P's B1 sum back)
     uf2, rf2 = build(units[:3], rows[:15])
     rep2 = by_key(analyse(uf2, rf2, Q, "1"))
-    assert ("P", "B1") not in rep2 and ("P", "B2") in rep2 and rep2[("R", "B1")]["n"] == 12
+    assert not {("P", "B1"), ("P", "B2"), ("P", "B")} & set(rep2) and rep2[("R", "B1")]["n"] == 12
 
 
 def test_analyse_rejects_unknown_or_equal_waves(data):

@@ -63,13 +63,11 @@ def test_inconclusive_sentence_from_example() -> None:
     row = _row(_report(), "ANL", "theme", "tempo")
     en = texts.change_sentence(row["change"], row["n"], "en")
     da = texts.change_sentence(row["change"], row["n"], "da")
-    # critical difference 0.82 (the report's row) > 0.54: within the single-test bar
-    assert row["change"]["critical_difference"] > 0.54
-    assert en == (
-        "The change of +0.54 looks large, but with 7 and 8 answers a change must exceed "
-        f"{texts.fmt_num(row['change']['critical_difference'], 'en')} to be real. It may be chance."
+    assert en.startswith(
+        "The change of +0.54 looks large but is within what chance can produce with 7 and 8 answers."
     )
-    assert da.startswith("Ændringen på +0,54 ser stor ud, men med 7 og 8 besvarelser skal en ændring")
+    assert da.startswith("Ændringen på +0,54 ser stor ud, men ligger inden for")
+    assert "med 7 og 8 besvarelser" in da
 
 
 @pytest.mark.parametrize(
@@ -82,8 +80,10 @@ def test_inconclusive_sentence_from_example() -> None:
         ),
         (
             {"class": "stable", "delta": -0.046, "meaningful": False, "baseline_n": 400},
-            "Stable: the change of \u22120.05 is reliably small.",
-            "Uændret: ændringen på \u22120,05 er så lille, at resultatet kan kaldes stabilt.",
+            "Stable: the change of \u22120.05 is statistically shown to be smaller than ±0.20, so nothing "
+            "important changed.",
+            "Uændret: ændringen på \u22120,05 er med statistisk sikkerhed mindre end ±0,20, så intet vigtigt "
+            "har ændret sig.",
         ),
         (
             {"class": "no_significant_change", "delta": -0.1, "meaningful": False, "baseline_n": 30},
@@ -161,36 +161,50 @@ def test_labels_carry_words_and_symbols() -> None:
     assert texts.change_arrow({"class": "inconclusive_change", "delta": 0.5}) == "↗"
     assert texts.change_arrow({"class": "inconclusive_change", "delta": -0.5}) == "↘"
     assert texts.change_arrow({"class": "stable", "delta": 0.01}) == "–"
-    assert texts.class_label("inconclusive_change", "en") == "looks large but within noise"
+    assert texts.class_label("inconclusive_change", "en") == "looks large but uncertain"
+    assert texts.change_label({"class": "inconclusive_change", "ci": [0.1, 0.9]}, "da") == (
+        "tegn på ændring, ikke sikker")
     assert texts.level_label("strong", "da") == "stærkt polariseret"
 
 
 def test_sentence_explains_multiple_testing_when_delta_exceeds_critical_difference() -> None:
-    # example: KUF klarhed delta -0.27 > critical difference 0.24, but q = 0.34 (BH) -> not significant;
-    # the sentence must not leave the reader thinking -0.27 should have been significant
+    # example: KUF klarhed delta -0.27 > critical difference 0.24 (its 95 % interval excludes 0), but
+    # q = 0.084 (BH over KUF's three themes) -> not significant: "a sign of change, not certain"; the
+    # sentence must not leave the reader thinking -0.27 should have been significant, nor call it noise
     row = _row(_report(), "KUF", "theme", "klarhed")
     ch = row["change"]
     assert abs(ch["delta"]) > ch["critical_difference"] and ch["q"] > 0.05
     en = texts.change_sentence(ch, row["n"], "en")
-    # one sentence that says both facts without contradiction: larger than one test's bar, yet not real
-    assert en.startswith("The change of −0.27 is larger than the 0.24 one test alone requires")
-    assert en.endswith("more is required before it can be called real: it may still be chance.")
-    assert "must exceed" not in en  # no second sentence implying it should have been significant
-    da = texts.change_sentence(ch, row["n"], "da")
-    assert da.startswith("Ændringen på −0,27 er større end de 0,24, som én test alene kræver")
+    assert en.startswith("A sign of change, not certain: the change of \u22120.27")
+    assert "not significant after the correction for testing all of this unit's figures together." in en
+    assert "korrektionen" in texts.change_sentence(ch, row["n"], "da")
+    assert "within" not in en and "tilfældig variation" not in texts.change_sentence(ch, row["n"], "da")
     # a significant row gets no such remark (HOVB klarhed, q 0.0002)
     hovb = _row(_report(), "HOVB", "theme", "klarhed")
     assert "tested at the same time" not in texts.change_sentence(hovb["change"], hovb["n"], "en")
 
 
-def test_engine_reason_in_english_is_not_shown_on_danish_pages() -> None:
-    # the analysis engine writes its reason in English ("secondary: protects the residual of FIL");
-    # a Danish page gets the plain Danish reason instead of a mixed-language sentence
+def test_engine_reason_is_not_shown_on_pages() -> None:
+    # the analysis engine writes a technical English reason ("secondary: protects the residual of FIL");
+    # every page gets the plain, true reason instead (no ids, no counts, no mixed languages)
     row = {
         "unit_id": "FSY",
         "published": False,
         "suppressed": "secondary",
         "suppressed_reason": "secondary: protects the residual of FIL",
     }
-    assert texts.suppression_reason(row, {"k_min": 5}, "en") == "secondary: protects the residual of FIL"
+    assert texts.suppression_reason(row, {"k_min": 5}, "en") == "would reveal a smaller group"
     assert texts.suppression_reason(row, {"k_min": 5}, "da") == "ville afsløre en mindre gruppe"
+
+
+def test_not_comparable_change_has_a_label_and_a_sentence_in_both_languages():
+    from analysis import texts
+
+    change = dict.fromkeys(("baseline_n", "baseline_mean", "delta", "ci", "p", "q", "meaningful",
+                            "critical_difference"))
+    change["class"] = "not_comparable"
+    assert "not_comparable" in texts.CHANGE_CLASSES
+    assert texts.class_label("not_comparable", "da") == "kan ikke sammenlignes (enheden er ændret)"
+    assert texts.change_sentence(change, 12, "da").startswith("Enheden omfatter andre teams")
+    assert "cannot be compared" in texts.change_sentence(change, 12, "en")
+    assert texts.change_arrow(change) == ""

@@ -161,7 +161,10 @@ def test_changes_sorted_by_q_with_verdicts(workbook: Any, report: dict) -> None:
     assert first["sentence (en)"].startswith("The decline of 1.29 is statistically significant.")
     assert first["sentence (da)"].startswith("Faldet på 1,29 er statistisk signifikant.")
     anl = next(r for r in recs if (r["unit_id"], r["family"], r["id"]) == ("ANL", "theme", "tempo"))
-    assert anl["verdict"] == "looks large but within noise"
+    assert anl["verdict"] == "looks large but uncertain"
+    # KUF klarhed: 95 % interval excludes 0, not significant after the per-unit correction
+    kuf = next(r for r in recs if (r["unit_id"], r["family"], r["id"]) == ("KUF", "theme", "klarhed"))
+    assert kuf["verdict"] == "a sign of change, not certain"
 
 
 def test_spread_funding_settings(workbook: Any, report: dict, questionnaire: Any) -> None:
@@ -190,14 +193,19 @@ def test_spread_funding_settings(workbook: Any, report: dict, questionnaire: Any
 
 
 def test_engine_reason_is_used_when_present(tmp_path: Path, report: dict, questionnaire: Any) -> None:
+    # a {lang: text} reason is shown; the engine's technical English string ("secondary: protects the
+    # residual of FIL") is not: the plain, true reason is (issue 16)
     rep = copy.deepcopy(report)
     for u in rep["units"]:
         if u["unit_id"] == "FSY":
-            u["suppressed_reason"] = "would reveal Filial Vest"
+            u["suppressed_reason"] = {"en": "would reveal Filial Vest", "da": "ville afsløre Filial Vest"}
+        if u["unit_id"] == "FVE":
+            u["suppressed_reason"] = "primary: 3 respondents < 5"
     path = tmp_path / "r.xlsx"
     write_xlsx(rep, questionnaire, path)
     recs = _records(openpyxl.load_workbook(path)["Overview"])
     assert next(r for r in recs if r["unit_id"] == "FSY")["status"] == "hidden: would reveal Filial Vest"
+    assert next(r for r in recs if r["unit_id"] == "FVE")["status"] == "hidden: fewer than 5 answers"
 
 
 @pytest.mark.parametrize(

@@ -484,7 +484,7 @@ def test_committee_allocates_with_an_override_and_exports_the_memo(
     page.locator("nav.staff-nav").get_by_role("link", name="Puljemidler").click()
     t.check("committee_rounds")
 
-    page.select_option("#wave_q", "2025|trivsel")
+    page.select_option("#wave", "2024")
     page.fill("#budget", "200000")
     page.fill("#cap", "60000")
     assert submit(page, "form[action='/udvalg/']") == 200

@@ -19,7 +19,8 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent / "example"
-TOP = ("schema", "questionnaire", "wave", "baseline", "settings", "units", "scores", "exposures", "funding")
+TOP = ("schema", "questionnaire", "wave", "baseline", "settings", "units", "scores", "exposures", "funding",
+       "significance")  # significance: contract 5.6 (BH per unit; expected by chance)
 ROWS = {
     "units": ("unit_id", "parent_id", "name", "depth", "headcount", "respondents", "response_rate",
               "published", "suppressed"),
@@ -32,7 +33,7 @@ ROWS = {
                 "evidence"),
 }
 CHANGE = ("baseline_n", "baseline_mean", "delta", "ci", "p", "q", "class", "meaningful",
-          "critical_difference")
+          "critical_difference", "composition")  # composition: issue 16 (tested and not_testable rows)
 
 
 def contract_fields(report: dict) -> dict:
@@ -41,7 +42,7 @@ def contract_fields(report: dict) -> dict:
         out[section] = [{k: row[k] for k in keys} for row in report[section]]
     for row in out["scores"]:
         if row["change"] is not None:
-            row["change"] = {k: row["change"][k] for k in CHANGE}
+            row["change"] = {k: row["change"][k] for k in CHANGE if k in row["change"]}
     return out
 
 

@@ -160,3 +160,27 @@ def test_check_paths_schema_only(tmp_path: Path) -> None:
     [(_, ok), (_, err)] = check_paths([example, broken], content=False)
     assert isinstance(ok, Questionnaire) and ok.id == "trivsel-eksempel"
     assert isinstance(err, QuestionnaireError) and "broken.yaml: missing required key" in str(err)
+
+
+def test_theme_flags_with_one_part_only(trivsel_data: Data) -> None:
+    # the shipped tempo theme (themes[1]) carries both parts; drop one
+    assert trivsel_data["themes"][1]["id"] == "tempo" and set(trivsel_data["themes"][1]["flags"]) == {
+        "mean", "unfavourable"}
+    del trivsel_data["themes"][1]["flags"]["unfavourable"]
+    assert _problems(trivsel_data) == [
+        "t.yaml: themes[1].flags: theme 'tempo' gives its own 'mean' thresholds but not 'unfavourable'; "
+        "give both (or leave 'flags' out to use the global values)"
+    ]
+
+
+def test_shipped_demand_themes_carry_their_own_flags() -> None:
+    # contract 5.7: the shipped questionnaires set per-theme thresholds for their demand themes
+    # (docs/methods.md section 4 says where the values come from)
+    expected = {"trivsel": {"tempo", "stress"}, "emotional_demands": {"krav", "foelelser", "restitution"}}
+    for qid, themes in expected.items():
+        q = load(qid)
+        assert {t.id for t in q.themes if t.flags is not None} == themes
+        for t in q.themes:
+            if t.flags is not None:
+                assert t.flags.mean == {"red": 3.4, "orange": 4.0, "yellow": 4.4}
+                assert t.flags.unfavourable == {"red": 0.55, "orange": 0.45, "yellow": 0.35}

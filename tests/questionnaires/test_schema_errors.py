@@ -221,6 +221,60 @@ CASES: list[tuple[str, Callable[[Data], None], str, str]] = [
         "free_text[0].max_length",
         "must be between 1 and 10000, got 10001",
     ),
+    (
+        "theme flags: unknown colour",
+        _set(("themes", 0, "flags"), {"mean": {"red": 3.0, "orange": 3.5, "amber": 3.9}}),
+        "themes[0].flags.mean.amber",
+        "unknown key 'amber'",
+    ),
+    (
+        "theme flags: a colour missing",
+        _set(("themes", 0, "flags"), {"mean": {"red": 3.0, "orange": 3.5}}),
+        "themes[0].flags.mean",
+        "missing required key 'yellow'",
+    ),
+    (
+        "theme flags: mean outside the scale",
+        _set(("themes", 0, "flags"), {"mean": {"red": 0.5, "orange": 3.5, "yellow": 4.0}}),
+        "themes[0].flags.mean.red",
+        "0.5 lies outside 1..7",
+    ),
+    (
+        "theme flags: means out of order",
+        _set(("themes", 0, "flags"), {"mean": {"red": 4.0, "orange": 3.5, "yellow": 4.5}}),
+        "themes[0].flags.mean",
+        "red (4) ≤ orange (3.5) ≤ yellow (4.5) is required",
+    ),
+    (
+        "theme flags: shares out of order",
+        _set(("themes", 0, "flags"), {"unfavourable": {"red": 0.3, "orange": 0.4, "yellow": 0.2}}),
+        "themes[0].flags.unfavourable",
+        "red (0.3) ≥ orange (0.4) ≥ yellow (0.2) is required",
+    ),
+    (
+        "theme flags: share above 1",
+        _set(("themes", 0, "flags"), {"unfavourable": {"red": 1.4, "orange": 0.4, "yellow": 0.2}}),
+        "themes[0].flags.unfavourable.red",
+        "1.4 lies outside 0..1",
+    ),
+    (
+        "theme flags: not a number",
+        _set(("themes", 0, "flags"), {"unfavourable": {"red": "high", "orange": 0.4, "yellow": 0.2}}),
+        "themes[0].flags.unfavourable.red",
+        "expected a number",
+    ),
+    (
+        "theme flags: empty",
+        _set(("themes", 0, "flags"), {}),
+        "themes[0].flags",
+        "expected 'mean' and/or 'unfavourable'",
+    ),
+    (
+        "theme flags: unknown part",
+        _set(("themes", 0, "flags"), {"means": {"red": 3.0, "orange": 3.5, "yellow": 3.9}}),
+        "themes[0].flags.means",
+        "unknown key 'means' (did you mean 'mean'?)",
+    ),
 ]
 
 
@@ -345,3 +399,11 @@ def test_load_by_path_of_a_missing_file(tmp_path: Path) -> None:
 def test_load_a_directory(tmp_path: Path) -> None:
     with pytest.raises(QuestionnaireError, match="cannot read file"):
         load(tmp_path)
+
+
+def test_theme_flags_load(example_data: Data) -> None:
+    example_data["themes"][0]["flags"] = {"mean": {"red": 3, "orange": 3.5, "yellow": 3.9}}
+    q = from_dict(example_data, "questionnaire.yaml")
+    flags = q.themes[0].flags
+    assert flags is not None and flags.mean == {"red": 3.0, "orange": 3.5, "yellow": 3.9}
+    assert flags.unfavourable is None and q.themes[1].flags is None

@@ -30,7 +30,7 @@ ROUTES = [
     ("GET", "/hr/import", {"admin", "hr"}),
     ("POST", "/hr/import", {"admin", "hr"}),
 ]
-PUBLIC = {"/", "/login", "/logout"}
+PUBLIC = {"/", "/login", "/logout", "/login/oidc", "/login/oidc/callback"}
 ROLES = ("admin", "hr", "committee", "manager")
 
 

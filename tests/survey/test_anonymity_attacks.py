@@ -673,3 +673,254 @@ def test_no_link_goes_out_after_the_wave_closed_during_sending(
         )
         == 0
     )
+
+
+# --- web attacks by a determined HR user (issue 10) -------------------------------------------------
+
+
+def _lone_person_wave(app: Flask, db: Any) -> tuple[Any, int]:
+    """Units U > A, B, X; HR signed in (Danish pages); a draft wave "2025" of the example questionnaire.
+
+    Returns the HR client and the wave id.
+    """
+    import questionnaires
+    from survey.services import waves
+    from survey.services.units import UnitRow, replace_units
+    from tests.survey.staff_helpers import signed_in
+
+    replace_units(
+        [UnitRow("U", None, "Org", 0), UnitRow("A", "U", "Afdeling A", 6), UnitRow("B", "U", "Afdeling B", 6),
+         UnitRow("X", "U", "Annas enhed", 1)]
+    )
+    wave = waves.create_wave("2025", [questionnaires.load_file(EXAMPLE / "questionnaire.yaml")])
+    hr = signed_in(app.test_client(), "hr", lang="da")
+    return hr, wave.id
+
+
+_ITEMS = ("KLAR1", "KLAR2", "KLAR3", "FAEL1", "FAEL2", "FAEL3", "FAEL4", "TEMP1", "TEMP2", "TEMP3")
+
+
+def _invitation_list(a: int, b: int, x: int) -> str:
+    rows = [f"a{i}@example.dk,A" for i in range(a)] + [f"b{i}@example.dk,B" for i in range(b)]
+    rows += ["anna@example.dk,X"] if x else []
+    return "email,unit_id\n" + "\n".join(rows) + "\n"
+
+
+def test_hr_cannot_put_one_named_person_alone_in_a_unit_and_read_her_answers(app: Flask, db: Any) -> None:
+    """Threat (issue 10, 1): HR decides each address's unit on the invitation list, puts Anna alone in a
+    unit, and reads her row in a per-respondent export or her unit's numbers in a report.
+    Defences: the invitation list refuses a unit below k_min unless HR confirms that it will be hidden;
+    no export of answer rows exists on the web; the unit is hidden in every report and no published
+    statistic leaves a residual of 1 ... k_diff - 1 that would isolate her."""
+    import io
+    import re
+
+    from survey.services import reporting, waves
+    from tests.survey.staff_helpers import post
+
+    reporting.clear_cache()
+    hr, wave_id = _lone_person_wave(app, db)
+    page = f"/hr/waves/{wave_id}"
+
+    def upload(text: str, **extra: str) -> Any:
+        data = {"file": (io.BytesIO(text.encode()), "invitations.csv"), **extra}
+        return post(hr, f"{page}/invitations", data, page=page, content_type="multipart/form-data")
+
+    # 1. the list with Anna alone is refused, in Danish, naming her unit; nothing is stored
+    r = upload(_invitation_list(6, 6, 1))
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422
+    assert "Annas enhed (1)" in html and "færre end 5 invitationer" in html, html
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Invitation)) == 0
+    # so are code slips that would leave a unit below k_min
+    r = post(hr, f"{page}/codes", {"unit_id": "X", "count": "2"}, page=page)
+    assert r.status_code == 422 and "application/pdf" not in r.content_type
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Invitation)) == 0
+    # 2. HR confirms (it knows the unit will be hidden); the invitations are made
+    assert upload(_invitation_list(6, 6, 1), confirm_small="yes").status_code == 303
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Invitation)) == 13
+    # 3. everybody answers; Anna's answers are distinctive (all 7, bullied weekly, told no one)
+    waves.open_wave("2025")
+    for unit, k in (("A", 6), ("B", 6), ("X", 1)):
+        for i in range(k):
+            answers: dict[str, Any] = {item: (7 if unit == "X" else 1 + (i % 5)) for item in _ITEMS}
+            answers["BUL_Q"] = 3 if unit == "X" else 0
+            db.session.add(Response(wave_id=wave_id, unit_id=unit, questionnaire_id="trivsel-eksempel",
+                                    language="da", answers=answers))
+    db.session.commit()
+    waves.close_wave("2025")
+    args = "wave=2025&q=trivsel-eksempel"
+    # 4. no answer rows on the web, in any format
+    assert hr.get(f"/rapporter/eksport/svar.csv?{args}").status_code == 404
+    overview = hr.get(f"/rapporter/?{args}").get_data(as_text=True)
+    links = set(re.findall(r'href="(/rapporter/eksport/[^"]+)"', overview))
+    assert links and not any("svar" in link or ".csv" in link for link in links), links
+    # 5. her unit is hidden, its page says so, and no statistic isolates her by subtraction
+    report = json.loads(hr.get(f"/rapporter/eksport/rapport.json?{args}").data)
+    units = {u["unit_id"]: u for u in report["units"]}
+    assert units["X"]["published"] is False and units["X"]["respondents"] is None
+    assert not [s for s in report["scores"] if s["unit_id"] == "X"]
+    assert not [e for e in report.get("exposures") or [] if e["unit_id"] == "X"]
+    unit_page = hr.get(f"/rapporter/enhed/X?{args}").get_data(as_text=True)
+    assert "skjult" in unit_page.lower() or "færre end" in unit_page, unit_page[:2000]
+    children: dict[str | None, list[str]] = {}
+    for u in report["units"]:
+        children.setdefault(u["parent_id"], []).append(u["unit_id"])
+    k_diff = report["settings"]["k_diff"]
+    stats: dict[tuple[str, str], dict[str, int]] = {}
+    for s in report["scores"]:
+        if s.get("n") is not None and s.get("mean") is not None:
+            stats.setdefault((s["kind"], s["id"]), {})[s["unit_id"]] = s["n"]
+    assert stats
+    for (kind, sid), ns in stats.items():
+        for v, n_v in ns.items():
+            residual = n_v - sum(ns[c] for c in _frontier(v, children, set(ns)))
+            assert residual == 0 or residual >= k_diff, (kind, sid, v, residual)
+
+
+# --- the database reader (issue 10, 5) ----------------------------------------------------------------
+
+
+def test_a_reminder_writes_every_invitation_row_of_the_wave(app: Flask, db: Any) -> None:
+    """Threat: a reminder that rewrites only the unused invitations shows a database reader, by the rows'
+    transaction ids, who had already answered (and in a one-person unit, whose response it is). A
+    reminder writes every invitation row of the wave in one transaction, used ones with their own
+    values (their links stay refused). On SQLite a trigger records the rows written; on PostgreSQL all
+    the wave's invitation rows then share one ``xmin``."""
+    from survey.services import invitations
+
+    tokens = _setup(4)
+    invitations.create_codes("2025", "A", 2)
+    pg = db.engine.dialect.name == "postgresql"
+    client = app.test_client()
+    _answer_all(client, token=tokens[0])  # p0 answers with the link of the invitation
+    p0 = Invitation.email == "p0@example.org"
+    used_hash = db.session.scalar(sa.select(Invitation.token_hash).where(p0))
+    all_ids = set(db.session.scalars(sa.select(Invitation.id)))
+    if not pg:
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE touched (id INTEGER)")
+            conn.exec_driver_sql(
+                "CREATE TRIGGER touch AFTER UPDATE ON invitations "
+                "BEGIN INSERT INTO touched VALUES (NEW.id); END"
+            )
+    try:
+        db.session.commit()
+        sent: list[tuple[str, str]] = []
+        assert invitations.send_links("2025", _compose(sent)) == 3
+        assert sorted(a for a, _t in sent) == ["p1@example.org", "p2@example.org", "p3@example.org"]
+        if pg:
+            stamps = {x for _c, x in _pg_stamps("invitations")}
+            assert len(stamps) == 1, stamps  # one transaction wrote every row, used or not
+        else:
+            touched = [int(i) for i in db.session.execute(sa.text("SELECT id FROM touched")).scalars()]
+            assert sorted(touched) == sorted(all_ids), (touched, all_ids)  # each row once, used ones too
+    finally:
+        if not pg:
+            db.session.rollback()
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql("DROP TRIGGER IF EXISTS touch")
+                conn.exec_driver_sql("DROP TABLE IF EXISTS touched")
+    # the used invitation keeps its hash; its link stays refused; the reminder links work
+    assert db.session.scalar(sa.select(Invitation.token_hash).where(p0)) == used_hash
+    again = Respondent(app.test_client())
+    again.open_link(tokens[0])
+    assert again.status == 409
+    _answer_all(app.test_client(), token=dict(sent)["p2@example.org"])
+    assert invitations.counts("2025") == {"A": (6, 2)}
+
+
+def _sqlite_file_bytes() -> bytes:
+    path = Path(str(_db.engine.url.database))
+    wal = path.with_name(path.name + "-wal")
+    return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+
+def test_sqlite_after_close_no_address_and_no_answering_order_in_the_file(app: Flask, db: Any) -> None:
+    """Threat: a database reader opens the SQLite file after the close. Deleted e-mail addresses must not
+    be left in freed pages, and the place of each response inside its page (cells are written from the
+    end of the page towards the start, in the order of insertion) must not give the order of answering.
+    Closing rewrites the rows and ``VACUUM`` rebuilds the file in random-key order."""
+    import uuid
+
+    from survey.services import invitations, waves
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the SQLite file layout (PostgreSQL: the heap test below)")
+    tokens = _setup(3)
+    del tokens
+    addresses = [f"zz-secret-{i}@example.org" for i in range(3)]
+    invitations.create_links("2025", "A", 3, emails=addresses)
+    wave_id = db.session.scalar(sa.select(Wave.id))
+    ids = sorted(uuid.uuid4() for _ in range(12))
+    # neither key order nor its reverse
+    answering_order = [ids[i] for i in (5, 0, 11, 3, 8, 1, 10, 2, 7, 4, 9, 6)]
+    for rid in answering_order:  # one submit after the other
+        db.session.add(Response(id=rid, wave_id=wave_id, unit_id="A", questionnaire_id="trivsel-eksempel",
+                                language="da", answers={"KLAR1": 4}))
+        db.session.commit()
+    # the attack works on the open wave: offsets (descending) give the answering order
+    def order_in_file(data: bytes) -> list[uuid.UUID]:
+        found = []
+        for rid in ids:
+            hexid = rid.hex.encode()
+            pos = [m for m in _find_all(data, hexid) if b"trivsel-eksempel" in data[m + 32 : m + 64]]
+            assert pos, rid
+            found.append((pos[-1], rid))
+        return [rid for _p, rid in sorted(found, reverse=True)]
+
+    _db.session.execute(sa.text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    _db.session.commit()
+    assert order_in_file(_sqlite_file_bytes()) == answering_order
+    assert all(a.encode() in _sqlite_file_bytes() for a in addresses)
+    waves.close_wave("2025")
+    data = _sqlite_file_bytes()
+    assert not [a for a in addresses if a.encode() in data]
+    assert order_in_file(data) == ids  # key order (random UUIDs), not the answering order
+
+
+def _find_all(data: bytes, needle: bytes) -> list[int]:
+    out, start = [], 0
+    while (i := data.find(needle, start)) >= 0:
+        out.append(i)
+        start = i + 1
+    return out
+
+
+@pytest.mark.postgres
+def test_postgresql_after_close_no_old_row_version_in_the_table_files(app: Flask, db: Any) -> None:
+    """Threat: a superuser reads the table files after the close. A plain ``VACUUM`` marks old row
+    versions free but leaves their bytes (the deleted e-mail addresses, the keyed marks) in the heap
+    until the space is reused; closing runs ``VACUUM FULL``, which writes the wave's tables into new
+    files. Read through ``pg_read_binary_file`` after a ``CHECKPOINT``."""
+    from survey.services import waves
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL table files (run with TRIVSEL_TEST_DATABASE_URL)")
+    tokens = _setup(4)
+    client = app.test_client()
+    for t in tokens[:2]:
+        _answer_all(client, token=t)
+    wave_id = db.session.scalar(sa.select(Wave.id))
+    inv_ids = list(db.session.scalars(sa.select(Invitation.id)))
+    keyed = [marks.mark_for(wave_id, i) for i in inv_ids]
+    db.session.commit()
+    waves.close_wave("2025")
+
+    def files(table: str) -> bytes:
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("CHECKPOINT")
+            indexes = sa.text(
+                "SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = CAST(:t AS regclass)"
+            )
+            rels = [table, *conn.execute(indexes, {"t": table}).scalars()]
+            out = b""
+            for rel in rels:
+                where = sa.text("SELECT pg_relation_filepath(CAST(:r AS regclass))")
+                path = conn.execute(where, {"r": rel}).scalar()
+                out += bytes(conn.execute(sa.text("SELECT pg_read_binary_file(:p)"), {"p": path}).scalar())
+            return out
+
+    inv, used = files("invitations"), files("used_marks")
+    assert not [i for i in range(4) if f"p{i}@example.org".encode() in inv]
+    assert not [m for m in keyed if m.encode() in used]

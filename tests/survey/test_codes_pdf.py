@@ -6,6 +6,7 @@ import re
 import zlib
 from typing import Any
 
+import pytest
 import segno
 
 
@@ -69,13 +70,16 @@ def test_code_slips_pdf_creates_the_codes(db: Any, make_units: Any, make_wave: A
     from survey.models import Invitation
     from survey.services.answering import TokenState, lookup
     from survey.services.codes_pdf import code_slips_pdf
-    from survey.services.invitations import normalise_code
+    from survey.services.invitations import SmallUnits, normalise_code
 
     make_units()
     make_wave("2025", status="open")
-    pdf = code_slips_pdf(
-        "2025", "B", 2, unit_name="Afdeling B", code_url="https://t.dk/kode", link_base="https://t.dk/r/"
-    )
+    kw = {"unit_name": "Afdeling B", "code_url": "https://t.dk/kode", "link_base": "https://t.dk/r/"}
+    # two codes would leave B with 2 < k_min = 5 invitations: refused unless HR confirms
+    with pytest.raises(SmallUnits, match=r"B \(2\)"):
+        code_slips_pdf("2025", "B", 2, **kw)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Invitation)) == 0
+    pdf = code_slips_pdf("2025", "B", 2, confirm_small=True, **kw)
     codes = re.findall(rb"\(([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})\) Tj", _text(pdf))
     assert len(codes) == 2
     for c in codes:

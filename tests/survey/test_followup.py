@@ -105,7 +105,7 @@ def test_area_filter_and_grant_reason(app: Any, example: None, client: Any) -> N
     assert set(_rows(page)) == {"IDR", "SVH", "ANL"}
     assert client.get(f"/opfoelgning/?wave=2025&q={QID}&area=HOVB").status_code == 404  # not a top-level area
     # a locked grant is named as a reason (SVH: 60,000 by override)
-    rnd = svc.create_round("2025", QID, 200000)
+    rnd = svc.create_round("2025", 200000)
     svc.set_override(rnd.id, "SVH", 60000, "Kursus")
     svc.run_allocation(rnd.id, "u@example.org")
     page = client.get(f"/opfoelgning/?wave=2025&q={QID}&area=IDR").get_data(as_text=True)

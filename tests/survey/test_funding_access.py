@@ -21,7 +21,7 @@ FOLLOWUP = {"admin", "hr", "manager_bib", "manager_idr"}
 @pytest.fixture()
 def world(app: Any, db: Any) -> dict[str, Any]:
     load_example()
-    rnd = svc.create_round("2025", QID, 200000)
+    rnd = svc.create_round("2025", 200000)
     svc.add_application(rnd.id, "SAG-101", "HOVB", 120000)
     svc.set_override(rnd.id, "HOVB", 1000, "reason")
     svc.run_allocation(rnd.id, "setup@example.org")

@@ -121,14 +121,17 @@ def test_delete_wave_also_deletes_used_marks(
 
 
 def test_delete_all_data_keeps_users_units_and_the_audit_log(db: Any, two_waves: tuple[Wave, Wave]) -> None:
+    from survey.models import Publication
     from survey.services.users import create_user
 
     create_user("hr@x.dk", "hr", "a-long-password-123")
+    events = _count(db, AuditEvent)  # the closed wave's publication was audited ("report.publish")
+    assert _count(db, Publication) >= 1
     privacy.delete_all_data()
-    for model in (Response, Comment, Invitation, WaveQuestionnaire, Wave):
+    for model in (Response, Comment, Invitation, WaveQuestionnaire, Wave, Publication):
         assert _count(db, model) == 0
     assert _count(db, Unit) == 3 and _count(db, User) == 1
-    assert _count(db, AuditEvent) == 1
+    assert _count(db, AuditEvent) == events + 1
 
 
 def test_retention_deletes_only_closed_waves_older_than_the_period(

@@ -285,3 +285,40 @@ def test_error_pages_say_where_to_go_on(
     staff = signed_in(app.test_client(), "hr", lang="da")
     body = staff.get("/ingen-side").get_data(as_text=True)
     assert '<a href="/">Gå til forsiden</a>' in body
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "{a}\u2013{b}\u2013{c}",  # en dashes (a PDF or Word copy)
+        "{a}\u2014{b}\u2014{c}",  # em dashes
+        "{a}\u2212{b}\u2212{c}",  # minus signs
+        "{a}\u2011{b}\u2010{c}",  # non-breaking hyphen, hyphen
+        "{a}\u00a0{b}\u202f{c}",  # no-break and narrow no-break spaces
+        " {a} - {b} \u2013 {c}\n",  # spaces around dashes, a trailing newline
+        "{a}\u00ad{b}\u200b{c}",  # soft hyphen, zero-width space
+        "\uff21\uff22\uff23\uff24-{b}-{c}",  # full-width letters (the code's first group is replaced)
+    ],
+)
+def test_codes_accept_any_dash_or_space(
+    client: Any, db: Any, open_wave: None, make_invitation: Any, typed: str
+) -> None:
+    from survey.services.invitations import normalise_code
+
+    code = make_invitation("2025", "B", kind="code")
+    a, b, c = code.split("-")
+    if typed.startswith("\uff21"):
+        assert normalise_code(typed.format(b=b, c=c)) == "ABCD" + b + c
+        return
+    entered = typed.format(a=a.lower(), b=b, c=c)
+    assert normalise_code(entered) == a + b + c
+    r = Respondent(client)
+    r.enter_code(entered)
+    assert r.status == 200 and "Hvad gemmes" in r.html
+
+
+def test_codes_still_refuse_other_characters() -> None:
+    from survey.services.invitations import normalise_code
+
+    for typed in ("ABCD_2345_WXYZ", "ABCD.2345.WXYZ", "ABCD/2345/WXYZ", "ABCD-2345-WXY", "ABCD-2345-WXYZ-2"):
+        assert normalise_code(typed) is None, typed

@@ -100,7 +100,7 @@ def test_wave_lifecycle_through_the_web(app: Any, hr: Any, db: Any) -> None:
     r = post(
         hr,
         f"{page}/invitations",
-        {"file": upload(INVITES, "invitations.csv")},
+        {"confirm_small": "yes", "file": upload(INVITES, "invitations.csv")},
         page=page,
         content_type="multipart/form-data",
     )
@@ -178,7 +178,7 @@ def test_no_link_or_token_in_the_log(app: Any, hr: Any, db: Any, caplog: pytest.
     post(
         hr,
         f"{page}/invitations",
-        {"file": upload(INVITES, "invitations.csv")},
+        {"confirm_small": "yes", "file": upload(INVITES, "invitations.csv")},
         page=page,
         content_type="multipart/form-data",
     )
@@ -226,7 +226,7 @@ def test_an_address_invited_twice_to_a_wave_is_refused(hr: Any, db: Any) -> None
     post(
         hr,
         f"{page}/invitations",
-        {"file": upload(INVITES, "invitations.csv")},
+        {"confirm_small": "yes", "file": upload(INVITES, "invitations.csv")},
         page=page,
         content_type="multipart/form-data",
     )
@@ -234,7 +234,7 @@ def test_an_address_invited_twice_to_a_wave_is_refused(hr: Any, db: Any) -> None
     r = post(
         hr,
         f"{page}/invitations",
-        {"file": upload(again, "invitations.csv")},
+        {"confirm_small": "yes", "file": upload(again, "invitations.csv")},
         page=page,
         content_type="multipart/form-data",
     )
@@ -324,7 +324,7 @@ def test_code_slips_pdf_has_one_page_per_code_and_the_codes_work(app: Any, hr: A
     wave = create_wave(hr)
     page = f"/hr/waves/{wave.id}"
     post(hr, f"{page}/open", page=page)
-    r = post(hr, f"{page}/codes", {"unit_id": "MUS", "count": "4"}, page=page)
+    r = post(hr, f"{page}/codes", {"unit_id": "MUS", "count": "4", "confirm_small": "yes"}, page=page)
     assert r.status_code == 200 and r.headers["Content-Type"] == "application/pdf"
     assert r.headers["Cache-Control"] == "no-store"
     pdf = r.data
@@ -441,7 +441,7 @@ def test_keyed_used_marks_count_and_reminders_go_only_to_unused_invitations(
     post(
         hr,
         f"{page}/invitations",
-        {"file": upload(INVITES, "invitations.csv")},
+        {"confirm_small": "yes", "file": upload(INVITES, "invitations.csv")},
         page=page,
         content_type="multipart/form-data",
     )
