@@ -70,13 +70,14 @@ _L: dict[str, dict[str, str]] = {
     "changes": {"da": "Signifikans af ændringer", "en": "Significance of changes"},
     "changes_note": {
         "da": "Reelle ændringer (statistisk signifikante) og ændringer, der ikke er signifikante, men er "
-        "tegn på ændring eller på mindst {delta} point (de ser store ud, men er ikke sikre), sorteret efter q "
+        "tegn på ændring eller på mindst {delta} point (de ser store ud, men er ikke sikre), sorteret "
+        "efter q "
         "(p justeret efter Benjamini–Hochberg for hver enhed for sig). De øvrige {rest} testede ændringer er "
         "små og ikke signifikante; de står i Excel-filens ark Ændringer.",
         "en": "Real changes (statistically significant) and changes that are not significant but are a sign "
-        "of change or at least {delta} points (they look large, but are not certain), sorted by q (p adjusted "
-        "by Benjamini–Hochberg within each unit). The other {rest} tested changes are small and not "
-        "significant; they are in the Excel workbook's Changes sheet.",
+        "of change or at least {delta} points (they look large, but are not certain), sorted by q "
+        "(p adjusted by Benjamini–Hochberg within each unit). The other {rest} tested changes are small "
+        "and not significant; they are in the Excel workbook's Changes sheet.",
     },
     "sentence": {"da": "Forklaring", "en": "Explanation"},
     "baseline_n": {"da": "n før", "en": "n before"},
