@@ -9,7 +9,8 @@ Pipeline per wave (all vectorised; see statistics.md A–D for the methods):
 3. suppression: the unit pattern on respondents, one row pattern per theme / item on that row's n, and the
    exposure pattern (``k_min = k_diff = n_min_exposure``), each starting from the unit pattern;
 4. rows: mean, sd, 95 % ci, unfavourable share, distribution, flags, polarisation (van der Eijk's A),
-   the Welch change against the baseline with Benjamini–Hochberg q in two families (themes; items);
+   the Welch change against the baseline (Δ from whole-number sums, contract 5.5) with Benjamini–Hochberg
+   q per unit family (a unit's themes; its items: contract 5.6) and the composition flags;
    exposure counts with the "<3" rule; funding criteria C1–C4.
 
 Every output (JSON, XLSX, HTML, web pages) is rendered from :meth:`Report.to_dict`.
@@ -63,7 +64,8 @@ class Report:
     ``units``, ``scores``, ``exposures`` and ``funding`` hold the JSON rows (plain dicts, unrounded numbers);
     treat them as read-only. Extra keys beyond the contract: ``units[].suppressed_reason``,
     ``units[].exposure_published``, ``units[].baseline`` (respondents / published / suppressed in the
-    baseline wave), ``scores[].scale`` ([min, max]) and ``scores[].theme`` (an item's theme).
+    baseline wave), ``scores[].scale`` ([min, max]), ``scores[].theme`` (an item's theme),
+    ``scores[].change.composition`` and the top-level ``significance`` (issue 16; docs/methods.md 3).
     """
 
     questionnaire_id: str
@@ -446,6 +448,9 @@ def _composition(tree: Tree, cur: _Wave, base: _Wave, settings: Settings) -> tup
     Only booleans are published: the shift itself is made of hidden parts' means.
     """
     thr = settings.practical_delta
+    if cur.sum_num is None or base.sum_num is None:  # no sums to judge by: nothing is claimed
+        none = np.zeros(cur.n.shape, dtype=bool)
+        return none, none.copy()
     nonroot = np.flatnonzero(tree.parent >= 0)
     par = tree.parent[nonroot]
 
@@ -674,6 +679,7 @@ def _aligned(base: _Wave, base_tree: Tree, tree: Tree, cur_frame: pd.DataFrame, 
         unit=unit, row_published=pick(base.row_published, False),
         row_pattern_published=pick(base.row_pattern_published, False), exposure_pattern=base.exposure_pattern,
         exposure_shown=base.exposure_shown,
+        sum_num=None if base.sum_num is None else pick(base.sum_num, 0.0), sum_den=base.sum_den,
     )
     return aligned, comparable
 

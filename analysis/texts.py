@@ -52,8 +52,8 @@ _CLASS_LABELS: dict[str, dict[str, str]] = {
     "significant_decline": {"da": "signifikant fald", "en": "significant decline"},
     "stable": {"da": "uændret", "en": "stable"},
     "inconclusive_change": {
-        "da": "ser stor ud, men er usikker",
-        "en": "looks large but uncertain",
+        "da": "ser stor ud, men ikke sikker",
+        "en": "looks large but not certain",
     },
     "no_significant_change": {"da": "ingen signifikant ændring", "en": "no significant change"},
     "not_comparable": {

@@ -595,7 +595,8 @@ def run_allocation(round_id: int, actor: str) -> FundingDecision:
     """Run ``analysis.allocate`` on the round's report and inputs and store the result as a version.
 
     The latest version is rewritten while it is a draft; after it was locked a new version is created.
-    Without applications every eligible published unit is a candidate (contract 3).
+    Without applications the candidates are the eligible published units with no eligible published unit
+    below them (contract 5.8: no employee funded twice).
     """
     from analysis import AllocationError, Application, Override, allocate
 

@@ -161,7 +161,7 @@ def test_labels_carry_words_and_symbols() -> None:
     assert texts.change_arrow({"class": "inconclusive_change", "delta": 0.5}) == "↗"
     assert texts.change_arrow({"class": "inconclusive_change", "delta": -0.5}) == "↘"
     assert texts.change_arrow({"class": "stable", "delta": 0.01}) == "–"
-    assert texts.class_label("inconclusive_change", "en") == "looks large but uncertain"
+    assert texts.class_label("inconclusive_change", "en") == "looks large but not certain"
     assert texts.change_label({"class": "inconclusive_change", "ci": [0.1, 0.9]}, "da") == (
         "tegn på ændring, ikke sikker")
     assert texts.level_label("strong", "da") == "stærkt polariseret"

@@ -161,7 +161,7 @@ def test_changes_sorted_by_q_with_verdicts(workbook: Any, report: dict) -> None:
     assert first["sentence (en)"].startswith("The decline of 1.29 is statistically significant.")
     assert first["sentence (da)"].startswith("Faldet på 1,29 er statistisk signifikant.")
     anl = next(r for r in recs if (r["unit_id"], r["family"], r["id"]) == ("ANL", "theme", "tempo"))
-    assert anl["verdict"] == "looks large but uncertain"
+    assert anl["verdict"] == "looks large but not certain"
     # KUF klarhed: 95 % interval excludes 0, not significant after the per-unit correction
     kuf = next(r for r in recs if (r["unit_id"], r["family"], r["id"]) == ("KUF", "theme", "klarhed"))
     assert kuf["verdict"] == "a sign of change, not certain"
