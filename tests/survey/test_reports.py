@@ -1005,7 +1005,7 @@ def test_a_closed_wave_is_published_once_when_it_closes(
     wave27 = db.session.scalar(sa.select(Wave.id).where(Wave.label == "2027"))
     assert db.session.scalars(sa.select(Publication).where(Publication.wave_id == wave27)).all() == []
     r = as_user(rapp, example, "hr").get(f"/rapporter/?wave=2027&q={QID}")
-    assert r.status_code == 200 and "ingen besvarelser af dette spørgeskema" in r.get_data(as_text=True)
+    assert r.status_code == 200 and "Denne måling har endnu ingen besvarelser" in r.get_data(as_text=True)
 
 
 def test_a_new_waves_changes_compare_against_the_baselines_published_tree(
