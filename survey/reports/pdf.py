@@ -189,8 +189,10 @@ def _legend(pdf: Any, lang: str) -> None:
     pdf.set_fill_color(*_RGB["hidden"])
     pdf.cell(6, 5, "–", border=1, align="C", fill=True)
     pdf.cell(22, 5, _safe(pdf, " skjult" if da else " hidden"))
-    arrows = ("↑ ↓ reel ændring (signifikant)   ↗ ↘ ser stor ud, men kan være tilfældig   ‖ delt gruppe"
-              if da else "↑ ↓ real change (significant)   ↗ ↘ looks large, but may be chance   ‖ split group")
+    arrows = ("↑ ↓ reel ændring (signifikant)   ↗ ↘ tegn på ændring eller ser stor ud, men ikke sikker   "
+              "‖ delt gruppe" if da else
+              "↑ ↓ real change (significant)   ↗ ↘ a sign of change or looks large, but not certain   "
+              "‖ split group")
     pdf.cell(0, 5, _safe(pdf, arrows), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
 
