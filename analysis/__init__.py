@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .allocation import Allocation, AllocationError, Application, Grant, Override, allocate
     from .csvio import InputError
-    from .inputs import read_responses, read_units, responses_frame, units_frame
+    from .inputs import combine_questionnaires, read_responses, read_units, responses_frame, units_frame
+    from .publish import PublishError, PublishPolicy, publish
     from .report import SCHEMA, Report, analyse
     from .settings import Settings, read_settings, settings_from_mapping
 
@@ -26,6 +27,10 @@ _WHERE: dict[str, str] = {
     "Override": "allocation",
     "allocate": "allocation",
     "InputError": "csvio",
+    "combine_questionnaires": "inputs",
+    "PublishError": "publish",
+    "PublishPolicy": "publish",
+    "publish": "publish",
     "read_responses": "inputs",
     "read_units": "inputs",
     "responses_frame": "inputs",
@@ -47,9 +52,13 @@ __all__ = [
     "Override",
     "allocate",
     "InputError",
+    "PublishError",
+    "PublishPolicy",
     "Report",
     "Settings",
     "analyse",
+    "combine_questionnaires",
+    "publish",
     "read_responses",
     "read_settings",
     "read_units",

@@ -68,6 +68,17 @@ def _check_waves(responses_name: str, waves: list[str], wave: str, baseline: str
                              column="wave", value=baseline)
 
 
+def _json_bytes(data: dict[str, object]) -> bytes:
+    """The report JSON as :meth:`analysis.report.Report.to_json` writes it (orjson when installed)."""
+    try:
+        import orjson
+    except ImportError:
+        import json
+
+        return json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+    return orjson.dumps(data)
+
+
 def _write_all(outputs: list[tuple[str, Callable[[str], None]]]) -> None:
     """Write every output to a temporary file beside its target, then rename them all into place."""
     temps: list[tuple[str, str]] = []
@@ -132,6 +143,7 @@ def analyse(
     on invalid input, and then nothing is written.
     """
     from .inputs import combine_questionnaires, read_responses, read_units  # pandas / SciPy only when run
+    from .publish import PublishError, PublishPolicy, check_floors, publish
     from .report import analyse as run_analysis
 
     try:
@@ -150,6 +162,11 @@ def analyse(
         if html_path is not None:
             writers.append((html_path, "html", _writer("html", "write_html", "HTML")))
         settings = read_settings(settings_path) if settings_path is not None else Settings()
+        policy = PublishPolicy(audience="operator")
+        try:
+            check_floors(settings.to_dict(), policy)
+        except PublishError as err:
+            raise InputError(str(settings_path), str(err).removeprefix("report settings: ")) from None
         parts = [questionnaires.load(ref) for ref in questionnaire_refs]
         questionnaire = combine_questionnaires(parts, [f"--questionnaire {r}" for r in questionnaire_refs])
         units = read_units(units_path)
@@ -166,8 +183,8 @@ def analyse(
         _check_waves(Path(responses_path).name, responses["wave"].tolist(), wave, baseline)
         report = run_analysis(units, responses, parts, wave, baseline, settings,
                               baseline_units=baseline_units)
-        data = report.to_dict()
-        blob = report.to_json() + b"\n"
+        data = publish(report, policy)  # every output reads the publication
+        blob = _json_bytes(data) + b"\n"
 
         def write_json(tmp: str) -> None:
             Path(tmp).write_bytes(blob)
@@ -183,10 +200,10 @@ def analyse(
         raise InvalidInput(str(err)) from None
     except ValueError as err:  # the engine's own checks (e.g. a unit the tree does not know)
         raise InvalidInput(f"invalid input: {err}") from None
-    published = sum(1 for u in report.units if u["published"])
-    root_resp = max((u["respondents"] for u in report.units), default=0)
+    published = sum(1 for u in data["units"] if u["published"])
+    root_resp = max((u["respondents"] for u in data["units"]), default=0)
     click.echo(
-        f"wave {report.wave}: {root_resp} respondents, {published} of {len(report.units)} units published, "
-        f"{len(report.scores)} score rows, {len(report.exposures)} exposure rows; wrote "
+        f"wave {data['wave']}: {root_resp} respondents, {published} of {len(data['units'])} units published, "
+        f"{len(data['scores'])} score rows, {len(data['exposures'])} exposure rows; wrote "
         + ", ".join(p for p, _ in given)
     )

@@ -679,6 +679,7 @@ def _aligned(base: _Wave, base_tree: Tree, tree: Tree, cur_frame: pd.DataFrame, 
         unit=unit, row_published=pick(base.row_published, False),
         row_pattern_published=pick(base.row_pattern_published, False), exposure_pattern=base.exposure_pattern,
         exposure_shown=base.exposure_shown,
+        # the sums travel with the rest (composition and the exact change need them, contract 5.5)
         sum_num=None if base.sum_num is None else pick(base.sum_num, 0.0), sum_den=base.sum_den,
     )
     return aligned, comparable

@@ -14,10 +14,12 @@ Phases, all on 127.0.0.1 against the same fresh PostgreSQL database (``--databas
    client as the journeys (``--floor-seconds``).
 3. Journeys: ``--concurrency`` client threads, each with keep-alive ``http.client`` connections,
    run complete journeys for ``--seconds``: open link (303) -> start page -> every question page
-   answered (first choice of each radio group) -> review page -> submit -> thank-you page.
+   answered (first choice of each radio group) -> review page -> submit -> thank-you page; every
+   page is ``POST /svar`` -> 303 -> ``GET /svar/<n>`` (post/redirect/get, steps ``page`` and ``get``).
 4. Submit step alone: fresh invitations are brought to the review page's state (link + start page
-   give the session cookie and CSRF token; the state field is the one a journey carried to its
-   review page), then only the submit POSTs are driven for ``--submit-seconds``.
+   give the session cookie and CSRF token; the answers-so-far cookie is the answers a journey had
+   on its review page, encrypted for each token), then only the submit POSTs (303 to ``/tak``) are
+   driven for ``--submit-seconds``.
 5. Ceilings with ``wrk`` (Debian package ``wrk``; skipped with ``--no-wrk`` or when it is missing):
    the floor insert, the start page (a GET with a session, one token lookup + template), and the
    submit step, each for ``--wrk-seconds`` with ``--wrk-connections`` connections and 1 thread.
@@ -290,16 +292,24 @@ def hidden_fields(page: str) -> dict[str, str]:
 
 
 class Browser:
+    """Keep-alive connection with the cookies a browser keeps (the session and the encrypted
+    answers-so-far cookie ``trivsel_svar``), following post/redirect/get."""
+
     def __init__(self, port: int) -> None:
         self.port = port
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        self.cookie = ""
+        self.cookies: dict[str, str] = {}
         self.latencies: dict[str, list[float]] = {}
+        self.token = ""
+
+    @property
+    def cookie(self) -> str:
+        return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
 
     def request(
         self, step: str, method: str, path: str, form: list[tuple[str, str]] | None = None
     ) -> tuple[int, str, str]:
-        headers = {"Cookie": self.cookie} if self.cookie else {}
+        headers = {"Cookie": self.cookie} if self.cookies else {}
         body = None
         if form is not None:
             body = urllib.parse.urlencode(form)
@@ -310,40 +320,54 @@ class Browser:
         text = r.read().decode("utf-8", "replace")
         self.latencies.setdefault(step, []).append(time.perf_counter() - t0)
         for value in r.headers.get_all("Set-Cookie") or []:
-            if value.startswith("session="):
-                self.cookie = value.split(";", 1)[0]
+            name, _, rest = value.partition("=")
+            content = rest.split(";", 1)[0]
+            if not content or "Max-Age=0" in value or "1970" in value:
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = content
         return r.status, text, r.headers.get("Location", "")
+
+    def post_and_follow(self, step: str, form: list[tuple[str, str]]) -> tuple[int, str]:
+        """``POST /svar`` and, after its 303, the ``GET`` of the page it leads to (step ``get``)."""
+        status, page, location = self.request(step, "POST", "/svar", form)
+        if status != 303:
+            return status, page
+        status, page, _ = self.request("get", "GET", urllib.parse.urlparse(location).path)
+        return status, page
 
     def open_link(self, token: str) -> str | None:
         """Link + start page: the start page's HTML (session cookie set), or None."""
-        self.cookie = ""
+        self.cookies = {}
+        self.token = token
         status, _, location = self.request("link", "GET", f"/r/{token}")
         if status != 303:
             return None
         status, page, _ = self.request("start", "GET", urllib.parse.urlparse(location).path)
         return page if status == 200 else None
 
-    def journey(self, token: str) -> tuple[bool, tuple[str, str] | None]:
-        """(thank-you page reached, (state, page) that the review page carried)."""
+    def journey(
+        self, token: str, *, keep_review: bool = False
+    ) -> tuple[bool, tuple[dict[str, Any], str] | None]:
+        """(thank-you page reached, (answers so far, page index) that the review page had: read from
+        the state cookie when ``keep_review``)."""
         page = self.open_link(token)
         if page is None:
             return False, None
         h = hidden_fields(page)
-        form = [("csrf_token", h["csrf_token"]), ("state", h["state"]), ("action", "start")]
-        status, page, _ = self.request("page", "POST", "/svar", form)
-        review: tuple[str, str] | None = None
+        status, page = self.post_and_follow("page", [("csrf_token", h["csrf_token"]), ("action", "start")])
+        review: tuple[dict[str, Any], str] | None = None
         for _ in range(60):
             if status != 200:
                 return False, review
             h = hidden_fields(page)
             if "page" not in h:
-                return "<h1>" in page and "state" not in h, review  # the thank-you page
+                return "<h1>" in page and "csrf_token" not in h, review  # the thank-you page
             submit = 'value="submit"' in page
-            if submit:
-                review = (h["state"], h["page"])
+            if submit and keep_review:
+                review = (read_state(self), h["page"])
             fields: list[tuple[str, str]] = [
                 ("csrf_token", h["csrf_token"]),
-                ("state", h["state"]),
                 ("page", h["page"]),
                 ("action", "submit" if submit else "next"),
             ]
@@ -352,8 +376,31 @@ class Browser:
                 if name not in seen:  # the first choice of each group
                     seen.add(name)
                     fields.append((name, html.unescape(value)))
-            status, page, _ = self.request("submit" if submit else "page", "POST", "/svar", fields)
+            status, page = self.post_and_follow("submit" if submit else "page", fields)
         return False, review
+
+
+_STATE_APP: list[Any] = []
+
+
+def _state_app() -> Any:
+    """An app with the server's SECRET_KEY, to read and write answers-so-far cookies (made once)."""
+    if not _STATE_APP:
+        from survey import create_app
+
+        _STATE_APP.append(
+            create_app({"SQLALCHEMY_DATABASE_URI": os.environ["BENCH_DATABASE_URL"], "SECRET_KEY": SECRET})
+        )
+    return _STATE_APP[0]
+
+
+def read_state(b: Browser) -> dict[str, Any]:
+    """The answers in the browser's state cookie (the bench knows the server's SECRET_KEY)."""
+    from survey.respond import state as answer_state
+
+    value = "".join(v for k, v in sorted(b.cookies.items()) if k.startswith(answer_state.COOKIE))
+    with _state_app().test_request_context():
+        return answer_state.decode(value, b.token).parts
 
 
 def pct(values: list[float], p: float) -> float:
@@ -382,7 +429,7 @@ def drive_journeys(
     journey_times: list[float] = []
     finished_at: list[float] = []
     steps: dict[str, list[float]] = {}
-    reviews: list[tuple[str, str]] = []
+    reviews: list[tuple[dict[str, Any], str]] = []
     start = time.perf_counter()
     deadline = start + seconds
 
@@ -396,7 +443,7 @@ def drive_journeys(
                 break
             t0 = time.perf_counter()
             try:
-                good, review = b.journey(token)
+                good, review = b.journey(token, keep_review=not reviews)
             except (OSError, http.client.HTTPException, KeyError):
                 good, review = False, None
                 b.conn.close()
@@ -440,14 +487,18 @@ def drive_journeys(
 
 
 def prepare_submits(
-    port: int, tokens: list[str], review: tuple[str, str], concurrency: int
+    port: int, tokens: list[str], review: tuple[dict[str, Any], str], concurrency: int
 ) -> list[tuple[str, str]]:
-    """(cookie, urlencoded submit body) per token: each session opened with link + start page, the
-    body is the review page's submit with the state a journey carried there."""
+    """(cookie header, urlencoded submit body) per token: each session opened with link + start page;
+    its answers-so-far cookie holds the answers a journey had on its review page, encrypted for this
+    token as the server would (the bench knows SECRET_KEY); the body is the review page's Send."""
+    from survey.respond import state as answer_state
+
     lock = threading.Lock()
     it = iter(tokens)
     out: list[tuple[str, str]] = []
-    state, page_index = review
+    parts, page_index = review
+    app = _state_app()
 
     def worker() -> None:
         b = Browser(port)
@@ -460,9 +511,16 @@ def prepare_submits(
             if page is None:
                 continue
             h = hidden_fields(page)
-            body = {"csrf_token": h["csrf_token"], "state": state, "page": page_index, "action": "submit"}
+            with app.test_request_context():
+                value = answer_state.encode(answer_state.AnswerState(parts, int(page_index)), token)
+            chunks = [
+                value[i : i + answer_state.CHUNK_SIZE] for i in range(0, len(value), answer_state.CHUNK_SIZE)
+            ]
+            names = [answer_state.COOKIE] + [f"{answer_state.COOKIE}{i}" for i in range(1, len(chunks))]
+            cookie = "; ".join([b.cookie] + [f"{n}={c}" for n, c in zip(names, chunks, strict=True)])
+            body = {"csrf_token": h["csrf_token"], "page": page_index, "action": "submit"}
             with lock:
-                out.append((b.cookie, urllib.parse.urlencode(body)))
+                out.append((cookie, urllib.parse.urlencode(body)))
 
     run_threads(concurrency, worker)
     return out
@@ -494,8 +552,8 @@ def drive_submits(
                     headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
                 )  # fmt: skip
                 r = conn.getresponse()
-                text = r.read().decode("utf-8", "replace")
-                good = r.status == 200 and 'name="state"' not in text
+                r.read()
+                good = r.status == 303 and (r.headers.get("Location") or "").endswith("/tak")
             except (OSError, http.client.HTTPException):
                 good = False
                 conn.close()

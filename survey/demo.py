@@ -616,8 +616,9 @@ def demo_funding_round(actor: str, seed: int = DEFAULT_SEED) -> None:
         )
     first = funding.run_allocation(rnd.id, actor)
     funding.lock_decision(rnd.id, first.version, actor)
-    # the largest unit the criteria give nothing (not the whole organisation)
-    nothing = [g for g in first.result["grants"] if g["amount"] == 0 and g["unit_id"] != UNITS[0].unit_id]
+    # the largest team (a unit without units below it) the criteria give nothing
+    parents = {u.parent_id for u in UNITS}
+    nothing = [g for g in first.result["grants"] if g["amount"] == 0 and g["unit_id"] not in parents]
     nothing.sort(key=lambda g: (-int(g["headcount"] or 0), g["unit_id"]))
     unit_id = (nothing or first.result["grants"])[0]["unit_id"]
     funding.set_override(

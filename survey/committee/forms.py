@@ -52,7 +52,7 @@ class ApplicationForm(FlaskForm):
     themes = StringField(
         _("Themes the follow-up addresses (separated by ;)"), validators=[Optional(), Length(max=500)]
     )
-    med_area = StringField(_("MED area"), validators=[Optional(), Length(max=200)])
+    med_area = StringField(_("Co-determination area"), validators=[Optional(), Length(max=200)])
     description = TextAreaField(_("Description"), validators=[Optional(), Length(max=5000)])
 
 

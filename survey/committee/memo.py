@@ -140,12 +140,14 @@ def build_xlsx(rnd: FundingRound, wave: str, decision: FundingDecision) -> bytes
     for o in decision.inputs.get("overrides", []):
         ov.append([o["unit_id"], o["amount"], o["reason"]])
     ov.column_dimensions["C"].width = 80
-    areas = wb.create_sheet(_("MED areas and themes")[:31])
-    areas.append([_("MED area"), _("Applications"), _("Funded"), _("Granted (DKK)")])
+    areas = wb.create_sheet(_("Co-determination areas and themes")[:31])
+    areas.append([_("Co-determination area"), _("Applications"), _("Funded"), _("Granted (DKK)")])
     for cell in areas[1]:
         cell.font = Font(bold=True)
     for r in area_rows(decision):
-        areas.append([r["area"] or _("No MED area given"), r["applications"], r["funded"], r["granted"]])
+        areas.append(
+            [r["area"] or _("No co-determination area given"), r["applications"], r["funded"], r["granted"]]
+        )
     areas.append([])
     areas.append([_("Theme"), _("Funded applications")])
     for cell in areas[areas.max_row]:
@@ -212,7 +214,9 @@ def build_pdf(rnd: FundingRound, wave: str, decision: FundingDecision) -> bytes:
     if areas:
         pdf.ln(3)
         pdf.set_font(family, "B", 12)
-        pdf.cell(0, 8, text(_("Applications and grants per MED area")), new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(
+            0, 8, text(_("Applications and grants per co-determination area")), new_x="LMARGIN", new_y="NEXT"
+        )
         pdf.set_font(family, "", 10)
         for r in areas:
             pdf.multi_cell(0, 6, text(area_sentence(r)), new_x="LMARGIN", new_y="NEXT")
@@ -388,7 +392,7 @@ def area_rows(decision: FundingDecision) -> list[dict[str, Any]]:
 
 
 def area_sentence(row: dict[str, Any]) -> str:
-    area = row["area"] or _("No MED area given")
+    area = row["area"] or _("No co-determination area given")
     if row["funded"] == row["applications"]:
         return _(
             "%(area)s: %(n)d applications, all funded (%(amount)s DKK).",

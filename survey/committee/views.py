@@ -153,11 +153,17 @@ def _unit_choices() -> list[tuple[str, str]]:
     ]
 
 
+def _open_wave_choices() -> list[tuple[str, str]]:
+    """The closed waves that have no funding round yet (one round per wave), newest first."""
+    taken = {svc.wave_label(r) for r in svc.list_rounds()}
+    return [(w, w) for w in svc.closed_waves() if w not in taken]
+
+
 @bp.get("/")
 @role_required(*READ_ROLES)
 def index() -> str:
     form = RoundForm()
-    form.wave.choices = [(w, w) for w in svc.closed_waves()]
+    form.wave.choices = _open_wave_choices()
     return render_template(
         "committee/index.html",
         rounds=svc.list_rounds(),
@@ -171,7 +177,7 @@ def index() -> str:
 @role_required(*ACT_ROLES)
 def create_round() -> Any:
     form = RoundForm()
-    form.wave.choices = [(w, w) for w in svc.closed_waves()]
+    form.wave.choices = _open_wave_choices()
     if not form.validate_on_submit():
         return render_template(
             "committee/index.html",

@@ -25,6 +25,7 @@ non-Latin scripts or emoji come near the limit; :func:`fits` lets the page refus
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import os
@@ -73,7 +74,12 @@ class AnswerState:
 
 def _key() -> bytes:
     secret = current_app.config["SECRET_KEY"]
-    material = secret.encode("utf-8") if isinstance(secret, str) else bytes(secret)
+    return _derive(secret.encode("utf-8") if isinstance(secret, str) else bytes(secret))
+
+
+@functools.lru_cache(maxsize=8)
+def _derive(material: bytes) -> bytes:
+    """The AES-256 key for ``SECRET_KEY`` (HKDF-SHA256; derived once per key and process)."""
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(material)
 
 

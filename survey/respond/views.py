@@ -561,9 +561,9 @@ def _submit(token: str, flow: Flow, state: AnswerState) -> Any:
         return page, status
     session.pop(TOKEN_KEY, None)
     session[DONE_KEY] = True
-    response = redirect(url_for("respond.thanks"), code=303)
-    answer_state.clear(response)
-    return response
+    done = redirect(url_for("respond.thanks"), code=303)
+    answer_state.clear(done)
+    return done
 
 
 @bp.get("/tak")

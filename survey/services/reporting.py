@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import logging
 import random
 import re
 import threading
@@ -161,7 +162,9 @@ def _compute(wave: Wave, questionnaire_id: str) -> tuple[dict[str, Any], list[di
     extra: dict[str, Any] = {}
     if baseline is not None:
         base_units = baseline_units_rows(baseline, questionnaire_id)
-        if base_units is not None:
+        if base_units is not None and _tree_key(base_units) != _tree_key(units):
+            # the baseline was published with another tree (contract 5.4); with the same tree the
+            # argument changes nothing, so it is passed only when the trees differ
             extra["baseline_units"] = dataset.units_df_from_rows(
                 f"units of wave {baseline} (as published)", base_units
             )
@@ -169,9 +172,15 @@ def _compute(wave: Wave, questionnaire_id: str) -> tuple[dict[str, Any], list[di
     try:
         try:
             result = analyse(units_df, responses_df, q, wave.label, baseline, settings, **extra)
-        except NotImplementedError:
-            # analysis does not implement contract 5.4 yet: both waves on today's tree (docs/anonymity.md,
-            # threat 4, residual). Remove this fallback when analyse takes baseline_units.
+        except (AssertionError, NotImplementedError):
+            if not extra:
+                raise
+            # analysis failed on the baseline's published tree (a bug there, reported): publish on
+            # today's tree for both waves; only_published_baseline below still hides every change row
+            # whose baseline value the baseline did not publish
+            logging.getLogger(__name__).exception(
+                "analyse(baseline_units=...) failed for wave %s; changes use today's tree", wave.label
+            )
             result = analyse(units_df, responses_df, q, wave.label, baseline, settings)
     except ValueError as exc:
         raise ServiceError(f"wave '{wave.label}' cannot be reported yet: {exc}") from None
@@ -181,6 +190,11 @@ def _compute(wave: Wave, questionnaire_id: str) -> tuple[dict[str, Any], list[di
         if base_pub is not None:
             only_published_baseline(report, base_pub)
     return publish_report(report), units
+
+
+def _tree_key(rows: list[dict[str, str]]) -> list[tuple[str, str]]:
+    """What a tree's comparability depends on: each unit and its parent."""
+    return sorted((str(r["unit_id"]), str(r.get("parent_id") or "")) for r in rows)
 
 
 def _baseline_publication(baseline_label: str, questionnaire_id: str) -> dict[str, Any] | None:

@@ -73,14 +73,26 @@ def test_without_baseline_changes_are_null(work):
 
 
 def test_settings_file_is_applied_and_echoed(work):
-    (work / "settings.toml").write_text("k_min = 3\n[points]\nred = 10\n", encoding="utf-8")
+    (work / "settings.toml").write_text("k_min = 7\n[points]\nred = 10\n", encoding="utf-8")
     result = run(work, "--settings", str(work / "settings.toml"))
     assert result.exit_code == 0, result.output
     data = json.loads((work / "out.json").read_text(encoding="utf-8"))
-    assert data["settings"]["k_min"] == 3 and data["settings"]["points"]["red"] == 10
+    assert data["settings"]["k_min"] == 7 and data["settings"]["points"]["red"] == 10
     assert data["settings"]["points"]["orange"] == 2
-    # FVE (3 respondents) is no longer primary-suppressed with k_min 3
-    assert {u["unit_id"]: u["suppressed"] for u in data["units"]}["FVE"] != "primary"
+    # FSY (6 respondents) is primary-suppressed with k_min 7 (secondary with the default 5)
+    assert {u["unit_id"]: u["suppressed"] for u in data["units"]}["FSY"] == "primary"
+    assert data["publication"] == {"audience": "operator", "k_floor": 5, "scope": None, "comment_min": 5}
+
+
+@pytest.mark.parametrize("line", ["k_min = 3", "k_diff = 4", "n_min_exposure = 5"])
+def test_settings_below_the_publication_floor_exit_2(work, line):
+    (work / "settings.toml").write_text(line + "\n", encoding="utf-8")
+    result = run(work, "--settings", str(work / "settings.toml"))
+    assert result.exit_code == 2
+    key = line.split()[0]
+    assert "settings.toml" in result.output and f"{key} = " in result.output
+    assert "below the publication floor" in result.output and "can only raise" in result.output
+    assert leftovers(work) == []
 
 
 def _edit(path: Path, old: str, new: str, count: int = 1) -> None:

@@ -364,3 +364,58 @@ def test_baseline_responses_must_name_units_of_the_baseline_tree():
     uf_small, _ = build(small, [])
     with pytest.raises(ValueError, match="baseline wave '2025' against the baseline tree.*'H'"):
         analyse(uf26, rf26, Q, "2026", "2025", baseline_units=uf_small)
+
+
+@st.composite
+def _moves(draw):
+    n_units = draw(st.integers(3, 7))
+    parents = [""] + [f"U{draw(st.integers(0, i - 1))}" for i in range(1, n_units)]
+    moved = draw(st.integers(1, n_units - 1))
+    # the new parent: any unit that is not the moved unit or below it
+    below = {moved}
+    for i in range(1, n_units):
+        if int(parents[i][1:]) in below:
+            below.add(i)
+    new_parent = draw(st.sampled_from([i for i in range(n_units) if i not in below]))
+    old = [(f"U{i}", parents[i], "") for i in range(n_units)]
+    new = [(u, f"U{new_parent}" if i == moved else p, h) for i, (u, p, h) in enumerate(old)]
+    rows = []
+    for wave in ("2025", "2026"):
+        for u, _, _ in old:
+            for _ in range(draw(st.integers(0, 9))):
+                rows.append({"wave": wave, "unit_id": u, "B1": draw(st.integers(1, 7)),
+                             "B2": draw(st.integers(1, 7))})
+    if not any(r["wave"] == "2025" for r in rows):
+        rows.append({"wave": "2025", "unit_id": "U0", "B1": 4, "B2": 4})
+    if not any(r["wave"] == "2026" for r in rows):
+        rows.append({"wave": "2026", "unit_id": "U0", "B1": 4, "B2": 4})
+    return old, new, rows
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_moves())
+def test_change_rows_after_a_move_only_repeat_what_the_baseline_published(case):
+    """Random trees with one unit moved between the waves: every baseline number in the new report's
+    change rows is a number of the baseline's own report (same unit, same row, same n and mean), and the
+    baseline respondents behind it are the same in both trees — so "old report − new baseline" is 0."""
+    old, new, rows = case
+    uf_old, rf = build(old, rows)
+    uf_new, _ = build(new, rows)
+    baseline_report = analyse(uf_old, rf, Q, "2025").to_dict()
+    report = analyse(uf_new, rf, Q, "2026", "2025", baseline_units=uf_old).to_dict()
+    published = {(s["unit_id"], s["id"]): s for s in baseline_report["scores"]}
+
+    def subtree(tree, v):
+        out = {v}
+        for _ in tree:
+            out |= {u for u, p, _ in tree if p in out}
+        return out
+
+    base_units = {r["unit_id"] for r in rows if r["wave"] == "2025"}
+    for s in report["scores"]:
+        ch = s["change"]
+        if ch is None or ch["baseline_mean"] is None:
+            continue
+        old_row = published[(s["unit_id"], s["id"])]
+        assert (ch["baseline_n"], ch["baseline_mean"]) == (old_row["n"], pytest.approx(old_row["mean"]))
+        assert subtree(old, s["unit_id"]) & base_units == subtree(new, s["unit_id"]) & base_units

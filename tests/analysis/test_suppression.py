@@ -114,3 +114,24 @@ def test_example_tree_unit_and_exposure_patterns():
     expo = suppress(t, n, 10, 10, unit.published)
     assert [u for u, pub in zip(t.ids, expo.published, strict=True) if not pub] == [
         "FNO", "FSY", "FVE", "HAL", "ANL"]
+
+
+def test_joint_pattern_is_a_fixed_point_of_every_row_and_hides_a_unit_for_all_rows():
+    from analysis.suppression import joint_pattern
+
+    # root R over A (6) and B (7) and C; C's second count is 3 (primary), which then forces A out too
+    t = tree_of([("R", None), ("A", "R"), ("B", "R"), ("C", "R")])
+    first = subtree_counts(t, {"A": 6, "B": 7, "C": 6})
+    second = subtree_counts(t, {"A": 6, "B": 7, "C": 3})
+    start = np.ones(t.size, dtype=bool)
+    alone = suppress(t, first, 5, 5, start).published
+    assert all(alone)  # the first count alone hides nothing
+    joint = joint_pattern(t, [first, second], 5, 5, start)
+    assert by_id(t, joint) == {"R": True, "A": False, "B": True, "C": False}
+    for counts in (first, second):  # a fixed point: no count's residual is left in 1 .. k_diff - 1
+        resid = residuals(t, counts, joint)
+        assert all(r == 0 or r >= 5 for r, pub in zip(resid, joint, strict=True) if pub)
+        assert np.array_equal(suppress(t, counts, 5, 5, joint).published, joint)
+    # units the start pattern hides stay hidden
+    start[t.ids.index("B")] = False
+    assert not by_id(t, joint_pattern(t, [first], 5, 5, start))["B"]

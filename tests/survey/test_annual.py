@@ -461,3 +461,42 @@ def test_demo_figures_tell_the_story() -> None:
     ael = res.unit("AEL")["figures"]
     assert isinstance(ael["count_violence"], int) and ael["count_violence"] > root["count_violence"] / 2
     assert res.unit("K")["change"]["near_miss"] > 0  # more near misses reported in 2025
+
+
+def test_area_report_filters_the_organisations_published_figures(loaded: None) -> None:
+    # the area's rows are the organisation's rows (one suppression over the whole tree, never re-run on a
+    # smaller tree, so comparing the two reports reveals nothing more)
+    whole = {u["unit_id"]: u for u in svc.annual_report(2025)["units"]}
+    area = svc.annual_report(2025, "TEK")["units"]
+    assert [u["unit_id"] for u in area] == ["TEK", "TEK-BYG", "TEK-VEJ"]
+    for u in area:
+        assert u == whole[u["unit_id"]]
+    # TEK-BYG (8 staff) stays hidden in the area report: TEK's own single employee is protected there too
+    assert next(u for u in area if u["unit_id"] == "TEK-BYG")["suppressed"] == "secondary"
+
+
+def test_rolling_report_through_the_service(loaded: None) -> None:
+    report = svc.annual_report(2025, rolling="2025-06")
+    assert report["period"] == {"start": "2024-07", "end": "2025-06", "label": "2024-07–2025-06"}
+    ple = next(u for u in report["units"] if u["unit_id"] == "OMS-PLE")
+    # 6 × 36 + 6 × 30 = 396 sick days / 18 FTE-years = 22.0
+    assert ple["figures"]["sick_days_per_fte"] == pytest.approx(22.0)
+    from survey.services import ServiceError
+
+    with pytest.raises(ServiceError):
+        svc.annual_report(1800)
+
+
+def test_pages_before_anything_is_imported(db: Any, client: Any) -> None:
+    signed_in(client, "hr")
+    r = client.get("/aarsrapport/")
+    assert r.status_code == 200 and "import units.csv first" in _text(r.get_data(as_text=True))
+    assert client.get("/aarsrapport/rapport.pdf?year=2025").status_code == 400
+    from survey.services.units import import_units
+
+    import_units(DATA / "units.csv")
+    text = _text(client.get("/aarsrapport/?year=2025").get_data(as_text=True))
+    assert "No absence or accident figures have been imported for this period yet." in text
+    assert "There is no closed survey wave for 2025." in text
+    assert client.get("/aarsrapport/rapport.xlsx?year=2025").status_code == 200
+    assert client.get("/aarsrapport/2025/dialog/OMS-PLE").status_code == 200

@@ -213,3 +213,14 @@ def test_criteria_page_shows_report_funding_rows(client: Any, rnd: Any) -> None:
     assert [c.strip() for c in cells[:5]] == ["orange", "ja", "nej", "ja", "7"]
     # unpublished units have no criteria row
     assert 'id="criteria-FVE"' not in page and 'id="criteria-FSY"' not in page
+
+
+def test_new_round_form_offers_only_waves_without_a_round(client: Any, rnd: Any) -> None:
+    page = client.get("/udvalg/").get_data(as_text=True)
+    # the example's closed waves are 2025 (has the round) and 2023
+    options = re.findall(r'<option[^>]*value="([^"]+)"', page)
+    assert options == ["2023"]
+    r = client.post(
+        "/udvalg/", data={"csrf_token": csrf(page), "wave": "2025", "budget": "1000", "cap": "", "beta": "1"}
+    )
+    assert r.status_code == 400

@@ -1,0 +1,226 @@
+"""The one publication step (issue 10): a computed report in, the numbers an audience may see out.
+
+Every output — the CLI's JSON, XLSX and HTML, the web pages, every export and the allocation — reads the
+dict :func:`publish` returns, never :meth:`analysis.report.Report.to_dict` directly. The engine
+(:mod:`analysis.report`) already leaves out what the suppression rules hide (contract 2.2, 4 and 5.1–5.4);
+this step is the gate in front of every reader:
+
+1. **Floors.** The report's ``k_min`` / ``k_diff`` must be at least the policy's ``k_floor`` and
+   ``n_min_exposure`` at least :data:`EXPOSURE_FLOOR`. A policy can raise the floor (``TRIVSEL_K_MIN``),
+   never lower it below the shipped minimum :data:`K_FLOOR`; a settings file cannot go below it either.
+   A report made with lower settings is refused (:class:`PublishError`), it is not "fixed" silently.
+2. **Independent re-check of the published rows**, from the rows alone, the way an attacker would use
+   them: every score row has ``n ≥ k_min`` and belongs to a published unit; for every theme / item and
+   every exposure kind, "unit minus its nearest descendants that have the row" leaves 0 or at least
+   ``k_diff`` (``n_min_exposure`` for exposures) answers; a theme and its items are shown in the same units
+   (contract 5.2). A violation is a bug in the engine and raises :class:`PublishError` — nothing is shown.
+3. **Structured small counts.** Exposure counts of 1 or 2 are written ``"<3"`` and their shares null; a
+   ``too_few`` / ``not_comparable`` change carries no baseline number. Applied on the fields, never by
+   reading sentences.
+4. **Audience.** ``manager`` sees only the subtree of ``scope`` (units, scores, exposures, funding);
+   ``hr``, ``committee`` and ``operator`` see every published row. The policy is echoed under
+   ``publication``.
+
+Call: ``publish(report, PublishPolicy(audience="hr", k_floor=app.config["TRIVSEL_K_MIN"]))``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+K_FLOOR = 5  #: shipped minimum of k_min and k_diff (contract 2.1 defaults); a policy may only raise it
+EXPOSURE_FLOOR = 10  #: shipped minimum of n_min_exposure
+AUDIENCES: tuple[str, ...] = ("hr", "committee", "manager", "operator")
+
+__all__ = ["AUDIENCES", "EXPOSURE_FLOOR", "K_FLOOR", "PublishError", "PublishPolicy", "check_floors",
+           "publish"]
+
+
+class PublishError(ValueError):
+    """The report may not be published under this policy. ``str(err)`` says what, where and how to fix."""
+
+
+@dataclass(frozen=True)
+class PublishPolicy:
+    """Who the publication is for and the floors it must meet.
+
+    ``k_floor``: smallest ``k_min`` / ``k_diff`` the report may use (at least :data:`K_FLOOR`).
+    ``scope``: for ``audience="manager"``, the unit whose subtree the manager may see (required).
+    ``comment_min``: smallest number of respondents of a unit whose free-text comments may be shown
+    (default ``k_floor``; never below it). The analysis report holds no comments; the web reads it here.
+    """
+
+    audience: str = "hr"
+    k_floor: int = K_FLOOR
+    scope: str | None = None
+    comment_min: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.audience not in AUDIENCES:
+            raise PublishError(f"publication audience {self.audience!r} is unknown; use one of "
+                               f"{', '.join(AUDIENCES)}")
+        if isinstance(self.k_floor, bool) or not isinstance(self.k_floor, int) or self.k_floor < K_FLOOR:
+            raise PublishError(f"publication floor k_floor={self.k_floor!r} is below the shipped minimum "
+                               f"{K_FLOOR}; the floor can only be raised (e.g. TRIVSEL_K_MIN=7)")
+        if self.audience == "manager" and not self.scope:
+            raise PublishError("a manager's publication needs scope: the unit whose subtree they may see")
+        if self.comment_min is not None and self.comment_min < self.k_floor:
+            raise PublishError(f"comment_min={self.comment_min} is below the floor {self.k_floor}; "
+                               "it can only be raised")
+
+    @property
+    def comment_threshold(self) -> int:
+        return self.k_floor if self.comment_min is None else self.comment_min
+
+
+def publish(report: Any, policy: PublishPolicy | None = None) -> dict[str, Any]:
+    """The publication of ``report`` (a :class:`~analysis.report.Report` or its ``to_dict()``) for
+    ``policy`` (default: HR, shipped floors). Returns a new dict (contract 2.3 plus ``publication``);
+    the input is not changed. Raises :class:`PublishError` when the report's settings are below the floors
+    or its rows break a disclosure rule."""
+    policy = policy or PublishPolicy()
+    data: dict[str, Any] = copy.deepcopy(report.to_dict() if hasattr(report, "to_dict") else dict(report))
+    settings = data.get("settings") or {}
+    check_floors(settings, policy)
+    k_min, k_diff = int(settings["k_min"]), int(settings["k_diff"])
+    n_expo = int(settings["n_min_exposure"])
+    units = data.get("units") or []
+    parent = {u["unit_id"]: u.get("parent_id") for u in units}
+    published = {u["unit_id"] for u in units if u.get("published")}
+    _check_scores(data.get("scores") or [], parent, published, k_min, k_diff)
+    _check_exposures(data.get("exposures") or [], parent, published, n_expo)
+    for row in data.get("exposures") or []:
+        _small_counts(row)
+    for row in data.get("scores") or []:
+        change = row.get("change")
+        if isinstance(change, dict) and change.get("class") in ("too_few", "not_comparable"):
+            keep = "baseline_n" if change["class"] == "too_few" else None
+            for key in list(change):
+                if key not in ("class", keep):
+                    change[key] = None
+    for row in data.get("funding") or []:
+        if row.get("unit_id") not in published:
+            raise PublishError(f"funding row of unit {row.get('unit_id')!r}, which is not published")
+    if policy.audience == "manager":
+        _restrict(data, _subtree(parent, str(policy.scope)))
+    data["publication"] = {"audience": policy.audience, "k_floor": policy.k_floor, "scope": policy.scope,
+                           "comment_min": policy.comment_threshold}
+    return data
+
+
+def check_floors(settings: Mapping[str, Any], policy: PublishPolicy) -> None:
+    """Raise :class:`PublishError` unless ``settings`` (the report's ``settings`` mapping) meet the floors."""
+    floors = (("k_min", policy.k_floor), ("k_diff", policy.k_floor), ("n_min_exposure", EXPOSURE_FLOOR))
+    for key, floor in floors:
+        value = settings.get(key)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise PublishError(f"report settings: {key} is missing or not a whole number ({value!r})")
+        if value < floor:
+            raise PublishError(
+                f"report settings: {key} = {value} is below the publication floor {floor}; groups that small "
+                f"may not be shown. Set {key} to {floor} or more (settings can only raise it) and run the "
+                "analysis again")
+
+
+def _frontier_residuals(rows: dict[str, int], parent: Mapping[str, Any]) -> dict[str, int]:
+    """For every unit with a row: its n minus the n of its nearest descendants that have a row."""
+    children: dict[str, list[str]] = {}
+    for u, p in parent.items():
+        if p is not None:
+            children.setdefault(p, []).append(u)
+    out: dict[str, int] = {}
+    for v, nv in rows.items():
+        covered, stack = 0, list(children.get(v, []))
+        while stack:
+            c = stack.pop()
+            if c in rows:
+                covered += rows[c]
+            else:
+                stack.extend(children.get(c, []))
+        out[v] = nv - covered
+    return out
+
+
+def _check_scores(scores: list[dict[str, Any]], parent: Mapping[str, Any], published: set[str], k_min: int,
+                  k_diff: int) -> None:
+    by_key: dict[tuple[str, str], dict[str, int]] = {}
+    theme_units: dict[str, set[str]] = {}
+    item_units: dict[str, set[str]] = {}
+    for pos, row in enumerate(scores):
+        uid, n = row.get("unit_id"), row.get("n")
+        if uid not in published:
+            raise PublishError(f"scores[{pos}]: a row for unit {uid!r}, which is not published")
+        if not isinstance(n, int) or n < k_min:
+            raise PublishError(f"scores[{pos}]: unit {uid!r} {row.get('id')!r} has n = {n!r} < k_min {k_min}")
+        by_key.setdefault((str(row.get("kind")), str(row.get("id"))), {})[str(uid)] = n
+        if row.get("kind") == "theme":
+            theme_units.setdefault(str(row.get("id")), set()).add(str(uid))
+        elif row.get("theme") is not None:
+            item_units.setdefault(str(row["theme"]), set()).add(str(uid))
+    for (kind, ident), rows in by_key.items():
+        for uid, r in _frontier_residuals(rows, parent).items():
+            if 0 < r < k_diff:
+                raise PublishError(f"scores: {kind} {ident!r}: unit {uid!r} minus its published descendants "
+                                   f"leaves {r} answers (< k_diff {k_diff})")
+    for theme, units in item_units.items():  # contract 5.2: an item row only where its theme row is
+        extra = sorted(units - theme_units.get(theme, set()))
+        if extra:
+            raise PublishError(f"scores: items of theme {theme!r} are shown in {', '.join(extra)} where the "
+                               "theme is hidden (a theme and its items are published together)")
+
+
+def _check_exposures(rows: list[dict[str, Any]], parent: Mapping[str, Any], published: set[str],
+                     n_expo: int) -> None:
+    by_kind: dict[str, dict[str, int]] = {}
+    for pos, row in enumerate(rows):
+        uid, n = row.get("unit_id"), row.get("n")
+        if uid not in published:
+            raise PublishError(f"exposures[{pos}]: a row for unit {uid!r}, which is not published")
+        if not isinstance(n, int) or n < n_expo:
+            raise PublishError(f"exposures[{pos}]: unit {uid!r} {row.get('kind')!r} has n = {n!r} "
+                               f"< n_min_exposure {n_expo}")
+        by_kind.setdefault(str(row.get("kind")), {})[str(uid)] = n
+    for kind, counts in by_kind.items():
+        for uid, r in _frontier_residuals(counts, parent).items():
+            if 0 < r < n_expo:
+                raise PublishError(f"exposures: {kind!r}: unit {uid!r} minus its published descendants "
+                                   f"leaves {r} answers (< n_min_exposure {n_expo})")
+
+
+_COUNTS = (("exposed", "share", "n"), ("internal", "internal_share", "n"),
+           ("external", "external_share", "n"), ("external_unresolved", "external_unresolved_share", "n"),
+           ("told_no_one", "told_no_one_share", "exposed"))
+
+
+def _small_counts(row: dict[str, Any]) -> None:
+    """Counts of 1 or 2 become "<3"; a share whose numerator or denominator is "<3" becomes null."""
+    for name, _, _ in _COUNTS:
+        value = row.get(name)
+        if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 2:
+            row[name] = "<3"
+    for name, share, den in _COUNTS:
+        if row.get(name) == "<3" or row.get(den) == "<3":
+            row[share] = None
+
+
+def _subtree(parent: Mapping[str, Any], root: str) -> set[str]:
+    if root not in parent:
+        raise PublishError(f"publication scope {root!r} is not a unit of the report")
+    children: dict[str, list[str]] = {}
+    for u, p in parent.items():
+        if p is not None:
+            children.setdefault(p, []).append(u)
+    out, stack = set(), [root]
+    while stack:
+        v = stack.pop()
+        out.add(v)
+        stack.extend(children.get(v, []))
+    return out
+
+
+def _restrict(data: dict[str, Any], allowed: set[str]) -> None:
+    for section in ("units", "scores", "exposures", "funding"):
+        data[section] = [r for r in data.get(section) or [] if r.get("unit_id") in allowed]
