@@ -514,6 +514,11 @@ def test_changes_default_shows_only_real_and_large_changes(
     assert want and quiet  # the example has 5 significant, 70 inconclusive, 80 small non-significant
     got = _change_items(html)
     assert len(got) == min(len(want), 40)
+    assert not [t for _, t in got if "ingen signifikant ændring" in t or "uændret" in t]
+    # below one page: a subtree shows exactly its real and large changes (FIL and the units under it)
+    fil = {"FIL", "FNO", "FSY", "FVE"}
+    small = _change_items(c.get(f"/rapporter/aendringer?{ARGS}&unit=FIL").get_data(as_text=True))
+    assert len(small) == len([s for s in want if s["unit_id"] in fil]) < 40
     # grouped per unit: every heading is a unit name, and a unit's changes are consecutive
     heads = [h for h, _ in got]
     assert all(h in names.values() for h in heads)
