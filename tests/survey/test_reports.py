@@ -1118,3 +1118,18 @@ def test_every_managers_report_is_the_published_report_filtered_to_the_subtree(
         keep = subtree(root)
         for key in ("units", "scores", "exposures", "funding"):
             assert mine[key] == [r for r in full[key] or [] if r["unit_id"] in keep], (root, key)
+
+
+def test_reading_guide_in_both_languages(rapp: Flask, example: dict[str, int]) -> None:
+    # hand calculation: sd 1.2, n 14 and 12: se = 1.2 * sqrt(1/14 + 1/12) = 0.4721; Welch df = 23.39;
+    # t(0.975, 23.39) = 2.0667; critical difference = 2.0667 * 0.4721 = 0.9757 -> "0,98" (the issue: 0.98)
+    da = visible_text(as_user(rapp, example, "hr").get(f"/rapporter/laesevejledning?{ARGS}")
+                      .get_data(as_text=True))
+    assert "Sådan læser du rapporten" in da and "med 14 og 12 svar skal en ændring være større end 0,98" in da
+    assert "skjult" in da.lower() or "Hvad er skjult" in da
+    en = visible_text(as_user(rapp, example, "hr", "en").get(f"/rapporter/laesevejledning?{ARGS}")
+                      .get_data(as_text=True))
+    assert "with 14 and 12 answers a change must exceed 0.98" in en
+    # every report page links to it
+    page = as_user(rapp, example, "committee").get(f"/rapporter/?{ARGS}").get_data(as_text=True)
+    assert "/rapporter/laesevejledning" in page
