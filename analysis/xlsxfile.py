@@ -34,6 +34,24 @@ _BUILTIN_FORMATS = {"General": 0, "0": 1, "0.00": 2, "0%": 9, "0.00%": 10}
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")  # control characters XML 1.0 forbids
 
 
+#: a text cell starting with one of these is a live formula in a spreadsheet that takes it as typed
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def defuse_formulas(workbook: Any) -> Any:
+    """Every cell of an openpyxl ``workbook`` that openpyxl would write as a formula (a text starting with
+    ``=``) is written as plain text instead: free text (override reasons, unit names, application titles)
+    never becomes a live formula. The writers here never write formulas on purpose. This module's own
+    ``Book`` needs no such step: it writes every text as a shared string (``t="s"``), which is never
+    evaluated."""
+    for ws in workbook.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+    return workbook
+
+
 def _attr(text: str) -> str:
     return escape(text, {'"': "&quot;"})
 
