@@ -20,6 +20,7 @@ Usage::
 from __future__ import annotations
 
 import io
+from math import isfinite
 import re
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -49,6 +50,8 @@ def defuse_formulas(workbook: Any) -> Any:
             for cell in row:
                 if cell.data_type == "f":
                     cell.data_type = "s"
+                elif isinstance(cell.value, float) and not isfinite(cell.value):
+                    cell.value = None  # NaN/infinity: written as empty, never as an unreadable "nan"
     return workbook
 
 
@@ -180,6 +183,8 @@ class Sheet:
                 if k is None:
                     k = sst[v] = len(sst)
                 append(f'<c r="{letter}{r}" t="s"{head}><v>{k}</v></c>')
+            elif t is float and not isfinite(v):
+                continue  # NaN or infinity: no number to show, and "nan" would make the file unreadable
             elif t is float or t is int:
                 if style:
                     append(f'<c r="{letter}{r}" s="{style}"><v>{v!r}</v></c>')
@@ -195,12 +200,14 @@ class Sheet:
                     if k is None:
                         k = sst[inner] = len(sst)
                     append(f'<c r="{letter}{r}" t="s" s="{s}"><v>{k}</v></c>')
-                elif inner is not None:
+                elif inner is not None and not (isinstance(inner, float) and not isfinite(inner)):
                     append(f'<c r="{letter}{r}" s="{s}"><v>{inner!r}</v></c>')
             elif isinstance(v, bool):
                 append(f'<c r="{letter}{r}" t="b"><v>{int(v)}</v></c>')
             elif isinstance(v, int | float):
                 value = float(v) if isinstance(v, float) else int(v)
+                if isinstance(value, float) and not isfinite(value):
+                    continue
                 styled = f' s="{style}"' if style else ""
                 append(f'<c r="{letter}{r}"{styled}><v>{value!r}</v></c>')
             else:

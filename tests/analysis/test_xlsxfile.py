@@ -80,3 +80,23 @@ def test_a_formula_looking_text_stays_text_in_both_writers(tmp_path: Path) -> No
     book.save()
     read = openpyxl.load_workbook(tmp_path / "report.xlsx").active
     assert read["A2"].value == evil and read["A2"].data_type == "s"
+
+
+def test_nan_and_infinity_are_written_as_empty_cells(tmp_path: Path) -> None:
+    import numpy as np
+
+    from analysis.xlsxfile import defuse_formulas
+
+    book = Book(tmp_path / "report.xlsx")
+    sheet = book.sheet("Overview", widths=[10, 10, 10, 10, 10], formats=[None, "0.00", None, None, None])
+    sheet.header(["a", "b", "c", "d", "e"])
+    sheet.row([float("nan"), float("inf"), Indented(float("-inf"), 1), np.float64("nan"), 2.5])
+    book.save()
+    read = openpyxl.load_workbook(tmp_path / "report.xlsx").active
+    assert [c.value for c in read[2]] == [None, None, None, None, 2.5]
+
+    wb = openpyxl.Workbook()
+    wb.active.append([float("nan"), float("inf"), 1.5])
+    defuse_formulas(wb).save(tmp_path / "memo.xlsx")
+    back = openpyxl.load_workbook(tmp_path / "memo.xlsx").active
+    assert [c.value for c in back[1]] == [None, None, 1.5]
