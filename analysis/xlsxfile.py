@@ -20,11 +20,11 @@ Usage::
 from __future__ import annotations
 
 import io
-from math import isfinite
 import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from math import isfinite
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
