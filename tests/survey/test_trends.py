@@ -173,3 +173,32 @@ def test_danish_page_and_fewer_than_three_waves(client: Any, three_waves: dict[s
     assert "Kun 2 afsluttede målinger" in text
     for english in ("Trends over", "Change since", "significant decline", "Wave", "Mean"):
         assert english not in text
+
+
+def test_step_checks_the_leaf_sets_itself(app: Any) -> None:
+    """Contract 5.4 at the page too: even if a change row claims a verdict, a step between two published
+    trees in which the unit's leaf set differs is "not comparable"; and a step whose later wave was not
+    compared with the wave before says so."""
+    from types import SimpleNamespace
+
+    from survey.reports.trends import _step
+
+    change = {"class": "significant_decline", "delta": -0.7, "ci": [-1.0, -0.4]}
+    tree = [{"unit_id": "A", "parent_id": None}, {"unit_id": "B", "parent_id": "A"}]
+    moved = [{"unit_id": "A", "parent_id": None}, {"unit_id": "B", "parent_id": None}]
+
+    def wr(label: str, units: list[dict[str, Any]], baseline: str | None) -> Any:
+        scores = [{"unit_id": "A", "kind": "theme", "id": "t", "mean": 5.0, "n": 20, "change": change}]
+        return SimpleNamespace(
+            wave=SimpleNamespace(label=label), report={"baseline": baseline, "units": units, "scores": scores}
+        )
+
+    with app.test_request_context():  # a Danish page (the default language)
+        assert _step(wr("1", tree, None), wr("2", tree, "1"), "A", "t", "da")["text"] == "signifikant fald"
+        assert _step(wr("1", tree, None), wr("2", moved, "1"), "A", "t", "da") == {
+            "class": "not_comparable",
+            "text": "kan ikke sammenlignes (enheden er ændret)",
+        }
+        assert _step(wr("1", tree, None), wr("2", tree, "0"), "A", "t", "da")["text"] == (
+            "ingen sammenligning med målingen før"
+        )
