@@ -92,6 +92,16 @@ def make_floor_app() -> Any:
         db.session.commit()
         return "ok", 200
 
+    app.secret_key = SECRET
+
+    @app.get("/page")
+    def page() -> str:
+        """The CPU reference for a page request: a session read and written, a template rendered."""
+        from flask import render_template_string, session
+
+        session["n"] = int(session.get("n", 0)) + 1
+        return render_template_string(BARE_PAGE, n=session["n"], items=BARE_ITEMS)
+
     if os.environ.get("BENCH_CREATE_TABLE"):  # once, from prepare(); workers racing on DDL fail to boot
         with app.app_context():
             db.create_all()
@@ -99,6 +109,12 @@ def make_floor_app() -> Any:
 
 
 FLOOR_FORM = [(f"Q{i}", str(i % 7 + 1)) for i in range(40)]
+#: the bare page: a question with seven radio buttons in a form, like one Trivsel question page
+BARE_ITEMS = [(str(v), f"choice {v}") for v in range(1, 8)]
+BARE_PAGE = """<!doctype html><html lang="da"><head><meta charset="utf-8"><title>Q {{ n }}</title></head>
+<body><main><form method="post"><fieldset><legend>Question {{ n }}</legend>
+{% for value, label in items %}<label><input type="radio" name="q" value="{{ value }}"> {{ label }}</label>
+{% endfor %}</fieldset><button>Next</button></form></main></body></html>"""
 
 # --- set-up ----------------------------------------------------------------------------------------
 
@@ -227,11 +243,13 @@ def _machine_busy() -> float:
 class CpuMeter:
     """Shares of the machine's cores used by this client, by one gunicorn tree and by everything else."""
 
-    def __init__(self, server_pid: int | None) -> None:
-        self.server_pid = server_pid
+    def __init__(self, server_pid: int | list[int] | None) -> None:
+        self.server_pids = (
+            [] if not server_pid else [server_pid] if isinstance(server_pid, int) else server_pid
+        )
         self.t0 = time.perf_counter()
         self.client0 = self._client()
-        self.server0 = _proc_cpu(server_pid) if server_pid else 0.0
+        self.server0 = sum(_proc_cpu(p) for p in self.server_pids)
         self.pg0 = _postgres_cpu()
         self.busy0 = _machine_busy()
 
@@ -244,7 +262,7 @@ class CpuMeter:
         el = time.perf_counter() - self.t0
         cores = os.cpu_count() or 1
         client = self._client() - self.client0
-        server = (_proc_cpu(self.server_pid) - self.server0) if self.server_pid else 0.0
+        server = sum(_proc_cpu(p) for p in self.server_pids) - self.server0
         pg = _postgres_cpu() - self.pg0  # backends that ended during the run are missed
         busy = _machine_busy() - self.busy0
         return {
@@ -421,7 +439,7 @@ def run_threads(concurrency: int, worker: Callable[[], None]) -> float:
 
 
 def drive_journeys(
-    port: int, tokens: list[str], seconds: float, concurrency: int, server_pid: int
+    port: int, tokens: list[str], seconds: float, concurrency: int, server_pid: int | list[int]
 ) -> dict[str, Any]:
     lock = threading.Lock()
     it = iter(tokens)
@@ -527,7 +545,7 @@ def prepare_submits(
 
 
 def drive_submits(
-    port: int, prepared: list[tuple[str, str]], seconds: float, concurrency: int, server_pid: int
+    port: int, prepared: list[tuple[str, str]], seconds: float, concurrency: int, server_pid: int | list[int]
 ) -> dict[str, Any]:
     lock = threading.Lock()
     it = iter(prepared)
@@ -695,6 +713,242 @@ def stored_counts(url: str) -> tuple[dict[str, int], int | None]:
     return per_q, used
 
 
+# --- behind nginx: 1 and 2 instances (deploy/) ------------------------------------------------------
+
+DEPLOY = ROOT / "deploy"
+
+
+def start_nginx(tmp: Path, upstream_ports: list[int], port: int) -> subprocess.Popen[bytes]:
+    """nginx on 127.0.0.1:``port`` with deploy/nginx's shared settings, in front of ``upstream_ports``."""
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(binary).exists():
+        raise SystemExit("--proxy needs nginx (apt-get install nginx-light)")
+    proxy = (DEPLOY / "nginx" / "trivsel-proxy.conf").read_text()
+    (tmp / "trivsel-proxy.conf").write_text(
+        proxy.replace("/var/log/nginx/trivsel.access.log", str(tmp / "access.log"))
+    )
+    servers = "".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;\n" for p in upstream_ports)
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    (tmp / "nginx.conf").write_text(
+        f"{user}worker_processes 1;\ndaemon off;\npid {tmp}/nginx.pid;\nerror_log {tmp}/error.log warn;\n"
+        "events { worker_connections 1024; }\nhttp {\n"
+        + "".join(
+            f"    {k}_temp_path {tmp}/{k};\n" for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
+        + f"    include {DEPLOY}/nginx/trivsel-common.conf;\n    upstream trivsel {{\n{servers}    }}\n"
+        f"    server {{ listen 127.0.0.1:{port}; server_name localhost;\n"
+        f"             include {tmp}/trivsel-proxy.conf; }}\n}}\n"
+    )
+    proc = subprocess.Popen(
+        [binary, "-c", str(tmp / "nginx.conf"), "-p", str(tmp), "-e", str(tmp / "error.log")]
+    )
+    for _ in range(100):
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            c.request("GET", "/")
+            c.getresponse().read()
+            c.close()
+            return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("nginx did not start")
+
+
+def start_instance(port: int, env: dict[str, str], workers: int) -> subprocess.Popen[bytes]:
+    """One instance as deploy/ recommends: ``gunicorn -c deploy/gunicorn.conf.py`` (sync workers)."""
+    cmd = [str(VENV_BIN / "gunicorn"), "-c", str(DEPLOY / "gunicorn.conf.py"), "survey:create_app()"]
+    inst_env = {**os.environ, **env, "TRIVSEL_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": str(workers)}
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=inst_env)
+    for _ in range(150):
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            c.request("GET", "/")
+            c.getresponse().read()
+            c.close()
+            return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit(f"instance on port {port} did not start")
+
+
+def drive_paced(
+    port: int, tokens: list[str], rate: float, seconds: float, server_pids: list[int]
+) -> dict[str, Any]:
+    """Open-loop arrivals: a new journey starts every 1/``rate`` s whether or not earlier ones ended."""
+    lock = threading.Lock()
+    n = int(rate * seconds)
+    if n > len(tokens):
+        raise SystemExit(f"the paced run needs {n} invitations; raise --invitations")
+    slots = iter(range(n))
+    ok, errors, late, skipped = 0, 0, 0, 0
+    steps: dict[str, list[float]] = {}
+    t0 = time.perf_counter() + 0.2
+
+    def worker() -> None:
+        nonlocal ok, errors, late, skipped
+        b = Browser(port)
+        while True:
+            with lock:
+                i = next(slots, None)
+            if i is None:
+                break
+            wait = t0 + i / rate - time.perf_counter()
+            if wait < -5:  # more than 5 s behind the schedule: the machine cannot keep this rate
+                with lock:
+                    skipped += 1
+                continue
+            if wait > 0:
+                time.sleep(wait)
+            elif wait < -0.5:
+                with lock:
+                    late += 1  # started late: the arrival rate was not kept
+            try:
+                good, _ = b.journey(tokens[i])
+            except (OSError, http.client.HTTPException, KeyError):
+                good = False
+                b.conn.close()
+                b.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            with lock:
+                ok, errors = ok + good, errors + (not good)
+        with lock:
+            for step, values in b.latencies.items():
+                steps.setdefault(step, []).extend(values)
+
+    cpu = CpuMeter(server_pids)
+    elapsed = run_threads(max(8, int(rate * 2)), worker)
+    every = [v for values in steps.values() for v in values]
+    return {
+        "journeys": n, "ok": ok, "errors": errors, "late_starts": late, "skipped": skipped,
+        "elapsed": elapsed,
+        "requests": len(every), "request_p50_ms": pct(every, 50), "request_p99_ms": pct(every, 99),
+        "submit_p99_ms": pct(steps.get("submit", []), 99), "cpu": cpu.read(),
+    }  # fmt: skip
+
+
+def drive_bare_pages(port: int, seconds: float, concurrency: int, server_pid: int) -> dict[str, Any]:
+    """GET /page of the floor app (template + session) in a loop: CPU per request of a bare page."""
+    lock = threading.Lock()
+    times: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+
+    def worker() -> None:
+        nonlocal errors
+        b = Browser(port)
+        while time.perf_counter() < deadline:
+            try:
+                status, _, _ = b.request("page", "GET", "/page")
+            except (OSError, http.client.HTTPException):
+                status, b = 0, Browser(port)
+            if status != 200:
+                with lock:
+                    errors += 1
+        with lock:
+            times.extend(b.latencies.get("page", []))
+
+    cpu = CpuMeter(server_pid)
+    elapsed = run_threads(concurrency, worker)
+    c = cpu.read()
+    per_s = len(times) / elapsed
+    return {
+        "requests_per_s": per_s, "p50_ms": pct(times, 50), "p99_ms": pct(times, 99), "errors": errors,
+        "cpu": c, "gunicorn_ms_per_request": c["server_cores"] / per_s * 1000 if per_s else float("nan"),
+    }  # fmt: skip
+
+
+def proxy_runs(
+    args: argparse.Namespace, tokens: list[str], env: dict[str, str], floor: dict[str, Any]
+) -> None:
+    """The issue's figures behind nginx, for each of ``--instances`` (default 1 and 2)."""
+    base = args.port + 10
+    # the CPU reference for one page request: a bare Flask page with a template and a session
+    bare_proc = start_gunicorn("bench.load:make_floor_app()", args.port, env, args)
+    try:
+        bare = drive_bare_pages(args.port, args.floor_seconds, args.concurrency, bare_proc.pid)
+    finally:
+        stop(bare_proc)
+    print(
+        f"bare page (Flask, template + session, {args.workers} workers {args.worker_class}): "
+        f"{bare['requests_per_s']:.0f} req/s, p50 {bare['p50_ms']:.1f} ms, p99 {bare['p99_ms']:.1f} ms; "
+        f"gunicorn CPU {bare['gunicorn_ms_per_request']:.2f} ms per request"
+    )
+    summary: list[str] = []
+    exact_all = True
+    for n in args.instances:
+        ports = [base + i for i in range(n)]
+        proxy_port = base + 9
+        with tempfile.TemporaryDirectory() as tmpdir:
+            instances = [start_instance(p, env, args.workers) for p in ports]
+            ng = start_nginx(Path(tmpdir), ports, proxy_port)
+            pids = [p.pid for p in instances] + [ng.pid]
+            try:
+                before = stored_counts(args.database)
+                take = args.invitations
+                mine, tokens = tokens[:take], tokens[take:]
+                r = drive_journeys(proxy_port, mine, args.seconds, args.concurrency, pids)
+                app_cpu = CpuMeter([p.pid for p in instances])  # gunicorn alone, for CPU per page request
+                paced_tokens, tokens = (
+                    tokens[: int(args.rate * args.peak_seconds) + 1],
+                    tokens[int(args.rate * args.peak_seconds) + 1 :],
+                )
+                peak = drive_paced(proxy_port, paced_tokens, args.rate, args.peak_seconds, pids)
+                app_use = app_cpu.read()
+                review = r.pop("review")
+                sub = None
+                if review:
+                    prep_tokens, tokens = tokens[: args.submit_invitations], tokens[args.submit_invitations :]
+                    prepared = prepare_submits(proxy_port, prep_tokens, review, args.concurrency)
+                    sub = drive_submits(proxy_port, prepared, args.submit_seconds, args.concurrency, pids)
+                after = stored_counts(args.database)
+            finally:
+                stop(ng)
+                for p in instances:
+                    stop(p)
+        accepted = r["ok"] + peak["ok"] + (sub["ok"] if sub else 0)
+        gained = {q: after[0].get(q, 0) - before[0].get(q, 0) for q in after[0]}
+        used_gain = (after[1] or 0) - (before[1] or 0)
+        exact = bool(gained) and all(v == accepted for v in gained.values()) and used_gain == accepted
+        exact_all = exact_all and exact
+        per_page_ms = app_use["server_cores"] / (peak["requests"] / peak["elapsed"]) * 1000
+        page_x = per_page_ms / bare["gunicorn_ms_per_request"]
+        sub_x = sub["submits_per_s"] / floor["requests_per_s"] if sub else float("nan")
+        verdict = "exact" if exact else "MISMATCH"
+        print(f"== behind nginx, {n} instance(s) x {args.workers} sync workers (deploy/gunicorn.conf.py)")
+        print(
+            f"  saturation ({args.concurrency} clients, {r['elapsed']:.0f} s): "
+            f"{r['journeys_per_s']:.1f} journeys/s, request p50 {r['request_p50_ms']:.1f} ms, "
+            f"p99 {r['request_p99_ms']:.1f} ms, {r['errors']} errors\n    {cpu_text(r['cpu'])}\n"
+            f"    {cost_text(r['cpu'], r['journeys_per_s'], 'journey')} (gunicorn column includes nginx)"
+        )
+        print(
+            f"  peak {args.rate:g} journeys/s paced for {args.peak_seconds:.0f} s: "
+            f"{peak['ok']}/{peak['journeys']} ok, {peak['errors']} errors, {peak['late_starts']} late, "
+            f"{peak['skipped']} not started (>5 s behind); "
+            f"request p50 {peak['request_p50_ms']:.1f} ms, p99 {peak['request_p99_ms']:.1f} ms "
+            f"(submit p99 {peak['submit_p99_ms']:.1f} ms); gunicorn CPU {per_page_ms:.2f} ms per page "
+            f"request = {page_x:.2f} x bare page"
+        )
+        if sub:
+            print(
+                f"  submit step alone: {sub['submits_per_s']:.0f} submits/s = {sub_x:.2f} x floor insert; "
+                f"p50 {sub['p50_ms']:.1f} ms, p99 {sub['p99_ms']:.1f} ms, {sub['errors']} errors"
+                + (" (ran out of sessions)" if sub["exhausted"] else "")
+            )
+        print(f"  stored: {gained}, used marks +{used_gain}; accepted {accepted}: {verdict}")
+        summary.append(
+            f"{n} instance(s): {r['journeys_per_s']:.1f} journeys/s saturated; "
+            f"peak p99 {peak['request_p99_ms']:.0f} ms; submit {sub_x:.2f} x floor; "
+            f"page CPU {page_x:.2f} x bare; {verdict}"
+        )
+    print("summary (targets: submit >= 0.5 x floor, page CPU <= 2 x bare, peak p99 <= 300 ms, zero lost):")
+    for line in summary:
+        print("  " + line)
+    if not exact_all:
+        sys.exit(1)
+
+
 # --- main ----------------------------------------------------------------------------------------------
 
 
@@ -716,16 +970,30 @@ def main() -> None:
     ap.add_argument("--wrk-seconds", type=float, default=10)
     ap.add_argument("--wrk-connections", type=int, default=16)
     ap.add_argument("--json", action="store_true", help="also print one JSON line with every figure")
+    ap.add_argument("--proxy", action="store_true", help="run through nginx with deploy/'s settings instead")
+    ap.add_argument("--instances", type=lambda v: [int(x) for x in v.split(",")], default=[1, 2])
+    ap.add_argument("--rate", type=float, default=12.0, help="--proxy: paced journeys/s (Danish peak x 3)")
+    ap.add_argument("--peak-seconds", type=float, default=20)
+    ap.add_argument("--redis", default="redis://127.0.0.1:6379/11", help="--proxy: the rate limits' Redis")
     args = ap.parse_args()
+    if args.proxy:
+        args.worker_class, args.threads = "sync", 1  # as deploy/gunicorn.conf.py
+        if args.no_wrk is False:
+            args.no_wrk = True
     use_wrk = not args.no_wrk and shutil.which("wrk") is not None
 
     total = args.invitations + args.submit_invitations * (2 if use_wrk else 1)
+    if args.proxy:
+        total = len(args.instances) * (args.invitations + int(args.rate * args.peak_seconds) + 1)
+        total += len(args.instances) * args.submit_invitations
     print(f"preparing {total} invitations ({args.wave} wave) in {args.database} ...", flush=True)
     tokens, n_questionnaires = prepare(args.database, total, args.wave)
     journey_tokens = tokens[: args.invitations]
     submit_tokens = tokens[args.invitations : args.invitations + args.submit_invitations]
     wrk_tokens = tokens[args.invitations + args.submit_invitations :]
     env = {"BENCH_DATABASE_URL": args.database, "DATABASE_URL": args.database, "SECRET_KEY": SECRET}
+    if args.proxy:  # as deploy/trivsel.env.example: limits in Redis, one trusted proxy
+        env.update(RATELIMIT_STORAGE_URI=args.redis, TRIVSEL_TRUSTED_PROXIES="1")
     print(
         f"gunicorn: {args.workers} worker(s), {args.worker_class}, {args.threads} thread(s), "
         f"--no-control-socket; client: {args.concurrency} Python threads (http.client keep-alive); "
@@ -747,6 +1015,13 @@ def main() -> None:
     finally:
         stop(floor)
     results["floor"], results["wrk_floor"] = f, wf
+    if args.proxy:
+        print(
+            f"floor  (bare Flask+SQLAlchemy insert, 40 answers JSONB): {f['requests_per_s']:.0f} req/s, "
+            f"p50 {f['p50_ms']:.1f} ms, p99 {f['p99_ms']:.1f} ms, errors {f['errors']}"
+        )
+        proxy_runs(args, journey_tokens + submit_tokens + wrk_tokens, env, f)
+        return
     print(
         f"floor  (bare Flask+SQLAlchemy insert, 40 answers JSONB): {f['requests_per_s']:.0f} req/s, "
         f"p50 {f['p50_ms']:.1f} ms, p99 {f['p99_ms']:.1f} ms, errors {f['errors']}\n  {cpu_text(f['cpu'])}"

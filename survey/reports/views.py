@@ -82,6 +82,13 @@ class _Selection:
             self.wr = reporting.report_for(self.wave_label, str(self.qid))
         except NotFound:
             abort(404)
+        except reporting.NotPublishable:
+            self.error = _(
+                "This report cannot be published: the anonymity settings are below the minimum of 5 or a "
+                "check of the small-group rules failed. Nothing is shown. Ask the administrator to check "
+                "the settings."
+            )
+            return
         except ServiceError:
             self.error = _("This wave has no answers for this questionnaire yet.")
             return

@@ -20,7 +20,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import logging
 import random
 import re
 import threading
@@ -43,6 +42,10 @@ _CACHE_SIZE = 16
 
 _cache: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
 _lock = threading.Lock()
+
+
+class NotPublishable(ServiceError):
+    """The report breaks a floor or a disclosure rule of the publication step: nothing is shown."""
 
 
 @dataclass(frozen=True)
@@ -168,20 +171,8 @@ def _compute(wave: Wave, questionnaire_id: str) -> tuple[dict[str, Any], list[di
             extra["baseline_units"] = dataset.units_df_from_rows(
                 f"units of wave {baseline} (as published)", base_units
             )
-    settings = analysis_settings()
     try:
-        try:
-            result = analyse(units_df, responses_df, q, wave.label, baseline, settings, **extra)
-        except (AssertionError, NotImplementedError):
-            if not extra:
-                raise
-            # analysis failed on the baseline's published tree (a bug there, reported): publish on
-            # today's tree for both waves; only_published_baseline below still hides every change row
-            # whose baseline value the baseline did not publish
-            logging.getLogger(__name__).exception(
-                "analyse(baseline_units=...) failed for wave %s; changes use today's tree", wave.label
-            )
-            result = analyse(units_df, responses_df, q, wave.label, baseline, settings)
+        result = analyse(units_df, responses_df, q, wave.label, baseline, analysis_settings(), **extra)
     except ValueError as exc:
         raise ServiceError(f"wave '{wave.label}' cannot be reported yet: {exc}") from None
     report = result.to_dict()
@@ -245,9 +236,19 @@ def only_published_baseline(report: dict[str, Any], baseline: Mapping[str, Any])
 def publish_report(report: dict[str, Any]) -> dict[str, Any]:
     """The one publication step of the web application: what every page and export may show.
 
-    Today :func:`redact`; it becomes ``analysis.publish.publish(report, policy)`` when that lands.
+    ``analysis.publish.publish`` for HR (floors ``k_min``/``k_diff`` at ``TRIVSEL_K_MIN``, never below
+    the shipped 5; an independent re-check of every published row), then :func:`redact` for the fields
+    the pages never show (the hidden groups' counts). Raises :class:`ServiceError` when the report breaks
+    a floor or a disclosure rule (nothing is shown or stored then).
     """
-    return redact(report)
+    from analysis.publish import K_FLOOR, PublishError, PublishPolicy, publish
+
+    k_floor = max(K_FLOOR, int(current_app.config.get("TRIVSEL_K_MIN") or K_FLOOR))
+    try:
+        published = publish(report, PublishPolicy(audience="hr", k_floor=k_floor))
+    except PublishError as exc:
+        raise NotPublishable(f"the report cannot be published: {exc}") from None
+    return redact(published)
 
 
 def publication(wave: Wave, questionnaire_id: str) -> Publication:

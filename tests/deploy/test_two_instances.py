@@ -128,7 +128,7 @@ def _prepare_database(url: str) -> tuple[dict[str, int], dict[str, list[str]]]:
         replace_units(
             [UnitRow("ORG", None, "Org", 0), UnitRow("U1", "ORG", "U1", 100), UnitRow("U2", "ORG", "U2", 100)]
         )
-        for label, n in (("race", 60), ("failover", 60)):
+        for label, n in (("race", 40), ("failover", 45)):
             wave = waves.create_wave(label, [q])
             waves.open_wave(label)
             ids[label] = int(wave.id)
@@ -336,14 +336,19 @@ def _count(url: str, sql: str, **params: Any) -> int:
     return n
 
 
-def test_wave_closed_through_a_seals_a_submit_racing_on_b(stack: Stack) -> None:
+def test_wave_closed_through_a_seals_a_submit_racing_on_b(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from survey.respond.views import REFUSAL_STATUS
     from survey.services.answering import TokenState
 
     bench = _load_bench()
+    # the bench writes each prepared session's answers-so-far cookie as the server would: same key
+    monkeypatch.setattr(bench, "SECRET", SECRET)
+    monkeypatch.setenv("BENCH_DATABASE_URL", stack.url)
     wave_id = stack.waves["race"]
     tokens = stack.tokens["race"]
-    good, review = bench.Browser(stack.port_b).journey(tokens[0])
+    good, review = bench.Browser(stack.port_b).journey(tokens[0], keep_review=True)
     assert good and review is not None
     prepared = bench.prepare_submits(stack.port_b, tokens[1:], review, 4)
     assert len(prepared) == len(tokens) - 1
@@ -368,16 +373,15 @@ def test_wave_closed_through_a_seals_a_submit_racing_on_b(stack: Stack) -> None:
                 headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
             )  # fmt: skip
             r = conn.getresponse()
-            text = r.read().decode("utf-8", "replace")
+            r.read()
+            thanks = r.status == 303 and (r.getheader("Location") or "").endswith("/tak")
             with lock:
-                results.append(
-                    (time.perf_counter(), r.status, r.status == 200 and 'name="state"' not in text)
-                )
+                results.append((time.perf_counter(), r.status, thanks))
 
     def closer() -> None:
         while True:
             with lock:
-                if sum(1 for _, _, ok in results if ok) >= 15:
+                if sum(1 for _, _, ok in results if ok) >= 10:
                     break
             time.sleep(0.005)
         status, _, _ = hr.request(
@@ -395,7 +399,7 @@ def test_wave_closed_through_a_seals_a_submit_racing_on_b(stack: Stack) -> None:
     stored = sum(1 for _, _, ok in results if ok)
     refused = [s for _, s, ok in results if not ok]
     assert len(results) == len(prepared)
-    assert stored >= 15 and refused, (stored, refused)
+    assert stored >= 10 and refused, (stored, refused)
     assert set(refused) == {REFUSAL_STATUS[TokenState.CLOSED]}  # refused as "closed", nothing else
     # every submit that answered "thank you" is stored, nothing else is (1 = the journey above)
     assert _count(stack.url, "SELECT count(*) FROM responses WHERE wave_id = :w", w=wave_id) == stored + 1

@@ -209,7 +209,7 @@ def test_criteria_page_shows_report_funding_rows(client: Any, rnd: Any) -> None:
     # KUM in the example: orange + internal + polarised = 7 points (README of the example)
     row = re.search(r'<tr id="criteria-KUM">(.*?)</tr>', page, re.S)
     assert row is not None
-    cells = re.findall(r"<td>(.*?)</td>", row.group(1), re.S)
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.S)
     assert [c.strip() for c in cells[:5]] == ["orange", "ja", "nej", "ja", "7"]
     # unpublished units have no criteria row
     assert 'id="criteria-FVE"' not in page and 'id="criteria-FSY"' not in page
