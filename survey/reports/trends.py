@@ -132,6 +132,8 @@ def trends() -> Any:
                 prev = cells[i - 1]
                 if cell["unit"] is None or prev["unit"] is None:
                     step = {"class": "", "text": _("no comparison with the wave before")}
+                elif value or waves[i - 1]["missing"]:
+                    step = {"class": "", "text": "–"}  # a hidden value has no published change
                 else:
                     step = _step(prev["wr"], wr, unit_id, theme.id, lang)
             waves.append(

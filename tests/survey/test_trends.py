@@ -147,6 +147,7 @@ def test_hidden_units_show_no_numbers(client: Any, three_waves: dict[str, Any]) 
         for r in rows:
             assert r[1].startswith("hidden"), r
             assert not re.search(r"\d[.,]\d", " ".join(r)), r
+        assert [r[2] for r in rows] == ["–", "–", "–"]
 
 
 def test_roles_and_bad_parameters(app: Any, client: Any, three_waves: dict[str, Any]) -> None:
