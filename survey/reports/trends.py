@@ -28,16 +28,20 @@ from . import bp
 ROLES = ("admin", "hr", "manager")
 
 
-def _series(qid: str | None) -> tuple[list[str], str | None, list[reporting.WaveReport]]:
-    """(questionnaire ids of closed waves, the chosen one, its published reports oldest first)."""
+def _series(qid: str | None, lang: str) -> tuple[dict[str, str], str | None, list[reporting.WaveReport]]:
+    """(titles of the closed waves' questionnaires by id, the chosen id, its published reports oldest
+    first). A title is the newest closed wave's snapshot's, in ``lang`` (the selector shows no ids)."""
+    from survey.services import dataset
+
     waves = [w for w in reversed(reporting.reportable_waves()) if w.status == "closed"]
-    qids: list[str] = []
+    qids: dict[str, str] = {}
     for w in reversed(waves):  # newest wave's questionnaires first
         for wq in w.questionnaires:
             if wq.questionnaire_id not in qids:
-                qids.append(wq.questionnaire_id)
+                title = dataset.wave_questionnaire(w.label, wq.questionnaire_id).title.get(lang)
+                qids[wq.questionnaire_id] = str(title)
     if qid is None and qids:
-        qid = qids[0]
+        qid = next(iter(qids))
     if qid is not None and qid not in qids:
         abort(404)
     out = []
@@ -86,7 +90,7 @@ def _score(report: Mapping[str, Any], unit_id: str, theme: str) -> Mapping[str, 
 @role_required(*ROLES)
 def trends() -> Any:
     lang = current_language()
-    qids, qid, series = _series(request.args.get("q"))
+    qids, qid, series = _series(request.args.get("q"), lang)
     if not series:
         return render_template(
             "reports/trends.html", series=[], rows=[], units=[], qids=qids, qid=qid, unit_id=None, unit=None
