@@ -83,6 +83,8 @@ def _fmt(v: float, signed: bool = False) -> str:
 
 
 def test_three_waves_series_and_classes(client: Any, three_waves: dict[str, Any]) -> None:
+    from analysis import texts
+
     _import_2026(three_waves["tmp"])
     signed_in(client, "hr")
     r = client.get("/rapporter/udvikling?unit=BIB")
@@ -91,14 +93,20 @@ def test_three_waves_series_and_classes(client: Any, three_waves: dict[str, Any]
     bib = _row("BIB", "klarhed")
     ch = bib["change"]
     assert ch["class"] == "significant_decline"
+    dec, inc = texts.change_arrow(ch), texts.change_arrow({"class": "significant_improvement"})
     assert _table(page, "klarhed") == [
         ["2023", _fmt(ch["baseline_mean"]), str(ch["baseline_n"]), "–"],
-        ["2025", _fmt(bib["mean"]), str(bib["n"]), f"▼ significant decline ({_fmt(ch['delta'], True)})"],
+        [
+            "2025",
+            _fmt(bib["mean"]),
+            str(bib["n"]),
+            f"{dec} significant decline ({_fmt(ch['delta'], True)})",
+        ],
         [
             "2026",
             _fmt(ch["baseline_mean"]),
             str(ch["baseline_n"]),
-            f"▲ significant improvement ({_fmt(-ch['delta'], True)})",
+            f"{inc} significant improvement ({_fmt(-ch['delta'], True)})",
         ],
     ]
     # the whole organisation (the default unit): klarhed 2023→2025 looks large but is not certain
@@ -112,8 +120,9 @@ def test_three_waves_series_and_classes(client: Any, three_waves: dict[str, Any]
     ]
     assert kuf["change"]["class"] == "inconclusive_change"
     d = kuf["change"]["delta"]  # 95 % interval excludes 0, not significant after the correction
-    assert rows[1][3] == f"▽ a sign of change, not certain ({_fmt(d, True)})"
-    assert rows[2][3] == f"△ a sign of change, not certain ({_fmt(-d, True)})"
+    down, up = texts.change_arrow(kuf["change"]), texts.change_arrow({**kuf["change"], "delta": -d})
+    assert rows[1][3] == f"{down} a sign of change, not certain ({_fmt(d, True)})"
+    assert rows[2][3] == f"{up} a sign of change, not certain ({_fmt(-d, True)})"
     assert "Only" not in _text(page)  # three waves: no "a trend needs three" notice
 
 
