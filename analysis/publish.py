@@ -196,16 +196,18 @@ def _check_exposures(rows: list[dict[str, Any]], parent: Mapping[str, Any], publ
     for pos, row in enumerate(rows):
         for name, _, _ in _COUNTS:
             value = row.get(name)
-            if _shown(value):
+            if isinstance(value, int) and _shown(value):
                 cells.setdefault((str(row.get("kind")), name), {})[str(row.get("unit_id"))] = value
         for a, b in (("internal", "external"), ("external", "internal")):
             if _shown(row.get("exposed")) and not _shown(row.get(a)) and _shown(row.get(b)):
                 raise PublishError(f"exposures[{pos}]: unit {row.get('unit_id')!r} {row.get('kind')!r} shows "
-                                   f"{b} = {row.get(b)} next to a hidden {a}: exposed minus {b} gives it back")
+                                   f"{b} = {row.get(b)} next to a hidden {a}: exposed minus {b} gives it "
+                                   "back")
     for (kind, name), values in cells.items():
         for uid, r in _frontier_residuals(values, parent).items():
             if 0 < r < 3:
-                raise PublishError(f"exposures: {kind!r} {name}: unit {uid!r} minus its descendants that show "
+                raise PublishError(f"exposures: {kind!r} {name}: unit {uid!r} minus its descendants that "
+                                   "show "
                                    f"the count leaves {r} (a count below 3)")
 
 

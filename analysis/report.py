@@ -948,7 +948,7 @@ def _exposure_rows(tree: Tree, q: Questionnaire, cur: _Wave, settings: Settings)
 
 
 def _threshold(den: int, settings: Settings) -> int:
-    """The smallest count of ``den`` respondents that meets C2/C3: ``exposure_count`` and ``exposure_share``."""
+    """The smallest count of ``den`` respondents that meets C2/C3 (``exposure_count``, ``exposure_share``)."""
     c = settings.exposure_count
     while c < den and not bool(at_least(c / den, settings.exposure_share)):
         c += 1
@@ -979,11 +979,11 @@ def _funding_rows(tree: Tree, cur: _Wave, theme_info: dict[str, Any], settings: 
             # the evidence states the criterion met, never the pooled count (red team A5): pooled over
             # the kinds per person, it minus the kind rows' counts would give how many were exposed to
             # several kinds (inclusion-exclusion), a group of 1-2 people
+            least = _threshold(den, settings)
             if internal:
-                evidence.append(f"internal exposure: at least {_threshold(den, settings)} of {den} respondents")
+                evidence.append(f"internal exposure: at least {least} of {den} respondents")
             if external:
-                evidence.append(f"unresolved external exposure: at least {_threshold(den, settings)} of {den} "
-                                "respondents")
+                evidence.append(f"unresolved external exposure: at least {least} of {den} respondents")
         polarised = bool(theme_info["polarised"].get(uid, False))
         points = (pts[low] if low else 0) + (pts["internal"] if internal else 0) \
             + (pts["external_unresolved"] if external else 0) + (pts["polarised"] if polarised else 0)

@@ -3,9 +3,9 @@
 Built from the round's report (the wave's one report): the theme rows of the unit (K1 low score: the
 flagged themes with mean, 95 % interval and share of unfavourable answers; K4 split group: the polarised
 themes) and the exposure evidence of the report's funding row (K2/K3: "internal exposure: at least 13 of
-122 respondents" — the criterion met, never the pooled count, which would give away small groups). Theme names come from the
-wave's questionnaires in the page's language; numbers are formatted for the page (4,39 in Danish). Only
-published rows are used: the report holds nothing else.
+122 respondents" — the criterion met, never the pooled count, which would give away small groups).
+Theme names come from the wave's questionnaires in the page's language; numbers are formatted for the
+page (4,39 in Danish). Only published rows are used: the report holds nothing else.
 """
 
 from __future__ import annotations
@@ -93,8 +93,8 @@ def unit_evidence(report: Mapping[str, Any], names: Mapping[str, str]) -> dict[s
                     (
                         "2",
                         _(
-                            "At least %(count)s of %(total)s respondents were exposed by someone at work "
-                            "(manager, colleague or staff)",
+                            "At least %(count)s of %(total)s respondents were exposed by someone at "
+                            "work (manager, colleague or staff)",
                             count=count,
                             total=total,
                         ),
@@ -105,8 +105,8 @@ def unit_evidence(report: Mapping[str, Any], names: Mapping[str, str]) -> dict[s
                     (
                         "3",
                         _(
-                            "At least %(count)s of %(total)s respondents were exposed by citizens or partners "
-                            "and it was not (fully) resolved",
+                            "At least %(count)s of %(total)s respondents were exposed by citizens or "
+                            "partners and it was not (fully) resolved",
                             count=count,
                             total=total,
                         ),
