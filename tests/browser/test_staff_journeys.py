@@ -353,11 +353,11 @@ def test_hr_runs_a_wave_and_reads_the_reports_in_both_languages(
     # reports: the new wave (three answers: every unit suppressed), then 2025 with real numbers
     page.locator("nav.staff-nav").get_by_role("link", name="Rapporter").click()
     page.select_option("#sel-wave", "2027")
-    page.get_by_role("button", name="Vis").click()
+    page.get_by_role("button", name="Vis", exact=True).click()
     page.wait_for_load_state()
     t.check("report_overview_suppressed")
     page.select_option("#sel-wave", "2025")
-    page.get_by_role("button", name="Vis").click()
+    page.get_by_role("button", name="Vis", exact=True).click()
     page.wait_for_load_state()
     t.check("report_overview")
     overview = main_text(page)
@@ -386,7 +386,7 @@ def test_hr_runs_a_wave_and_reads_the_reports_in_both_languages(
     page.locator("nav.staff-nav").get_by_role("link", name="Opfølgning").click()
     t.check("followup")  # the newest closed wave: 2027, where every unit is hidden
     page.select_option("#f-wave", "2025|trivsel")
-    page.get_by_role("button", name="Vis").click()
+    page.get_by_role("button", name="Vis", exact=True).click()
     page.wait_for_load_state()
     t.check("followup_2025")
     page.get_by_role("link", name=re.compile(r"^AEL-HJE ")).click()
