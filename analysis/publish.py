@@ -93,7 +93,8 @@ def publish(report: Any, policy: PublishPolicy | None = None) -> dict[str, Any]:
     parent = {u["unit_id"]: u.get("parent_id") for u in units}
     published = {u["unit_id"] for u in units if u.get("published")}
     _check_scores(data.get("scores") or [], parent, published, k_min, k_diff)
-    _check_exposures(data.get("exposures") or [], parent, published, n_expo)
+    _check_exposures(data.get("exposures") or [], parent, published, n_expo,
+                     protect_cells=bool(settings.get("protect_exposure_cells")))
     for row in data.get("exposures") or []:
         _small_counts(row)
     for row in data.get("scores") or []:
@@ -175,7 +176,7 @@ def _check_scores(scores: list[dict[str, Any]], parent: Mapping[str, Any], publi
 
 
 def _check_exposures(rows: list[dict[str, Any]], parent: Mapping[str, Any], published: set[str],
-                     n_expo: int) -> None:
+                     n_expo: int, protect_cells: bool = False) -> None:
     by_kind: dict[str, dict[str, int]] = {}
     for pos, row in enumerate(rows):
         uid, n = row.get("unit_id"), row.get("n")
@@ -190,8 +191,11 @@ def _check_exposures(rows: list[dict[str, Any]], parent: Mapping[str, Any], publ
             if 0 < r < n_expo:
                 raise PublishError(f"exposures: {kind!r}: unit {uid!r} minus its published descendants "
                                    f"leaves {r} answers (< n_min_exposure {n_expo})")
-    # the counts themselves (red team A1, A3): "unit minus its nearest descendants that show the count"
-    # never leaves 1 or 2, and a row never shows internal or external next to the other hidden / "<3"
+    # the counts themselves (red team A1, A3), in reports made with ``protect_exposure_cells`` (the web's):
+    # "unit minus its nearest descendants that show the count" never leaves 1 or 2, and a row never shows
+    # internal or external next to the other hidden / "<3"
+    if not protect_cells:
+        return
     cells: dict[tuple[str, str], dict[str, int]] = {}
     for pos, row in enumerate(rows):
         for name, _, _ in _COUNTS:

@@ -927,8 +927,12 @@ def _exposure_rows(tree: Tree, q: Questionnaire, cur: _Wave, settings: Settings)
     if not q.exposures:
         return out
     shown = np.column_stack([cur.exposure_shown[e.kind] for e in q.exposures])
-    cells = {e.kind: _exposure_cells(tree, cur.exposure[e.kind], cur.exposure_shown[e.kind])
-             for e in q.exposures}
+    if settings.protect_exposure_cells:
+        cells = {e.kind: _exposure_cells(tree, cur.exposure[e.kind], cur.exposure_shown[e.kind])
+                 for e in q.exposures}
+    else:  # contract 2.3 exactly: every count of a published row, 1 and 2 written "<3"
+        cells = {e.kind: {name: [_count(int(v)) for v in cur.exposure[e.kind][name]] for name in _CELL_COUNTS}
+                 for e in q.exposures}
     for u in np.flatnonzero(shown.any(axis=1)).tolist():
         for j, e in enumerate(q.exposures):
             if not shown[u, j]:

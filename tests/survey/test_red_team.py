@@ -13,14 +13,28 @@ import pytest
 
 from analysis.publish import PublishError, PublishPolicy, publish
 from analysis.report import analyse
+from analysis.settings import Settings
 from tests.analysis.test_disclosure_attacks import _person
 from tests.analysis.test_report import Q, build
+
+#: the settings the web application analyses with (survey.services.reporting.analysis_settings): exposure
+#: counts protected across the tree and within a row; the CLI's contract report keeps contract 2.3's counts
+WEB = Settings(protect_exposure_cells=True)
+
+
+def test_the_web_analyses_with_protected_exposure_cells(app: Any) -> None:
+    from survey.services.reporting import analysis_settings
+
+    with app.app_context():
+        assert analysis_settings().protect_exposure_cells is True
+    assert Settings().protect_exposure_cells is False  # the contract report
+    assert "protect_exposure_cells" not in Settings().to_dict()
 
 
 def _published(units: list[tuple[str, str, str]], rows: list[dict[str, Any]], audience: str = "hr"
                ) -> dict[str, Any]:
     uf, rf = build(units, rows)
-    return publish(analyse(uf, rf, Q, "2025"), PublishPolicy(audience=audience))
+    return publish(analyse(uf, rf, Q, "2025", settings=WEB), PublishPolicy(audience=audience))
 
 
 def _small(value: Any) -> bool:
@@ -120,7 +134,7 @@ def test_defence_pooled_funding_evidence_minus_kind_rows_isolates_nobody() -> No
 
 def _report(units: list[tuple[str, str, str]], rows: list[dict[str, Any]]) -> dict[str, Any]:
     uf, rf = build(units, rows)
-    return analyse(uf, rf, Q, "2025").to_dict()
+    return analyse(uf, rf, Q, "2025", settings=WEB).to_dict()
 
 
 def test_publish_refuses_an_exposure_count_whose_tree_residual_is_below_3() -> None:

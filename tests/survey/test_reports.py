@@ -599,8 +599,9 @@ def test_exposures_show_less_than_three(
     row = rows["Kultur- og Fritidsforvaltningen"]
     cells = row[1 + 5 * kinds.index("bullying"): 6 + 5 * kinds.index("bullying")]
     assert cells[0] == f"{round(100 * kuf['exposed'] / kuf['n'])} % {kuf['exposed']}/{kuf['n']}"
-    # KUF's internal bullying count is left out (null): KUF minus its children would leave 1-2 (red team A1)
-    assert kuf["internal"] is None and cells[1] == "–"
+    # KUF's internal bullying count: the contract report (CLI) has it, the web leaves it out ("–"), since
+    # KUF minus its children would leave 1-2 (red team A1; settings.protect_exposure_cells)
+    assert isinstance(kuf["internal"], int) and cells[1] == "–"
     assert cells[2] == "<3" and cells[4] == str(kuf["told_no_one"])
     text = visible_text(html)
     assert "skjult: færre end 5 besvarelser" in " ".join(rows["Filial Vest"][1:])
