@@ -154,7 +154,7 @@ _SLIP_DETAIL = re.compile(r"^unit=(?P<unit>\S+) count=(?P<count>\d+)$")
 
 @dataclass(frozen=True)
 class SlipPrinter:
-    """A unit whose invitations are mostly code slips printed by one staff user (see :func:`slip_printers`)."""
+    """A unit whose invitations are mostly code slips printed by one user (see :func:`slip_printers`)."""
 
     unit_id: str
     #: the user's e-mail address (the audit event's actor id when the user no longer exists; ``cli``)

@@ -107,7 +107,8 @@ def test_defence_annual_counts_only_for_complete_calendar_years(db: Any, tmp_pat
     published = [v for v in (rolling["count_violence"], year["count_violence"]) if isinstance(v, int)]
     assert not any(_small(a - b) for a in published for b in published)
     # an incomplete calendar year (no absence data for 2026 at all) publishes no counts either
-    assert figures(we.calendar_year(2026)) is None or figures(we.calendar_year(2026))["count_violence"] is None
+    next_year = figures(we.calendar_year(2026))
+    assert next_year is None or next_year["count_violence"] is None
     assert svc.figures(we.rolling_twelve("2025-11")).settings["counts_published"] is False
     assert svc.figures(we.calendar_year(2025)).settings["counts_published"] is True
 
@@ -115,7 +116,9 @@ def test_defence_annual_counts_only_for_complete_calendar_years(db: Any, tmp_pat
 # ------------------------------------------------------------------ attack 8: follow-up in today's tree
 
 
-def test_defence_tree_edit_does_not_show_a_manager_the_follow_up_reasons_of_a_foreign_unit(app: Any, db: Any) -> None:
+def test_defence_tree_edit_does_not_show_a_manager_the_follow_up_reasons_of_a_foreign_unit(
+    app: Any, db: Any
+) -> None:
     """After 2025 is published, HR moves Kunstmuseet (KUM) under Idrætshallerne (HAL) in today's tree.
     The HAL manager's report pages follow the published tree (KUM's unit page is 404 for them), but the
     follow-up tracker uses today's tree: it lists KUM with why it needs follow-up (low-score flag, internal
