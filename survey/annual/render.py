@@ -354,6 +354,8 @@ def sections(report: Mapping[str, Any], lang: str) -> list[Section]:
     f = scope["figures"]
     if f is not None:
         note += " " + (t("long_20", lang) if f["long_term_rule"] == "over_20" else t("long_30", lang))
+    if report.get("settings", {}).get("counts_published") is False:
+        note += " " + t("counts_period_note", lang)
     rows: list[list[Any]] = []
     formats_rows = []
     for key, now, before, kind in key_rows(report):
