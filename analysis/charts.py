@@ -3,7 +3,7 @@
 The specs are plain Vega-Lite: the HTML report renders them with the inlined vega-embed bundle, and
 the web app renders the same specs with a locally served bundle (no CDN). Colour is never the only
 signal: flags also carry a symbol and a word (``● rød``, ``◆ orange``, ``▲ gul``) in the cells and
-the legend, and changes carry arrows (▲▼ significant, △▽ inconclusive, – stable). Nominal axes are
+the legend, and changes carry arrows (↑↓ significant, ↗↘ inconclusive, – stable). Nominal axes are
 sorted explicitly: units in tree order, themes in questionnaire order.
 
 ``VL_VERSION`` is the Vega-Lite version of the installed Altair; pass it to

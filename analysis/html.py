@@ -49,10 +49,10 @@ _L: dict[str, dict[str, str]] = {
     "heatmap": {"da": "Overblik: temaer pr. enhed", "en": "Overview: themes by unit"},
     "heatmap_note": {
         "da": "Farve og symbol viser flaget (● rød, ◆ orange, ▲ gul); pilene viser ændringen: "
-        "▲▼ signifikant, △▽ tegn på ændring eller ser stor ud, men ikke sikker, – uændret. "
+        "↑↓ signifikant, ↗↘ tegn på ændring eller ser stor ud, men ikke sikker, – uændret. "
         "Tabellen under figuren har de samme tal.",
         "en": "Colour and symbol show the flag (● red, ◆ orange, ▲ yellow); arrows show the change: "
-        "▲▼ significant, △▽ a sign of change or looks large, but not certain, – stable. "
+        "↑↓ significant, ↗↘ a sign of change or looks large, but not certain, – stable. "
         "The table below the chart has the same figures.",
     },
     "per_unit": {"da": "Resultater pr. enhed", "en": "Results by unit"},
@@ -69,11 +69,17 @@ _L: dict[str, dict[str, str]] = {
     "delta": {"da": "Forskel", "en": "Difference"},
     "changes": {"da": "Signifikans af ændringer", "en": "Significance of changes"},
     "changes_note": {
-        "da": "Alle testede ændringer, sorteret efter q (p justeret efter Benjamini–Hochberg for hver "
-        "enhed for sig: enhedens temaer samlet og dens spørgsmål samlet).",
-        "en": "All tested changes, sorted by q (p adjusted by Benjamini–Hochberg within each unit: the "
-        "unit's themes together and its questions together).",
+        "da": "Reelle ændringer (statistisk signifikante) og ændringer, der ikke er signifikante, men er "
+        "tegn på ændring eller på mindst {delta} point (de ser store ud, men er ikke sikre), sorteret "
+        "efter q "
+        "(p justeret efter Benjamini–Hochberg for hver enhed for sig). De øvrige {rest} testede ændringer er "
+        "små og ikke signifikante; de står i Excel-filens ark Ændringer.",
+        "en": "Real changes (statistically significant) and changes that are not significant but are a sign "
+        "of change or at least {delta} points (they look large, but are not certain), sorted by q "
+        "(p adjusted by Benjamini–Hochberg within each unit). The other {rest} tested changes are small "
+        "and not significant; they are in the Excel workbook's Changes sheet.",
     },
+    "sentence": {"da": "Forklaring", "en": "Explanation"},
     "baseline_n": {"da": "n før", "en": "n before"},
     "baseline_mean": {"da": "Gns. før", "en": "Mean before"},
     "crit": {"da": "Kritisk forskel", "en": "Critical difference"},
@@ -217,8 +223,10 @@ def _table(
 
 
 def _td(value: Any, field: str | None = None, num: bool = False, cls: str = "") -> str:
+    """One cell. ``field`` names the column for the reader of the code only: a cell carries no attribute
+    beyond its class (the 1,500-unit report has millions of cells; the column header says what it is)."""
     classes = " ".join(c for c in ("num" if num else "", cls) if c)
-    attrs = (f' class="{classes}"' if classes else "") + (f' data-field="{field}"' if field else "")
+    attrs = f' class="{classes}"' if classes else ""
     return f"<td{attrs}>{_e(value)}</td>"
 
 
@@ -287,7 +295,6 @@ class _Writer:
     def nav(self) -> str:
         lang = self.lang
         entries = [
-            ("settings", "settings"),
             ("units", "units"),
             ("heatmap", "heatmap"),
             ("per-unit", "per_unit"),
@@ -295,6 +302,7 @@ class _Writer:
             ("spread", "spread"),
             ("exposures", "exposures"),
             ("funding", "funding"),
+            ("settings", "settings"),
         ]
         links = "".join(f'<li><a href="#{a}">{_e(t(k, lang))}</a></li>' for a, k in entries)
         return f'<nav aria-label="{_e(t("contents", lang))}"><ul>{links}</ul></nav>'
@@ -394,7 +402,7 @@ class _Writer:
             + _td(texts.level_label(pol.get("level"), lang), "polarisation")
             + _td((texts.change_arrow(ch) + " " + texts.change_label(ch, lang)).strip(), "class")
             + _td(self.num(ch.get("delta"), signed=True), "delta", True)
-            + _td(self.num(ch.get("q"), 4), "q", True)
+            + _td(texts.fmt_q(ch.get("q"), lang), "q", True)
         )
 
     def unit_sections(self) -> str:
@@ -459,11 +467,15 @@ class _Writer:
         lang = self.lang
         order = {u["unit_id"]: i for i, u in enumerate(self.units)}
         names = {u["unit_id"]: u["name"] for u in self.units}
-        tested = [
+        attention = ("significant_improvement", "significant_decline", "inconclusive_change")
+        all_tested = [
             s
             for s in self.r["scores"]
             if s.get("change") and s["change"].get("class") in texts.TESTED_CLASSES
         ]
+        # what needs attention; the small non-significant rest is counted (the XLSX lists every change)
+        tested = [s for s in all_tested
+                  if s["change"]["class"] in attention or texts.is_sign_of_change(s["change"])]
         tested.sort(
             key=lambda s: (
                 s["change"]["q"] if s["change"].get("q") is not None else 2.0,
@@ -486,18 +498,17 @@ class _Writer:
                 + _td(self.num(ch.get("delta"), signed=True), "delta", True)
                 + _td(self.ci(ch.get("ci")), "ci", True)
                 + _td(self.num(ch.get("p"), 4), "p", True)
-                + _td(self.num(ch.get("q"), 4), "q", True)
+                + _td(texts.fmt_q(ch.get("q"), lang), "q", True)
                 + _td(self.num(ch.get("critical_difference")), "critical_difference", True)
                 + _td((texts.change_arrow(ch) + " " + texts.change_label(ch, lang)).strip(), "class")
-                + f'<td data-field="sentence_da" lang="da">'
-                f'{_e(texts.settings_sentence(ch, s["n"], "da", self.settings))}</td>'
-                + f'<td data-field="sentence_en" lang="en">'
-                f'{_e(texts.settings_sentence(ch, s["n"], "en", self.settings))}</td>'
+                + f'<td>{_e(texts.settings_sentence(ch, s["n"], lang, self.settings))}</td>'
                 + "</tr>"
             )
         header = [t("unit", lang), f"{t('theme', lang)} / {t('item', lang)}", t("baseline_n", lang), "n"]
         header += [t("baseline_mean", lang), t("mean", lang), t("delta", lang), t("ci", lang), "p", "q"]
-        header += [t("crit", lang), t("class", lang), t("sentence_da", lang), t("sentence_en", lang)]
+        header += [t("crit", lang), t("class", lang), t("sentence", lang)]
+        note = t("changes_note", lang).format(
+            delta=self.num(self.settings.get("practical_delta"), 1), rest=len(all_tested) - len(tested))
         body = (
             _table(t("changes", lang), header, rows, "changes-table")
             if rows
@@ -505,7 +516,7 @@ class _Writer:
         )
         return (
             f'<section id="changes"><h2>{_e(t("changes", lang))}</h2>'
-            f'<p class="note">{_e(t("changes_note", lang))}</p>'
+            f'<p class="note">{_e(note)}</p>'
             f'<p class="note" data-field="expected_by_chance">'
             f'{_e(texts.chance_sentence(self.r.get("significance"), lang))}</p>{body}</section>'
         )
@@ -634,7 +645,6 @@ class _Writer:
         lang = self.lang
         main = "".join(
             [
-                self.settings_section(),
                 self.units_section(),
                 self.heatmap_section(),
                 self.unit_sections(),
@@ -642,6 +652,7 @@ class _Writer:
                 self.spread_section(),
                 self.exposures_section(),
                 self.funding_section(),
+                self.settings_section(),
             ]
         )
         title = f"{self.q.title.get(lang)} – {self.r['wave']}"

@@ -5,8 +5,8 @@ two outputs (and later the web pages) say the same thing in the same words. Numb
 decimals; Danish uses a decimal comma. The functions read the report dict of contract.md 2.3.
 
 Colour is never the only signal: every flag has a word and a symbol (:func:`flag_label`), every change
-class an arrow (:func:`change_arrow`): ▲/▼ filled for significant, △/▽ hollow for inconclusive,
-– for stable.
+class an arrow (:func:`change_arrow`): ↑/↓ for significant, ↗/↘ for a change that looks large but
+is within noise, – for stable. Arrows are never triangles, so they cannot be read as a flag shape.
 """
 
 from __future__ import annotations
@@ -129,6 +129,16 @@ def fmt_share(value: float | None, lang: str, decimals: int = 0) -> str:
     return f"{number} %" if lang == "da" else f"{number}%"
 
 
+def fmt_q(q: float | None, lang: str) -> str:
+    """A BH-adjusted p-value as people read it: ``q < 0,001``, ``q = 0,052``, ``q = 0,41`` (three decimals
+    below 0.1, so a value near alpha is never rounded onto it); ``""`` for None."""
+    if q is None:
+        return ""
+    if q < 0.001:
+        return f"q < {fmt_num(0.001, lang, 3)}"
+    return f"q = {fmt_num(q, lang, 3 if q < 0.1 else 2)}"
+
+
 def fmt_count(value: Any, lang: str) -> str:
     """An exposure count: an integer, or the string ``"<3"`` (contract 2.2) shown as is."""
     check_lang(lang)
@@ -158,15 +168,17 @@ def flag_symbol(flag: str | None) -> str:
 
 
 def flag_label(flag: str | None, certain: bool | None, lang: str) -> str:
-    """Symbol, word and certainty: ``"● rød (sikker)"`` / ``"◆ orange (indicative)"``; ``""`` for none."""
+    """Symbol, word and certainty in plain words: ``"● rød (klart under grænsen)"`` when the 95 % ci's
+    upper end is below the colour's limit (``flag_certain``), ``"◆ orange (tæt på grænsen)"`` when not;
+    ``""`` for none."""
     if flag is None:
         return ""
     word = f"{flag_symbol(flag)} {flag_word(flag, lang)}"
     if certain is None:
         return word
     if lang == "da":
-        return f"{word} ({'sikker' if certain else 'usikker'})"
-    return f"{word} ({'certain' if certain else 'indicative'})"
+        return f"{word} ({'klart under grænsen' if certain else 'tæt på grænsen'})"
+    return f"{word} ({'clearly below the limit' if certain else 'close to the limit'})"
 
 
 def class_label(cls: str | None, lang: str) -> str:
@@ -190,17 +202,17 @@ def level_label(level: str | None, lang: str) -> str:
 
 
 def change_arrow(change: Mapping[str, Any] | None) -> str:
-    """▲/▼ significant, △/▽ inconclusive (looks large, within noise), – stable, ``""`` otherwise."""
+    """↑/↓ significant, ↗/↘ inconclusive (looks large, within noise), – stable, ``""`` otherwise."""
     if not change:
         return ""
     cls = change.get("class")
     if cls == "significant_improvement":
-        return "▲"
+        return "↑"
     if cls == "significant_decline":
-        return "▼"
+        return "↓"
     if cls == "inconclusive_change" or (cls == "no_significant_change" and is_sign_of_change(change)):
         delta = change.get("delta") or 0.0
-        return "△" if delta > 0 else "▽"
+        return "↗" if delta > 0 else "↘"
     if cls == "stable":
         return "–"
     if cls not in CHANGE_CLASSES:

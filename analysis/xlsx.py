@@ -3,8 +3,9 @@
 Sheets: Overview, Themes, Items, Changes, Spread, Exposures, Funding, Settings. Every sheet has a frozen,
 filterable header row and number formats (2 decimals for means, % for shares). A unit that is hidden
 (suppressed) appears in every sheet where its rows would be, with the reason in the ``status`` column
-(``"hidden: fewer than 5 answers"``), never as an unexplained gap. Headers are in English; the
-plain-language sentences are given in Danish and English.
+(``"hidden: fewer than 5 answers"``), never as an unexplained gap. ``lang`` (``en`` default, ``da``) sets the
+language of sheet names, headers, statuses, titles and labels; the plain-language sentences are given in
+Danish and English in both.
 
 The workbook is streamed by :mod:`analysis.xlsxfile` (a plain XLSX writer: openpyxl's write-only mode
 took a minute for the 6 million cells of a 1,500-unit report) to a temporary file beside ``path`` and
@@ -38,10 +39,54 @@ class Col:
     fmt: str | None = None
 
 
-def _sheet(wb: Book, title: str, cols: Sequence[Col], rows: Iterable[Sequence[Any]]) -> None:
+#: sheet names and column headers of a Danish workbook
+DA: dict[str, str] = {
+    "Overview": "Overblik", "Themes": "Temaer", "Items": "Spørgsmål", "Changes": "Ændringer",
+    "Spread": "Spredning", "Exposures": "Krænkelser", "Funding": "Puljemidler", "Settings": "Indstillinger",
+    "unit_id": "enheds-id", "unit": "enhed", "theme_id": "tema-id", "theme": "tema", "status": "status",
+    "item_id": "spørgsmåls-id", "item": "spørgsmål", "reverse": "vendt", "depth": "niveau",
+    "parent_id": "overordnet enhed", "headcount": "ansatte", "respondents": "besvarelser",
+    "response rate": "svarprocent", "published": "vist", "n": "n", "mean": "gennemsnit", "sd": "sd",
+    "ci low": "95 % ki, fra", "ci high": "95 % ki, til", "unfavourable share": "andel ugunstige (1–3)",
+    "flag": "flag", "flag certain": "klart under grænsen", "polarisation bp": "polarisering (bp)",
+    "agreement A": "enighed (A)", "polarisation level": "polarisering", "baseline n": "n sidst",
+    "baseline mean": "gennemsnit sidst", "change (delta)": "ændring", "change ci low": "ændring, 95 % ki fra",
+    "change ci high": "ændring, 95 % ki til", "p": "p", "q (BH)": "q (korrigeret)",
+    "change class": "ændringstype", "critical difference": "kritisk forskel", "meaningful": "mindst 0,2",
+    "sentence (en)": "forklaring (engelsk)", "sentence (da)": "forklaring (dansk)", "family": "række",
+    "id": "id", "title": "titel", "verdict": "vurdering", "kind": "type",
+    "unfavourable share (1-3)": "andel ugunstige (1–3)", "exposed": "udsatte", "share": "andel",
+    "internal": "indefra", "internal share": "andel indefra", "external": "udefra",
+    "external share": "andel udefra", "external unresolved": "udefra, ikke håndteret",
+    "external unresolved share": "andel udefra, ikke håndteret", "told no one": "fortalt til ingen",
+    "told no one share": "andel fortalt til ingen", "C1 low score": "K1 lav score",
+    "C2 internal": "K2 indefra",
+    "C3 external unresolved": "K3 udefra, ikke håndteret", "C4 polarised": "K4 polariseret",
+    "points": "point", "eligible": "kan søge", "evidence": "begrundelse", "setting": "indstilling",
+    "value": "værdi", "shown": "vist", "significant": "signifikant",
+    "looks large but within noise": "ser stor ud, men inden for tilfældig variation",
+    "no funding row in the report": "ingen række om puljemidler i rapporten",
+    "questionnaire": "spørgeskema", "questionnaire version": "spørgeskemaets version",
+    "questionnaire title": "spørgeskemaets titel", "wave": "måling", "baseline": "sammenlignet med",
+    "schema": "format", "significance (in words)": "signifikans (i ord)",
+    "bullying": "mobning", "sexual_harassment": "seksuel chikane", "threats": "trusler",
+    "violence": "fysisk vold",
+}
+for _k in range(1, 8):
+    DA[f"share {_k}"] = f"andel {_k}"
+
+
+def word(text: str, lang: str) -> str:
+    """``text`` (an English header, sheet name or label of this module) in ``lang``."""
+    return DA.get(text, text) if texts.check_lang(lang) == "da" else text
+
+
+def _sheet(
+    wb: Book, title: str, cols: Sequence[Col], rows: Iterable[Sequence[Any]], lang: str = "en"
+) -> None:
     """A sheet with a bold shaded, frozen, filterable header row and a number format per column."""
-    ws = wb.sheet(title, [c.width for c in cols], [c.fmt for c in cols])
-    ws.header([c.header for c in cols])
+    ws = wb.sheet(word(title, lang), [c.width for c in cols], [c.fmt for c in cols])
+    ws.header([word(c.header, lang) for c in cols])
     ws.add_rows(rows)
 
 
@@ -54,8 +99,9 @@ def _ci(ci: Sequence[float] | None) -> tuple[float | None, float | None]:
 class _Report:
     """The report dict indexed for writing."""
 
-    def __init__(self, report: Mapping[str, Any], questionnaire: Questionnaire) -> None:
+    def __init__(self, report: Mapping[str, Any], questionnaire: Questionnaire, lang: str = "en") -> None:
         texts.check_report(report, questionnaire)
+        self.lang = texts.check_lang(lang)
         self.report = report
         self.q = questionnaire
         self.settings: Mapping[str, Any] = report["settings"]
@@ -68,8 +114,9 @@ class _Report:
         }
         self.funding: dict[str, Mapping[str, Any]] = {f["unit_id"]: f for f in report.get("funding") or []}
         self.sentences = _Sentences(self.settings)
-        self.status = {u["unit_id"]: texts.unit_status(u, self.settings, "en") for u in self.units}
-        self.row_hidden = texts.hidden(texts.row_hidden_reason(self.settings, "en"), "en")
+        self.status = {u["unit_id"]: texts.unit_status(u, self.settings, lang) for u in self.units}
+        self.row_hidden = texts.hidden(texts.row_hidden_reason(self.settings, lang), lang)
+        self.shown = word("shown", lang)
         self.kinds = [e.kind for e in questionnaire.exposures]
         for key in self.exposures:
             if key[1] not in self.kinds:
@@ -92,10 +139,10 @@ class _Report:
         status = self.status[u["unit_id"]]
         if row is None and not status:
             status = self.row_hidden
-        yield u, kind, theme, item, row, status or "shown"
+        yield u, kind, theme, item, row, status or self.shown
 
 
-def _score_values(row: Mapping[str, Any] | None) -> list[Any]:
+def _score_values(row: Mapping[str, Any] | None, lang: str = "en") -> list[Any]:
     if row is None:
         return [None] * 21
     ci_lo, ci_hi = _ci(row.get("ci"))
@@ -109,11 +156,11 @@ def _score_values(row: Mapping[str, Any] | None) -> list[Any]:
         ci_lo,
         ci_hi,
         row.get("unfavourable_share"),
-        texts.flag_label(row.get("flag"), None, "en") or None,
+        texts.flag_label(row.get("flag"), None, lang) or None,
         row.get("flag_certain"),
         pol.get("bp"),
         pol.get("agreement"),
-        pol.get("level"),
+        (texts.level_label(pol.get("level"), lang) or None) if lang == "da" else pol.get("level"),
         ch.get("baseline_n"),
         ch.get("baseline_mean"),
         ch.get("delta"),
@@ -121,7 +168,7 @@ def _score_values(row: Mapping[str, Any] | None) -> list[Any]:
         cci_hi,
         ch.get("p"),
         ch.get("q"),
-        (texts.change_arrow(ch) + " " + texts.change_label(ch, "en")).strip() or None,
+        (texts.change_arrow(ch) + " " + texts.change_label(ch, lang)).strip() or None,
         ch.get("critical_difference"),
         ch.get("meaningful"),
     ]
@@ -183,10 +230,10 @@ def _themes_sheet(wb: Book, r: _Report) -> None:
     def rows() -> Iterable[list[Any]]:
         for u, kind, theme, _item, row, status in r.rows():
             if kind == "theme":
-                head = [u["unit_id"], u["name"], theme.id, theme.title.get("en"), status]
-                yield head + _score_values(row) + r.sentences(row)
+                head = [u["unit_id"], u["name"], theme.id, theme.title.get(r.lang), status]
+                yield head + _score_values(row, r.lang) + r.sentences(row)
 
-    _sheet(wb, "Themes", cols + _SCORE_COLS, rows())
+    _sheet(wb, "Themes", cols + _SCORE_COLS, rows(), r.lang)
 
 
 def _items_sheet(wb: Book, r: _Report) -> None:
@@ -203,10 +250,11 @@ def _items_sheet(wb: Book, r: _Report) -> None:
     def full() -> Iterable[list[Any]]:
         for u, kind, theme, item, row, status in r.rows():
             if kind == "item":
-                head = [u["unit_id"], u["name"], theme.id, item.id, item.text.get("en"), item.reverse, status]
-                yield head + _score_values(row) + r.sentences(row)
+                text = item.text.get(r.lang)
+                head = [u["unit_id"], u["name"], theme.id, item.id, text, item.reverse, status]
+                yield head + _score_values(row, r.lang) + r.sentences(row)
 
-    _sheet(wb, "Items", cols + _SCORE_COLS, full())
+    _sheet(wb, "Items", cols + _SCORE_COLS, full(), r.lang)
 
 
 def _overview_sheet(wb: Book, r: _Report) -> None:
@@ -234,10 +282,10 @@ def _overview_sheet(wb: Book, r: _Report) -> None:
                 u.get("respondents"),
                 u.get("response_rate"),
                 bool(u.get("published")),
-                r.status[u["unit_id"]] or "shown",
+                r.status[u["unit_id"]] or r.shown,
             ]
 
-    _sheet(wb, "Overview", cols, rows())
+    _sheet(wb, "Overview", cols, rows(), r.lang)
 
 
 def _changes_sheet(wb: Book, r: _Report) -> None:
@@ -265,8 +313,8 @@ def _changes_sheet(wb: Book, r: _Report) -> None:
     ]
     order = {u["unit_id"]: i for i, u in enumerate(r.units)}
     names = {u["unit_id"]: u["name"] for u in r.units}
-    titles: dict[tuple[str, str], str] = {("theme", t.id): t.title.get("en") for t in r.q.themes}
-    titles.update({("item", i.id): i.text.get("en") for i in r.q.items})
+    titles: dict[tuple[str, str], str] = {("theme", t.id): t.title.get(r.lang) for t in r.q.themes}
+    titles.update({("item", i.id): i.text.get(r.lang) for i in r.q.items})
     tested = [
         s for s in r.report["scores"] if s.get("change") and s["change"].get("class") in texts.TESTED_CLASSES
     ]
@@ -282,8 +330,8 @@ def _changes_sheet(wb: Book, r: _Report) -> None:
     def verdict(ch: Mapping[str, Any]) -> str:
         cls = str(ch["class"])
         if cls.startswith("significant"):
-            return "significant"
-        return texts.change_label(ch, "en")
+            return word("significant", r.lang)
+        return texts.change_label(ch, r.lang)
 
     def rows() -> Iterable[list[Any]]:
         for s in tested:
@@ -306,12 +354,12 @@ def _changes_sheet(wb: Book, r: _Report) -> None:
                 ch.get("q"),
                 ch.get("critical_difference"),
                 ch.get("meaningful"),
-                (texts.change_arrow(ch) + " " + texts.change_label(ch, "en")).strip(),
+                (texts.change_arrow(ch) + " " + texts.change_label(ch, r.lang)).strip(),
                 verdict(ch),
                 *r.sentences(s),
             ]
 
-    _sheet(wb, "Changes", cols, rows())
+    _sheet(wb, "Changes", cols, rows(), r.lang)
 
 
 def _spread_sheet(wb: Book, r: _Report) -> None:
@@ -334,11 +382,14 @@ def _spread_sheet(wb: Book, r: _Report) -> None:
     def rows() -> Iterable[list[Any]]:
         for u, kind, theme, item, row, status in r.rows():
             id_ = theme.id if item is None else item.id
-            title = theme.title.get("en") if item is None else item.text.get("en")
+            title = theme.title.get(r.lang) if item is None else item.text.get(r.lang)
             dist = (row or {}).get("distribution")
             if row is not None and dist is None:
-                status = f"distribution hidden: fewer than {n_dist} answers"
-            shares = list(dist) if dist else [None] * 7
+                status = (f"fordeling skjult: færre end {n_dist} besvarelser" if r.lang == "da"
+                          else f"distribution hidden: fewer than {n_dist} answers")
+            # what people answered: a reversed item's analysed shares turned back (answer 1..7)
+            shares = (list(reversed(dist)) if item is not None and item.reverse else list(dist)) if dist \
+                else [None] * 7
             pol = (row or {}).get("polarisation") or {}
             yield [
                 u["unit_id"],
@@ -355,7 +406,7 @@ def _spread_sheet(wb: Book, r: _Report) -> None:
                 pol.get("level"),
             ]
 
-    _sheet(wb, "Spread", cols, rows())
+    _sheet(wb, "Spread", cols, rows(), r.lang)
 
 
 _EXPOSURE_FIELDS = (
@@ -379,13 +430,14 @@ def _exposures_sheet(wb: Book, r: _Report) -> None:
                 e = r.exposures.get((u["unit_id"], kind))
                 st = status
                 if e is None and not st:
-                    st = texts.hidden(texts.exposure_hidden_reason(u, r.settings, "en"), "en")
-                values: list[Any] = [u["unit_id"], u["name"], kind, st or "shown", (e or {}).get("n")]
+                    st = texts.hidden(texts.exposure_hidden_reason(u, r.settings, r.lang), r.lang)
+                values: list[Any] = [u["unit_id"], u["name"], word(kind, r.lang), st or r.shown,
+                                     (e or {}).get("n")]
                 for count, share in _EXPOSURE_FIELDS:
                     values += [(e or {}).get(count), (e or {}).get(share)]
                 yield values
 
-    _sheet(wb, "Exposures", cols, rows())
+    _sheet(wb, "Exposures", cols, rows(), r.lang)
 
 
 def _funding_sheet(wb: Book, r: _Report) -> None:
@@ -405,7 +457,8 @@ def _funding_sheet(wb: Book, r: _Report) -> None:
     def rows() -> Iterable[list[Any]]:
         for u in r.units:
             f = r.funding.get(u["unit_id"])
-            status = r.status[u["unit_id"]] or ("shown" if f is not None else "no funding row in the report")
+            missing = "shown" if f is not None else "no funding row in the report"
+            status = r.status[u["unit_id"]] or word(missing, r.lang)
             if f is None:
                 yield [u["unit_id"], u["name"], status] + [None] * 7
                 continue
@@ -413,7 +466,7 @@ def _funding_sheet(wb: Book, r: _Report) -> None:
                 u["unit_id"],
                 u["name"],
                 status,
-                texts.flag_label(f.get("low_score"), None, "en") or None,
+                texts.flag_label(f.get("low_score"), None, r.lang) or None,
                 f.get("internal"),
                 f.get("external_unresolved"),
                 f.get("polarised"),
@@ -422,7 +475,7 @@ def _funding_sheet(wb: Book, r: _Report) -> None:
                 "; ".join(str(x) for x in f.get("evidence") or []),
             ]
 
-    _sheet(wb, "Funding", cols, rows())
+    _sheet(wb, "Funding", cols, rows(), r.lang)
 
 
 def _flatten(prefix: str, value: Any) -> Iterable[tuple[str, Any]]:
@@ -441,25 +494,27 @@ def _settings_sheet(wb: Book, r: _Report) -> None:
         ("schema", rep.get("schema")),
         ("questionnaire", rep["questionnaire"].get("id")),
         ("questionnaire version", rep["questionnaire"].get("version")),
-        ("questionnaire title", r.q.title.get("en")),
+        ("questionnaire title", r.q.title.get(r.lang)),
         ("wave", rep.get("wave")),
         ("baseline", rep.get("baseline")),
     ]
-    rows = [[k, v] for k, v in meta] + [[k, v] for k, v in _flatten("", r.settings)]
+    rows = [[word(k, r.lang), v] for k, v in meta] + [[k, v] for k, v in _flatten("", r.settings)]
     sig = rep.get("significance")
     if sig:  # contract 5.6: BH per unit, and how many significant changes chance alone would give
         rows += [[k, v] for k, v in _flatten("significance", sig)]
-        rows.append(["significance (in words)", texts.chance_sentence(sig, "en")])
-    _sheet(wb, "Settings", [Col("setting", 32), Col("value", 40)], rows)
+        rows.append([word("significance (in words)", r.lang), texts.chance_sentence(sig, r.lang)])
+    _sheet(wb, "Settings", [Col("setting", 32), Col("value", 40)], rows, r.lang)
 
 
-def write_xlsx(report: Mapping[str, Any], questionnaire: Questionnaire, path: str | Path) -> None:
-    """Write the report as an Excel workbook at ``path`` (complete, or not at all).
+def write_xlsx(
+    report: Mapping[str, Any], questionnaire: Questionnaire, path: str | Path, lang: str = "en"
+) -> None:
+    """Write the report as an Excel workbook at ``path`` (complete, or not at all), in ``lang``.
 
     Raises ``ValueError`` when ``report`` is not a contract 2.3 report of ``questionnaire``; ``path``
     is then left as it was.
     """
-    r = _Report(report, questionnaire)
+    r = _Report(report, questionnaire, lang)
     target = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)

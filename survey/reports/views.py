@@ -27,7 +27,6 @@ READ_ROLES = ("admin", "hr", "manager")
 #: one new answer differ by exactly that person's answers (docs/anonymity.md, differencing across
 #: time), so reports are for closed waves only; HR follows an open wave through participation counts.
 PREVIEW_ROLES: tuple[str, ...] = ()
-SORTS = ("q", "delta", "unit")
 KINDS = ("theme", "item")
 
 
@@ -52,7 +51,10 @@ def _json_script(data: Any) -> str:
 
 
 class _Selection:
-    """The chosen wave and questionnaire, the (scoped) report, or why there is none."""
+    """The chosen wave, its whole-wave report (every questionnaire, scoped), or why there is none.
+
+    No page asks for a questionnaire: a wave is one report. An old ``q=`` parameter is ignored.
+    """
 
     def __init__(self) -> None:
         self.waves = reporting.reportable_waves()
@@ -61,11 +63,11 @@ class _Selection:
             # people who run the survey get it, managers and the committee see closed waves
             self.waves = [w for w in self.waves if w.status == "closed"]
         self.wave_label = request.args.get("wave") or (self.waves[0].label if self.waves else None)
-        self.qid = request.args.get("q")
         self.error: str | None = None
-        self.wr: reporting.WaveReport | None = None
+        self.wr: reporting.WholeWaveReport | None = None
         self.report: dict[str, Any] | None = None
         self.visible = visible_unit_ids(current_user)
+        self.questionnaire_ids: list[str] = []
         if self.wave_label is None:
             self.error = _("There is no open or closed wave yet.")
             return
@@ -74,12 +76,8 @@ class _Selection:
             abort(404)
         self.wave = wave
         self.questionnaire_ids = [wq.questionnaire_id for wq in wave.questionnaires]
-        if self.qid is None and self.questionnaire_ids:
-            self.qid = self.questionnaire_ids[0]
-        if self.qid not in self.questionnaire_ids:
-            abort(404)
         try:
-            self.wr = reporting.report_for(self.wave_label, str(self.qid))
+            self.wr = reporting.wave_report(self.wave_label)
         except NotFound:
             abort(404)
         except reporting.NotPublishable:
@@ -90,7 +88,7 @@ class _Selection:
             )
             return
         except ServiceError:
-            self.error = _("This wave has no answers for this questionnaire yet.")
+            self.error = _("This wave has no answers yet.")
             return
         if self.visible is not None and getattr(current_user, "role", None) == "manager":
             # a manager's subtree in the tree the report was published with (a later move of a unit
@@ -100,9 +98,9 @@ class _Selection:
 
     @property
     def args(self) -> dict[str, str]:
-        return {"wave": str(self.wave_label), "q": str(self.qid)}
+        return {"wave": str(self.wave_label)}
 
-    def require(self) -> tuple[reporting.WaveReport, dict[str, Any]]:
+    def require(self) -> tuple[reporting.WholeWaveReport, dict[str, Any]]:
         if self.wr is None or self.report is None:
             abort(404)
         return self.wr, self.report
@@ -161,28 +159,88 @@ def _score_view(s: Mapping[str, Any], label: str, lang: str, settings: Mapping[s
 # ---------------------------------------------------------------------------------------------------
 
 
+def short_label(title: str, limit: int = 20) -> str:
+    """A theme's column label: the title when short, else its first words up to ``limit`` characters
+    (never a broken word), ending in "…"; the page shows the full title on hover and focus."""
+    if len(title) <= limit:
+        return title
+    out = ""
+    for w in title.split():
+        nxt = f"{out} {w}".strip()
+        if len(nxt) > limit and out:
+            break
+        out = nxt
+    return out + "…" if out != title else out
+
+
+def overview_grid(report: Mapping[str, Any], q: Any, lang: str) -> dict[str, Any]:
+    """The units x themes overview as cells for the HTML heatmap (also its phone list): per unit its
+    depth, parent, response rate and per theme flag, mean, change arrow and polarisation, or why hidden.
+    Every value comes from the report's rows; nothing is computed but the words."""
+    settings = report["settings"]
+    scores = {(s["unit_id"], s["id"]): s for s in report["scores"] if s["kind"] == "theme"}
+    ordered = texts.tree_order(list(report["units"]))
+    has_children = {u.get("parent_id") for u in ordered}
+    row_hidden = texts.hidden(texts.row_hidden_reason(settings, lang), lang)
+    units: list[dict[str, Any]] = []
+    counts = {"red": 0, "orange": 0, "yellow": 0, "polarised": 0}
+    paths: dict[str, str] = {}
+    for pos, u in enumerate(ordered):
+        parent_path = paths.get(str(u.get("parent_id")), "")
+        paths[u["unit_id"]] = f"{parent_path}/{pos}"
+        status = texts.unit_status(u, settings, lang)
+        cells: list[dict[str, Any]] = []
+        flags = {"red": 0, "orange": 0, "yellow": 0}
+        split = 0
+        for t in q.themes:
+            sc = scores.get((u["unit_id"], t.id))
+            title = str(t.title.get(lang))
+            if sc is None:
+                cells.append({"theme": title, "hidden": status or row_hidden})
+                continue
+            flag = sc.get("flag")
+            ch = sc.get("change")
+            pol = (sc.get("polarisation") or {}).get("level")
+            polarised = pol in ("polarised", "strong")
+            if flag:
+                flags[flag] += 1
+                counts[flag] += 1
+            if polarised:
+                split += 1
+                counts["polarised"] += 1
+            words = [texts.flag_label(flag, sc.get("flag_certain"), lang) or charts.word("no_flag", lang)]
+            if ch and ch.get("class") not in ("stable",):
+                words.append(texts.class_label(ch["class"], lang))
+            if polarised:
+                words.append(texts.level_label(pol, lang))
+            cells.append({
+                "theme": title, "hidden": None, "flag": flag or "none", "symbol": texts.flag_symbol(flag),
+                "mean": texts.fmt_num(sc["mean"], lang),
+                "arrow": texts.change_arrow(ch) if ch and ch.get("class") != "stable" else "",
+                "polarised": polarised, "words": "; ".join(w for w in words if w),
+            })
+        units.append({
+            "unit": u, "status": status, "cells": cells, "flags": flags, "split": split,
+            "has_children": u["unit_id"] in has_children, "path": paths[u["unit_id"]],
+            "rate": texts.fmt_share(u.get("response_rate"), lang) if u.get("published") else "",
+        })
+    themes = [(str(t.title.get(lang)), short_label(str(t.title.get(lang)))) for t in q.themes]
+    return {"units": units, "themes": themes, "counts": counts}
+
+
 @bp.route("/")
 @role_required(*ALL_ROLES)
 def overview() -> Any:
     sel = _Selection()
     lang = current_language()
     if sel.report is None or sel.wr is None:
-        return render_template("reports/overview.html", **_ctx(sel, rows=[], hidden=[], spec=None))
+        return render_template("reports/overview.html", **_ctx(sel, grid=None, hidden=[]))
     q = sel.wr.questionnaire
     report = sel.report
-    cells = charts.heatmap_rows(report, q, lang)
-    by_unit: dict[str, dict[str, Any]] = {}
-    for c in cells:
-        entry = by_unit.setdefault(c["unit_id"], {"unit_id": c["unit_id"], "label": c["unit"], "cells": []})
-        entry["cells"].append(c)
-    units = {u["unit_id"]: u for u in report["units"]}
-    for entry in by_unit.values():
-        entry["unit"] = units[entry["unit_id"]]
-    spec = _json_script(charts.spec(charts.heatmap(report, q, lang), lang)) if cells else None
-    _audit("report.overview", target=f"{sel.wave_label}/{sel.qid}")
+    grid = overview_grid(report, q, lang)
+    _audit("report.overview", target=f"{sel.wave_label}")
     return render_template(
-        "reports/overview.html",
-        **_ctx(sel, rows=list(by_unit.values()), hidden=_hidden_units(report, lang), spec=spec),
+        "reports/overview.html", **_ctx(sel, grid=grid, hidden=_hidden_units(report, lang)),
     )
 
 
@@ -212,10 +270,19 @@ def unit(unit_id: str) -> Any:
             for item in t.items:
                 s = scores.get(("item", item.id))
                 label = _item_text(q, item.id, lang)
-                items.append(_score_view(s, label, lang, settings) if s else {"row": None, "label": label,
-                                                                     "hidden": row_hidden})
+                view = _score_view(s, label, lang, settings) if s else {
+                    "row": None, "label": label, "hidden": row_hidden}
+                view["reverse"] = bool(item.reverse)
+                dist = (s or {}).get("distribution")
+                # the report's distribution is of the analysed scores; a reversed item was analysed as
+                # (min + max) - x, so what people answered is the same shares in the opposite order
+                view["answered"] = list(reversed(dist)) if dist and item.reverse else dist
+                items.append(view)
             entry: dict[str, Any] = _score_view(ts, str(t.title.get(lang)), lang, settings) if ts else {
                 "row": None, "label": str(t.title.get(lang)), "hidden": row_hidden}
+            entry["reverse"] = False
+            entry["answered"] = (ts or {}).get("distribution")
+            entry["has_reverse"] = any(i.reverse for i in t.items)
             entry["items"] = items
             themes.append(entry)
         exposures = [
@@ -225,10 +292,10 @@ def unit(unit_id: str) -> Any:
         ]
         if not exposures and q.exposures:
             exposure_reason = texts.exposure_hidden_reason(u, settings, lang)
-        comments = reporting.comments_for(wr.wave, wr.questionnaire.id, wr.report, unit_id)
+        comments = reporting.comments_for_wave(wr, wr.report, unit_id)
         if any(t["row"] is not None for t in themes):
             spec = _json_script(charts.spec(charts.themes_for_unit(report, q, unit_id, lang), lang))
-    _audit("report.unit", target=f"{sel.wave_label}/{sel.qid}/{unit_id}")
+    _audit("report.unit", target=f"{sel.wave_label}/{unit_id}")
     from survey.services import invitations
 
     return render_template(
@@ -254,81 +321,179 @@ def _scale_points(q: Any) -> list[int]:
     return list(range(1, length + 1))
 
 
+#: the four kinds of contract 1.2 in plain words, for questionnaires without exposure titles
+KIND_WORDS: dict[str, dict[str, str]] = {
+    "bullying": {"da": "Mobning", "en": "Bullying"},
+    "sexual_harassment": {"da": "Seksuel chikane", "en": "Sexual harassment"},
+    "threats": {"da": "Trusler", "en": "Threats"},
+    "violence": {"da": "Fysisk vold", "en": "Physical violence"},
+}
+
+
 def _exposure_title(q: Any, kind: str, lang: str) -> str:
+    """The kind's title from the questionnaire; else the plain word of a contract kind; else the id
+    with underscores as spaces (never a bare internal id like ``sexual_harassment``)."""
     try:
         e = q.exposure(kind)
     except (KeyError, ValueError):
-        return kind
-    return str(e.title.get(lang)) if e.title else kind
+        e = None
+    if e is not None and e.title:
+        return str(e.title.get(lang))
+    if kind in KIND_WORDS:
+        return KIND_WORDS[kind][lang]
+    return kind.replace("_", " ").capitalize()
+
+
+#: the default view of the changes page: what needs attention (real changes, and large ones that may be
+#: chance); "all" shows every tested change
+VIEWS = ("attention", "significant", "inconclusive_change", "all")
+PAGE_SIZE = 40
+
+
+def fmt_q(q: float | None, lang: str) -> str:
+    """See :func:`analysis.texts.fmt_q`."""
+    return texts.fmt_q(q, lang)
+
+
+def _subtree(report: Mapping[str, Any], root: str) -> set[str]:
+    children: dict[str | None, list[str]] = {}
+    for u in report["units"]:
+        children.setdefault(u.get("parent_id"), []).append(u["unit_id"])
+    out, stack = set(), [root]
+    while stack:
+        cur = stack.pop()
+        out.add(cur)
+        stack.extend(children.get(cur, []))
+    return out
 
 
 @bp.route("/aendringer")
 @role_required(*READ_ROLES)
 def changes() -> Any:
+    """What really changed: by default only significant changes and changes of at least
+    ``practical_delta`` that are not significant, grouped by unit (tree order), filtered by subtree, theme,
+    kind and class, paged."""
     sel = _Selection()
     lang = current_language()
-    cls = request.args.get("class", "")
+    view = request.args.get("view", "attention") or "attention"
     kind = request.args.get("kind", "")
-    sort = request.args.get("sort", "q")
+    unit_root = request.args.get("unit", "")
+    theme = request.args.get("theme", "")
+    page_arg = request.args.get("page", "1") or "1"
     problems = []
-    if cls and cls not in texts.CHANGE_CLASSES:
-        problems.append(_("Unknown change class '%(value)s'. Choose one from the list.", value=cls))
+    if view not in VIEWS:
+        problems.append(_("Unknown choice of changes '%(value)s'. Choose one from the list.", value=view))
     if kind and kind not in KINDS:
         problems.append(_("Unknown row kind '%(value)s'. Choose themes or items.", value=kind))
-    if sort not in SORTS:
-        problems.append(_("Unknown sort order '%(value)s'. Choose one from the list.", value=sort))
-    rows: list[dict[str, Any]] = []
-    counts: dict[str, int] = {}
-    if sel.report is not None and sel.wr is not None and not problems:
-        q = sel.wr.questionnaire
-        names = {u["unit_id"]: u["name"] for u in sel.report["units"]}
-        for s in sel.report["scores"]:
+    page = int(page_arg) if page_arg.isdigit() and 0 < len(page_arg) < 6 else 0
+    if page < 1:
+        problems.append(_("Unknown page '%(value)s'. Choose a page number from the list.", value=page_arg))
+        page = 1
+    q = sel.wr.questionnaire if sel.wr else None
+    report = sel.report
+    if report is not None and unit_root and reporting.unit_row(report, unit_root) is None:
+        problems.append(_("Unknown unit '%(value)s'. Choose a unit from the list.", value=unit_root))
+    if q is not None and theme and theme not in {t.id for t in q.themes}:
+        problems.append(_("Unknown theme '%(value)s'. Choose a theme from the list.", value=theme))
+    groups: list[dict[str, Any]] = []
+    counts = {"tested": 0, "significant": 0, "inconclusive_change": 0}
+    total = 0
+    pages = 1
+    expected_false = 0.0
+    if report is not None and q is not None and not problems:
+        names = {u["unit_id"]: u["name"] for u in report["units"]}
+        theme_of = {i.id: i.theme for i in q.items}
+        keep_units = _subtree(report, unit_root) if unit_root else None
+        alpha = float(report["settings"]["alpha"])
+        by_unit: dict[str, list[dict[str, Any]]] = {}
+        for s in report["scores"]:
             ch = s.get("change")
-            if not ch:
+            if not ch or ch.get("q") is None:
                 continue
-            counts[ch["class"]] = counts.get(ch["class"], 0) + 1
-            if (cls and ch["class"] != cls) or (kind and s["kind"] != kind):
+            # a "sign of change" (95 % ci excludes 0, not significant after the correction) is shown
+            # with the changes that look large: both are worth a look, neither is certain
+            cls = "inconclusive_change" if texts.is_sign_of_change(ch) else ch["class"]
+            sig = cls in ("significant_improvement", "significant_decline")
+            counts["tested"] += 1
+            if sig:
+                counts["significant"] += 1
+                expected_false += alpha
+            elif cls == "inconclusive_change":
+                counts["inconclusive_change"] += 1
+            if view == "attention" and not (sig or cls == "inconclusive_change"):
+                continue
+            if view == "significant" and not sig:
+                continue
+            if view == "inconclusive_change" and cls != "inconclusive_change":
+                continue
+            if kind and s["kind"] != kind:
+                continue
+            if keep_units is not None and s["unit_id"] not in keep_units:
+                continue
+            row_theme = s["id"] if s["kind"] == "theme" else theme_of.get(s["id"])
+            if theme and row_theme != theme:
                 continue
             label = _theme_title(q, s["id"], lang) if s["kind"] == "theme" else _item_text(q, s["id"], lang)
-            view = _score_view(s, label, lang, sel.report["settings"])
-            view["unit_name"] = names.get(s["unit_id"], s["unit_id"])
-            rows.append(view)
-        if sort == "q":
-            rows.sort(key=lambda v: (v["row"]["change"].get("q") is None, v["row"]["change"].get("q") or 0.0))
-        elif sort == "delta":
-            rows.sort(key=lambda v: -abs(v["row"]["change"].get("delta") or 0.0))
-        else:
-            rows.sort(key=lambda v: (str(v["unit_name"]), v["row"]["kind"] != "theme", v["row"]["id"]))
-        _audit("report.changes", target=f"{sel.wave_label}/{sel.qid}")
-    classes = [(c, texts.class_label(c, lang), counts.get(c, 0)) for c in texts.CHANGE_CLASSES]
+            v = _score_view(s, label, lang, report["settings"])
+            v["significant"] = sig
+            v["q_text"] = fmt_q(ch.get("q"), lang)
+            by_unit.setdefault(s["unit_id"], []).append(v)
+        rows: list[tuple[str, dict[str, Any]]] = []
+        for u in texts.tree_order(list(report["units"])):
+            vs = by_unit.get(u["unit_id"])
+            if not vs:
+                continue
+            vs.sort(key=lambda v: (not v["significant"], v["row"]["kind"] != "theme",
+                                   -abs(v["row"]["change"].get("delta") or 0.0)))
+            rows.extend((u["unit_id"], v) for v in vs)
+        total = len(rows)
+        pages = max(1, -(-total // PAGE_SIZE))
+        page = min(page, pages)
+        for uid, v in rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]:
+            if not groups or groups[-1]["unit_id"] != uid:
+                groups.append({"unit_id": uid, "name": names.get(uid, uid), "rows": []})
+            groups[-1]["rows"].append(v)
+        _audit("report.changes", target=f"{sel.wave_label}")
+    units = [(u["unit_id"], u["name"], u.get("depth") or 0)
+             for u in texts.tree_order(list(report["units"]))] if report else []
+    themes = [(t.id, str(t.title.get(lang))) for t in q.themes] if q else []
+    args = {"view": view, "kind": kind, "unit": unit_root, "theme": theme}
     return render_template(
         "reports/changes.html",
-        **_ctx(sel, rows=rows, classes=classes, cls=cls, kind=kind, sort=sort, problems=problems,
-               chance=texts.chance_sentence((sel.report or {}).get("significance"), lang)),
+        **_ctx(sel, groups=groups, counts=counts, total=total, page=page, pages=pages, view=view, kind=kind,
+               unit_root=unit_root, theme=theme, units=units, themes=themes, problems=problems,
+               link_args={**sel.args, **{k: v for k, v in args.items() if v}}, page_size=PAGE_SIZE,
+               expected_false=texts.fmt_num(expected_false, lang, 1),
+               chance=texts.chance_sentence((report or {}).get("significance"), lang)),
     ), (400 if problems else 200)
 
 
 @bp.route("/kraenkelser")
 @role_required(*READ_ROLES)
 def exposures() -> Any:
+    """Offensive behaviour of the whole wave: one row per unit, per kind the share exposed, from inside,
+    from outside and unresolved, told no one; a unit or kind not published says why."""
     sel = _Selection()
     lang = current_language()
     units: list[dict[str, Any]] = []
+    kinds: list[tuple[str, str]] = []
     if sel.report is not None and sel.wr is not None:
         q = sel.wr.questionnaire
+        kinds = [(e.kind, _exposure_title(q, e.kind, lang)) for e in q.exposures]
         settings = sel.report["settings"]
-        rows: dict[str, list[dict[str, Any]]] = {}
+        rows: dict[str, dict[str, dict[str, Any]]] = {}
         for e in sel.report.get("exposures") or []:
-            rows.setdefault(e["unit_id"], []).append({**e, "title": _exposure_title(q, e["kind"], lang)})
+            rows.setdefault(e["unit_id"], {})[e["kind"]] = e
         for u in texts.tree_order(list(sel.report["units"])):
             reason = texts.suppression_reason(u, settings, lang)
             if reason:
                 reason = texts.hidden(reason, lang)
             elif u["unit_id"] not in rows:
                 reason = texts.hidden(texts.exposure_hidden_reason(u, settings, lang), lang)
-            units.append({"unit": u, "rows": rows.get(u["unit_id"], []), "reason": reason})
-        _audit("report.exposures", target=f"{sel.wave_label}/{sel.qid}")
-    return render_template("reports/exposures.html", **_ctx(sel, units=units))
+            units.append({"unit": u, "by_kind": rows.get(u["unit_id"], {}), "reason": reason,
+                          "kind_reason": texts.hidden(texts.exposure_hidden_reason(u, settings, lang), lang)})
+        _audit("report.exposures", target=f"{sel.wave_label}")
+    return render_template("reports/exposures.html", **_ctx(sel, units=units, kinds=kinds))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -337,7 +502,7 @@ def exposures() -> Any:
 
 
 def _filename(sel: _Selection, suffix: str) -> str:
-    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in f"trivsel_{sel.wave_label}_{sel.qid}")
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in f"trivsel_{sel.wave_label}")
     return f"{safe}{suffix}"
 
 
@@ -349,11 +514,12 @@ def _download(body: bytes | str, mimetype: str, filename: str) -> Response:
 
 
 def _xlsx_bytes(report: Mapping[str, Any], q: Any) -> bytes:
+    """The workbook in the reader's language (sheet names, headers, statuses, labels)."""
     from analysis.xlsx import write_xlsx
 
     with tempfile.TemporaryDirectory(prefix="trivsel-xlsx-") as tmp:
         path = Path(tmp) / "report.xlsx"
-        write_xlsx(report, q, path)
+        write_xlsx(report, q, path, current_language())
         return path.read_bytes()
 
 
@@ -365,7 +531,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def export_xlsx() -> Any:
     sel = _Selection()
     wr, report = sel.require()
-    _audit("export.xlsx", target=f"{sel.wave_label}/{sel.qid}")
+    _audit("export.xlsx", target=f"{sel.wave_label}")
     return _download(_xlsx_bytes(report, wr.questionnaire), XLSX, _filename(sel, ".xlsx"))
 
 
@@ -374,7 +540,7 @@ def export_xlsx() -> Any:
 def export_json() -> Any:
     sel = _Selection()
     _wr, report = sel.require()
-    _audit("export.json", target=f"{sel.wave_label}/{sel.qid}")
+    _audit("export.json", target=f"{sel.wave_label}")
     body = json.dumps(report, ensure_ascii=False, allow_nan=False, indent=1)
     return _download(body, "application/json", _filename(sel, ".json"))
 
@@ -386,7 +552,7 @@ def export_unit_xlsx(unit_id: str) -> Any:
     wr, report = sel.require()
     if reporting.unit_row(report, unit_id) is None:
         abort(404)
-    _audit("export.unit_xlsx", target=f"{sel.wave_label}/{sel.qid}/{unit_id}")
+    _audit("export.unit_xlsx", target=f"{sel.wave_label}/{unit_id}")
     one = reporting.scope_report(report, {unit_id})
     return _download(_xlsx_bytes(one, wr.questionnaire), XLSX, _filename(sel, f"_{unit_id}.xlsx"))
 
@@ -398,7 +564,7 @@ def export_pdf() -> Any:
 
     sel = _Selection()
     wr, report = sel.require()
-    _audit("export.pdf", target=f"{sel.wave_label}/{sel.qid}")
+    _audit("export.pdf", target=f"{sel.wave_label}")
     body = overview_pdf(report, wr.questionnaire, current_language())
     return _download(body, "application/pdf", _filename(sel, ".pdf"))
 
@@ -412,7 +578,7 @@ def export_unit_pdf(unit_id: str) -> Any:
     wr, report = sel.require()
     if reporting.unit_row(report, unit_id) is None:
         abort(404)
-    _audit("export.unit_pdf", target=f"{sel.wave_label}/{sel.qid}/{unit_id}")
+    _audit("export.unit_pdf", target=f"{sel.wave_label}/{unit_id}")
     body = unit_pdf(report, wr.questionnaire, unit_id, current_language())
     return _download(body, "application/pdf", _filename(sel, f"_{unit_id}.pdf"))
 
@@ -440,3 +606,42 @@ def vega_bundle() -> Any:
 @bp.app_context_processor
 def _links() -> dict[str, Any]:
     return {"vega_bundle_url": lambda: url_for("reports.vega_bundle")}
+
+
+# ---------------------------------------------------------------------------------------------------
+# how to read the report
+# ---------------------------------------------------------------------------------------------------
+
+#: (baseline n, current n) pairs of the guide's critical-difference table
+GUIDE_SIZES: tuple[tuple[int, int], ...] = (
+    (5, 5), (8, 8), (14, 12), (25, 25), (50, 50), (100, 100), (400, 400))
+
+
+def critical_differences(alpha: float, sd: float = 1.2) -> list[tuple[int, int, float]]:
+    """How large a change must be to be significant on its own (Welch's t-test at ``alpha``), for the
+    group sizes of :data:`GUIDE_SIZES` and a typical spread ``sd`` of theme scores in both waves.
+    The critical difference is t(1 − alpha/2, ν) · sd · √(1/n₁ + 1/n₂) (docs/methods.md)."""
+    from scipy import stats
+
+    out = []
+    for n1, n2 in GUIDE_SIZES:
+        se = sd * (1 / n1 + 1 / n2) ** 0.5
+        v1, v2 = sd**2 / n1, sd**2 / n2
+        df = (v1 + v2) ** 2 / (v1**2 / (n1 - 1) + v2**2 / (n2 - 1))
+        out.append((n1, n2, float(stats.t.ppf(1 - alpha / 2, df) * se)))
+    return out
+
+
+@bp.route("/laesevejledning")
+@role_required(*ALL_ROLES)
+def guide() -> Any:
+    """"How to read the report" in the reader's language: flags, changes, spread, hidden numbers."""
+    sel = _Selection()
+    settings = (sel.report or {}).get("settings") or reporting.analysis_settings().to_dict()
+    sd = 1.2
+    table = [
+        (n1, n2, texts.fmt_num(d, current_language()))
+        for n1, n2, d in critical_differences(float(settings["alpha"]), sd)
+    ]
+    return render_template("reports/guide.html", **_ctx(sel, settings=settings, crit=table,
+                                                        sd=texts.fmt_num(sd, current_language(), 1)))

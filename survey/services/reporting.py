@@ -474,3 +474,167 @@ def comments_for(
     )
     random.SystemRandom().shuffle(texts)
     return texts
+
+
+# ---------------------------------------------------------------------------------------------------
+# the whole wave as one report
+# ---------------------------------------------------------------------------------------------------
+
+_COLOUR_RANK = {None: 0, "yellow": 1, "orange": 2, "red": 3}
+
+
+@dataclass(frozen=True)
+class WholeWaveReport:
+    """A wave's report over **all** of its questionnaires.
+
+    ``questionnaire`` is one combined :class:`~questionnaires.Questionnaire` (every theme, item and
+    exposure of the wave's questionnaires, in answering order) so that pages, charts and exports can look
+    up any row; ``questionnaires`` are the wave's own snapshots; ``parts`` the per-questionnaire reports.
+    ``report`` is a contract 2.3 report dict whose ``questionnaire.id`` is the combined id, with
+    ``questionnaires`` listing every part (id, version, title, baseline).
+    """
+
+    wave: Wave
+    questionnaire: Questionnaire
+    questionnaires: tuple[Questionnaire, ...]
+    report: dict[str, Any]
+    parts: tuple[WaveReport, ...]
+
+    @property
+    def questionnaire_ids(self) -> tuple[str, ...]:
+        return tuple(q.id for q in self.questionnaires)
+
+    def part_of(self, kind: str, row_id: str) -> Questionnaire | None:
+        """The questionnaire holding a theme / item (``kind`` theme|item) or an exposure kind (exposure)."""
+        for q in self.questionnaires:
+            if kind == "theme" and any(t.id == row_id for t in q.themes):
+                return q
+            if kind == "item" and any(i.id == row_id for i in q.items):
+                return q
+            if kind == "exposure" and any(e.kind == row_id for e in q.exposures):
+                return q
+        return None
+
+
+def _main_part(parts: list[WaveReport]) -> WaveReport:
+    """The part whose unit rows the whole-wave report shows: the one with the most respondents at the
+    root (the first in answering order on a tie). Web submissions store one response per questionnaire,
+    so the parts normally agree on every unit row."""
+    def root_n(p: WaveReport) -> int:
+        root = next((u for u in p.report["units"] if u.get("parent_id") is None), None)
+        return int((root or {}).get("respondents") or 0)
+
+    best = parts[0]
+    for p in parts[1:]:
+        if root_n(p) > root_n(best):
+            best = p
+    return best
+
+
+def _merge_funding(parts: list[WaveReport], published: set[str], points: Mapping[str, int]
+                   ) -> list[dict[str, Any]]:
+    """Funding rows over every questionnaire: the worst colour, any exposure criterion, any polarised
+    theme; points recomputed from the settings' points (contract 2.2, C1–C4 over the whole wave)."""
+    merged: dict[str, dict[str, Any]] = {}
+    for p in parts:
+        for f in p.report.get("funding") or []:
+            uid = f["unit_id"]
+            if uid not in published:
+                continue
+            m = merged.setdefault(uid, {"unit_id": uid, "low_score": None, "internal": False,
+                                        "external_unresolved": False, "polarised": False, "evidence": []})
+            if _COLOUR_RANK[f.get("low_score")] > _COLOUR_RANK[m["low_score"]]:
+                m["low_score"] = f.get("low_score")
+            for key in ("internal", "external_unresolved", "polarised"):
+                m[key] = bool(m[key] or f.get(key))
+            m["evidence"].extend(f.get("evidence") or [])
+    for m in merged.values():
+        low = m["low_score"]
+        m["points"] = (points[low] if low else 0) + sum(
+            points[k] for k in ("internal", "external_unresolved", "polarised") if m[k]
+        )
+        m["eligible"] = m["points"] > 0
+    return list(merged.values())
+
+
+def wave_report(wave_label: str) -> WholeWaveReport:
+    """The whole organisation's report of a wave over all of its questionnaires (cached parts).
+
+    Each questionnaire is analysed by :func:`report_for` — the one analysis and publication step, with
+    its own baseline and suppression — and the parts are joined: the unit rows of the main part
+    (:func:`_main_part`), every part's score and exposure rows (rows only exist for units published in
+    that part), funding over all parts. The database keeps one unlinked response per person and
+    questionnaire, so one analysis over stacked rows would count each person once per questionnaire;
+    joining published parts counts everyone once and publishes nothing a part does not.
+
+    Raises :class:`~survey.services.NotFound` for an unknown wave and
+    :class:`~survey.services.ServiceError` when no questionnaire of the wave has responses.
+    """
+    wave = get_wave(wave_label)
+    parts: list[WaveReport] = []
+    for wq in wave.questionnaires:
+        try:
+            parts.append(report_for(wave_label, wq.questionnaire_id))
+        except NotPublishable:
+            raise  # a part that breaks the publication step stops the whole wave: nothing is shown
+        except ServiceError:
+            continue  # a questionnaire nobody answered (yet) adds nothing
+    if not parts:
+        raise ServiceError(f"wave '{wave_label}' cannot be reported yet: it has no responses")
+    from analysis.inputs import combine_questionnaires
+
+    qs = tuple(p.questionnaire for p in parts)
+    combined = combine_questionnaires(qs)  # the analysis' own joining of questionnaires (contract 5.3)
+    main = _main_part(parts)
+    units = copy.deepcopy(main.report["units"])
+    published = {u["unit_id"] for u in units if u.get("published")}
+    scores: list[dict[str, Any]] = []
+    exposures: list[dict[str, Any]] = []
+    for p in parts:
+        scores.extend(s for s in p.report["scores"] if s["unit_id"] in published)
+        exposures.extend(e for e in p.report.get("exposures") or [] if e["unit_id"] in published)
+    settings = main.report["settings"]
+    report: dict[str, Any] = {
+        "schema": main.report["schema"],
+        "questionnaire": {"id": combined.id, "version": combined.version},
+        "questionnaires": [
+            {"id": p.questionnaire.id, "version": p.questionnaire.version,
+             "title": dict(p.questionnaire.title.values), "baseline": p.report.get("baseline")}
+            for p in parts
+        ],
+        "wave": wave.label,
+        "baseline": next((p.report.get("baseline") for p in parts if p.report.get("baseline")), None),
+        "settings": settings,
+        "units": units,
+        "scores": scores,
+        "exposures": exposures,
+        "funding": _merge_funding(parts, published, settings.get("points") or {}),
+    }
+    sigs = [p.report["significance"] for p in parts if p.report.get("significance")]
+    if sigs:  # contract 5.6 over the whole wave: every part's families side by side, counts summed
+        merged_sig: dict[str, Any] = {k: v for k, v in sigs[0].items() if k not in ("theme", "item")}
+        for kind in ("theme", "item"):
+            fams = [sg.get(kind) or {} for sg in sigs]
+            merged_sig[kind] = {key: sum(f.get(key, 0) for f in fams)
+                                for key in ("families", "tested", "significant", "expected_by_chance")}
+        report["significance"] = merged_sig
+    return WholeWaveReport(wave, combined, qs, report, tuple(parts))
+
+
+def comments_for_wave(wr: WholeWaveReport, report: Mapping[str, Any], unit_id: str) -> list[str] | None:
+    """The free-text comments of every questionnaire of the wave shown on a unit's page (see
+    :func:`comments_for`; the group rule uses the whole-wave report's unit rows)."""
+    group = comment_groups(report).get(unit_id)
+    if group is None:
+        return None
+    texts = list(
+        db.session.scalars(
+            sa.select(Comment.text).where(
+                Comment.wave_id == wr.wave.id,
+                Comment.questionnaire_id.in_(wr.questionnaire_ids),
+                Comment.unit_id.in_(sorted(group[0])),
+            )
+        )
+    )
+    random.SystemRandom().shuffle(texts)
+    return texts

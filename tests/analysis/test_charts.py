@@ -52,11 +52,11 @@ def test_heatmap_data_and_explicit_sorting(report: dict, questionnaire: Any) -> 
     assert enc["x"]["sort"] == ["Klarhed i opgaverne", "Fællesskab og ledelse", "Arbejdsmængde og tempo"]
     cells = {(v["unit_id"], v["theme_id"]): v for v in values}
     # README: HOVB klarhed mean 4.46, orange, significant decline -> symbol, decimal comma, filled arrow
-    assert cells[("HOVB", "klarhed")]["text"] == "◆ 4,46 ▼"
+    assert cells[("HOVB", "klarhed")]["text"] == "◆ 4,46 ↓"
     assert cells[("HOVB", "klarhed")]["flag"] == "◆ orange"
     # README: SVH tempo red (3.32), certain
     assert cells[("SVH", "tempo")]["flag"] == "● rød"
-    assert cells[("SVH", "tempo")]["status"] == "● rød (sikker)"
+    assert cells[("SVH", "tempo")]["status"] == "● rød (klart under grænsen)"
     # hidden units: grey, and the cell says so in words
     assert cells[("FVE", "tempo")]["flag"] == "skjult" and cells[("FVE", "tempo")]["text"] == "skjult"
     assert cells[("FVE", "tempo")]["status"] == "skjult: færre end 5 besvarelser"
@@ -71,7 +71,7 @@ def test_heatmap_data_and_explicit_sorting(report: dict, questionnaire: Any) -> 
 def test_heatmap_renders_to_svg(report: dict, questionnaire: Any) -> None:
     spec = charts.heatmap(report, questionnaire, "en").to_dict()
     svg = vlc.vegalite_to_svg(spec, vl_version=charts.VL_VERSION)
-    assert svg.startswith("<svg") and "4.46 ▼" in svg and "Hovedbiblioteket (HOVB)" in svg
+    assert svg.startswith("<svg") and "4.46 ↓" in svg and "Hovedbiblioteket (HOVB)" in svg
 
 
 def test_distribution(report: dict) -> None:
@@ -100,7 +100,7 @@ def test_themes_for_unit(report: dict, questionnaire: Any) -> None:
     assert [v["theme"] for v in values] == [titles["klarhed"], titles["faellesskab"], titles["tempo"]]
     for v, tid in zip(values, ["klarhed", "faellesskab", "tempo"], strict=True):
         assert (v["mean"], [v["lo"], v["hi"]], v["n"]) == (rows[tid]["mean"], rows[tid]["ci"], rows[tid]["n"])
-    assert values[0]["label"] == "4.46 ▼ ◆ orange (indicative)"
+    assert values[0]["label"] == "4.46 ↓ ◆ orange (close to the limit)"
     assert spec["title"] == "Themes for Hovedbiblioteket"
     with pytest.raises(ValueError, match="unit 'NOPE' is not in the report"):
         charts.themes_for_unit(report, questionnaire, "NOPE", "en")

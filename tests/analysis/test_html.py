@@ -49,12 +49,34 @@ def test_language_attribute(html_da: str, html_en: str) -> None:
     assert html_en.startswith('<!DOCTYPE html>\n<html lang="en">')
 
 
-def test_significance_sentences_in_both_languages(html_en: str) -> None:
+def test_significance_sentences_in_the_reports_language(
+    report: dict[str, Any], html_en: str, html_da: str
+) -> None:
+    from analysis import texts
+
     # HOVB klarhed: 5.75 (n 27) -> 4.46 (n 26), significant decline (tests/data/example/README.md);
-    # the significance table carries a Danish and an English sentence per tested row
-    assert 'data-field="sentence_da" lang="da"' in html_en
-    assert 'data-field="sentence_en" lang="en"' in html_en
-    assert "Hovedbiblioteket" in html_en
+    # the changes table carries one sentence per row, in the report's language
+    row = next(s for s in report["scores"] if s["unit_id"] == "HOVB" and s["id"] == "klarhed")
+    assert texts.change_sentence(row["change"], row["n"], "en") in html_en
+    assert texts.change_sentence(row["change"], row["n"], "da") not in html_en
+    assert texts.change_sentence(row["change"], row["n"], "da").replace("−", "&minus;") in html_da or \
+        texts.change_sentence(row["change"], row["n"], "da") in html_da
+
+
+def test_changes_section_holds_what_needs_attention(report: dict[str, Any], html_da: str) -> None:
+    # only significant changes and non-significant ones of at least 0.2; the rest is counted
+    section = html_da[html_da.index('<section id="changes">'): html_da.index('<section id="spread">')]
+    rows = re.findall(r"<tr data-unit=", section)
+    from analysis import texts
+
+    changes = [s["change"] for s in report["scores"] if s.get("change") and s["change"].get("q") is not None]
+    wanted = ("significant_improvement", "significant_decline", "inconclusive_change")
+    attention = sum(c["class"] in wanted or texts.is_sign_of_change(c) for c in changes)
+    rest = len(changes) - attention
+    assert 0 < len(rows) == attention < len(changes)
+    assert f"De øvrige {rest} testede ændringer er små" in section
+    # the settings table comes last, after the content
+    assert html_da.index('<section id="settings">') > html_da.index('<section id="funding">')
 
 
 def test_numbers_come_from_the_report(report: dict[str, Any], html_en: str, html_da: str) -> None:
@@ -74,7 +96,7 @@ def test_hidden_units_show_a_reason_and_no_scores(report: dict[str, Any], html_e
     rows = re.findall(r"<tr[^>]*>(?:(?!</tr>).)*Filial Vest(?:(?!</tr>).)*</tr>", html_en, flags=re.S)
     assert rows, "Filial Vest should be listed"
     for r in rows:
-        assert 'data-field="mean"' not in r
+        assert not re.search(r"\d[.,]\d\d", r), r  # no mean, sd or interval in a hidden row
 
 
 def test_write_is_atomic(

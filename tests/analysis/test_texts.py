@@ -154,12 +154,12 @@ def test_number_formats() -> None:
 
 
 def test_labels_carry_words_and_symbols() -> None:
-    assert texts.flag_label("red", True, "da") == "● rød (sikker)"
-    assert texts.flag_label("orange", False, "en") == "◆ orange (indicative)"
+    assert texts.flag_label("red", True, "da") == "● rød (klart under grænsen)"
+    assert texts.flag_label("orange", False, "en") == "◆ orange (close to the limit)"
     assert texts.flag_label(None, None, "en") == ""
-    assert texts.change_arrow({"class": "significant_decline", "delta": -1}) == "▼"
-    assert texts.change_arrow({"class": "inconclusive_change", "delta": 0.5}) == "△"
-    assert texts.change_arrow({"class": "inconclusive_change", "delta": -0.5}) == "▽"
+    assert texts.change_arrow({"class": "significant_decline", "delta": -1}) == "↓"
+    assert texts.change_arrow({"class": "inconclusive_change", "delta": 0.5}) == "↗"
+    assert texts.change_arrow({"class": "inconclusive_change", "delta": -0.5}) == "↘"
     assert texts.change_arrow({"class": "stable", "delta": 0.01}) == "–"
     assert texts.class_label("inconclusive_change", "en") == "looks large but not certain"
     assert texts.change_label({"class": "inconclusive_change", "ci": [0.1, 0.9]}, "da") == (
@@ -181,7 +181,7 @@ def test_sentence_explains_multiple_testing_when_delta_exceeds_critical_differen
     assert "within" not in en and "tilfældig variation" not in texts.change_sentence(ch, row["n"], "da")
     # a significant row gets no such remark (HOVB klarhed, q 0.0002)
     hovb = _row(_report(), "HOVB", "theme", "klarhed")
-    assert "correction" not in texts.change_sentence(hovb["change"], hovb["n"], "en")
+    assert "tested at the same time" not in texts.change_sentence(hovb["change"], hovb["n"], "en")
 
 
 def test_engine_reason_is_not_shown_on_pages() -> None:

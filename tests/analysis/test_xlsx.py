@@ -167,13 +167,18 @@ def test_changes_sorted_by_q_with_verdicts(workbook: Any, report: dict) -> None:
     assert kuf["verdict"] == "a sign of change, not certain"
 
 
-def test_spread_funding_settings(workbook: Any, report: dict) -> None:
+def test_spread_funding_settings(workbook: Any, report: dict, questionnaire: Any) -> None:
     spread = {(r["unit_id"], r["kind"], r["id"]): r for r in _records(workbook["Spread"])}
+    reversed_items = {i.id for i in questionnaire.reverse_items}
+    assert reversed_items  # TEMP2
     for s in report["scores"]:
         r = spread[(s["unit_id"], s["kind"], s["id"])]
         shares = [r[f"share {k}"] for k in range(1, 8)]
         if s["distribution"] is None:
             assert shares == [None] * 7 and r["status"].startswith("distribution hidden: fewer than 20")
+        elif s["kind"] == "item" and s["id"] in reversed_items:
+            # what people answered: the analysed (min + max − x) shares in the opposite order
+            assert shares == approx(s["distribution"][::-1])
         else:
             assert shares == approx(s["distribution"])
     funding = {r["unit_id"]: r for r in _records(workbook["Funding"])}
@@ -239,3 +244,24 @@ def test_failed_save_leaves_no_partial_file(
     with pytest.raises(OSError, match="disk full"):
         write_xlsx(report, questionnaire, path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_danish_workbook(tmp_path: Path, report: dict, questionnaire: Any) -> None:
+    path = tmp_path / "rapport.xlsx"
+    write_xlsx(report, questionnaire, path, "da")
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["Overblik", "Temaer", "Spørgsmål", "Ændringer", "Spredning", "Krænkelser",
+                             "Puljemidler", "Indstillinger"]
+    themes = _records(wb["Temaer"])
+    assert {"enhed", "tema", "gennemsnit", "ændringstype", "forklaring (dansk)"} <= set(themes[0])
+    fve = [r for r in themes if r["enheds-id"] == "FVE"]
+    assert fve and all(r["status"] == "skjult: færre end 5 besvarelser" for r in fve)
+    hovb = next(r for r in themes if (r["enheds-id"], r["tema-id"]) == ("HOVB", "klarhed"))
+    assert hovb["tema"] == questionnaire.theme("klarhed").title.get("da")
+    assert hovb["ændringstype"] == "↓ signifikant fald"
+    kinds = {r["type"] for r in _records(wb["Krænkelser"])}
+    assert kinds == {"mobning", "seksuel chikane", "trusler", "fysisk vold"}
+    # no English header anywhere in a Danish workbook
+    english = {"unit", "theme", "mean", "status_en", "change class", "sentence (en)", "Overview"}
+    for ws in wb.worksheets:
+        assert not english & {c.value for c in ws[1]}, ws.title

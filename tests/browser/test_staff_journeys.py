@@ -308,6 +308,12 @@ def test_hr_runs_a_wave_and_reads_the_reports_in_both_languages(
         encoding="utf-8",
     )
     page.set_input_files("#inv-file", str(inv_file))
+    # units of 3 and 2 invitations are below k_min: refused (nothing stored) until HR confirms they are hidden
+    assert submit(page, "form[enctype]") == 422
+    assert "DAG-N-SOL" in main_text(page) or "Solsikken" in main_text(page), main_text(page)
+    assert page.locator(".flash-success").count() == 0
+    page.set_input_files("#inv-file", str(inv_file))
+    page.check("#inv-small")
     assert submit(page, "form[enctype]") == 200
     assert "5" in page.locator(".flash-success").inner_text()
     assert submit(page, f"form[action='{wave_path}/open']") == 200
@@ -331,6 +337,7 @@ def test_hr_runs_a_wave_and_reads_the_reports_in_both_languages(
     page.goto(wave_path)
     page.select_option("#slip-unit", "TEK-GIS")
     page.fill("#slip-count", "2")
+    page.check("#slip-small")  # 2 slips: below k_min, HR confirms the unit will be hidden
     with page.expect_download() as info:
         page.get_by_role("button", name="Lav kodesedler (PDF)").click()
     assert Path(info.value.path()).read_bytes().startswith(b"%PDF")
@@ -346,11 +353,11 @@ def test_hr_runs_a_wave_and_reads_the_reports_in_both_languages(
     # reports: the new wave (three answers: every unit suppressed), then 2025 with real numbers
     page.locator("nav.staff-nav").get_by_role("link", name="Rapporter").click()
     page.select_option("#sel-wave", "2027")
-    page.get_by_role("button", name="Vis").click()
+    page.get_by_role("button", name="Vis", exact=True).click()
     page.wait_for_load_state()
     t.check("report_overview_suppressed")
     page.select_option("#sel-wave", "2025")
-    page.get_by_role("button", name="Vis").click()
+    page.get_by_role("button", name="Vis", exact=True).click()
     page.wait_for_load_state()
     t.check("report_overview")
     overview = main_text(page)
@@ -361,7 +368,8 @@ def test_hr_runs_a_wave_and_reads_the_reports_in_both_languages(
     _, xlsx = t.download("Rapport som Excel (XLSX)", b"PK")
     _, pdf = t.download("Rapport som PDF", b"%PDF")
     _, js = t.download("Rapport som JSON", b"{")
-    _, csv_data = t.download("Besvarelser som CSV", b"wave,unit_id")
+    # no answer rows on the web (issue 10): the responses CSV link is gone
+    assert page.get_by_role("link", name="Besvarelser som CSV").count() == 0
 
     page.get_by_role("link", name=next(u.name for u in UNITS if u.unit_id == "AEL-HJE"), exact=True).click()
     t.check("report_unit")
@@ -378,7 +386,7 @@ def test_hr_runs_a_wave_and_reads_the_reports_in_both_languages(
     page.locator("nav.staff-nav").get_by_role("link", name="Opfølgning").click()
     t.check("followup")  # the newest closed wave: 2027, where every unit is hidden
     page.select_option("#f-wave", "2025|trivsel")
-    page.get_by_role("button", name="Vis").click()
+    page.get_by_role("button", name="Vis", exact=True).click()
     page.wait_for_load_state()
     t.check("followup_2025")
     page.get_by_role("link", name=re.compile(r"^AEL-HJE ")).click()

@@ -195,10 +195,11 @@ def test_manager_outside_subtree_gets_404(rapp: Flask, example: dict[str, int], 
     assert as_user(rapp, example, "hr").get(path).status_code == 200
 
 
-def test_unknown_wave_or_questionnaire_is_404(rapp: Flask, example: dict[str, int]) -> None:
+def test_unknown_wave_or_unit_is_404(rapp: Flask, example: dict[str, int]) -> None:
     c = as_user(rapp, example, "hr")
     assert c.get("/rapporter/?wave=1999").status_code == 404
-    assert c.get(f"/rapporter/?wave={WAVE}&q=nope").status_code == 404
+    # a wave is one report: an old questionnaire parameter is ignored, not an error
+    assert c.get(f"/rapporter/?wave={WAVE}&q=nope").status_code == 200
     assert c.get(f"/rapporter/enhed/NOPE?{ARGS}").status_code == 404
 
 
@@ -224,6 +225,8 @@ def test_unit_page_numbers_equal_analysis(
     assert len(scores) == len(q.themes) + len(q.items)  # every row of HOVB is published
     for s in scores:
         label = q.theme(s["id"]).title.get(lang) if s["kind"] == "theme" else q.item(s["id"]).text.get(lang)
+        if s["kind"] == "item" and q.item(s["id"]).reverse:
+            label += " vendt" if lang == "da" else " reversed"  # reverse-coded items are marked
         row = rows[label]
         assert row[1] == _fmt(s["mean"], lang)
         assert row[2] == f"{_fmt(s['ci'][0], lang)}–{_fmt(s['ci'][1], lang)}"
@@ -259,13 +262,17 @@ def test_overview_table_equals_analysis(
     for s in expected["scores"]:
         if s["kind"] != "theme":
             continue
-        cell = rows[names[s["unit_id"]]][1 + themes.index(s["id"])]
+        # unit, response rate, then the themes in questionnaire order
+        cell = rows[names[s["unit_id"]]][2 + themes.index(s["id"])]
         assert _fmt(s["mean"], "da") in cell
-    # flags as words + symbols and the change class in words (never colour only)
-    hovb = rows["Hovedbiblioteket"][1]
-    assert "◆ orange" in hovb and "▼ signifikant fald" in hovb
-    # the chart spec is a JSON block, and every script is either that or a file of this site
-    assert '<script type="application/json" class="vega-spec"' in html
+    hovb_unit = next(u for u in expected["units"] if u["unit_id"] == "HOVB")
+    # response rate = respondents / subtree headcount, in whole per cent
+    rate = 100 * hovb_unit["respondents"] / hovb_unit["headcount"]
+    assert rows["Hovedbiblioteket"][1] == f"{round(rate)} %"
+    # flags as words + symbols and the change class in words (never colour only); the arrow is no triangle
+    hovb = rows["Hovedbiblioteket"][2]
+    assert "◆ orange" in hovb and "↓" in hovb and "signifikant fald" in hovb
+    # the overview is an HTML table (no chart to wait for); every script is a file of this site
     for tag in re.findall(r"<script\b[^>]*>", html):
         assert 'type="application/json"' in tag or re.search(r'src="/', tag), tag
 
@@ -404,9 +411,12 @@ def test_xlsx_export_matches_result(rapp: Flask, example: dict[str, int], expect
     assert r.status_code == 200
     assert "attachment" in r.headers["Content-Disposition"]
     wb = load_workbook(io.BytesIO(r.data), read_only=True)
-    rows = list(wb["Themes"].iter_rows(values_only=True))
+    # a Danish reader gets a Danish workbook
+    rows = list(wb["Temaer"].iter_rows(values_only=True))
     header = list(rows[0])
-    col = {name: header.index(name) for name in ("unit_id", "theme_id", "n", "mean", "q (BH)")}
+    names = {"unit_id": "enheds-id", "theme_id": "tema-id", "n": "n", "mean": "gennemsnit",
+             "q (BH)": "q (korrigeret)"}
+    col = {name: header.index(da) for name, da in names.items()}
     got = {(row[col["unit_id"]], row[col["theme_id"]]): row for row in rows[1:]}
     themes = [s for s in expected["scores"] if s["kind"] == "theme"]
     assert themes
@@ -431,9 +441,9 @@ def test_json_export_is_the_report(rapp: Flask, example: dict[str, int], expecte
 def test_unit_xlsx_holds_only_that_unit(rapp: Flask, example: dict[str, int]) -> None:
     from openpyxl import load_workbook
 
-    r = as_user(rapp, example, "hr").get(f"/rapporter/eksport/enhed/HOVB.xlsx?{ARGS}")
+    r = as_user(rapp, example, "hr", "en").get(f"/rapporter/eksport/enhed/HOVB.xlsx?{ARGS}")
     wb = load_workbook(io.BytesIO(r.data), read_only=True)
-    ids = {row[0] for row in list(wb["Themes"].iter_rows(values_only=True))[1:]}
+    ids = {row[0] for row in list(wb["Themes"].iter_rows(values_only=True))[1:]}  # English reader
     assert ids == {"HOVB"}
 
 
@@ -479,37 +489,102 @@ def test_open_wave_has_no_report_for_anyone(rapp: Flask, example: dict[str, int]
 # ---------------------------------------------------------------------------------------------------
 
 
-def test_changes_filter_by_class(rapp: Flask, example: dict[str, int], expected: dict[str, Any]) -> None:
+def _change_items(html: str) -> list[tuple[str, str]]:
+    """(unit group heading, item text) of every change on the changes page."""
+    out = []
+    for part in re.split(r'<section class="change-group">', html)[1:]:
+        head = visible_text(re.search(r"<h2>(.*?)</h2>", part, re.S).group(1))
+        for li in re.findall(r'<li class="change[^"]*">(.*?)</li>', part, re.S):
+            out.append((head, visible_text(li)))
+    return out
+
+
+def test_changes_default_shows_only_real_and_large_changes(
+    rapp: Flask, example: dict[str, int], expected: dict[str, Any]
+) -> None:
     c = as_user(rapp, example, "hr")
-    for cls in ("significant_decline", "inconclusive_change"):
-        html = c.get(f"/rapporter/aendringer?{ARGS}&class={cls}").get_data(as_text=True)
-        want = [s for s in expected["scores"] if s["change"] and s["change"]["class"] == cls]
-        assert want, cls
-        body = [r for r in table_rows(html) if len(r) == 9 and r[0] != "Enhed" and r[0] != "Unit"]
-        assert len(body) == len(want)
-        # an inconclusive change whose 95 % interval excludes 0 is "tegn på ændring, ikke sikker" (issue 16)
-        labels = {"significant_decline": ("signifikant fald",),
-                  "inconclusive_change": ("ser stor ud, men ikke sikker",
-                                          "tegn på ændring, ikke sikker")}[cls]
-        assert all(any(label in r[5] for label in labels) for r in body)
-        assert not any("tilfældig variation" in r[5] or "tilfældig variation" in r[8] for r in body)
-        if cls == "inconclusive_change":
-            kuf = [r for r in body if "tegn på ændring, ikke sikker" in r[5]]
-            assert kuf and all(r[8].startswith("Tegn på ændring, ikke sikker:") for r in kuf)
+    html = c.get(f"/rapporter/aendringer?{ARGS}").get_data(as_text=True)
+    names = {u["unit_id"]: u["name"] for u in expected["units"]}
+    from analysis.texts import is_sign_of_change
+
+    attention = ("significant_improvement", "significant_decline", "inconclusive_change")
+    want = [s for s in expected["scores"]
+            if s["change"] and (s["change"]["class"] in attention or is_sign_of_change(s["change"]))]
+    quiet = [s for s in expected["scores"] if s["change"] and s["change"]["class"] == "no_significant_change"]
+    assert want and quiet  # the example has 5 significant, 70 inconclusive, 80 small non-significant
+    got = _change_items(html)
+    assert len(got) == min(len(want), 40)
+    assert not [t for _, t in got if "ingen signifikant ændring" in t or "uændret" in t]
+    # below one page: a subtree shows exactly its real and large changes (FIL and the units under it)
+    fil = {"FIL", "FNO", "FSY", "FVE"}
+    small = _change_items(c.get(f"/rapporter/aendringer?{ARGS}&unit=FIL").get_data(as_text=True))
+    assert len(small) == len([s for s in want if s["unit_id"] in fil]) < 40
+    # grouped per unit: every heading is a unit name, and a unit's changes are consecutive
+    heads = [h for h, _ in got]
+    assert all(h in names.values() for h in heads)
+    assert len(heads) == len(set(heads)) or heads == sorted(heads, key=heads.index)
+    # the intro counts every tested change (class with a q) and the real ones, from the analysis
+    tested = [s for s in expected["scores"] if s["change"] and s["change"]["q"] is not None]
+    sig = [s for s in want if s["change"]["class"].startswith("significant")]
+    text = visible_text(html)
+    assert f"Af {len(tested)} testede ændringer er {len(sig)} reelle" in text  # < 1,000: no separator
     # the page states how many significant changes chance alone would give (contract 5.6)
-    assert "Tilfældigheder alene kan forventes at give omkring" in html
-    # sorted by q: the q column is non-decreasing
-    html = c.get(f"/rapporter/aendringer?{ARGS}&sort=q&kind=theme").get_data(as_text=True)
-    qs = [float(r[6].replace(",", ".")) for r in table_rows(html) if len(r) == 9 and r[6] not in ("q", "")]
-    assert qs and qs == sorted(qs)
+    assert "Tilfældigheder alene kan forventes at give omkring" in text
+    # "every tested change" shows the stable ones too
+    every = _change_items(c.get(f"/rapporter/aendringer?{ARGS}&view=all&kind=theme").get_data(as_text=True))
+    themes = [s for s in tested if s["kind"] == "theme"]
+    assert len(every) == min(len(themes), 40)
+
+
+def test_changes_filters_subtree_theme_and_pages(
+    rapp: Flask, example: dict[str, int], expected: dict[str, Any]
+) -> None:
+    c = as_user(rapp, example, "hr")
+    names = {u["unit_id"]: u["name"] for u in expected["units"]}
+    children: dict[str, list[str]] = {}
+    for u in expected["units"]:
+        children.setdefault(u["parent_id"], []).append(u["unit_id"])
+    sub, stack = set(), ["FIL"]
+    while stack:
+        cur = stack.pop()
+        sub.add(cur)
+        stack.extend(children.get(cur, []))
+    got = _change_items(c.get(f"/rapporter/aendringer?{ARGS}&view=all&unit=FIL").get_data(as_text=True))
+    want = [s for s in expected["scores"]
+            if s["unit_id"] in sub and s["change"] and s["change"]["q"] is not None]
+    assert len(got) == len(want) and {h for h, _ in got} <= {names[u] for u in sub}
+    got = _change_items(c.get(f"/rapporter/aendringer?{ARGS}&view=all&theme=tempo&kind=theme")
+                        .get_data(as_text=True))
+    assert got and all("Arbejdsmængde og tempo" in t for _, t in got)
+    # paging: page 2 of every change continues where page 1 stopped, nothing twice
+    tested = [s for s in expected["scores"] if s["change"] and s["change"]["q"] is not None]
+    p1 = _change_items(c.get(f"/rapporter/aendringer?{ARGS}&view=all").get_data(as_text=True))
+    p2 = _change_items(c.get(f"/rapporter/aendringer?{ARGS}&view=all&page=2").get_data(as_text=True))
+    assert len(p1) == 40 and len(p1) + len(p2) == min(len(tested), 80)
+    assert not set(p1) & set(p2)
+
+
+def test_changes_q_shown_plainly() -> None:
+    from survey.reports.views import fmt_q
+
+    assert fmt_q(0.00002, "da") == "q < 0,001"
+    assert fmt_q(0.0042, "da") == "q = 0,004"
+    assert fmt_q(0.412, "en") == "q = 0.41"
+    assert fmt_q(0.0512, "da") == "q = 0,051"  # not "0,05": that would read as exactly alpha
+    assert fmt_q(None, "da") == ""
 
 
 def test_changes_bad_parameter(rapp: Flask, example: dict[str, int]) -> None:
-    r = as_user(rapp, example, "hr", "en").get(f"/rapporter/aendringer?{ARGS}&class=huge")
-    assert r.status_code == 400
-    assert "Unknown change class 'huge'" in htmllib.unescape(r.get_data(as_text=True))
-    r = as_user(rapp, example, "hr", "en").get(f"/rapporter/aendringer?{ARGS}&sort=random")
-    assert r.status_code == 400 and "Unknown sort order" in r.get_data(as_text=True)
+    c = as_user(rapp, example, "hr", "en")
+    for arg, words in (("view=huge", "Unknown choice of changes 'huge'"), ("kind=rows", "Unknown row kind"),
+                       ("page=0", "Unknown page '0'"), ("page=x", "Unknown page 'x'"),
+                       ("unit=NOPE", "Unknown unit 'NOPE'"), ("theme=nope", "Unknown theme 'nope'")):
+        r = c.get(f"/rapporter/aendringer?{ARGS}&{arg}")
+        assert r.status_code == 400, arg
+        assert words in htmllib.unescape(r.get_data(as_text=True)), arg
+    # in Danish on a Danish page
+    r = as_user(rapp, example, "hr", "da").get(f"/rapporter/aendringer?{ARGS}&view=huge")
+    assert r.status_code == 400 and "Ukendt valg af ændringer" in htmllib.unescape(r.get_data(as_text=True))
 
 
 def test_exposures_show_less_than_three(
@@ -518,12 +593,19 @@ def test_exposures_show_less_than_three(
     html = as_user(rapp, example, "hr").get(f"/rapporter/kraenkelser?{ARGS}").get_data(as_text=True)
     kuf = next(e for e in expected["exposures"] if e["unit_id"] == "KUF" and e["kind"] == "bullying")
     assert kuf["external"] == "<3"
-    rows = [r for r in table_rows(html) if len(r) == 8 and r[1] == str(kuf["n"])]
-    assert any(r[2] == str(kuf["exposed"]) and r[5] == "<3" and r[7] == str(kuf["told_no_one"]) for r in rows)
+    # one row per unit; per kind (questionnaire order) 5 cells: exposed, inside, outside, unresolved, told
+    rows = {r[0]: r for r in table_rows(html)}
+    kinds = ["bullying", "sexual_harassment", "threats", "violence"]
+    row = rows["Kultur- og Fritidsforvaltningen"]
+    cells = row[1 + 5 * kinds.index("bullying"): 6 + 5 * kinds.index("bullying")]
+    assert cells[0] == f"{round(100 * kuf['exposed'] / kuf['n'])} % {kuf['exposed']}/{kuf['n']}"
+    assert cells[1] == str(kuf["internal"]) and cells[2] == "<3" and cells[4] == str(kuf["told_no_one"])
     text = visible_text(html)
-    assert "Filial Vest skjult: færre end 5 besvarelser" in text
+    assert "skjult: færre end 5 besvarelser" in " ".join(rows["Filial Vest"][1:])
     # FNO is published with 9 respondents: below n_min_exposure = 10
-    assert "Filial Nord skjult: færre end 10 besvarelser" in text
+    assert "skjult: færre end 10 besvarelser" in " ".join(rows["Filial Nord"][1:])
+    assert "skjult" not in " ".join(row)  # the whole organisation is never hidden
+    assert "Mobning" in text
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -597,8 +679,8 @@ def test_vega_bundle_served_locally(rapp: Flask, example: dict[str, int]) -> Non
 
     assert rapp.test_client().get(f"/rapporter/vega-embed-{VL_VERSION}.js").status_code == 302  # anonymous
 
-    c = as_user(rapp, example, "committee")
-    html = c.get(f"/rapporter/?{ARGS}").get_data(as_text=True)
+    c = as_user(rapp, example, "hr")
+    html = c.get(f"/rapporter/enhed/HOVB?{ARGS}").get_data(as_text=True)  # the unit page has a chart
     src = re.search(r'<script src="(/rapporter/vega-embed-[^"]+\.js)"', html)
     assert src and VL_VERSION in src.group(1)
     r = c.get(src.group(1))
@@ -619,8 +701,8 @@ def test_views_and_exports_are_audited(rapp: Flask, example: dict[str, int], db:
     db.session.remove()
     events = db.session.execute(sa.select(AuditEvent.actor, AuditEvent.action, AuditEvent.target)).all()
     actor = str(example["manager_fil"])
-    assert (actor, "export.unit_xlsx", f"{WAVE}/{QID}/FNO") in events
-    assert (actor, "report.unit", f"{WAVE}/{QID}/FIL") in events
+    assert (actor, "export.unit_xlsx", f"{WAVE}/FNO") in events
+    assert (actor, "report.unit", f"{WAVE}/FIL") in events
     # a refused request leaves no event
     refused = as_user(rapp, example, "committee").get(f"/rapporter/eksport/rapport.json?{ARGS}")
     assert refused.status_code == 403
@@ -651,6 +733,23 @@ def test_pdf_exports(
     assert all(cell == "skjult: ville afsløre en mindre gruppe" for cell in overview["Filial Syd (FSY)"][1:])
     klarhed = next(s for s in expected["scores"] if s["unit_id"] == "KUF" and s["id"] == "klarhed")
     assert _fmt(klarhed["mean"], "da") in overview["Kultur- og Fritidsforvaltningen (KUF)"][1]
+    # the harassment figures the PDFs carry: the report's exposure rows, "<3" kept, hidden units with reason
+    from survey.reports.pdf import exposure_rows
+
+    expo = exposure_rows(report, q, "da")
+    kuf = next(e for e in expected["exposures"] if e["unit_id"] == "KUF" and e["kind"] == "bullying")
+    row = next(r for r in expo if r[0] == "Kultur- og Fritidsforvaltningen")
+    assert row[1] == "Mobning" and row[2] == str(kuf["n"]) and row[5] == "<3"
+    assert row[3] == f"{round(100 * kuf['exposed'] / kuf['n'])} % ({kuf['exposed']})"
+    assert next(r for r in expo if r[0] == "Filial Vest")[2] == "skjult: færre end 5 besvarelser"
+    assert len(exposure_rows(report, q, "da", ["HOVB"])) == 1 + 4  # header + four kinds of that unit
+    # the PDF is in colour: the overview fills cells with the flag colours
+    import zlib
+
+    pdf = c.get(f"/rapporter/eksport/rapport.pdf?{ARGS}").data
+    streams = b"".join(zlib.decompress(m) for m in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S)
+                       if m[:2] in (b"x\x9c", b"x\xda"))
+    assert b"0.9882 0.5529 0.349 rg" in streams  # orange #fc8d59 (252/255, 141/255, 89/255) as a fill
 
 
 def test_small_exposure_counts_in_funding_evidence_become_less_than_three(
@@ -668,6 +767,142 @@ def test_small_exposure_counts_in_funding_evidence_become_less_than_three(
 
 
 # ---------------------------------------------------------------------------------------------------
+# a wave is one report: every questionnaire of the wave on every page
+# ---------------------------------------------------------------------------------------------------
+
+
+def _split_example(tmp: Path) -> list[tuple[Path, Path]]:
+    """The example split into two questionnaires run in the same waves: A = the themes klarhed and
+    faellesskab, B = tempo and every exposure; each with the same respondents' columns."""
+    import csv
+
+    import yaml
+
+    data = yaml.safe_load((EXAMPLE / "questionnaire.yaml").read_text(encoding="utf-8"))
+    a = {**data, "id": "del-a", "themes": data["themes"][:2], "title": {"da": "Del A", "en": "Part A"}}
+    a.pop("exposures")
+    b = {**data, "id": "del-b", "themes": data["themes"][2:], "title": {"da": "Del B", "en": "Part B"}}
+    with (EXAMPLE / "responses.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    out = []
+    for q in (a, b):
+        cols = ["wave", "unit_id"]
+        for t in q["themes"]:
+            cols += [i["id"] for i in t["items"]]
+        for e in q.get("exposures") or []:
+            cols += [e[p]["id"] for p in ("question", "source", "handled", "told") if p in e]
+        qpath, rpath = tmp / f"{q['id']}.yaml", tmp / f"{q['id']}.csv"
+        qpath.write_text(yaml.safe_dump(q, allow_unicode=True), encoding="utf-8")
+        with rpath.open("w", encoding="utf-8", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=cols, extrasaction="ignore")
+            w.writeheader()
+            w.writerows(rows)
+        out.append((qpath, rpath))
+    return out
+
+
+@pytest.fixture()
+def split_wave(rapp: Flask, db: Any, tmp_path: Path) -> tuple[dict[str, int], list[dict[str, Any]]]:
+    """Waves 2023 and 2025 running two questionnaires; returns user ids and each part's analysis."""
+    import questionnaires
+    from analysis import analyse, read_responses, read_units
+    from survey.models import User
+    from survey.services import dataset
+    from survey.services.units import import_units
+
+    import_units(EXAMPLE / "units.csv")
+    units = read_units(EXAMPLE / "units.csv")
+    expected = []
+    for pos, (qpath, rpath) in enumerate(_split_example(tmp_path)):
+        dataset.import_responses(rpath, qpath, baselines={"2025": "2023"} if pos == 0 else None)
+        q = questionnaires.load_file(qpath)
+        frame = read_responses(rpath, q, set(units["unit_id"]))
+        expected.append(analyse(units, frame, q, WAVE, "2023").to_dict())
+    u = User(email="hr@example.org", role="hr", manager_unit_id=None, password_hash="x")
+    db.session.add(u)
+    db.session.commit()
+    return {"hr": u.id}, expected
+
+
+def test_wave_report_holds_every_questionnaire(
+    rapp: Flask, split_wave: tuple[dict[str, int], list[dict[str, Any]]]
+) -> None:
+    from survey.services import reporting
+
+    _users, expected = split_wave
+    with rapp.test_request_context():
+        wr = reporting.wave_report(WAVE)
+    assert wr.questionnaire_ids == ("del-a", "del-b")
+    assert [t.id for t in wr.questionnaire.themes] == ["klarhed", "faellesskab", "tempo"]
+    got = {(s["unit_id"], s["kind"], s["id"]): s for s in wr.report["scores"]}
+    want = {(s["unit_id"], s["kind"], s["id"]): s for part in expected for s in part["scores"]}
+    assert got.keys() == want.keys()
+    for key, row in want.items():
+        assert got[key]["mean"] == pytest.approx(row["mean"]), key
+        assert got[key]["flag"] == row["flag"], key
+    assert {(e["unit_id"], e["kind"]) for e in wr.report["exposures"]} == {
+        (e["unit_id"], e["kind"]) for e in expected[1]["exposures"]
+    }
+    assert wr.report["baseline"] == "2023"
+
+
+def test_every_page_shows_the_whole_wave(
+    rapp: Flask, split_wave: tuple[dict[str, int], list[dict[str, Any]]]
+) -> None:
+    users, expected = split_wave
+    c = login(rapp, rapp.test_client(), users["hr"])
+    overview = c.get(f"/rapporter/?wave={WAVE}").get_data(as_text=True)
+    for title in ("Klarhed i opgaverne", "Arbejdsmængde og tempo"):
+        assert title in overview
+    assert 'name="q"' not in overview  # no page asks for a questionnaire
+    unit = c.get(f"/rapporter/enhed/HOVB?wave={WAVE}").get_data(as_text=True)
+    assert "KLAR1" not in unit and "TEMP1" not in unit  # statements, not ids
+    hovb_tempo = next(s for s in expected[1]["scores"] if s["unit_id"] == "HOVB" and s["id"] == "tempo")
+    assert _fmt(hovb_tempo["mean"], "da") in unit
+    harassment = c.get(f"/rapporter/kraenkelser?wave={WAVE}").get_data(as_text=True)
+    root_bullying = next(
+        e for e in expected[1]["exposures"] if e["unit_id"] == "KUF" and e["kind"] == "bullying"
+    )
+    assert str(root_bullying["n"]) in harassment
+    changes = c.get(f"/rapporter/aendringer?wave={WAVE}")
+    assert changes.status_code == 200
+
+
+def test_reversed_item_spread_shows_what_people_answered(
+    rapp: Flask, example: dict[str, int], expected: dict[str, Any]
+) -> None:
+    """TEMP2 ("Jeg har ofte for travlt til at holde pauser") is reverse-coded: the spread row must be the
+    shares of the raw answers 1..7 counted straight from responses.csv, and the item is marked."""
+    import csv
+
+    with (EXAMPLE / "units.csv").open(encoding="utf-8") as fh:
+        units = list(csv.DictReader(fh))
+    sub, stack = set(), ["HOVB"]
+    while stack:
+        cur = stack.pop()
+        sub.add(cur)
+        stack.extend(u["unit_id"] for u in units if u["parent_id"] == cur)
+    with (EXAMPLE / "responses.csv").open(encoding="utf-8") as fh:
+        answers = [r["TEMP2"] for r in csv.DictReader(fh) if r["wave"] == WAVE and r["unit_id"] in sub]
+    valid = [int(a) for a in answers if a.strip() not in ("", "NA", "9")]
+    raw = [valid.count(k) / len(valid) for k in range(1, 8)]
+    row = next(s for s in expected["scores"] if s["unit_id"] == "HOVB" and s["id"] == "TEMP2")
+    assert row["n"] == len(valid)
+    assert raw != row["distribution"]  # the report holds the recoded shares: the page must turn them round
+    from analysis.texts import fmt_share
+
+    html = as_user(rapp, example, "hr").get(f"/rapporter/enhed/HOVB?{ARGS}").get_data(as_text=True)
+    label = "Jeg har ofte for travlt til at holde pauser vendt"
+    spread = [r for r in table_rows(html) if r and r[0] == label and len(r) == 10]
+    assert spread, "the spread table has a marked row for the reversed item"
+    assert spread[0][1:8] == [fmt_share(x, "da") for x in raw]
+    # a straight item's row is unchanged (TEMP1: not reversed)
+    temp1 = next(s for s in expected["scores"] if s["unit_id"] == "HOVB" and s["id"] == "TEMP1")
+    label1 = next(r for r in table_rows(html) if len(r) == 10 and r[1:8] ==
+                  [fmt_share(x, "da") for x in temp1["distribution"]])
+    assert "vendt" not in label1[0]
+
+
 # frozen publications (contract 5.4, issue 10 attack 2)
 # ---------------------------------------------------------------------------------------------------
 
@@ -775,7 +1010,7 @@ def test_a_closed_wave_is_published_once_when_it_closes(
     wave27 = db.session.scalar(sa.select(Wave.id).where(Wave.label == "2027"))
     assert db.session.scalars(sa.select(Publication).where(Publication.wave_id == wave27)).all() == []
     r = as_user(rapp, example, "hr").get(f"/rapporter/?wave=2027&q={QID}")
-    assert r.status_code == 200 and "ingen besvarelser af dette spørgeskema" in r.get_data(as_text=True)
+    assert r.status_code == 200 and "Denne måling har endnu ingen besvarelser" in r.get_data(as_text=True)
 
 
 def test_a_new_waves_changes_compare_against_the_baselines_published_tree(
@@ -879,6 +1114,21 @@ def test_every_managers_report_is_the_published_report_filtered_to_the_subtree(
         keep = subtree(root)
         for key in ("units", "scores", "exposures", "funding"):
             assert mine[key] == [r for r in full[key] or [] if r["unit_id"] in keep], (root, key)
+
+
+def test_reading_guide_in_both_languages(rapp: Flask, example: dict[str, int]) -> None:
+    # hand calculation: sd 1.2, n 14 and 12: se = 1.2 * sqrt(1/14 + 1/12) = 0.4721; Welch df = 23.39;
+    # t(0.975, 23.39) = 2.0667; critical difference = 2.0667 * 0.4721 = 0.9757 -> "0,98" (the issue: 0.98)
+    da = visible_text(as_user(rapp, example, "hr").get(f"/rapporter/laesevejledning?{ARGS}")
+                      .get_data(as_text=True))
+    assert "Sådan læser du rapporten" in da and "med 14 og 12 svar skal en ændring være større end 0,98" in da
+    assert "skjult" in da.lower() or "Hvad er skjult" in da
+    en = visible_text(as_user(rapp, example, "hr", "en").get(f"/rapporter/laesevejledning?{ARGS}")
+                      .get_data(as_text=True))
+    assert "with 14 and 12 answers a change must exceed 0.98" in en
+    # every report page links to it
+    page = as_user(rapp, example, "committee").get(f"/rapporter/?{ARGS}").get_data(as_text=True)
+    assert "/rapporter/laesevejledning" in page
 
 
 def test_settings_below_the_floor_publish_nothing(rapp: Flask, example: dict[str, int], db: Any) -> None:
