@@ -424,12 +424,12 @@ def test_sign_of_change_wording_never_says_random_variation():
     assert en.startswith("A sign of change, not certain: the change of +0.40")
     for text in (da, en, texts.change_label(ch, "da"), texts.change_label(ch, "en")):
         assert "tilfældig variation" not in text and "within" not in text and "noise" not in text
-    assert texts.change_arrow(ch) == "△"
+    assert texts.change_arrow(ch) == "↗"  # never a triangle: ▲ is the yellow flag (issue 11)
     # a small one (|Δ| < 0.2) whose interval excludes 0 is a sign of change too, not "no change"
     small = {**ch, "class": "no_significant_change", "delta": -0.15, "ci": [-0.29, -0.01],
              "meaningful": False}
     assert texts.change_label(small, "en") == "a sign of change, not certain"
-    assert texts.change_arrow(small) == "▽"
+    assert texts.change_arrow(small) == "↘"
     # an interval that includes 0 keeps the old verdicts
     wide = {**ch, "ci": [-0.1, 0.9]}
     assert not texts.is_sign_of_change(wide)
