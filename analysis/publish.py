@@ -12,7 +12,9 @@ this step is the gate in front of every reader:
 2. **Independent re-check of the published rows**, from the rows alone, the way an attacker would use
    them: every score row has ``n ≥ k_min`` and belongs to a published unit; for every theme / item and
    every exposure kind, "unit minus its nearest descendants that have the row" leaves 0 or at least
-   ``k_diff`` (``n_min_exposure`` for exposures) answers; a theme and its items are shown in the same units
+   ``k_diff`` (``n_min_exposure`` for exposures) answers; per exposure count (exposed, internal, ...), the
+   same with 3 on the units that show the count, and no row shows internal or external next to the other
+   hidden; a theme and its items are shown in the same units
    (contract 5.2). A violation is a bug in the engine and raises :class:`PublishError` — nothing is shown.
 3. **Structured small counts.** Exposure counts of 1 or 2 are written ``"<3"`` and their shares null; a
    ``too_few`` / ``not_comparable`` change carries no baseline number. Applied on the fields, never by
@@ -91,7 +93,8 @@ def publish(report: Any, policy: PublishPolicy | None = None) -> dict[str, Any]:
     parent = {u["unit_id"]: u.get("parent_id") for u in units}
     published = {u["unit_id"] for u in units if u.get("published")}
     _check_scores(data.get("scores") or [], parent, published, k_min, k_diff)
-    _check_exposures(data.get("exposures") or [], parent, published, n_expo)
+    _check_exposures(data.get("exposures") or [], parent, published, n_expo,
+                     protect_cells=bool(settings.get("protect_exposure_cells")))
     for row in data.get("exposures") or []:
         _small_counts(row)
     for row in data.get("scores") or []:
@@ -173,7 +176,7 @@ def _check_scores(scores: list[dict[str, Any]], parent: Mapping[str, Any], publi
 
 
 def _check_exposures(rows: list[dict[str, Any]], parent: Mapping[str, Any], published: set[str],
-                     n_expo: int) -> None:
+                     n_expo: int, protect_cells: bool = False) -> None:
     by_kind: dict[str, dict[str, int]] = {}
     for pos, row in enumerate(rows):
         uid, n = row.get("unit_id"), row.get("n")
@@ -188,6 +191,37 @@ def _check_exposures(rows: list[dict[str, Any]], parent: Mapping[str, Any], publ
             if 0 < r < n_expo:
                 raise PublishError(f"exposures: {kind!r}: unit {uid!r} minus its published descendants "
                                    f"leaves {r} answers (< n_min_exposure {n_expo})")
+    # the counts themselves (red team A1, A3), in reports made with ``protect_exposure_cells`` (the web's):
+    # "unit minus its nearest descendants that show the count" never leaves 1 or 2, and a row never shows
+    # internal or external next to the other hidden / "<3"
+    if not protect_cells:
+        return
+    cells: dict[tuple[str, str], dict[str, int]] = {}
+    for pos, row in enumerate(rows):
+        for name, _, _ in _COUNTS:
+            value = row.get(name)
+            if isinstance(value, int) and _shown(value):
+                cells.setdefault((str(row.get("kind")), name), {})[str(row.get("unit_id"))] = value
+        for a, b in (("internal", "external"), ("external", "internal")):
+            if _shown(row.get("exposed")) and not _shown(row.get(a)) and _shown(row.get(b)):
+                raise PublishError(f"exposures[{pos}]: unit {row.get('unit_id')!r} {row.get('kind')!r} shows "
+                                   f"{b} = {row.get(b)} next to a hidden {a}: exposed minus {b} gives it "
+                                   "back")
+    for (kind, name), values in cells.items():
+        for uid, r in _frontier_residuals(values, parent).items():
+            if 0 < r < 3:
+                raise PublishError(f"exposures: {kind!r} {name}: unit {uid!r} minus its descendants that "
+                                   "show "
+                                   f"the count leaves {r} (a count below 3)")
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _shown(value: Any) -> bool:
+    """A count that is published as a number (1 and 2 are written "<3" by :func:`_small_counts`)."""
+    return _number(value) and not 1 <= value <= 2
 
 
 _COUNTS = (("exposed", "share", "n"), ("internal", "internal_share", "n"),
@@ -202,7 +236,7 @@ def _small_counts(row: dict[str, Any]) -> None:
         if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 2:
             row[name] = "<3"
     for name, share, den in _COUNTS:
-        if row.get(name) == "<3" or row.get(den) == "<3":
+        if not _number(row.get(name)) or not _number(row.get(den)):  # "<3" or hidden (None)
             row[share] = None
 
 

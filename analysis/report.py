@@ -880,27 +880,83 @@ def _score_rows(tree: Tree, rows: _Rows, cur: _Wave, base: _Wave | None, setting
     return out, theme_info
 
 
+_CELL_COUNTS = ("exposed", "internal", "external", "external_unresolved", "told_no_one")
+_COMPLEMENT = (("internal", "external"), ("external", "internal"))
+
+
+def _exposure_cells(tree: Tree, counts: dict[str, np.ndarray], shown: np.ndarray
+                    ) -> dict[str, list[int | str | None]]:
+    """Per count field: the cell of every unit — the count, ``"<3"`` (1 or 2) or None (hidden).
+
+    Across the tree (red team A1): per field, :func:`~analysis.suppression.suppress` with 3 and 3 on the
+    counts, starting from the units whose row is shown (as :func:`analysis.workenv._count_cells`), so
+    "unit minus its nearest descendants with a count" never leaves 1 or 2. Within a row (A3): every exposed
+    person names one source, internal or external, so when ``exposed`` is a number and one of the two is
+    not, the other is hidden too (``exposed`` minus it would give the hidden cell back)."""
+    cells: dict[str, list[int | str | None]] = {}
+    for name in _CELL_COUNTS:
+        values = counts[name]
+        pattern = suppress(tree, values, 3, 3, start=shown)
+        col: list[int | str | None] = []
+        for u in range(tree.size):
+            if pattern.published[u]:
+                col.append(int(values[u]))
+            elif pattern.reason[u] == 1:
+                col.append("<3")
+            else:
+                col.append(None)
+        cells[name] = col
+    for u in np.flatnonzero(shown).tolist():
+        if not isinstance(cells["exposed"][u], int):
+            continue  # nothing to subtract from
+        for name, other in _COMPLEMENT:
+            if not isinstance(cells[name][u], int) and isinstance(cells[other][u], int):
+                cells[other][u] = None
+    return cells
+
+
+def _cell_share(num: int | str | None, den: int | str | None) -> float | None:
+    """num / den for cells; null when either is not a number ("<3" or hidden) or the denominator is 0."""
+    if not isinstance(num, int) or not isinstance(den, int) or den == 0:
+        return None
+    return num / den
+
+
 def _exposure_rows(tree: Tree, q: Questionnaire, cur: _Wave, settings: Settings) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     if not q.exposures:
         return out
     shown = np.column_stack([cur.exposure_shown[e.kind] for e in q.exposures])
+    if settings.protect_exposure_cells:
+        cells = {e.kind: _exposure_cells(tree, cur.exposure[e.kind], cur.exposure_shown[e.kind])
+                 for e in q.exposures}
+    else:  # contract 2.3 exactly: every count of a published row, 1 and 2 written "<3"
+        cells = {e.kind: {name: [_count(int(v)) for v in cur.exposure[e.kind][name]] for name in _CELL_COUNTS}
+                 for e in q.exposures}
     for u in np.flatnonzero(shown.any(axis=1)).tolist():
         for j, e in enumerate(q.exposures):
             if not shown[u, j]:
                 continue
-            c = {name: int(cur.exposure[e.kind][name][u]) for name in EXPOSURE_COUNTS}
-            n = c["n"]
+            c = {name: cells[e.kind][name][u] for name in _CELL_COUNTS}
+            n = int(cur.exposure[e.kind]["n"][u])
             row: dict[str, Any] = {"unit_id": tree.ids[u], "kind": e.kind, "n": n}
-            row["exposed"] = _count(c["exposed"])
-            row["share"] = _share(c["exposed"], n)
+            row["exposed"] = c["exposed"]
+            row["share"] = _cell_share(c["exposed"], n)
             for name in ("internal", "external", "external_unresolved"):
-                row[name] = _count(c[name])
-                row[f"{name}_share"] = _share(c[name], n)
-            row["told_no_one"] = _count(c["told_no_one"])
-            row["told_no_one_share"] = _share(c["told_no_one"], c["exposed"], den_is_count=True)
+                row[name] = c[name]
+                row[f"{name}_share"] = _cell_share(c[name], n)
+            row["told_no_one"] = c["told_no_one"]
+            row["told_no_one_share"] = _cell_share(c["told_no_one"], c["exposed"])
             out.append(row)
     return out
+
+
+def _threshold(den: int, settings: Settings) -> int:
+    """The smallest count of ``den`` respondents that meets C2/C3 (``exposure_count``, ``exposure_share``)."""
+    c = settings.exposure_count
+    while c < den and not bool(at_least(c / den, settings.exposure_share)):
+        c += 1
+    return c
 
 
 def _funding_rows(tree: Tree, cur: _Wave, theme_info: dict[str, Any], settings: Settings
@@ -924,10 +980,14 @@ def _funding_rows(tree: Tree, cur: _Wave, theme_info: dict[str, Any], settings: 
             ne = int(cur.pooled["external_unresolved"][u])
             internal = ni >= settings.exposure_count and bool(at_least(ni / den, settings.exposure_share))
             external = ne >= settings.exposure_count and bool(at_least(ne / den, settings.exposure_share))
+            # the evidence states the criterion met, never the pooled count (red team A5): pooled over
+            # the kinds per person, it minus the kind rows' counts would give how many were exposed to
+            # several kinds (inclusion-exclusion), a group of 1-2 people
+            least = _threshold(den, settings)
             if internal:
-                evidence.append(f"internal exposure: {_count(ni)} of {den} respondents")
+                evidence.append(f"internal exposure: at least {least} of {den} respondents")
             if external:
-                evidence.append(f"unresolved external exposure: {_count(ne)} of {den} respondents")
+                evidence.append(f"unresolved external exposure: at least {least} of {den} respondents")
         polarised = bool(theme_info["polarised"].get(uid, False))
         points = (pts[low] if low else 0) + (pts["internal"] if internal else 0) \
             + (pts["external_unresolved"] if external else 0) + (pts["polarised"] if polarised else 0)

@@ -58,6 +58,10 @@ class Settings:
     #: per theme id: colour -> value (partial tables allowed here; complete after effective_settings)
     flag_mean_theme: dict[str, dict[str, float]] = field(default_factory=dict)
     flag_unfavourable_theme: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: not a contract setting (no settings file sets it): the web application turns it on so that exposure
+    #: counts are also protected across the tree and within a row (red team A1, A3; docs/anonymity.md);
+    #: off, the report is exactly contract 2.3 (counts are a number or "<3")
+    protect_exposure_cells: bool = False
 
     def theme_flags(self, theme_id: str | None) -> tuple[dict[str, float], dict[str, float]]:
         """(flag_mean, flag_unfavourable) of a theme: its own values where given, else the global ones."""
@@ -70,6 +74,10 @@ class Settings:
         out: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
+            if f.name == "protect_exposure_cells":
+                if value:
+                    out[f.name] = True  # echoed only when on: the contract report has no such key
+                continue
             if isinstance(value, Mapping):
                 value = {k: dict(v) if isinstance(v, Mapping) else v for k, v in value.items()}
             out[f.name] = value

@@ -140,10 +140,11 @@ def fmt_q(q: float | None, lang: str) -> str:
 
 
 def fmt_count(value: Any, lang: str) -> str:
-    """An exposure count: an integer, or the string ``"<3"`` (contract 2.2) shown as is."""
+    """An exposure count: an integer, the string ``"<3"`` (contract 2.2) shown as is, or ``"–"`` for a
+    count left out (None) because it could be worked out from other counts (red team A1/A3)."""
     check_lang(lang)
     if value is None:
-        return ""
+        return "–"
     if isinstance(value, str):
         return value
     return f"{int(value):,}".replace(",", "." if lang == "da" else ",")

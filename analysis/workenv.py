@@ -554,6 +554,10 @@ class Period:
             return self.start[:4]
         return f"{self.start}–{self.end}"
 
+    @property
+    def is_calendar_year(self) -> bool:
+        return self.start.endswith("-01") and self.end == f"{self.start[:4]}-12"
+
     def months(self) -> list[str]:
         return [_month_str(i) for i in range(_month_index(self.start), _month_index(self.end) + 1)]
 
@@ -761,8 +765,11 @@ def _published_figures(row: pd.Series, counts: Mapping[str, Any]) -> dict[str, A
     return out
 
 
-def _count_cells(tree: Tree, frame: pd.DataFrame, published: np.ndarray) -> list[dict[str, Any]]:
-    """Per unit and count field: the count, ``"<3"`` (1 or 2) or None (hidden by the residual rule)."""
+def _count_cells(
+    tree: Tree, frame: pd.DataFrame, published: np.ndarray, *, counts: bool = True
+) -> list[dict[str, Any]]:
+    """Per unit and count field: the count, ``"<3"`` (1 or 2) or None (hidden by the residual rule, or
+    every count when ``counts`` is false: a period whose counts are not published, see :func:`publish`)."""
     cells: list[dict[str, Any]] = [{} for _ in range(tree.size)]
     for field in COUNT_FIELDS:
         n = frame[field].to_numpy(dtype=np.int64)
@@ -770,7 +777,9 @@ def _count_cells(tree: Tree, frame: pd.DataFrame, published: np.ndarray) -> list
         for i in range(tree.size):
             if not published[i]:
                 continue
-            if pattern.published[i]:
+            if not counts:
+                cells[i][field] = None
+            elif pattern.published[i]:
                 cells[i][field] = int(n[i])
             elif pattern.reason[i] == 1:
                 cells[i][field] = SMALL_COUNT
@@ -814,6 +823,7 @@ def publish(
     bradford: pd.DataFrame | None = None,
     reactions: pd.DataFrame | None = None,
     hours_per_fte: float = HOURS_PER_FTE,
+    counts: bool | None = None,
 ) -> WorkEnvFigures:
     """The one publication step of the work-environment figures: raw figures of ``period`` and of the
     year before (:func:`unit_figures`), then suppression.
@@ -826,6 +836,14 @@ def publish(
       ``"<3"``, a count that parent − children would give away is written None. A frequency (LTIF, incidents
       per million hours) and the accident days are written only beside a published count, since they give
       the count away.
+    - **Counts only for calendar years** (``counts``, default: ``period.is_calendar_year``): two
+      overlapping periods of the same unit (rolling twelve months ending in November, calendar year) differ
+      by the months in one and not the other, so their counts would give away a month's "<3" count by
+      subtraction. Counts (and the frequencies and accident days that give them away) are therefore
+      published for calendar years only, which never overlap; for any other period every count is None
+      and only amounts (absence days, percentages, per-FTE figures) are shown. The caller passes
+      ``counts=False`` also for a calendar year whose data are not complete yet (the same subtraction,
+      before and after the last month's import).
     - **Change**: ``previous`` holds last year's published figures when the unit is published in both
       periods (last year's pattern is computed on last year's headcounts); ``change`` = this year − last
       year for :data:`CHANGE_FIELDS` (None where either is None) and ``near_miss`` (both counts, and their
@@ -840,8 +858,9 @@ def publish(
     )
     pattern = suppress(tree, now["headcount"].to_numpy(), k_min, k_diff)
     pattern_before = suppress(tree, before["headcount"].to_numpy(), k_min, k_diff)
-    counts_now = _count_cells(tree, now, pattern.published)
-    counts_before = _count_cells(tree, before, pattern_before.published & pattern.published)
+    counts = period.is_calendar_year if counts is None else counts
+    counts_now = _count_cells(tree, now, pattern.published, counts=counts)
+    counts_before = _count_cells(tree, before, pattern_before.published & pattern.published, counts=counts)
     has_before = before["headcount"].to_numpy() > 0
     area_list = _areas(tree)
     rows: list[dict[str, Any]] = []
@@ -895,6 +914,7 @@ def publish(
         "k_min": k_min,
         "k_diff": k_diff,
         "count_min": COUNT_MIN,
+        "counts_published": counts,
         "hours_per_fte": hours_per_fte,
         "hours_per_day": HOURS_PER_DAY,
         "long_term_days": LONG_TERM_DAYS,

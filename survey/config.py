@@ -170,8 +170,13 @@ def check(cfg: Mapping[str, Any]) -> None:
                 "environment, e.g. SECRET_KEY=\"$(python -c 'import secrets; print(secrets.token_hex(32))')\""
             )
     k_min = cfg.get("TRIVSEL_K_MIN")
-    if not isinstance(k_min, int) or isinstance(k_min, bool) or k_min < 2:
-        raise ConfigError(f"TRIVSEL_K_MIN must be a whole number of at least 2, got {k_min!r}")
+    from analysis.publish import K_FLOOR  # the publication step's floor: a setting can only raise it
+
+    if not isinstance(k_min, int) or isinstance(k_min, bool) or k_min < K_FLOOR:
+        raise ConfigError(
+            f"TRIVSEL_K_MIN must be a whole number of at least {K_FLOOR} (results are never shown for "
+            f"smaller groups), got {k_min!r}"
+        )
     proxies = cfg.get("TRIVSEL_TRUSTED_PROXIES", 0)
     if not isinstance(proxies, int) or isinstance(proxies, bool) or not 0 <= proxies <= 5:
         raise ConfigError(f"TRIVSEL_TRUSTED_PROXIES must be a whole number from 0 to 5, got {proxies!r}")

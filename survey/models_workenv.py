@@ -106,3 +106,23 @@ class WorkenvReaction(db.Model):  # type: ignore[name-defined]
             "kind IN ('strakspaabud', 'paabud', 'paatale', 'aftaleforloeb', 'vejledning')", name="kind_valid"
         ),
     )
+
+
+class HelpContact(db.Model):  # type: ignore[name-defined]
+    """One of the organisation's own help contacts, set by HR (issue 13, item 5): shown at the end of the
+    offensive-behaviour part of the questionnaire and on the units' dialogue sheets. ``kind`` is one of
+    ``survey.services.help_contacts.KINDS``; one row per kind, no row when HR left the kind empty."""
+
+    __tablename__ = "help_contacts"
+
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    text_da: Mapped[str] = mapped_column(String(500), default="")
+    text_en: Mapped[str] = mapped_column(String(500), default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('hr', 'representative', 'counselling')", name="kind_valid"),
+    )

@@ -54,6 +54,15 @@ _T: dict[str, tuple[str, str]] = {
         "<3: 1 or 2. –: not shown, because it could otherwise be worked out from the other units' figures "
         "(or because the count is below 3 and the frequency would reveal it).",
     ),
+    "counts_period_note": (
+        "Antal (hændelser, ulykker, personer) vises kun for et helt kalenderår med alle årets data: "
+        "to perioder, der overlapper (fx løbende 12 måneder og kalenderåret), ville ellers ved fratrækning "
+        "afsløre få hændelser i en enkelt måned. Fraværstal og procenter vises altid.",
+        "Counts (incidents, accidents, persons) are shown only for a complete calendar year with all its "
+        "data: two overlapping periods (e.g. rolling twelve months and the calendar year) would otherwise "
+        "reveal a few incidents in a single month by subtraction. Absence figures and percentages are "
+        "always shown.",
+    ),
     "pp": ("procentpoint", "percentage points"),
     "s_units": ("Sygefravær pr. enhed", "Sickness absence by unit"),
     "s_kinds": ("Fravær efter art", "Absence by kind"),
@@ -188,6 +197,13 @@ def t(key: str, lang: str, **args: Any) -> str:
     da, en = _T[key]
     text = da if lang == "da" else en
     return text % args if args else text
+
+
+def _counts_note(report: Mapping[str, Any], lang: str) -> str:
+    note = t("counts_note", lang)
+    if report.get("settings", {}).get("counts_published") is False:
+        note += " " + t("counts_period_note", lang)
+    return note
 
 
 @dataclass
@@ -338,6 +354,8 @@ def sections(report: Mapping[str, Any], lang: str) -> list[Section]:
     f = scope["figures"]
     if f is not None:
         note += " " + (t("long_20", lang) if f["long_term_rule"] == "over_20" else t("long_30", lang))
+    if report.get("settings", {}).get("counts_published") is False:
+        note += " " + t("counts_period_note", lang)
     rows: list[list[Any]] = []
     formats_rows = []
     for key, now, before, kind in key_rows(report):
@@ -423,7 +441,7 @@ def sections(report: Mapping[str, Any], lang: str) -> list[Section]:
             inc_rows,
             depth,
             formats=["", "0", "2", "0", "0", "0", "0", "0", "0"],
-            note=t("counts_note", lang),
+            note=_counts_note(report, lang),
         )
     )
     labels = we.bradford_band_labels()
@@ -448,7 +466,7 @@ def sections(report: Mapping[str, Any], lang: str) -> list[Section]:
                 b_rows,
                 list(depth),
                 formats=[""] + ["0"] * len(labels),
-                note=t("counts_note", lang),
+                note=_counts_note(report, lang),
             )
         )
     by_kind = report["reactions_summary"]["by_kind"]

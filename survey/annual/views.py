@@ -178,5 +178,4 @@ def dialogue(year: int, unit_id: str) -> Any:
         unit=unit,
         lines=render.dialogue_lines(report, unit, lang),
         questions=render.dialogue_questions(lang),
-        help_text=render.t("help", lang),
     )

@@ -2,10 +2,10 @@
 
 Built from the round's report (the wave's one report): the theme rows of the unit (K1 low score: the
 flagged themes with mean, 95 % interval and share of unfavourable answers; K4 split group: the polarised
-themes) and the exposure evidence of the report's funding row (K2/K3: "internal exposure: 18 of 122
-respondents", counts below 3 already written "<3" by the publication step). Theme names come from the
-wave's questionnaires in the page's language; numbers are formatted for the page (4,39 in Danish). Only
-published rows are used: the report holds nothing else.
+themes) and the exposure evidence of the report's funding row (K2/K3: "internal exposure: at least 13 of
+122 respondents" — the criterion met, never the pooled count, which would give away small groups).
+Theme names come from the wave's questionnaires in the page's language; numbers are formatted for the
+page (4,39 in Danish). Only published rows are used: the report holds nothing else.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 
-_EXPOSURE = re.compile(r"^(internal|unresolved external) exposure: (<3|\d+) of (\d+) respondents$")
+_EXPOSURE = re.compile(r"^(internal|unresolved external) exposure: at least (\d+) of (\d+) respondents$")
 _RANK = {"red": 3, "orange": 2, "yellow": 1}
 
 
@@ -86,15 +86,15 @@ def unit_evidence(report: Mapping[str, Any], names: Mapping[str, str]) -> dict[s
             m = _EXPOSURE.match(e)
             if not m:
                 continue
-            count = m.group(2) if m.group(2) == "<3" else str(format_decimal(int(m.group(2)), format="#,##0"))
+            count = str(format_decimal(int(m.group(2)), format="#,##0"))
             total = str(format_decimal(int(m.group(3)), format="#,##0"))
             if m.group(1) == "internal":
                 lines.append(
                     (
                         "2",
                         _(
-                            "%(count)s of %(total)s respondents were exposed by someone at work "
-                            "(manager, colleague or staff)",
+                            "At least %(count)s of %(total)s respondents were exposed by someone at "
+                            "work (manager, colleague or staff)",
                             count=count,
                             total=total,
                         ),
@@ -105,8 +105,8 @@ def unit_evidence(report: Mapping[str, Any], names: Mapping[str, str]) -> dict[s
                     (
                         "3",
                         _(
-                            "%(count)s of %(total)s respondents were exposed by citizens or partners "
-                            "and it was not (fully) resolved",
+                            "At least %(count)s of %(total)s respondents were exposed by citizens or "
+                            "partners and it was not (fully) resolved",
                             count=count,
                             total=total,
                         ),

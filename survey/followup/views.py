@@ -19,8 +19,27 @@ from survey.services import followup as svc
 from survey.services.funding import closed_wave_questionnaires
 
 
-def _may_see(unit_id: str) -> bool:
+def _visible(wave: str, qid: str) -> set[str] | None:
+    """The units the current user may follow up after ``wave``: None = all (HR, admin, committee).
+
+    A manager's subtree is taken from the tree the wave's report was published with, as on the report
+    pages (``reporting.report_subtree``): a later move of a unit in today's tree neither shows a manager
+    the reasons of a unit they could never see in the report nor hides one of their own.
+    """
     visible = visible_unit_ids(current_user)
+    if visible is None or getattr(current_user, "role", None) != "manager":
+        return visible
+    try:
+        report = svc.wave_report(wave, qid)
+    except (NotFound, ServiceError):
+        return set()  # no published report: nothing to follow up
+    from survey.services import reporting
+
+    return reporting.report_subtree(report, current_user.manager_unit_id)
+
+
+def _may_see(wave: str, qid: str, unit_id: str) -> bool:
+    visible = _visible(wave, qid)
     return visible is None or unit_id in visible
 
 
@@ -67,7 +86,7 @@ def index() -> Any:
             abort(404)
         try:
             area_names = svc.areas(svc.wave_report(wave, qid))
-            rows = svc.tracker(wave, qid, visible=visible_unit_ids(current_user), area=area)
+            rows = svc.tracker(wave, qid, visible=_visible(wave, qid), area=area)
         except NotFound:
             abort(404)
         except ServiceError as err:
@@ -117,7 +136,7 @@ def _unit_page(wave: str, qid: str, unit_id: str, form: PlanForm, status: int = 
 @bp.route("/<wave>/<qid>/enhed/<unit_id>", methods=["GET", "POST"])
 @role_required(*ROLES)
 def unit_page(wave: str, qid: str, unit_id: str) -> Any:
-    if not _may_see(unit_id):
+    if not _may_see(wave, qid, unit_id):
         abort(403)
     form = PlanForm()
     form.status.choices = status_choices()
@@ -151,7 +170,11 @@ def _plan(plan_id: int) -> FollowUpPlan:
         plan = svc.get_plan(plan_id)
     except NotFound:
         abort(404)
-    if not _may_see(plan.unit_id):
+    from survey.extensions import db
+    from survey.models import Wave
+
+    wave = db.session.get(Wave, plan.wave_id)
+    if wave is None or not _may_see(wave.label, plan.questionnaire_id, plan.unit_id):
         abort(403)
     return plan
 

@@ -10,4 +10,4 @@ from flask import Blueprint
 
 bp = Blueprint("reports", __name__, url_prefix="/rapporter")
 
-from . import views  # noqa: E402,F401 - registers the routes
+from . import trends, views  # noqa: E402,F401 - registers the routes

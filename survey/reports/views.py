@@ -296,11 +296,14 @@ def unit(unit_id: str) -> Any:
         if any(t["row"] is not None for t in themes):
             spec = _json_script(charts.spec(charts.themes_for_unit(report, q, unit_id, lang), lang))
     _audit("report.unit", target=f"{sel.wave_label}/{unit_id}")
+    from survey.services import invitations
+
     return render_template(
         "reports/unit.html",
         **_ctx(
             sel,
             unit=u,
+            slips=invitations.slip_printers(str(sel.wave_label)).get(unit_id),
             status=status,
             themes=themes,
             exposures=exposures,

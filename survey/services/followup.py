@@ -7,7 +7,8 @@ from the analysis result or the stored decision; nothing is recomputed here.
 
 A unit that needs follow-up is *missing* when it has no plan, and *overdue* when one of its plans is
 past its due date and not done. HR and admin see every unit; a manager sees (and edits) the plans of their
-subtree only (``survey.auth.visible_unit_ids``).
+subtree only — in the tree the wave's report was published with (``reporting.report_subtree``, chosen by the
+views in ``survey.followup.views``), as on the report pages.
 """
 
 from __future__ import annotations

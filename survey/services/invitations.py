@@ -149,6 +149,59 @@ def counts(wave_label: str) -> dict[str, tuple[int, int]]:
     return {uid: (int(n), marks.get((wave.id, uid), 0)) for uid, n in rows}
 
 
+_SLIP_DETAIL = re.compile(r"^unit=(?P<unit>\S+) count=(?P<count>\d+)$")
+
+
+@dataclass(frozen=True)
+class SlipPrinter:
+    """A unit whose invitations are mostly code slips printed by one user (see :func:`slip_printers`)."""
+
+    unit_id: str
+    #: the user's e-mail address (the audit event's actor id when the user no longer exists; ``cli``)
+    actor: str
+    slips: int
+    invitations: int
+
+
+def slip_printers(wave_label: str) -> dict[str, SlipPrinter]:
+    """Units of a wave whose invitations are mostly (more than half) code slips printed by one user.
+
+    The engine cannot tell a real respondent from a code slip its printer answered: whoever prints a
+    unit's slips can keep some and answer them, and then subtract their own known answers from the unit's
+    published means. What Trivsel can do is make it visible: every printing is an audit event
+    ``codes.create`` (who, unit, how many), and this function reads those events back. unit id -> the user
+    who printed the most slips for it, how many, and the unit's invitations in the wave.
+    """
+    wave = get_wave(wave_label)
+    from survey.models_audit import AuditEvent
+
+    printed: dict[tuple[str, str], int] = {}
+    events = db.session.execute(
+        sa.select(AuditEvent.actor, AuditEvent.detail).where(
+            AuditEvent.action == "codes.create", AuditEvent.target == wave.label
+        )
+    )
+    for actor, detail in events:
+        m = _SLIP_DETAIL.match(detail or "")
+        if m:
+            key = (m["unit"], actor)
+            printed[key] = printed.get(key, 0) + int(m["count"])
+    total = {uid: n for uid, (n, _used) in counts(wave_label).items()}
+    out: dict[str, SlipPrinter] = {}
+    for (uid, actor), slips in sorted(printed.items()):
+        invited = total.get(uid, 0)
+        if invited and 2 * min(slips, invited) > invited and slips > (out[uid].slips if uid in out else 0):
+            out[uid] = SlipPrinter(uid, _actor_name(actor), min(slips, invited), invited)
+    return out
+
+
+def _actor_name(actor: str) -> str:
+    from survey.models import User
+
+    user = db.session.get(User, int(actor)) if actor.isdigit() else None
+    return user.email if user is not None else actor
+
+
 # --- invitation lists and sending (HR pages) ------------------------------------------------------
 
 INVITATION_LIST_COLUMNS = ("email", "unit_id")

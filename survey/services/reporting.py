@@ -18,6 +18,7 @@ Config keys: ``TRIVSEL_ANALYSIS_SETTINGS`` (a mapping of contract 2.1 settings; 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
 import random
@@ -65,7 +66,10 @@ def analysis_settings() -> Any:
     k_min = current_app.config.get("TRIVSEL_K_MIN")
     if "k_min" not in raw and k_min is not None:
         raw["k_min"] = int(k_min)
-    return settings_from_mapping(raw, "TRIVSEL_ANALYSIS_SETTINGS")
+    # the web publishes exposure counts protected across the tree and within a row as well (red team A1,
+    # A3; docs/anonymity.md), beyond the contract's row rule
+    return dataclasses.replace(settings_from_mapping(raw, "TRIVSEL_ANALYSIS_SETTINGS"),
+                               protect_exposure_cells=True)
 
 
 def reportable_waves() -> list[Wave]:

@@ -288,10 +288,23 @@ def k_min() -> int:
 
 
 def figures(period: we.Period, frames: Frames | None = None) -> we.WorkEnvFigures:
-    """The published figures of ``period`` (and the year before) for the whole organisation."""
+    """The published figures of ``period`` (and the year before) for the whole organisation.
+
+    Counts are published for a calendar year only, and only once its data are complete (absence data up to
+    its December): otherwise the count read before the last month's import minus the count read after it
+    would give that month's small count away (see :func:`analysis.workenv.publish`)."""
     f = frames or load_frames()
+    latest = latest_month()
+    counts = period.is_calendar_year and latest is not None and latest >= period.end
     return we.publish(
-        f.units, f.absence, f.incidents, period, k_min=k_min(), bradford=f.bradford, reactions=f.reactions
+        f.units,
+        f.absence,
+        f.incidents,
+        period,
+        k_min=k_min(),
+        bradford=f.bradford,
+        reactions=f.reactions,
+        counts=counts,
     )
 
 

@@ -195,6 +195,7 @@ def _wave_page(wave: Wave, error: str | None = None, status: int = 200) -> Any:
             error=error,
             max_slips=MAX_SLIPS,
             k_min=reporting.analysis_settings().k_min,
+            slips=invitations.slip_printers(wave.label),
         ),
         status,
     )

@@ -150,6 +150,7 @@ def test_number_formats() -> None:
     assert texts.fmt_share(0.3076923, "da") == "31 %"
     assert texts.fmt_share(0.3076923, "en") == "31%"
     assert texts.fmt_count("<3", "en") == "<3"
+    assert texts.fmt_count(None, "da") == "–"  # a count left out (red team A1/A3), not an empty cell
     assert texts.fmt_num(None, "en") == ""
 
 

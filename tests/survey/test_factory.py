@@ -50,8 +50,10 @@ def test_environment_and_mapping_override(tmp_path: Path) -> None:
 def test_bad_environment_values_are_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="TRIVSEL_K_MIN='five'"):
         build(str(tmp_path), None, {"TRIVSEL_K_MIN": "five"})
-    with pytest.raises(ConfigError, match="at least 2"):
-        build(str(tmp_path), {"TRIVSEL_K_MIN": 1}, {})
+    # the floor of the publication step (analysis.publish.K_FLOOR): a deployment can raise it, never lower it
+    for low in (1, 4):
+        with pytest.raises(ConfigError, match="at least 5"):
+            build(str(tmp_path), {"TRIVSEL_K_MIN": low}, {})
     with pytest.raises(ConfigError, match="TRIVSEL_USED_MARKS can only be 'keyed'"):
         build(str(tmp_path), None, {"TRIVSEL_USED_MARKS": "nowhere"})
 
