@@ -24,6 +24,7 @@ import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from math import isfinite
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -32,6 +33,26 @@ _NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _BUILTIN_FORMATS = {"General": 0, "0": 1, "0.00": 2, "0%": 9, "0.00%": 10}
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")  # control characters XML 1.0 forbids
+
+
+#: a text cell starting with one of these is a live formula in a spreadsheet that takes it as typed
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def defuse_formulas(workbook: Any) -> Any:
+    """Every cell of an openpyxl ``workbook`` that openpyxl would write as a formula (a text starting with
+    ``=``) is written as plain text instead: free text (override reasons, unit names, application titles)
+    never becomes a live formula. The writers here never write formulas on purpose. This module's own
+    ``Book`` needs no such step: it writes every text as a shared string (``t="s"``), which is never
+    evaluated."""
+    for ws in workbook.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+                elif isinstance(cell.value, float) and not isfinite(cell.value):
+                    cell.value = None  # NaN/infinity: written as empty, never as an unreadable "nan"
+    return workbook
 
 
 def _attr(text: str) -> str:
@@ -162,6 +183,8 @@ class Sheet:
                 if k is None:
                     k = sst[v] = len(sst)
                 append(f'<c r="{letter}{r}" t="s"{head}><v>{k}</v></c>')
+            elif t is float and not isfinite(v):
+                continue  # NaN or infinity: no number to show, and "nan" would make the file unreadable
             elif t is float or t is int:
                 if style:
                     append(f'<c r="{letter}{r}" s="{style}"><v>{v!r}</v></c>')
@@ -177,12 +200,14 @@ class Sheet:
                     if k is None:
                         k = sst[inner] = len(sst)
                     append(f'<c r="{letter}{r}" t="s" s="{s}"><v>{k}</v></c>')
-                elif inner is not None:
+                elif inner is not None and not (isinstance(inner, float) and not isfinite(inner)):
                     append(f'<c r="{letter}{r}" s="{s}"><v>{inner!r}</v></c>')
             elif isinstance(v, bool):
                 append(f'<c r="{letter}{r}" t="b"><v>{int(v)}</v></c>')
             elif isinstance(v, int | float):
                 value = float(v) if isinstance(v, float) else int(v)
+                if isinstance(value, float) and not isfinite(value):
+                    continue
                 styled = f' s="{style}"' if style else ""
                 append(f'<c r="{letter}{r}"{styled}><v>{value!r}</v></c>')
             else:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
 
 from flask import abort, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _
@@ -65,12 +66,21 @@ def begin_session(user: User) -> None:
 
 
 def is_safe_next(target: str | None) -> bool:
-    """True for a local path only (``/x``), never ``//host``, ``/\\host`` or an absolute URL."""
+    """True for a path on this site only (``/x``); the one check for every ``next`` redirect (staff and
+    respondent sides).
+
+    Browsers drop tabs, newlines and other control characters and treat a backslash as a slash, so
+    ``/\t/evil.example`` or ``/\\evil.example`` would become ``//evil.example``: a target holding any of
+    them is refused, as is anything with a scheme or host after whitespace is stripped.
+    """
     if not target:
+        return False
+    if "\\" in target or any(ord(c) < 0x20 or ord(c) == 0x7F or c.isspace() for c in target):
         return False
     if not target.startswith("/") or target.startswith("//"):
         return False
-    return "\\" not in target and "\n" not in target and "\r" not in target
+    parts = urlsplit(target.strip())
+    return not parts.scheme and not parts.netloc
 
 
 def sign_in_redirect() -> Any:

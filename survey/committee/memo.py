@@ -155,8 +155,10 @@ def build_xlsx(rnd: FundingRound, wave: str, decision: FundingDecision) -> bytes
     for theme, n in theme_counts(decision):
         areas.append([theme, n])
     areas.column_dimensions["A"].width = 40
+    from analysis.xlsxfile import defuse_formulas
+
     buf = io.BytesIO()
-    wb.save(buf)
+    defuse_formulas(wb).save(buf)
     return buf.getvalue()
 
 

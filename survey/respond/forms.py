@@ -239,7 +239,11 @@ def bind_post(specs: tuple[FieldSpec, ...], formdata: Any) -> list[BoundField]:
         if spec.kind == "textarea":
             text = formdata.get(spec.id, "")
             bound = BoundField(spec, text=text)
-            if text.strip() and len(text) > spec.max_length:
+            if "\x00" in text:  # PostgreSQL cannot store it; a browser never sends it from typing
+                bound.errors.append(
+                    _("The text holds a null character that cannot be saved. Please remove it.")
+                )
+            elif text.strip() and len(text) > spec.max_length:
                 bound.errors.append(_("Please write at most %(n)d characters.", n=spec.max_length))
             out.append(bound)
             continue

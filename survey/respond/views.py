@@ -24,13 +24,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import abort, current_app, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from questionnaires import Questionnaire, labels
+from survey.auth import is_safe_next
 from survey.i18n import current_language, set_language
 from survey.respond import bp
 from survey.respond import state as answer_state
@@ -215,24 +215,12 @@ def code_entry() -> Any:
     return render_template("respond/code.html", form=form, error=error), status
 
 
-def _local_path(target: str) -> bool:
-    """Whether ``target`` is a path on this site and nothing else: it starts with one slash, holds no
-    control character or backslash (browsers and Werkzeug drop tabs and newlines, so "/%09/evil" would
-    become "//evil"), and has no scheme or host."""
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return False
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
-        return False
-    parts = urlsplit(target)
-    return not parts.scheme and not parts.netloc
-
-
 @bp.get("/sprog/<lang>")
 def language(lang: str) -> Any:
     if not set_language(lang):
         abort(404)
     target = request.args.get("next", "")
-    if not _local_path(target):
+    if not is_safe_next(target):
         # no page to come back to: staff go to their landing page, respondents to the start page
         target = url_for("staff.home" if current_user.is_authenticated else "respond.start")
     return redirect(target, code=303)

@@ -315,6 +315,8 @@ def validate_comments(q: Questionnaire, comments: Mapping[str, Any]) -> dict[str
         text = (value or "").strip() if isinstance(value, str) else None
         if text is None:
             errors[key] = "expected text"
+        elif "\x00" in text:
+            errors[key] = "a null character (cannot be stored)"
         elif len(text) > limits[key]:
             errors[key] = f"at most {limits[key]} characters, got {len(text)}"
         elif text:

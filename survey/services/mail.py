@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import smtplib
+import ssl
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -68,7 +69,7 @@ def connection() -> Iterator[Callable[[EmailMessage], None]]:
     cfg = current_app.config
     with smtplib.SMTP(cfg["MAIL_SERVER"], int(cfg["MAIL_PORT"]), timeout=30) as smtp:
         if cfg.get("MAIL_USE_TLS"):
-            smtp.starttls()
+            smtp.starttls(context=ssl.create_default_context())  # checks the certificate and host name
         if cfg.get("MAIL_USERNAME"):
             smtp.login(cfg["MAIL_USERNAME"], cfg.get("MAIL_PASSWORD") or "")
 

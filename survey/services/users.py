@@ -152,7 +152,8 @@ def get_user(user_id: int) -> User:
 
 
 def reset_password(user_id: int, password: str) -> User:
-    """Set a new password; also lifts a lock-out."""
+    """Set a new password; also lifts a lock-out and ends every open session of the account (whoever
+    knew the old password may hold one)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ServiceError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
     session = db.session
@@ -161,6 +162,7 @@ def reset_password(user_id: int, password: str) -> User:
         user.set_password(password)
         user.failed_logins = 0
         user.locked_until = None
+        user.session_epoch = (user.session_epoch or 0) + 1
         session.commit()
     except Exception:
         session.rollback()

@@ -56,3 +56,47 @@ def test_rows_must_match_the_header(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match="cannot write a dict"):
         ws.row([{}, "b"])
     book.close()
+
+
+def test_a_formula_looking_text_stays_text_in_both_writers(tmp_path: Path) -> None:
+    """Free text such as an override reason ``=HYPERLINK(...)`` must never become a live formula."""
+    import openpyxl
+
+    from analysis.xlsxfile import Book, defuse_formulas
+
+    evil = '=HYPERLINK("http://evil.example","klik")'
+    wb = openpyxl.Workbook()
+    wb.active.append([evil, "+1", "@SUM(A1)", "ordinary"])
+    path = tmp_path / "memo.xlsx"
+    defuse_formulas(wb).save(path)
+    back = openpyxl.load_workbook(path).active
+    assert [c.data_type for c in back[1]] == ["s", "s", "s", "s"]
+    assert back["A1"].value == evil
+
+    book = Book(tmp_path / "report.xlsx")
+    sheet = book.sheet("Overview", widths=[20], formats=[None])
+    sheet.header(["unit"])
+    sheet.row([evil])
+    book.save()
+    read = openpyxl.load_workbook(tmp_path / "report.xlsx").active
+    assert read["A2"].value == evil and read["A2"].data_type == "s"
+
+
+def test_nan_and_infinity_are_written_as_empty_cells(tmp_path: Path) -> None:
+    import numpy as np
+
+    from analysis.xlsxfile import defuse_formulas
+
+    book = Book(tmp_path / "report.xlsx")
+    sheet = book.sheet("Overview", widths=[10, 10, 10, 10, 10], formats=[None, "0.00", None, None, None])
+    sheet.header(["a", "b", "c", "d", "e"])
+    sheet.row([float("nan"), float("inf"), Indented(float("-inf"), 1), np.float64("nan"), 2.5])
+    book.save()
+    read = openpyxl.load_workbook(tmp_path / "report.xlsx").active
+    assert [c.value for c in read[2]] == [None, None, None, None, 2.5]
+
+    wb = openpyxl.Workbook()
+    wb.active.append([float("nan"), float("inf"), 1.5])
+    defuse_formulas(wb).save(tmp_path / "memo.xlsx")
+    back = openpyxl.load_workbook(tmp_path / "memo.xlsx").active
+    assert [c.value for c in back[1]] == [None, None, 1.5]

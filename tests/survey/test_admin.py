@@ -152,6 +152,26 @@ def test_admin_resets_a_password(client: Any, db: Any) -> None:
     )
 
 
+def test_a_password_reset_ends_the_open_sessions_of_that_account(client: Any, db: Any) -> None:
+    """Someone signed in with the old password (the reason for a reset) is signed out by the reset."""
+    signed_in(client, "admin")
+    hr = client.application.test_client()
+    signed_in(hr, "hr")
+    assert hr.get("/hr/waves").status_code == 200
+    from survey.models import User
+
+    user = db.session.scalar(db.select(User).where(User.email == "hr@example.dk"))
+    r = post(
+        client, f"/admin/users/{user.id}/password", {"password": "a brand new password"}, page="/admin/users"
+    )
+    assert r.status_code == 303
+    assert hr.get("/hr/waves").status_code == 302  # the old session no longer counts
+    assert client.get("/admin/users").status_code == 200  # the admin's own session is untouched
+    fresh = client.application.test_client()
+    assert sign_in(fresh, "hr@example.dk", "a brand new password").status_code == 303
+    assert fresh.get("/hr/waves").status_code == 200
+
+
 def test_reset_password_lifts_a_lock_out(client: Any, db: Any) -> None:
     from survey.services import users
 

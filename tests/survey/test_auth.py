@@ -113,12 +113,45 @@ def test_a_success_resets_the_failure_count(db: Any) -> None:
         ("https://evil.example/", "/"),
         ("//evil.example/", "/"),
         ("/\\evil.example", "/"),
+        ("/\t/evil.example", "/"),
+        ("/\n/evil.example", "/"),
+        ("/\x00/evil.example", "/"),
+        (" //evil.example", "/"),
+        ("/ /evil.example", "/"),
+        ("https:/evil.example", "/"),
     ],
 )
 def test_next_is_followed_only_to_local_paths(client: Any, db: Any, target: str, expected: str) -> None:
     make_user("hr@example.dk", "hr")
     r = sign_in(client, "hr@example.dk", next=target)
     assert r.status_code == 303 and r.headers["Location"] == expected
+
+
+@pytest.mark.parametrize(
+    "query", ["/%09/evil.example", "/%0a/evil.example", "/%5Cevil.example", "%20//evil.example"]
+)
+def test_a_next_in_the_query_string_cannot_send_staff_off_site(client: Any, db: Any, query: str) -> None:
+    """The attack as a link: ``POST /login?next=/%09/evil.example``; the browser would drop the tab and go to
+    //evil.example."""
+    make_user("hr@example.dk", "hr")
+    token = csrf(client)
+    r = client.post(
+        f"/login?next={query}", data={"csrf_token": token, "email": "hr@example.dk", "password": PASSWORD}
+    )
+    assert r.status_code == 303 and r.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize(
+    "query", ["/%09/evil.example", "//evil.example", "/%5Cevil.example", "https://evil.example/"]
+)
+def test_the_language_switch_cannot_send_a_respondent_off_site(client: Any, db: Any, query: str) -> None:
+    r = client.get(f"/sprog/en?next={query}")
+    assert r.status_code == 303 and r.headers["Location"] == "/start"
+
+
+def test_the_language_switch_returns_to_a_local_page(client: Any, db: Any) -> None:
+    r = client.get("/sprog/en?next=/kode")
+    assert r.status_code == 303 and r.headers["Location"] == "/kode"
 
 
 def test_anonymous_is_sent_to_sign_in_with_next_and_comes_back(client: Any, db: Any) -> None:

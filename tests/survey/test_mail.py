@@ -29,8 +29,9 @@ class FakeSMTP:
     def __exit__(self, *exc: Any) -> None:
         self.calls.append("quit")
 
-    def starttls(self) -> None:
+    def starttls(self, context: Any = None) -> None:
         self.calls.append("starttls")
+        self.context = context
 
     def login(self, user: str, password: str) -> None:
         self.calls.append(f"login {user} {password}")
@@ -86,6 +87,11 @@ def test_smtp_uses_the_mail_settings_and_one_connection(app: Any, db: Any, smtp:
     conn = smtp.instances[0]
     assert (conn.host, conn.port) == ("smtp.example.dk", 587)
     assert conn.calls == ["starttls", "login u p", "quit"]
+    # STARTTLS checks the server's certificate and host name (without a context it checks neither)
+    import ssl
+
+    assert conn.context is not None and conn.context.verify_mode == ssl.CERT_REQUIRED
+    assert conn.context.check_hostname is True
     assert [m["To"] for m in conn.sent] == ["0@example.dk", "1@example.dk", "2@example.dk"]
 
 

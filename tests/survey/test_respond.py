@@ -432,6 +432,8 @@ def test_several_questionnaires_one_submit_and_comments_apart(
     r.post("next", {"q0-A1": "4"})
     r.post("next", {"q0-KOM": "x" * 21})  # over max_length 20
     assert r.status == 422 and "Skriv højst 20 tegn" in r.html
+    r.post("next", {"q0-KOM": "kaffe\x00"})  # a NUL: PostgreSQL cannot store it (was a 500)
+    assert r.status == 422 and "Teksten indeholder et nul-tegn, som ikke kan gemmes" in r.html
     r.post("next", {"q0-KOM": "  Mere kaffe  "})
     assert "Del 2 af 2: Del B" in r.html
     r.post("next", {"q1-A1": "2"})  # the same item id in the second questionnaire is its own answer
@@ -628,3 +630,12 @@ def test_start_page_states_the_time_and_says_each_privacy_promise_once(
     assert r.html.count("<li>Resultater vises kun for grupper med mindst 5 besvarelser") == 1
     # the parts' introductions come after the button
     assert r.html.index('value="start"') < r.html.index("Tak, fordi du vil svare.")
+
+
+def test_a_carried_comment_with_a_nul_is_refused_by_the_service() -> None:
+    from survey.services.answering import AnswerError, validate_comments
+
+    q = _two_questionnaires()[0]
+    with pytest.raises(AnswerError):
+        validate_comments(q, {"KOM": "kaffe\x00"})
+    assert validate_comments(q, {"KOM": " kaffe "}) == {"KOM": "kaffe"}
