@@ -594,7 +594,11 @@ def drive_submits(
     }  # fmt: skip
 
 
-def drive_floor(port: int, seconds: float, concurrency: int, server_pid: int) -> dict[str, Any]:
+def _drive_loop(
+    port: int, seconds: float, concurrency: int, server_pid: int, step: str, method: str, path: str,
+    form: list[tuple[str, str]] | None = None,
+) -> tuple[float, list[float], int, dict[str, Any]]:
+    """``concurrency`` clients repeat one request for ``seconds``: (elapsed, latencies, errors, cpu)."""
     lock = threading.Lock()
     times: list[float] = []
     errors = 0
@@ -605,20 +609,27 @@ def drive_floor(port: int, seconds: float, concurrency: int, server_pid: int) ->
         b = Browser(port)
         while time.perf_counter() < deadline:
             try:
-                status, _, _ = b.request("insert", "POST", "/insert", FLOOR_FORM)
+                status, _, _ = b.request(step, method, path, form)
             except (OSError, http.client.HTTPException):
                 status, b = 0, Browser(port)
             if status != 200:
                 with lock:
                     errors += 1
         with lock:
-            times.extend(b.latencies.get("insert", []))
+            times.extend(b.latencies.get(step, []))
 
     cpu = CpuMeter(server_pid)
     elapsed = run_threads(concurrency, worker)
+    return elapsed, times, errors, cpu.read()
+
+
+def drive_floor(port: int, seconds: float, concurrency: int, server_pid: int) -> dict[str, Any]:
+    elapsed, times, errors, cpu = _drive_loop(
+        port, seconds, concurrency, server_pid, "insert", "POST", "/insert", FLOOR_FORM
+    )
     return {
         "requests_per_s": len(times) / elapsed, "p50_ms": pct(times, 50), "p99_ms": pct(times, 99),
-        "errors": errors, "cpu": cpu.read(),
+        "errors": errors, "cpu": cpu,
     }  # fmt: skip
 
 
@@ -829,28 +840,7 @@ def drive_paced(
 
 def drive_bare_pages(port: int, seconds: float, concurrency: int, server_pid: int) -> dict[str, Any]:
     """GET /page of the floor app (template + session) in a loop: CPU per request of a bare page."""
-    lock = threading.Lock()
-    times: list[float] = []
-    errors = 0
-    deadline = time.perf_counter() + seconds
-
-    def worker() -> None:
-        nonlocal errors
-        b = Browser(port)
-        while time.perf_counter() < deadline:
-            try:
-                status, _, _ = b.request("page", "GET", "/page")
-            except (OSError, http.client.HTTPException):
-                status, b = 0, Browser(port)
-            if status != 200:
-                with lock:
-                    errors += 1
-        with lock:
-            times.extend(b.latencies.get("page", []))
-
-    cpu = CpuMeter(server_pid)
-    elapsed = run_threads(concurrency, worker)
-    c = cpu.read()
+    elapsed, times, errors, c = _drive_loop(port, seconds, concurrency, server_pid, "page", "GET", "/page")
     per_s = len(times) / elapsed
     return {
         "requests_per_s": per_s, "p50_ms": pct(times, 50), "p99_ms": pct(times, 99), "errors": errors,
