@@ -19,7 +19,13 @@ this step is the gate in front of every reader:
 3. **Structured small counts.** Exposure counts of 1 or 2 are written ``"<3"`` and their shares null; a
    ``too_few`` / ``not_comparable`` change carries no baseline number. Applied on the fields, never by
    reading sentences.
-4. **Audience.** ``manager`` sees only the subtree of ``scope`` (units, scores, exposures, funding);
+4. **Versions** (re-publication, contract 5.4, issue 10 item 2). Given the earlier published versions of
+   the same wave (``earlier``), :func:`version_rule` withholds every cell whose published ``n`` differs
+   from an earlier version's by 1 … ``k_diff`` − 1 (``n_min_exposure`` for exposure rows; 1 or 2 for an
+   exposure count), and then runs the same complementary rule on the differences over the tree, so
+   that no "new minus old" of any cell or of "parent minus children" isolates fewer people. Withholding
+   only removes rows, so step 2 still holds and is checked again.
+5. **Audience.** ``manager`` sees only the subtree of ``scope`` (units, scores, exposures, funding);
    ``hr``, ``committee`` and ``operator`` see every published row. The policy is echoed under
    ``publication``.
 
@@ -29,7 +35,7 @@ Call: ``publish(report, PublishPolicy(audience="hr", k_floor=app.config["TRIVSEL
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +44,7 @@ EXPOSURE_FLOOR = 10  #: shipped minimum of n_min_exposure
 AUDIENCES: tuple[str, ...] = ("hr", "committee", "manager", "operator")
 
 __all__ = ["AUDIENCES", "EXPOSURE_FLOOR", "K_FLOOR", "PublishError", "PublishPolicy", "check_floors",
-           "publish"]
+           "cell_keys", "publish", "version_rule"]
 
 
 class PublishError(ValueError):
@@ -78,17 +84,24 @@ class PublishPolicy:
         return self.k_floor if self.comment_min is None else self.comment_min
 
 
-def publish(report: Any, policy: PublishPolicy | None = None) -> dict[str, Any]:
+def publish(report: Any, policy: PublishPolicy | None = None,
+            earlier: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
     """The publication of ``report`` (a :class:`~analysis.report.Report` or its ``to_dict()``) for
     ``policy`` (default: HR, shipped floors). Returns a new dict (contract 2.3 plus ``publication``);
     the input is not changed. Raises :class:`PublishError` when the report's settings are below the floors
-    or its rows break a disclosure rule."""
+    or its rows break a disclosure rule.
+
+    ``earlier``: the earlier published versions of the same wave and questionnaire (their stored
+    publication dicts, oldest first) when the wave is published again; :func:`version_rule` then
+    withholds what "this version minus an earlier one" would reveal, and ``publication.version_rule``
+    says how many cells it withheld."""
     policy = policy or PublishPolicy()
     data: dict[str, Any] = copy.deepcopy(report.to_dict() if hasattr(report, "to_dict") else dict(report))
     settings = data.get("settings") or {}
     check_floors(settings, policy)
     k_min, k_diff = int(settings["k_min"]), int(settings["k_diff"])
     n_expo = int(settings["n_min_exposure"])
+    withheld = version_rule(data, earlier, k_diff, n_expo) if earlier else None
     units = data.get("units") or []
     parent = {u["unit_id"]: u.get("parent_id") for u in units}
     published = {u["unit_id"] for u in units if u.get("published")}
@@ -111,6 +124,8 @@ def publish(report: Any, policy: PublishPolicy | None = None) -> dict[str, Any]:
         _restrict(data, _subtree(parent, str(policy.scope)))
     data["publication"] = {"audience": policy.audience, "k_floor": policy.k_floor, "scope": policy.scope,
                            "comment_min": policy.comment_threshold}
+    if withheld is not None:
+        data["publication"]["version_rule"] = {"against": len(earlier), "withheld": withheld}
     return data
 
 
@@ -258,3 +273,182 @@ def _subtree(parent: Mapping[str, Any], root: str) -> set[str]:
 def _restrict(data: dict[str, Any], allowed: set[str]) -> None:
     for section in ("units", "scores", "exposures", "funding"):
         data[section] = [r for r in data.get(section) or [] if r.get("unit_id") in allowed]
+
+
+# ---------------------------------------------------------------------------------------------------
+# re-publication: this version against the earlier versions of the same wave (issue 10 item 2)
+# ---------------------------------------------------------------------------------------------------
+
+#: the count fields of an exposure row compared between versions (a difference of 1 or 2 is withheld,
+#: like a count of 1 or 2 in one version)
+_EXPOSURE_COUNTS = ("exposed", "internal", "external", "external_unresolved", "told_no_one")
+
+
+#: why a unit is withheld by the version rule (``units[].suppressed_reason``, read by
+#: :func:`analysis.texts.suppression_reason`)
+VERSION_REASON = {"da": "skjult ved genudgivelsen: ville afsløre de besvarelser, der er kommet til siden "
+                        "sidste udgave",
+                  "en": "withheld at re-publication: would reveal the answers added since the previous "
+                        "version"}
+
+
+def cell_keys(data: Mapping[str, Any]) -> set[tuple[str, ...]]:
+    """Every published cell of a report dict: ``("unit", uid)`` (its respondent count),
+    ``("score", uid, kind, id)`` and ``("exposure", uid, kind)``. Used to say what a new version
+    publishes that the earlier one did not, and what the version rule withheld."""
+    out: set[tuple[str, ...]] = {("unit", str(u["unit_id"])) for u in data.get("units") or []
+                                 if u.get("published")}
+    out |= {("score", str(s["unit_id"]), str(s["kind"]), str(s["id"])) for s in data.get("scores") or []}
+    out |= {("exposure", str(e["unit_id"]), str(e["kind"])) for e in data.get("exposures") or []}
+    return out
+
+
+def version_rule(data: dict[str, Any], earlier: Sequence[Mapping[str, Any]], k_diff: int,
+                 n_expo: int) -> int:
+    """Withhold, in place, what "this version minus an earlier version" would reveal; returns the number
+    of cells withheld (:func:`cell_keys`).
+
+    For every kind of cell — a unit's respondent count, one theme with its items (one joint pattern, as
+    contract 5.2), one exposure kind — and every earlier version, the *differences* ``d = n_new − n_old``
+    of the cells published in both versions are treated like counts in the suppression algorithm: a
+    cell with ``0 < |d| < k_diff`` (``n_min_exposure`` for exposure rows; 3 for an exposure count) is
+    withheld, and then, deepest unit first, while "d of a unit minus d of its nearest descendants still
+    published in both" lies in that range, the frontier unit with the smallest change (or the unit
+    itself) is withheld too, until nothing changes. A unit withheld on its respondent count loses every
+    row; a unit with a withheld cell keeps the funding criteria of the latest earlier version (already
+    published; none if it had none). Raises :class:`PublishError` when an earlier version was published
+    with another unit tree (contract 5.4: a changed tree never re-publishes)."""
+    units = data.get("units") or []
+    parent = {str(u["unit_id"]): u.get("parent_id") for u in units}
+    for pos, old in enumerate(earlier, start=1):
+        old_parent = {str(u["unit_id"]): u.get("parent_id") for u in old.get("units") or []}
+        if old_parent != parent:
+            raise PublishError(f"earlier version {pos} was published with another unit tree; a changed "
+                               "tree never re-publishes (contract 5.4): restore the tree or publish a new "
+                               "wave")
+    before = cell_keys(data)
+    children: dict[str, list[str]] = {}
+    for u, p in parent.items():
+        if p is not None:
+            children.setdefault(str(p), []).append(u)
+    depth: dict[str, int] = {}
+    for u in parent:
+        d, a = 0, parent[u]
+        while a is not None:
+            d, a = d + 1, parent.get(str(a))
+        depth[u] = d
+    order = sorted(parent, key=lambda u: (-depth[u], u))
+
+    def unit_cells(rep: Mapping[str, Any]) -> dict[str, dict[str, int]]:
+        return {str(u["unit_id"]): {"n": u["respondents"]} for u in rep.get("units") or []
+                if u.get("published") and _number(u.get("respondents"))}
+
+    hidden = _diff_withhold(unit_cells(data), [unit_cells(o) for o in earlier], children, order,
+                            {"n": k_diff}, set())
+    for u in units:
+        if str(u["unit_id"]) in hidden and u.get("published"):
+            u.update(published=False, respondents=None, response_rate=None, suppressed="secondary",
+                     suppressed_reason=dict(VERSION_REASON))
+            if "exposure_published" in u:
+                u["exposure_published"] = False
+    touched: set[str] = set(hidden)
+
+    def theme_of(row: Mapping[str, Any]) -> str:
+        return str(row["id"]) if row.get("kind") == "theme" else str(row.get("theme") or row["id"])
+
+    def score_cells(rep: Mapping[str, Any], key: tuple[str, str]) -> dict[str, dict[str, int]]:
+        return {str(s["unit_id"]): {"n": s["n"]} for s in rep.get("scores") or []
+                if (str(s.get("kind")), str(s.get("id"))) == key and _number(s.get("n"))}
+
+    groups: dict[str, set[tuple[str, str]]] = {}
+    for s in data.get("scores") or []:
+        groups.setdefault(theme_of(s), set()).add((str(s["kind"]), str(s["id"])))
+    drop: dict[str, set[str]] = {}
+    for theme, keys in groups.items():
+        withheld = set(hidden)
+        while True:
+            start = set(withheld)
+            for key in sorted(keys):
+                withheld |= _diff_withhold(score_cells(data, key), [score_cells(o, key) for o in earlier],
+                                           children, order, {"n": k_diff}, withheld)
+            if withheld == start:
+                break
+        drop[theme] = withheld
+    data["scores"] = [s for s in data.get("scores") or [] if str(s["unit_id"]) not in drop[theme_of(s)]]
+
+    thresholds = {"n": n_expo, **dict.fromkeys(_EXPOSURE_COUNTS, 3)}
+
+    def exposure_cells(rep: Mapping[str, Any], kind: str) -> dict[str, dict[str, int]]:
+        return {str(e["unit_id"]): {m: e[m] for m in thresholds if _number(e.get(m))}
+                for e in rep.get("exposures") or [] if str(e.get("kind")) == kind}
+
+    expo_drop: dict[str, set[str]] = {}
+    for kind in sorted({str(e["kind"]) for e in data.get("exposures") or []}):
+        expo_drop[kind] = _diff_withhold(exposure_cells(data, kind),
+                                         [exposure_cells(o, kind) for o in earlier], children, order,
+                                         thresholds, hidden)
+    data["exposures"] = [e for e in data.get("exposures") or []
+                         if str(e["unit_id"]) not in expo_drop.get(str(e["kind"]), set())]
+
+    after = cell_keys(data)
+    lost = before - after
+    touched |= {c[1] for c in lost}
+    if data.get("funding") is not None and touched:
+        latest = {str(f["unit_id"]): f for f in earlier[-1].get("funding") or []}
+        published = {str(u["unit_id"]) for u in units if u.get("published")}
+        funding: list[dict[str, Any]] = []
+        for f in data["funding"]:
+            uid = str(f["unit_id"])
+            if uid not in touched:
+                funding.append(f)
+            elif uid in published and uid in latest:
+                funding.append(copy.deepcopy(dict(latest[uid])))
+        data["funding"] = funding
+    return len(lost)
+
+
+def _diff_withhold(new: Mapping[str, Mapping[str, int]], olds: Sequence[Mapping[str, Mapping[str, int]]],
+                   children: Mapping[str, list[str]], order: Sequence[str], thresholds: Mapping[str, int],
+                   start: set[str]) -> set[str]:
+    """The units (``start`` included) whose cell is withheld so that no difference between ``new`` and an
+    old version (unit -> {measure: value} of the cells published there) — of one cell, or of a unit minus
+    its nearest descendants published in both — lies in 1 … threshold − 1 for any measure."""
+    out = set(start)
+    while True:
+        grown = False
+        for old in olds:
+            both = {u for u in new if u in old and u not in out}
+            diff = {u: {m: new[u][m] - old[u][m] for m in thresholds if m in new[u] and m in old[u]}
+                    for u in both}
+            for u in sorted(both):
+                if any(0 < abs(v) < thresholds[m] for m, v in diff[u].items()):
+                    out.add(u)
+                    grown = True
+            for v in order:
+                while v in both and v not in out:
+                    front: list[str] = []
+                    stack = list(children.get(v, []))
+                    while stack:
+                        c = stack.pop()
+                        if c in both and c not in out:
+                            front.append(c)
+                        else:
+                            stack.extend(children.get(c, []))
+                    bad = False
+                    for m, t in thresholds.items():
+                        if m not in diff[v] or any(m not in diff[f] for f in front):
+                            continue  # a value not published as a number in both: nothing to subtract
+                        r = diff[v][m] - sum(diff[f][m] for f in front)
+                        if 0 < abs(r) < t:
+                            bad = True
+                            break
+                    if not bad:
+                        break
+                    grown = True
+                    moved = [f for f in front if any(x != 0 for x in diff[f].values())]
+                    if moved:
+                        out.add(min(moved, key=lambda c: (abs(diff[c].get("n", 0)), c)))
+                    else:
+                        out.add(v)
+        if not grown:
+            return out
