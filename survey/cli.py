@@ -241,6 +241,23 @@ def wave_close(label: str) -> None:
     click.echo(f"Wave {label} is closed; invitation e-mail addresses were deleted.")
 
 
+@wave_group.command(name="republish")
+@click.argument("label")
+@click.option("--dry-run", is_flag=True, help="Only say what would change; publish nothing.")
+@with_appcontext
+@_refusals
+def wave_republish(label: str, dry_run: bool) -> None:
+    """Publish closed wave LABEL's report again (after a late import), checked against every earlier
+    version: numbers whose change would reveal fewer than k_diff people are withheld."""
+    from survey.services import reporting
+
+    parts = reporting.republish_plan(label) if dry_run else reporting.republish(label)
+    for p in parts:
+        click.echo(f"{p.questionnaire_id} version {p.version}: {p.newly} cells newly published, "
+                   f"{p.withheld} withheld by the version rule, {p.dropped} no longer shown")
+    click.echo("Nothing was published (dry run)." if dry_run else f"Wave {label} is published again.")
+
+
 @click.group(name="invitations")
 def invitations_group() -> None:
     """Invitations: personal links and one-time codes."""

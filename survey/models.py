@@ -253,9 +253,11 @@ class User(db.Model):  # type: ignore[name-defined]
 class Publication(db.Model):  # type: ignore[name-defined]
     """A closed wave's published report for one questionnaire, frozen with the unit tree it used.
 
-    Written once, when the wave closes (or at its first report), by
-    ``survey.services.reporting.publication``; every page and export of the closed wave reads it, so a
-    later edit of the unit tree never changes a published number (contract 5.4).
+    Version 1 is written when the wave closes (or at its first report), by
+    ``survey.services.reporting.publication``; HR may publish it again (``reporting.republish``, after
+    late vendor imports), which adds version 2, 3, ... checked against every earlier version
+    (``analysis.publish.version_rule``). Every page and export of the closed wave reads the newest
+    version, so a later edit of the unit tree never changes a published number (contract 5.4).
     """
 
     __tablename__ = "publications"
@@ -263,11 +265,18 @@ class Publication(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     wave_id: Mapped[int] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"), index=True)
     questionnaire_id: Mapped[str] = mapped_column(String(64))
+    #: 1 for the publication at close, then one more for every re-publication
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    #: when it was published (UTC; null for publications made before versions were recorded)
+    created_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: who published it: a staff user's id, ``cli`` or ``system`` (null before versions were recorded)
+    created_by: Mapped[str | None] = mapped_column(String(64))
     #: the published (redacted) report dict that every page and export of the wave shows
     report: Mapped[dict[str, Any]] = mapped_column(JSONType)
     #: the unit tree it was computed with: ``[[unit_id, parent_id, name, headcount], ...]``
     units: Mapped[list[Any]] = mapped_column(JSONType)
 
     __table_args__ = (
-        UniqueConstraint("wave_id", "questionnaire_id", name="uq_publications_wave_questionnaire"),
+        UniqueConstraint("wave_id", "questionnaire_id", "version",
+                         name="uq_publications_wave_questionnaire_version"),
     )

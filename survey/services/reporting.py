@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import datetime as dt
 import hashlib
 import json
 import random
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +36,7 @@ from flask import current_app
 from questionnaires import Questionnaire
 from survey.extensions import db
 from survey.models import Comment, Publication, Response, Unit, Wave
-from survey.services import NotFound, ServiceError, dataset
+from survey.services import Conflict, NotFound, ServiceError, dataset
 
 #: respondents a unit needs before its free-text comments are shown
 COMMENT_MIN_RESPONDENTS = 10
@@ -154,8 +155,10 @@ def report_for(wave_label: str, questionnaire_id: str) -> WaveReport:
     return WaveReport(wave, q, report)
 
 
-def _compute(wave: Wave, questionnaire_id: str) -> tuple[dict[str, Any], list[dict[str, str]]]:
-    """The published report (:func:`publish_report`) of the wave on today's tree, and that tree.
+def _compute(wave: Wave, questionnaire_id: str, earlier: list[dict[str, Any]] | None = None
+             ) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """The published report (:func:`publish_report`) of the wave on today's tree, and that tree;
+    ``earlier``: the wave's earlier published versions when it is published again (version rule).
 
     Change rows against the baseline compare with the tree the baseline was published with
     (``baseline_units``, contract 5.4) once ``analysis.analyse`` takes it.
@@ -184,7 +187,7 @@ def _compute(wave: Wave, questionnaire_id: str) -> tuple[dict[str, Any], list[di
         base_pub = _baseline_publication(baseline, questionnaire_id)
         if base_pub is not None:
             only_published_baseline(report, base_pub)
-    return publish_report(report), units
+    return publish_report(report, earlier or ()), units
 
 
 def _tree_key(rows: list[dict[str, str]]) -> list[tuple[str, str]]:
@@ -237,19 +240,28 @@ def only_published_baseline(report: dict[str, Any], baseline: Mapping[str, Any])
     return n
 
 
-def publish_report(report: dict[str, Any]) -> dict[str, Any]:
-    """The one publication step of the web application: what every page and export may show.
-
-    ``analysis.publish.publish`` for HR (floors ``k_min``/``k_diff`` at ``TRIVSEL_K_MIN``, never below
-    the shipped 5; an independent re-check of every published row), then :func:`redact` for the fields
-    the pages never show (the hidden groups' counts). Raises :class:`ServiceError` when the report breaks
-    a floor or a disclosure rule (nothing is shown or stored then).
-    """
-    from analysis.publish import K_FLOOR, PublishError, PublishPolicy, publish
+def publication_policy() -> Any:
+    """The web's :class:`analysis.publish.PublishPolicy` (HR; floors at ``TRIVSEL_K_MIN``, never below the
+    shipped 5; comments at ``TRIVSEL_COMMENT_MIN``, default :data:`COMMENT_MIN_RESPONDENTS`)."""
+    from analysis.publish import K_FLOOR, PublishPolicy
 
     k_floor = max(K_FLOOR, int(current_app.config.get("TRIVSEL_K_MIN") or K_FLOOR))
+    comment_min = max(k_floor, int(current_app.config.get("TRIVSEL_COMMENT_MIN") or COMMENT_MIN_RESPONDENTS))
+    return PublishPolicy(audience="hr", k_floor=k_floor, comment_min=comment_min)
+
+
+def publish_report(report: dict[str, Any], earlier: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """The one publication step of the web application: what every page and export may show.
+
+    ``analysis.publish.publish`` with :func:`publication_policy` (an independent re-check of every
+    published row; with ``earlier`` versions of the same wave, the version rule), then :func:`redact`
+    for the fields the pages never show (the hidden groups' counts). Raises :class:`ServiceError` when
+    the report breaks a floor or a disclosure rule (nothing is shown or stored then).
+    """
+    from analysis.publish import PublishError, publish
+
     try:
-        published = publish(report, PublishPolicy(audience="hr", k_floor=k_floor))
+        published = publish(report, publication_policy(), earlier)
     except PublishError as exc:
         raise NotPublishable(f"the report cannot be published: {exc}") from None
     return redact(published)
@@ -274,7 +286,8 @@ def publication(wave: Wave, questionnaire_id: str) -> Publication:
     report, units = _compute(wave, questionnaire_id)
     session = db.session
     try:
-        pub = Publication(wave_id=wave.id, questionnaire_id=questionnaire_id, report=report, units=units)
+        pub = Publication(wave_id=wave.id, questionnaire_id=questionnaire_id, version=1, report=report,
+                          units=units, created_at=dt.datetime.now(dt.UTC), created_by=audit.current_actor())
         session.add(pub)
         audit.record("report.publish", target=f"{wave.label}/{questionnaire_id}")
         session.commit()
@@ -290,11 +303,122 @@ def publication(wave: Wave, questionnaire_id: str) -> Publication:
 
 
 def _stored(wave_id: int, questionnaire_id: str) -> Publication | None:
+    """The newest stored version (the one every page and export reads), or None."""
     return db.session.scalar(
-        sa.select(Publication).where(
-            Publication.wave_id == wave_id, Publication.questionnaire_id == questionnaire_id
-        )
+        sa.select(Publication)
+        .where(Publication.wave_id == wave_id, Publication.questionnaire_id == questionnaire_id)
+        .order_by(Publication.version.desc())
+        .limit(1)
     )
+
+
+def versions(wave: Wave, questionnaire_id: str) -> list[Publication]:
+    """Every stored version of a wave's publication for one questionnaire, oldest first."""
+    return list(db.session.scalars(
+        sa.select(Publication)
+        .where(Publication.wave_id == wave.id, Publication.questionnaire_id == questionnaire_id)
+        .order_by(Publication.version)
+    ))
+
+
+@dataclass(frozen=True)
+class RepublishPart:
+    """What publishing one questionnaire of a wave again changes (counts of cells,
+    :func:`analysis.publish.cell_keys`): ``newly`` published, ``withheld`` by the version rule,
+    ``dropped`` (shown in the current version, not in the new one); ``version`` is the new version."""
+
+    questionnaire_id: str
+    version: int
+    newly: int
+    withheld: int
+    dropped: int
+    report: dict[str, Any]
+    units: list[dict[str, str]]
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.newly or self.dropped)
+
+
+class TreeChanged(ServiceError):
+    """The unit tree was edited since the wave was published: it is never re-published (contract 5.4)."""
+
+
+def republish_plan(wave_label: str) -> list[RepublishPart]:
+    """What :func:`republish` would publish for a closed wave, per questionnaire that has a publication;
+    writes nothing. The new report is computed on today's tree with the version rule against every
+    earlier version (``analysis.publish.version_rule``).
+
+    Raises :class:`TreeChanged` when today's unit tree (units and their parents) differs from the tree a
+    stored version was published with, :class:`~survey.services.Conflict` for a wave that is not closed,
+    :class:`~survey.services.NotFound` for an unknown wave."""
+    from analysis.publish import cell_keys
+
+    wave = db.session.scalar(sa.select(Wave).where(Wave.label == wave_label))
+    if wave is None:
+        raise NotFound(f"no wave '{wave_label}'")
+    if wave.status != "closed":
+        raise Conflict(f"wave '{wave_label}' is {wave.status}; only a closed wave is published again")
+    today = dataset.units_rows()
+    parts: list[RepublishPart] = []
+    for wq in wave.questionnaires:
+        stored = versions(wave, wq.questionnaire_id)
+        if not stored:
+            continue
+        for pub in stored:
+            old, new = _tree_key([dict(r) for r in pub.units]), _tree_key(today)
+            if old != new:
+                moved = sorted(set(old) ^ set(new))
+                names = ", ".join(sorted({u for u, _p in moved}))
+                raise TreeChanged(
+                    f"wave '{wave_label}' ({wq.questionnaire_id}) version {pub.version} was published with "
+                    f"another unit tree (changed since: {names}); a changed tree is never published again, "
+                    "because old and new numbers could be subtracted. Restore the tree to publish again"
+                )
+        report, units = _compute(wave, wq.questionnaire_id, [dict(p.report) for p in stored])
+        latest = cell_keys(stored[-1].report)
+        fresh = cell_keys(report)
+        parts.append(RepublishPart(
+            questionnaire_id=wq.questionnaire_id, version=stored[-1].version + 1,
+            newly=len(fresh - latest), withheld=int(report["publication"]["version_rule"]["withheld"]),
+            dropped=len(latest - fresh), report=report, units=units,
+        ))
+    if not parts:
+        raise ServiceError(f"wave '{wave_label}' has no publication yet; it is published when it closes")
+    return parts
+
+
+def republish(wave_label: str) -> list[RepublishPart]:
+    """Publish a closed wave again (e.g. after a late vendor import): one new version per questionnaire
+    whose numbers change, checked against every earlier version (:func:`republish_plan`), in one
+    transaction with the audit event ``report.republish`` (target wave, detail the new versions and
+    counts). Raises :class:`TreeChanged` (tree edited), :class:`~survey.services.Conflict` (nothing
+    would change: no new answers) and the errors of :func:`republish_plan`; nothing is written then."""
+    from survey.services import audit
+
+    parts = republish_plan(wave_label)
+    wave = db.session.scalar(sa.select(Wave).where(Wave.label == wave_label))
+    assert wave is not None  # republish_plan raised NotFound otherwise
+    changed = [p for p in parts if p.changes]
+    if not changed:
+        raise Conflict(f"wave '{wave_label}': nothing would change (no new answers since the last version); "
+                       "nothing was published")
+    session = db.session
+    now = dt.datetime.now(dt.UTC)
+    try:
+        for p in changed:
+            session.add(Publication(wave_id=wave.id, questionnaire_id=p.questionnaire_id,
+                                    version=p.version, report=p.report, units=p.units, created_at=now,
+                                    created_by=audit.current_actor()))
+        audit.record("report.republish", target=wave_label, detail="; ".join(
+            f"{p.questionnaire_id} v{p.version}: {p.newly} newly published, {p.withheld} withheld by the "
+            f"version rule, {p.dropped} no longer shown" for p in changed))
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    clear_cache()
+    return changed
 
 
 def publish_wave(wave_label: str) -> list[str]:

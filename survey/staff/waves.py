@@ -196,9 +196,17 @@ def _wave_page(wave: Wave, error: str | None = None, status: int = 200) -> Any:
             max_slips=MAX_SLIPS,
             k_min=reporting.analysis_settings().k_min,
             slips=invitations.slip_printers(wave.label),
+            publications=_publications(wave),
         ),
         status,
     )
+
+
+def _publications(wave: Wave) -> list[Any]:
+    """The stored versions of a closed wave's publications (every questionnaire), oldest first."""
+    if wave.status != "closed":
+        return []
+    return [p for wq in wave.questionnaires for p in reporting.versions(wave, wq.questionnaire_id)]
 
 
 @bp.get("/hr/waves/<int:wave_id>", endpoint="wave")
@@ -288,6 +296,36 @@ def close_wave(wave_id: int) -> Any:
         _("Wave %(label)s is closed; the invitations' e-mail addresses are deleted.", label=wave.label),
         "success",
     )
+    return redirect(url_for("staff.wave", wave_id=wave.id), code=303)
+
+
+@bp.get("/hr/waves/<int:wave_id>/republish")
+@role_required(*HR_ROLES)
+def republish_confirm(wave_id: int) -> Any:
+    """The confirm step of publishing a closed wave's report again: what will change (nothing written)."""
+    wave = _wave(wave_id)
+    try:
+        parts = reporting.republish_plan(wave.label)
+    except USER_ERRORS as exc:
+        db.session.rollback()
+        return _wave_page(wave, with_reason(_("The report cannot be published again: %(reason)s"), exc), 422)
+    return render_template("staff/republish.html", wave=wave, parts=parts)
+
+
+@bp.post("/hr/waves/<int:wave_id>/republish")
+@role_required(*HR_ROLES)
+def republish(wave_id: int) -> Any:
+    """Publish the closed wave's report again (``reporting.republish``: version rule, audit event)."""
+    wave = _wave(wave_id)
+    if request.form.get("confirm") != "yes":
+        return _wave_page(wave, _("Tick the box to confirm that the report should be published again."), 422)
+    try:
+        done = reporting.republish(wave.label)
+    except USER_ERRORS as exc:
+        db.session.rollback()
+        return _wave_page(wave, with_reason(_("The report was not published again: %(reason)s"), exc), 422)
+    flash(_("The report of wave %(label)s is published again (version %(version)s).", label=wave.label,
+            version=", ".join(f"{p.questionnaire_id} {p.version}" for p in done)), "success")
     return redirect(url_for("staff.wave", wave_id=wave.id), code=303)
 
 

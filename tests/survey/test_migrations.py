@@ -203,3 +203,40 @@ def _head() -> str:
     heads = ScriptDirectory.from_config(config).get_heads()
     assert len(heads) == 1, f"migrations have several heads: {heads}"
     return heads[0]
+
+
+def test_publication_versions_migration_makes_existing_rows_version_1_and_downgrades(
+    scratch_url: str,
+) -> None:
+    """pv01a2b3c4d5: every stored publication becomes version 1 (created_at / created_by null), a second
+    version of the same wave and questionnaire can be stored; downgrade keeps the newest version only
+    (what the pages showed) and restores the one-per-wave key."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": scratch_url, "SECRET_KEY": "migration-test-secret-key"})
+    before = "an02b3c4d5e6"
+    with app.app_context():
+        upgrade(directory=MIGRATIONS_DIR, revision=before)
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO waves (id, label, status) VALUES (1, '2024', 'closed')"))
+            conn.execute(sa.text("INSERT INTO publications (wave_id, questionnaire_id, report, units) "
+                                 "VALUES (1, 'q', '{\"v\": 1}', '[]')"))
+        upgrade(directory=MIGRATIONS_DIR)
+        assert _diff(db.engine) == []
+        with db.engine.begin() as conn:
+            got = conn.execute(sa.text("SELECT version, created_at, created_by FROM publications")).all()
+            assert [tuple(r) for r in got] == [(1, None, None)]
+            conn.execute(sa.text("INSERT INTO publications (wave_id, questionnaire_id, version, report, "
+                                 "units, created_by) VALUES (1, 'q', 2, '{\"v\": 2}', '[]', 'cli')"))
+        with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO publications (wave_id, questionnaire_id, version, report, "
+                                 "units) VALUES (1, 'q', 2, '{}', '[]')"))
+        db.session.remove()
+        downgrade(directory=MIGRATIONS_DIR, revision=before)
+        with db.engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT report FROM publications")).all()
+            cols = {c["name"] for c in sa.inspect(conn).get_columns("publications")}
+        assert len(rows) == 1 and "2" in str(rows[0][0]) and "version" not in cols
+        with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO publications (wave_id, questionnaire_id, report, units) "
+                                 "VALUES (1, 'q', '{}', '[]')"))
+        db.session.remove()
+        db.engine.dispose()
