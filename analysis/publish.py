@@ -59,12 +59,17 @@ class PublishPolicy:
     ``scope``: for ``audience="manager"``, the unit whose subtree the manager may see (required).
     ``comment_min``: smallest number of respondents of a unit whose free-text comments may be shown
     (default ``k_floor``; never below it). The analysis report holds no comments; the web reads it here.
+    ``hidden_counts``: keep the counts the contract JSON carries for hidden groups (a suppressed unit's
+    ``respondents`` / ``response_rate``, a hidden baseline's ``respondents``, a ``too_few`` change's
+    ``baseline_n``, the engine's technical ``suppressed_reason`` quoting the count). The web publishes
+    with ``False``: those fields are emptied (a ``{lang: text}`` reason is kept).
     """
 
     audience: str = "hr"
     k_floor: int = K_FLOOR
     scope: str | None = None
     comment_min: int | None = None
+    hidden_counts: bool = True
 
     def __post_init__(self) -> None:
         if self.audience not in AUDIENCES:
@@ -120,6 +125,8 @@ def publish(report: Any, policy: PublishPolicy | None = None,
     for row in data.get("funding") or []:
         if row.get("unit_id") not in published:
             raise PublishError(f"funding row of unit {row.get('unit_id')!r}, which is not published")
+    if not policy.hidden_counts:
+        _empty_hidden_counts(data)
     if policy.audience == "manager":
         _restrict(data, _subtree(parent, str(policy.scope)))
     data["publication"] = {"audience": policy.audience, "k_floor": policy.k_floor, "scope": policy.scope,
@@ -253,6 +260,23 @@ def _small_counts(row: dict[str, Any]) -> None:
     for name, share, den in _COUNTS:
         if not _number(row.get(name)) or not _number(row.get(den)):  # "<3" or hidden (None)
             row[share] = None
+
+
+def _empty_hidden_counts(data: dict[str, Any]) -> None:
+    """The counts of hidden groups emptied (policy ``hidden_counts=False``), in place."""
+    for u in data.get("units") or []:
+        if not isinstance(u.get("suppressed_reason"), Mapping):
+            u.pop("suppressed_reason", None)  # the engine's text quotes the count ("primary: 3 ... < 5")
+        if not u.get("published"):
+            u["respondents"] = None
+            u["response_rate"] = None
+        base = u.get("baseline")
+        if isinstance(base, dict) and not base.get("published"):
+            base["respondents"] = None
+    for s in data.get("scores") or []:
+        change = s.get("change")
+        if isinstance(change, dict) and change.get("class") == "too_few":
+            change["baseline_n"] = None
 
 
 def _subtree(parent: Mapping[str, Any], root: str) -> set[str]:

@@ -292,7 +292,7 @@ def unit(unit_id: str) -> Any:
         ]
         if not exposures and q.exposures:
             exposure_reason = texts.exposure_hidden_reason(u, settings, lang)
-        comments = reporting.comments_for_wave(wr, wr.report, unit_id)
+        comments = reporting.comments_for(wr.wave, wr.questionnaire_ids, wr.report, unit_id)
         if any(t["row"] is not None for t in themes):
             spec = _json_script(charts.spec(charts.themes_for_unit(report, q, unit_id, lang), lang))
     _audit("report.unit", target=f"{sel.wave_label}/{unit_id}")
@@ -309,7 +309,7 @@ def unit(unit_id: str) -> Any:
             exposures=exposures,
             exposure_reason=exposure_reason,
             comments=comments,
-            comment_min=reporting.COMMENT_MIN_RESPONDENTS,
+            comment_min=reporting.publication_policy().comment_threshold,
             spec=spec,
             points=_scale_points(q),
         ),

@@ -242,7 +242,8 @@ def whole_wave_report(label: str) -> dict[str, Any]:
 def allocation_input(report: dict[str, Any]) -> dict[str, Any]:
     """The web report made acceptable to ``analysis.allocate``.
 
-    The web report hides an unpublished unit's respondent count (``reporting.redact``: ``None``). The
+    The web report hides an unpublished unit's respondent count (``PublishPolicy(hidden_counts=False)``:
+    ``None``). The
     allocation uses that count only as the weight base ``h`` of an unpublished unit with an unknown
     headcount, which is never eligible (0 points, 0 DKK); 0 is passed there, so no hidden count can reach a
     page or a memo through a grant's ``headcount``.

@@ -23,7 +23,6 @@ import datetime as dt
 import hashlib
 import json
 import random
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Collection, Mapping, Sequence
@@ -247,24 +246,24 @@ def publication_policy() -> Any:
 
     k_floor = max(K_FLOOR, int(current_app.config.get("TRIVSEL_K_MIN") or K_FLOOR))
     comment_min = max(k_floor, int(current_app.config.get("TRIVSEL_COMMENT_MIN") or COMMENT_MIN_RESPONDENTS))
-    return PublishPolicy(audience="hr", k_floor=k_floor, comment_min=comment_min)
+    return PublishPolicy(audience="hr", k_floor=k_floor, comment_min=comment_min, hidden_counts=False)
 
 
 def publish_report(report: dict[str, Any], earlier: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
     """The one publication step of the web application: what every page and export may show.
 
-    ``analysis.publish.publish`` with :func:`publication_policy` (an independent re-check of every
-    published row; with ``earlier`` versions of the same wave, the version rule), then :func:`redact`
-    for the fields the pages never show (the hidden groups' counts). Raises :class:`ServiceError` when
-    the report breaks a floor or a disclosure rule (nothing is shown or stored then).
+    ``analysis.publish.publish`` with :func:`publication_policy`: an independent re-check of every
+    published row, the counts of hidden groups emptied (``hidden_counts=False``) and, with ``earlier``
+    versions of the same wave, the version rule. Nothing is redacted here afterwards: every page and
+    export reads this dict. Raises :class:`ServiceError` when the report breaks a floor or a disclosure
+    rule (nothing is shown or stored then).
     """
     from analysis.publish import PublishError, publish
 
     try:
-        published = publish(report, publication_policy(), earlier)
+        return publish(report, publication_policy(), earlier)
     except PublishError as exc:
         raise NotPublishable(f"the report cannot be published: {exc}") from None
-    return redact(published)
 
 
 def publication(wave: Wave, questionnaire_id: str) -> Publication:
@@ -449,45 +448,6 @@ def baseline_units_rows(baseline_label: str, questionnaire_id: str) -> list[dict
         return None
 
 
-def redact(report: dict[str, Any]) -> dict[str, Any]:
-    """Remove the counts of hidden groups that the contract JSON still carries (in place; returns it).
-
-    ``suppressed_reason`` (which quotes the hidden count) is removed from every unit.
-    A suppressed unit keeps its name, headcount and ``suppressed`` but loses ``respondents`` and
-    ``response_rate`` (and its baseline count when hidden in the baseline); a ``too_few`` change loses the
-    hidden baseline row's ``baseline_n``; an exposure count below 3 in a funding evidence text becomes
-    ``<3``. The web pages and every export use this redacted dict.
-    """
-    for u in report["units"]:
-        # the analysis' technical reason quotes the count ("primary: 3 respondents < 5"); the pages say
-        # why in words (analysis.texts.suppression_reason falls back to primary / secondary)
-        u.pop("suppressed_reason", None)
-        if not u.get("published"):
-            u["respondents"] = None
-            u["response_rate"] = None
-        base = u.get("baseline")
-        if isinstance(base, dict) and not base.get("published"):
-            base["respondents"] = None
-    for f in report.get("funding") or []:
-        f["evidence"] = [_small_count(e) for e in f.get("evidence") or []]
-    for s in report["scores"]:
-        change = s.get("change")
-        if isinstance(change, dict) and change.get("class") == "too_few":
-            change["baseline_n"] = None
-    return report
-
-
-_EVIDENCE_COUNT = re.compile(r"^((?:internal|unresolved external) exposure): (\d+) of (\d+) respondents$")
-
-
-def _small_count(evidence: str) -> str:
-    """An exposure count below 3 in a funding evidence text becomes "<3" (contract 2.2's rule for counts)."""
-    m = _EVIDENCE_COUNT.match(evidence)
-    if m and int(m.group(2)) < 3:
-        return f"{m.group(1)}: <3 of {m.group(3)} respondents"
-    return evidence
-
-
 def log_access(action: str, target: str | None = None) -> None:
     """Record a report view or export in the audit log (``survey.services.audit``) and commit it.
 
@@ -543,10 +503,13 @@ def unit_row(report: Mapping[str, Any], unit_id: str) -> dict[str, Any] | None:
     return next((u for u in report["units"] if u["unit_id"] == unit_id), None)
 
 
-def comment_groups(report: Mapping[str, Any]) -> dict[str, tuple[set[str], int]]:
+def comment_groups(report: Mapping[str, Any], minimum: int = COMMENT_MIN_RESPONDENTS
+                   ) -> dict[str, tuple[set[str], int]]:
     """Which units' comments each unit page may show: unit id -> (units whose comments it shows, group size).
 
-    A unit *qualifies* when it is published and has at least :data:`COMMENT_MIN_RESPONDENTS` respondents
+    ``minimum`` is the publication policy's comment threshold (``PublishPolicy.comment_threshold``,
+    :func:`publication_policy`; default :data:`COMMENT_MIN_RESPONDENTS`). A unit *qualifies* when it is
+    published and has at least ``minimum`` respondents
     (its subtree's). Every comment is shown in exactly one place: at the deepest qualifying unit above (or
     at) the unit it was written in. A qualifying unit shows the comments of its subtree minus the subtrees
     of qualifying descendants, and only when the respondents of that remaining group (the unit's count minus
@@ -560,7 +523,7 @@ def comment_groups(report: Mapping[str, Any]) -> dict[str, tuple[set[str], int]]
 
     def qualifies(uid: str) -> bool:
         u = units[uid]
-        return bool(u.get("published")) and int(u.get("respondents") or 0) >= COMMENT_MIN_RESPONDENTS
+        return bool(u.get("published")) and int(u.get("respondents") or 0) >= minimum
 
     out: dict[str, tuple[set[str], int]] = {}
     for uid in units:
@@ -578,24 +541,26 @@ def comment_groups(report: Mapping[str, Any]) -> dict[str, tuple[set[str], int]]
                 else:
                     stack.append(child)
         size = int(units[uid].get("respondents") or 0) - taken
-        if size >= COMMENT_MIN_RESPONDENTS:
+        if size >= minimum:
             out[uid] = (own, size)
     return out
 
 
 def comments_for(
-    wave: Wave, questionnaire_id: str, report: Mapping[str, Any], unit_id: str
+    wave: Wave, questionnaire_ids: Collection[str], report: Mapping[str, Any], unit_id: str
 ) -> list[str] | None:
-    """The free-text comments shown on a unit's page, in random order, without any time or source unit;
-    None when the unit may not show comments (see :func:`comment_groups`)."""
-    group = comment_groups(report).get(unit_id)
+    """The free-text comments of the wave's questionnaires ``questionnaire_ids`` shown on a unit's page,
+    in random order, without any time or source unit; None when the unit may not show comments
+    (:func:`comment_groups` on ``report``'s unit rows — the whole-wave report's on the pages — with the
+    policy's comment threshold)."""
+    group = comment_groups(report, publication_policy().comment_threshold).get(unit_id)
     if group is None:
         return None
     texts = list(
         db.session.scalars(
             sa.select(Comment.text).where(
                 Comment.wave_id == wave.id,
-                Comment.questionnaire_id == questionnaire_id,
+                Comment.questionnaire_id.in_(sorted(questionnaire_ids)),
                 Comment.unit_id.in_(sorted(group[0])),
             )
         )
@@ -747,22 +712,3 @@ def wave_report(wave_label: str) -> WholeWaveReport:
                                 for key in ("families", "tested", "significant", "expected_by_chance")}
         report["significance"] = merged_sig
     return WholeWaveReport(wave, combined, qs, report, tuple(parts))
-
-
-def comments_for_wave(wr: WholeWaveReport, report: Mapping[str, Any], unit_id: str) -> list[str] | None:
-    """The free-text comments of every questionnaire of the wave shown on a unit's page (see
-    :func:`comments_for`; the group rule uses the whole-wave report's unit rows)."""
-    group = comment_groups(report).get(unit_id)
-    if group is None:
-        return None
-    texts = list(
-        db.session.scalars(
-            sa.select(Comment.text).where(
-                Comment.wave_id == wr.wave.id,
-                Comment.questionnaire_id.in_(wr.questionnaire_ids),
-                Comment.unit_id.in_(sorted(group[0])),
-            )
-        )
-    )
-    random.SystemRandom().shuffle(texts)
-    return texts

@@ -184,3 +184,22 @@ def test_without_earlier_versions_nothing_is_withheld():
     v2 = report({"R": 23, "A": 13, "B": 10})
     out = publish(v2)
     assert "version_rule" not in out["publication"] and cell_keys(out) == cell_keys(v2)
+
+
+def test_the_web_policy_empties_the_counts_of_hidden_groups():
+    """``hidden_counts=False`` (the web's policy; was ``reporting.redact``): a hidden unit keeps no
+    respondent count, a too_few change no baseline_n, no technical reason quoting a count."""
+    from analysis.publish import PublishPolicy
+
+    data = report({"R": 20, "A": 10, "B": 10})
+    data["units"].append({"unit_id": "C", "parent_id": "R", "published": False, "respondents": 0,
+                          "response_rate": 0.0, "suppressed": "primary",
+                          "suppressed_reason": "primary: 0 respondents < 5",
+                          "baseline": {"published": False, "respondents": 3}})
+    data["scores"][0]["change"] = {"class": "too_few", "baseline_n": 3}
+    contract = publish(data)
+    assert contract["units"][-1]["respondents"] == 0 and contract["scores"][0]["change"]["baseline_n"] == 3
+    web = publish(data, PublishPolicy(hidden_counts=False))
+    c = web["units"][-1]
+    assert c["respondents"] is None and c["response_rate"] is None and "suppressed_reason" not in c
+    assert c["baseline"]["respondents"] is None and web["scores"][0]["change"]["baseline_n"] is None

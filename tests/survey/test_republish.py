@@ -229,3 +229,15 @@ def test_cli_republish_calls_the_same_service(rapp: Flask, example: dict[str, in
     assert stored_versions(db) == [(1, "cli"), (2, "cli")]
     again = runner.invoke(args=["wave", "republish", WAVE])
     assert again.exit_code == 1 and "nothing would change" in again.output
+
+
+def test_the_wave_page_offers_it_in_danish(rapp: Flask, example: dict[str, int], db: Any) -> None:
+    from survey.models import Wave
+
+    published_v1(db)
+    wave_id = db.session.scalar(sa.select(Wave.id).where(Wave.label == WAVE))
+    c = as_user(rapp, example, "hr", lang="da")
+    text = c.get(f"/hr/waves/{wave_id}").get_data(as_text=True)
+    assert "Udgiv rapporten igen" in text and "Vis, hvad der ændres" in text
+    text = c.get(f"/hr/waves/{wave_id}/republish").get_data(as_text=True)
+    assert "Holdt tilbage af versionsreglen" in text and "Intet ville ændre sig" in text
