@@ -130,6 +130,15 @@ def test_every_earlier_version_counts():
     assert {u["unit_id"] for u in only_first["units"] if u["published"]} == {"R", "A", "B"}
 
 
+def test_a_cell_withheld_in_the_latest_version_is_still_checked_against_the_first():
+    # v2 withheld A (+3) and R; v3 adds 5 to B: against v2 only B changed (by 5), but v3 − v1 on A is 3
+    v1 = report({"R": 20, "A": 10, "B": 10})
+    v2 = publish(report({"R": 23, "A": 13, "B": 10}), earlier=[v1])
+    v3 = publish(report({"R": 28, "A": 13, "B": 15}), earlier=[v1, v2])
+    assert "A" not in {u["unit_id"] for u in v3["units"] if u["published"]}
+    assert smallest_group(v1, v3) in (None, 5, 8) and smallest_group(v2, v3) in (None, 5)
+
+
 def test_a_theme_and_its_items_are_withheld_together():
     # the new respondents skipped T1: T1's n is unchanged in A, but T's changed by 3, so T1 goes with T
     v1 = report({"R": 40, "A": 20, "B": 20}, item_n={"R": 38, "A": 19, "B": 19})
