@@ -482,12 +482,13 @@ def test_restamp_unpairs_responses_comments_and_marks(
 
 
 def _doc_test_references(text: str) -> list[tuple[str, str]]:
-    """``(file, test name)`` for every ``file.py::name`` and following ``::name`` in the text."""
+    """``(file, test name)`` for every ``file.py::name`` and following ``::name`` in the text (a file of
+    tests/survey, or ``analysis/file.py`` of tests/analysis)."""
     import re
 
     refs: list[tuple[str, str]] = []
     current = ""
-    for m in re.finditer(r"`(test_\w+\.py)?::(test_\w+)`|`(test_\w+\.py)`", text):
+    for m in re.finditer(r"`((?:analysis/)?test_\w+\.py)?::(test_\w+)`|`((?:analysis/)?test_\w+\.py)`", text):
         if m.group(3):
             current = m.group(3)
             continue
@@ -510,7 +511,8 @@ def test_every_threat_in_the_threat_model_names_tests_that_exist() -> None:
         refs = _doc_test_references(section)
         assert refs, f"threat '{title}' names no test"
         for file, name in refs:
-            source = (here / file).read_text(encoding="utf-8")
+            folder = here.parent if file.startswith("analysis/") else here
+            source = (folder / file).read_text(encoding="utf-8")
             assert re.search(rf"^def {name}\(", source, flags=re.M), f"{title}: {file}::{name} does not exist"
 
 
