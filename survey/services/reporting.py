@@ -333,10 +333,8 @@ class RepublishPart:
     dropped: int
     report: dict[str, Any]
     units: list[dict[str, str]]
-
-    @property
-    def changes(self) -> bool:
-        return bool(self.newly or self.dropped)
+    #: False when the new report equals the current version (no new answers): nothing to publish
+    changes: bool = True
 
 
 class TreeChanged(ServiceError):
@@ -381,10 +379,17 @@ def republish_plan(wave_label: str) -> list[RepublishPart]:
             questionnaire_id=wq.questionnaire_id, version=stored[-1].version + 1,
             newly=len(fresh - latest), withheld=int(report["publication"]["version_rule"]["withheld"]),
             dropped=len(latest - fresh), report=report, units=units,
+            changes=_content(report) != _content(stored[-1].report),
         ))
     if not parts:
         raise ServiceError(f"wave '{wave_label}' has no publication yet; it is published when it closes")
     return parts
+
+
+def _content(report: Mapping[str, Any]) -> str:
+    """A report's published numbers as canonical JSON (without the ``publication`` echo)."""
+    return json.dumps({k: v for k, v in report.items() if k != "publication"}, sort_keys=True,
+                      ensure_ascii=False, default=str)
 
 
 def republish(wave_label: str) -> list[RepublishPart]:
@@ -393,6 +398,8 @@ def republish(wave_label: str) -> list[RepublishPart]:
     transaction with the audit event ``report.republish`` (target wave, detail the new versions and
     counts). Raises :class:`TreeChanged` (tree edited), :class:`~survey.services.Conflict` (nothing
     would change: no new answers) and the errors of :func:`republish_plan`; nothing is written then."""
+    from sqlalchemy.exc import IntegrityError
+
     from survey.services import audit
 
     parts = republish_plan(wave_label)
@@ -413,6 +420,10 @@ def republish(wave_label: str) -> list[RepublishPart]:
             f"{p.questionnaire_id} v{p.version}: {p.newly} newly published, {p.withheld} withheld by the "
             f"version rule, {p.dropped} no longer shown" for p in changed))
         session.commit()
+    except IntegrityError:  # another request published the same version meanwhile
+        session.rollback()
+        raise Conflict(f"wave '{wave_label}' was published again by someone else meanwhile; nothing was "
+                       "published: look at the new version and try again if needed") from None
     except Exception:
         session.rollback()
         raise

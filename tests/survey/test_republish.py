@@ -241,3 +241,30 @@ def test_the_wave_page_offers_it_in_danish(rapp: Flask, example: dict[str, int],
     assert "Udgiv rapporten igen" in text and "Vis, hvad der ændres" in text
     text = c.get(f"/hr/waves/{wave_id}/republish").get_data(as_text=True)
     assert "Holdt tilbage af versionsreglen" in text and "Intet ville ændre sig" in text
+
+
+def test_a_version_published_meanwhile_is_refused_not_overwritten(
+    rapp: Flask, example: dict[str, int], db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two HR users confirm at the same time: the second finds version 2 taken and gets a clear
+    refusal (nothing written), not an error page."""
+    from survey.services import Conflict, reporting
+
+    published_v1(db)
+    late_import(db, "HOVB", 3)
+    stale = reporting.republish_plan(WAVE)
+    reporting.republish(WAVE)
+    monkeypatch.setattr(reporting, "republish_plan", lambda label: stale)
+    with pytest.raises(Conflict, match="published again by someone else meanwhile"):
+        reporting.republish(WAVE)
+    assert [v for v, _by in stored_versions(db)] == [1, 2]
+
+
+def test_new_numbers_in_the_same_cells_are_a_change(rapp: Flask, example: dict[str, int], db: Any) -> None:
+    """Answers that move only numbers (every cell stays published) still make a new version."""
+    from survey.services import reporting
+
+    published_v1(db)
+    late_import(db, "HOVB", 2 * K_DIFF)
+    parts = reporting.republish_plan(WAVE)
+    assert parts[0].changes and parts[0].withheld == 0
