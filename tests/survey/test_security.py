@@ -174,3 +174,4 @@ def test_a_cookie_signed_with_the_old_public_key_does_not_open_admin_pages(
                 for table in reversed(db.metadata.sorted_tables):
                     conn.execute(table.delete())
             db.engine.dispose()
+
