@@ -450,17 +450,27 @@ def _go_to(token: str, state: AnswerState, index: int) -> Any:
     return response
 
 
+def _invitation_and_state() -> tuple[tuple[str, Flow, AnswerState] | None, Any]:
+    """``((token, flow, answers so far), None)`` for the invitation in the session, or ``(None, refusal)``
+    when there is none usable (:func:`_current_invitation`) or its state cookie cannot be read (the
+    refusal then deletes the cookie). The one read for the GET pages of the questionnaire."""
+    token, flow, refused = _current_invitation()
+    if refused:
+        return None, refused
+    assert token is not None and flow is not None
+    try:
+        return (token, flow, _read_state(token, flow)), None
+    except StateUnreadable as exc:
+        return None, _state_refusal(exc)
+
+
 @bp.get("/svar")
 def resume() -> Any:
     """A restored tab, a bookmark or a typed address: back to the page the respondent had reached."""
-    token, flow, refused = _current_invitation()
-    if refused:
+    found, refused = _invitation_and_state()
+    if found is None:
         return refused
-    assert token is not None and flow is not None
-    try:
-        state = _read_state(token, flow)
-    except StateUnreadable as exc:
-        return _state_refusal(exc)
+    _, _, state = found
     if not answer_state.has_cookie():
         return redirect(url_for("respond.start"), code=303)
     return redirect(url_for("respond.page", page_no=state.page + 1), code=303)
@@ -469,14 +479,10 @@ def resume() -> Any:
 @bp.get("/svar/<int:page_no>")
 def page(page_no: int) -> Any:
     """Page ``page_no`` (1-based; the last is the send page) with the answers so far."""
-    token, flow, refused = _current_invitation()
-    if refused:
+    found, refused = _invitation_and_state()
+    if found is None:
         return refused
-    assert token is not None and flow is not None
-    try:
-        state = _read_state(token, flow)
-    except StateUnreadable as exc:
-        return _state_refusal(exc)
+    _, flow, state = found
     if not 1 <= page_no <= len(flow.pages) + 1:
         return _refusal("no_page")
     return _render_page(flow, page_no - 1, state.parts)
