@@ -11,7 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -150,6 +150,15 @@ def register_error_handlers(app: Flask) -> None:
                 _(
                     "The form had expired or was not sent from this site. "
                     "Go back, reload the page and try again."
+                ),
+            )
+        if code == 429 and request.endpoint == "staff.login":
+            return render_error(
+                429,
+                _(
+                    "Too many failed sign-ins came from your network in a short time, so signing in "
+                    "is paused here for a few minutes. Wait a few minutes and try again; if you have "
+                    "forgotten your password, ask an administrator to reset it."
                 ),
             )
         return render_error(code)

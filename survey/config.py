@@ -1,22 +1,31 @@
 """Settings: safe defaults in code, secrets and URLs from the environment, tests pass a mapping.
 
 Order (later wins): :data:`DEFAULTS` -> environment variables -> the mapping given to ``create_app``.
-``TRIVSEL_ENV=production`` refuses to start without a real ``SECRET_KEY``.
+``TRIVSEL_ENV=production`` refuses to start without a real ``SECRET_KEY``. Elsewhere, when no
+``SECRET_KEY`` is configured, a random key is generated once into ``instance/secret_key`` (the Flask
+instance folder, mode 0600) and reused on every later start (:func:`instance_secret_key`).
 """
 
 from __future__ import annotations
 
 import os
+import secrets
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-#: Placeholder secret for development; refused in production.
+#: The public development key of earlier versions (printed in the source, so anyone could forge a
+#: session with it): refused as ``SECRET_KEY`` everywhere.
 DEV_SECRET_KEY = "dev-not-secret-change-me"
+
+#: the file in the instance folder that holds the generated key outside production
+SECRET_KEY_FILE = "secret_key"
 
 DEFAULTS: dict[str, Any] = {
     "TRIVSEL_ENV": "development",
-    "SECRET_KEY": DEV_SECRET_KEY,
+    # None: outside production a random key from instance/secret_key (instance_secret_key)
+    "SECRET_KEY": None,
     "TRIVSEL_K_MIN": 5,
     "MAIL_SERVER": "localhost",
     "MAIL_PORT": 25,
@@ -142,8 +151,62 @@ def build(
     if "SQLALCHEMY_DATABASE_URI" not in (overrides or {}):
         url = cfg.pop("DATABASE_URL", None) or default_database_url(instance_path)
         cfg["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(url)
+    if not cfg.get("SECRET_KEY") and cfg.get("TRIVSEL_ENV") != "production":
+        cfg["SECRET_KEY"] = instance_secret_key(instance_path)
     check(cfg)
     return cfg
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """The key in ``<instance>/secret_key``, generated (``secrets.token_urlsafe(32)``) on first use.
+
+    The file is written under a temporary name with mode 0600 and linked into place, so two processes
+    starting at once end up with the same key and nobody reads a half-written file. Sessions, CSRF
+    tokens and the used-marks (unless ``TRIVSEL_MARK_KEY`` is set) survive restarts, and the command
+    line (``trivsel wave open``) uses the same key as the server of the same installation.
+    """
+    folder = Path(instance_path)
+    path = folder / SECRET_KEY_FILE
+    if not path.exists():
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = folder / f".{SECRET_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                with os.fdopen(fd, "w", encoding="ascii") as fh:
+                    fh.write(secrets.token_urlsafe(32) + "\n")
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                try:
+                    os.link(tmp, path)  # never replaces a key another process wrote first
+                except FileExistsError:
+                    pass
+            finally:
+                tmp.unlink(missing_ok=True)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot create the secret key file {path}: {exc.strerror or exc}; make the instance folder "
+                "writable or set SECRET_KEY in the environment"
+            ) from None
+    try:
+        mode = path.stat().st_mode
+        key = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"cannot read the secret key file {path}: {getattr(exc, 'strerror', None) or exc}; delete it to "
+            "generate a new one (signs everyone out) or set SECRET_KEY"
+        ) from None
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigError(
+            f"the secret key file {path} can be read by other users (mode {stat.S_IMODE(mode):o}): "
+            f"run chmod 600 {path}"
+        )
+    if len(key) < 32:
+        raise ConfigError(
+            f"the secret key file {path} holds no key of at least 32 characters; delete it to generate a "
+            "new one (signs everyone out) or set SECRET_KEY"
+        )
+    return key
 
 
 def default_database_url(instance_path: str) -> str:
@@ -162,9 +225,15 @@ def normalise_database_url(url: str) -> str:
 
 def check(cfg: Mapping[str, Any]) -> None:
     """Refuse settings that would be unsafe or cannot work."""
+    key = cfg.get("SECRET_KEY")
+    if key == DEV_SECRET_KEY:
+        raise ConfigError(
+            "SECRET_KEY is the public development key of earlier versions: anyone can sign a session "
+            "with it. Remove the setting (a random key is then kept in the instance folder) or set a "
+            "random one, e.g. SECRET_KEY=\"$(python -c 'import secrets; print(secrets.token_hex(32))')\""
+        )
     if cfg.get("TRIVSEL_ENV") == "production":
-        key = cfg.get("SECRET_KEY")
-        if not key or key == DEV_SECRET_KEY or len(str(key)) < 32:
+        if not key or len(str(key)) < 32:
             raise ConfigError(
                 "TRIVSEL_ENV=production needs a real SECRET_KEY of at least 32 characters; set it in the "
                 "environment, e.g. SECRET_KEY=\"$(python -c 'import secrets; print(secrets.token_hex(32))')\""

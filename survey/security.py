@@ -14,7 +14,11 @@
   valid codes, while guessing is capped at ``TRIVSEL_RATELIMIT_CODE`` (default 10 per minute and
   50 per hour per IP address). Counters are kept in memory by default (per process: with ``n``
   gunicorn workers a guesser gets at most ``n`` times the limit); set ``RATELIMIT_STORAGE_URI``
-  (e.g. ``redis://localhost:6379``) to share them. docs/anonymity.md computes what guessing costs.
+  (e.g. ``redis://localhost:6379``) to share them. docs/anonymity.md computes what guessing costs;
+- the same mechanism and storage on staff sign-in: failed password POSTs to ``/login`` (anything but
+  the 303 of a successful sign-in) count per client address, ``TRIVSEL_RATELIMIT_LOGIN`` (default 10
+  per minute and 50 per hour). The account lock-out (``services.users``) stops guessing one account;
+  this stops one client from guessing many, or keeping every account locked.
 
 Behind a reverse proxy the client address is the proxy's unless the deployment wraps the app in
 ``werkzeug.middleware.proxy_fix.ProxyFix`` (then every limit applies per real client).
@@ -48,6 +52,8 @@ SECURITY_HEADERS = {
 #: failed code entries / unknown links allowed per client IP address
 DEFAULT_CODE_LIMIT = "10/minute;50/hour"
 DEFAULT_LINK_LIMIT = "10/minute;50/hour"
+#: failed staff sign-ins allowed per client IP address
+DEFAULT_LOGIN_LIMIT = "10/minute;50/hour"
 
 
 def _failed_code(response: Response) -> bool:
@@ -58,6 +64,11 @@ def _failed_code(response: Response) -> bool:
 def _failed_link(response: Response) -> bool:
     """A link counts against the limit only when the token is unknown (404)."""
     return response.status_code == 404
+
+
+def _failed_login(response: Response) -> bool:
+    """A sign-in POST counts against the limit unless it signed someone in (303)."""
+    return response.status_code != 303
 
 
 def configure(app: Flask) -> None:
@@ -73,6 +84,9 @@ def configure(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", env.get("RATELIMIT_STORAGE_URI") or "memory://")
     app.config.setdefault("TRIVSEL_RATELIMIT_CODE", env.get("TRIVSEL_RATELIMIT_CODE") or DEFAULT_CODE_LIMIT)
     app.config.setdefault("TRIVSEL_RATELIMIT_LINK", env.get("TRIVSEL_RATELIMIT_LINK") or DEFAULT_LINK_LIMIT)
+    app.config.setdefault(
+        "TRIVSEL_RATELIMIT_LOGIN", env.get("TRIVSEL_RATELIMIT_LOGIN") or DEFAULT_LOGIN_LIMIT
+    )
 
 
 def add_headers(response: Response) -> Response:
@@ -102,3 +116,5 @@ def init_security(app: Flask) -> None:
     link_limit = str(app.config["TRIVSEL_RATELIMIT_LINK"])
     _limit_view(app, limiter, "respond.code_entry", code_limit, _failed_code, ["POST"])
     _limit_view(app, limiter, "respond.link", link_limit, _failed_link, None)
+    login_limit = str(app.config["TRIVSEL_RATELIMIT_LOGIN"])
+    _limit_view(app, limiter, "staff.login", login_limit, _failed_login, ["POST"])

@@ -53,7 +53,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
         url = PG_URL
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'trivsel.db'}"
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "m" * 40})
     with app.app_context():
         upgrade(directory=MIGRATIONS_DIR)
         from survey.extensions import db

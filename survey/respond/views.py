@@ -76,9 +76,14 @@ REFUSAL_STATUS = {
 def _refusal(state: TokenState | str) -> tuple[str, int]:
     key = state.value if isinstance(state, TokenState) else state
     texts = {
+        # also the answer to a used link: it must not tell whoever holds a link whether its owner
+        # has answered (docs/anonymity.md, threat 16)
         "unknown": (
-            _("This link or code is not valid"),
-            _("Check that you used the whole link from your invitation, or typed the code correctly."),
+            _("This link or code cannot be used"),
+            _(
+                "Check that you used the whole link from your invitation, or typed the code correctly. "
+                "A link or code that has already been used to send answers cannot be used again."
+            ),
         ),
         "used": (
             _("These answers have already been sent"),
@@ -189,11 +194,16 @@ def _no_store(response: Any) -> Any:
 # --- entry ---------------------------------------------------------------------------------------
 
 
+#: a link or code in one of these states gets the same answer, counted by the rate limit: a used one
+#: looks unknown, so holding someone's link or code does not tell whether they have answered
+_NOT_USABLE = (TokenState.UNKNOWN, TokenState.USED)
+
+
 @bp.get("/r/<token>")
 def link(token: str) -> Any:
     info = lookup(token)
-    if info.state is TokenState.UNKNOWN:
-        return _refusal(info.state)
+    if info.state in _NOT_USABLE:
+        return _refusal(TokenState.UNKNOWN)
     _start_session(token)
     return redirect(url_for("respond.start"), code=303)
 
@@ -206,8 +216,11 @@ def code_entry() -> Any:
         code = normalise_code(form.code.data or "")
         if code is None:
             error = _("A code has 12 letters and digits, for example ABCD-2345-WXYZ. Please check it.")
-        elif lookup(code).state is TokenState.UNKNOWN:
-            error = _("We could not find this code. Please check it and try again.")
+        elif lookup(code).state in _NOT_USABLE:
+            error = _(
+                "We could not find this code, or it has already been used to send answers. "
+                "Please check it and try again."
+            )
         else:
             _start_session(code)
             return redirect(url_for("respond.start"), code=303)
@@ -437,17 +450,27 @@ def _go_to(token: str, state: AnswerState, index: int) -> Any:
     return response
 
 
+def _invitation_and_state() -> tuple[tuple[str, Flow, AnswerState] | None, Any]:
+    """``((token, flow, answers so far), None)`` for the invitation in the session, or ``(None, refusal)``
+    when there is none usable (:func:`_current_invitation`) or its state cookie cannot be read (the
+    refusal then deletes the cookie). The one read for the GET pages of the questionnaire."""
+    token, flow, refused = _current_invitation()
+    if refused:
+        return None, refused
+    assert token is not None and flow is not None
+    try:
+        return (token, flow, _read_state(token, flow)), None
+    except StateUnreadable as exc:
+        return None, _state_refusal(exc)
+
+
 @bp.get("/svar")
 def resume() -> Any:
     """A restored tab, a bookmark or a typed address: back to the page the respondent had reached."""
-    token, flow, refused = _current_invitation()
-    if refused:
+    found, refused = _invitation_and_state()
+    if found is None:
         return refused
-    assert token is not None and flow is not None
-    try:
-        state = _read_state(token, flow)
-    except StateUnreadable as exc:
-        return _state_refusal(exc)
+    _, _, state = found
     if not answer_state.has_cookie():
         return redirect(url_for("respond.start"), code=303)
     return redirect(url_for("respond.page", page_no=state.page + 1), code=303)
@@ -456,14 +479,10 @@ def resume() -> Any:
 @bp.get("/svar/<int:page_no>")
 def page(page_no: int) -> Any:
     """Page ``page_no`` (1-based; the last is the send page) with the answers so far."""
-    token, flow, refused = _current_invitation()
-    if refused:
+    found, refused = _invitation_and_state()
+    if found is None:
         return refused
-    assert token is not None and flow is not None
-    try:
-        state = _read_state(token, flow)
-    except StateUnreadable as exc:
-        return _state_refusal(exc)
+    _, flow, state = found
     if not 1 <= page_no <= len(flow.pages) + 1:
         return _refusal("no_page")
     return _render_page(flow, page_no - 1, state.parts)

@@ -109,6 +109,12 @@ def sign_in(email: str, password: str, *, now: dt.datetime | None = None) -> Use
     Every failed password for an existing account counts; the 5th in a row locks the account for
     15 minutes (attempts while locked are refused without checking the password and do not count).
     A successful sign-in resets the count. The caller shows the same message for every None.
+
+    Concurrent attempts cannot lose counts or slip past the lock: each attempt first *reserves* its
+    place with one atomic ``UPDATE users SET failed_logins = failed_logins + 1 ... RETURNING
+    failed_logins`` (committed before the password is checked), so at most ``LOCK_AFTER_FAILURES``
+    passwords are ever checked between two locks; an attempt whose place is beyond that is refused
+    unchecked and locks the account. A correct password then resets the count.
     """
     now = now or utcnow()
     session = db.session
@@ -117,27 +123,66 @@ def sign_in(email: str, password: str, *, now: dt.datetime | None = None) -> Use
         if user is None:
             check_password_hash(_DUMMY_HASH, password)
             return None
-        if user.locked_until is not None and user.locked_until > now:
-            check_password_hash(_DUMMY_HASH, password)  # same time as a real check: locked looks like wrong
+        user_id, active = user.id, user.active
+        place = session.execute(
+            sa.update(User)
+            .where(User.id == user_id, _not_locked(now))
+            .values(failed_logins=sa.func.coalesce(User.failed_logins, 0) + 1)
+            .returning(User.failed_logins)
+            .execution_options(synchronize_session=False)
+        ).scalar_one_or_none()
+        session.commit()
+        if place is None or place > LOCK_AFTER_FAILURES:
+            # locked, or the allowance is taken by attempts still being checked: same time as a check
+            check_password_hash(_DUMMY_HASH, password)
+            if place is not None:
+                _lock(user_id, now)
             return None
         if not user.check_password(password):
-            user.failed_logins = (user.failed_logins or 0) + 1
-            if user.failed_logins >= LOCK_AFTER_FAILURES:
-                user.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
-                user.failed_logins = 0
-                audit.record("auth.locked", target=str(user.id), detail=f"{LOCK_MINUTES} minutes")
+            if place == LOCK_AFTER_FAILURES:
+                _lock(user_id, now)
+            return None
+        if not active:  # the right password of a deactivated account: give the reserved place back
+            session.execute(
+                sa.update(User)
+                .where(User.id == user_id, User.failed_logins > 0)
+                .values(failed_logins=User.failed_logins - 1)
+                .execution_options(synchronize_session=False)
+            )
             session.commit()
             return None
-        if not user.active:
-            return None
-        user.failed_logins = 0
-        user.locked_until = None
-        audit.record("auth.sign_in", target=str(user.id))
+        session.execute(
+            sa.update(User)
+            .where(User.id == user_id)
+            .values(failed_logins=0, locked_until=None)
+            .execution_options(synchronize_session=False)
+        )
+        audit.record("auth.sign_in", target=str(user_id))
         session.commit()
+        user = session.get(User, user_id, populate_existing=True)
     except Exception:
         session.rollback()
         raise
     return user
+
+
+def _not_locked(now: dt.datetime) -> sa.ColumnElement[bool]:
+    return sa.or_(User.locked_until.is_(None), User.locked_until <= now)
+
+
+def _lock(user_id: int, now: dt.datetime) -> None:
+    """Lock the account for ``LOCK_MINUTES`` and start counting again; one audit event per lock (the
+    first of several concurrent attempts that lock it writes it)."""
+    session = db.session
+    locked = session.execute(
+        sa.update(User)
+        .where(User.id == user_id, _not_locked(now))
+        .values(locked_until=now + dt.timedelta(minutes=LOCK_MINUTES), failed_logins=0)
+        .execution_options(synchronize_session=False)
+    )
+    if locked.rowcount:  # type: ignore[attr-defined]
+        audit.record("auth.locked", target=str(user_id), detail=f"{LOCK_MINUTES} minutes")
+    session.commit()
 
 
 def list_users() -> list[User]:

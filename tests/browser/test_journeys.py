@@ -49,8 +49,9 @@ def finish(r: Respondent, link: str | Callable[[], Any], shoot: Callable[..., Pa
     if shoot:
         shoot(r.page, f"thanks_{tag}")
     response = r.goto(link) if isinstance(link, str) else link()
-    assert response is not None and response.status == 409
-    assert r.page.locator(".notice-used").count() == 1, "expected the 'already used' notice"
+    # a used link is refused as an unknown one is (docs/anonymity.md, threat 16)
+    assert response is not None and response.status == 404
+    assert r.page.locator(".notice-unknown").count() == 1, "expected the 'cannot be used' notice"
     assert r.page.locator("form").count() == 0, "the used link must not offer the questionnaire again"
     r.check_page("already used")
     if shoot:

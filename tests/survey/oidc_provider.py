@@ -8,7 +8,12 @@ WSGI layer that makes it stricter than the mock alone, like the real providers T
   challenge (RFC 7636, section 4.6);
 - ``token_host`` (for the wrong-issuer test) makes the token endpoint believe it was reached under
   another host name, so it signs ID tokens with that issuer: a correctly signed token from the wrong
-  issuer.
+  issuer;
+- ``audience`` (for the wrong-audience test) makes the provider believe that the authorization and
+  token requests came from the client ``audience``, so it signs ID tokens for that client: a correctly
+  signed token meant for another application;
+- ``drop_id_token`` takes the ID token out of the token response (a provider that answers a plain
+  OAuth 2 token, without OpenID Connect).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +38,8 @@ import werkzeug.serving
 class Guard:
     app: Any
     token_host: str | None = None
+    audience: str | None = None
+    drop_id_token: bool = False
     #: code -> S256 challenge, recorded from the authorization responses
     challenges: dict[str, str] = field(default_factory=dict)
     #: what the token endpoint saw: (code_verifier present, verified)
@@ -39,6 +47,10 @@ class Guard:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         path = environ.get("PATH_INFO", "")
+        if path == "/oauth2/authorize" and environ["REQUEST_METHOD"] == "POST" and self.audience:
+            query = parse_qs(environ.get("QUERY_STRING", ""))
+            query["client_id"] = [self.audience]
+            environ["QUERY_STRING"] = urlencode(query, doseq=True)
         if path == "/oauth2/authorize" and environ["REQUEST_METHOD"] == "POST":
             query = parse_qs(environ.get("QUERY_STRING", ""))
             challenge = (query.get("code_challenge") or [""])[0]
@@ -77,10 +89,38 @@ class Guard:
                         [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))],
                     )
                     return [payload]
+            if self.audience:
+                if "client_id" in form:
+                    form["client_id"] = [self.audience]
+                    body = urlencode(form, doseq=True).encode()
+                    environ["CONTENT_LENGTH"] = str(len(body))
+                if environ.get("HTTP_AUTHORIZATION", "").startswith("Basic "):
+                    secret = base64.b64decode(environ["HTTP_AUTHORIZATION"][6:]).decode().partition(":")[2]
+                    pair = base64.b64encode(f"{self.audience}:{secret}".encode()).decode()
+                    environ["HTTP_AUTHORIZATION"] = f"Basic {pair}"
             environ["wsgi.input"] = io.BytesIO(body)
             if self.token_host:
                 environ["HTTP_HOST"] = self.token_host
+            if self.drop_id_token:
+                return self._without_id_token(environ, start_response)
         return self.app(environ, start_response)
+
+    def _without_id_token(self, environ: dict[str, Any], start_response: Any) -> Any:
+        seen: dict[str, Any] = {}
+
+        def keep(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            seen.update(status=status, headers=headers)
+            return lambda data: None
+
+        payload = b"".join(self.app(environ, keep))
+        if str(seen["status"]).startswith("200"):
+            token = json.loads(payload)
+            assert "id_token" in token  # the mock did issue one: the test takes it away
+            del token["id_token"]
+            payload = json.dumps(token).encode()
+        headers = [(k, v) for k, v in seen["headers"] if k.lower() != "content-length"]
+        start_response(seen["status"], [*headers, ("Content-Length", str(len(payload)))])
+        return [payload]
 
 
 @dataclass

@@ -177,7 +177,7 @@ def test_used_mark_cannot_be_recomputed_from_the_database(app: Flask, db: Any) -
     assert not stored_marks & keyed
     again = Respondent(app.test_client())
     again.open_link(tokens[0])
-    assert again.status == 409
+    assert again.status == 404  # used: refused like an unknown link (threat 16)
 
 
 def _pg_stamps(table: str) -> list[tuple[str, int]]:
@@ -252,7 +252,7 @@ def test_reminders_go_only_to_unused_invitations_and_a_rotated_token_stays_refus
     for token in (raced, reminder["p1@example.org"]):
         again = Respondent(app.test_client())
         again.open_link(token)
-        assert again.status == 409, token
+        assert again.status == 404, token  # used: refused like an unknown link
     assert invitations.counts("2025") == {"A": (5, 3)}
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 3
 
@@ -827,7 +827,7 @@ def test_a_reminder_writes_every_invitation_row_of_the_wave(app: Flask, db: Any)
     assert db.session.scalar(sa.select(Invitation.token_hash).where(p0)) == used_hash
     again = Respondent(app.test_client())
     again.open_link(tokens[0])
-    assert again.status == 409
+    assert again.status == 404  # used: refused like an unknown link (threat 16)
     _answer_all(app.test_client(), token=dict(sent)["p2@example.org"])
     assert invitations.counts("2025") == {"A": (6, 2)}
 
@@ -926,3 +926,54 @@ def test_postgresql_after_close_no_old_row_version_in_the_table_files(app: Flask
     inv, used = files("invitations"), files("used_marks")
     assert not [i for i in range(4) if f"p{i}@example.org".encode() in inv]
     assert not [m for m in keyed if m.encode() in used]
+
+
+def test_a_used_code_or_link_looks_exactly_like_an_unknown_one_and_counts(
+    app: Flask,
+    make_units: Callable[..., None],
+    make_wave: Callable[..., Any],
+    make_invitation: Callable[..., str],
+) -> None:
+    """Threat 16 (issue 10, item 6): whoever holds a code or link (the HR user who printed the slips,
+    a colleague who saw the mail) learned without limit whether its owner had answered: a used code
+    was accepted and then said "already sent" (409), not counted by the rate limit. Now a used code
+    gets the same status and the same page as a code that never existed, and each such answer uses up
+    the client's allowance; the same for links."""
+    import re
+
+    make_units()
+    make_wave()
+    code = make_invitation(kind="code")
+    link = make_invitation()
+    _answer_all(app.test_client(), code=code)
+    _answer_all(app.test_client(), token=link)
+
+    def at(address: str) -> Any:  # a client of its own address: the limit counts per address
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = address
+        return client
+
+    def code_page(client: Any, typed: str) -> tuple[int, str]:
+        r = Respondent(client)
+        r.enter_code(typed)
+        body = r.html.replace(typed, "CODE")
+        return r.status, re.sub(r'name="csrf_token" value="[^"]*"', "", body)
+
+    unknown = "ZZZZ-ZZZZ-ZZZZ" if code != "ZZZZ-ZZZZ-ZZZZ" else "YYYY-YYYY-YYYY"
+    prober = at("198.51.100.1")
+    status_used, body_used = code_page(prober, code)
+    status_unknown, body_unknown = code_page(at("198.51.100.2"), unknown)
+    assert status_used == status_unknown == 422
+    assert body_used == body_unknown
+    assert "Vi kunne ikke finde koden" in body_used and "allerede sendt" not in body_used
+    assert prober.get("/start").status_code != 200  # the used code did not start a session either
+    # links: the same page and status as an unknown link
+    used_link, unknown_link = at("198.51.100.3").get(f"/r/{link}"), at("198.51.100.4").get("/r/no-such-link")
+    assert used_link.status_code == unknown_link.status_code == 404
+    assert used_link.get_data(as_text=True) == unknown_link.get_data(as_text=True)
+    # each answer about a used code or link counts: 10 per minute, then 429 (the prober above used 1)
+    assert [code_page(prober, code)[0] for _ in range(9)] == [422] * 9
+    assert code_page(prober, code)[0] == 429
+    link_prober = at("198.51.100.1")
+    assert [link_prober.get(f"/r/{link}").status_code for _ in range(10)] == [404] * 10
+    assert link_prober.get(f"/r/{link}").status_code == 429

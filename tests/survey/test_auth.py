@@ -197,3 +197,140 @@ def test_the_chosen_language_survives_sign_in_and_sign_out(client: Any, db: Any)
     assert '<html lang="en">' in page and "Sign in" in page
     client.get("/sprog/da")
     assert "Log ind" in client.get("/").get_data(as_text=True)
+
+
+def _client_at(app: Any, address: str) -> Any:
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def _failed(client: Any, email: str) -> int:
+    return int(sign_in(client, email, "not the password at all").status_code)
+
+
+def test_one_client_is_stopped_after_ten_failed_sign_ins_whatever_the_account(app: Any, db: Any) -> None:
+    """Issue 10, item 6: without a per-client limit anyone could guess on every account, or keep every
+    account locked out. The 11th failure from one address is refused, for another account too, and a
+    colleague at another address still signs in."""
+    for n in range(4):
+        make_user(f"u{n}@example.dk", "hr")
+    make_user("colleague@example.dk", "hr")
+    attacker = _client_at(app, "198.51.100.7")
+    attacker.get("/sprog/en")
+    statuses = [_failed(attacker, f"u{n % 4}@example.dk") for n in range(10)]
+    assert statuses == [401] * 10  # at most 3 per account: no account is locked yet
+    assert _failed(attacker, "colleague@example.dk") == 429  # an account not tried before
+    refused = sign_in(attacker, "u0@example.dk", PASSWORD)  # even the right password, from this client
+    assert refused.status_code == 429 and "Too many failed sign-ins" in refused.get_data(as_text=True)
+    colleague = _client_at(app, "203.0.113.20")
+    colleague.get("/sprog/en")
+    assert sign_in(colleague, "colleague@example.dk").status_code == 303
+    assert colleague.get("/hr/waves").status_code == 200
+    # successful sign-ins do not use up the allowance (a whole office behind one address)
+    office = _client_at(app, "203.0.113.21")
+    for _ in range(12):
+        assert sign_in(office, "u1@example.dk").status_code == 303
+        office.post("/logout", data={"csrf_token": csrf(office, "/")})
+    assert _failed(office, "u2@example.dk") == 401
+
+
+def test_the_sign_in_limit_is_configurable_and_explained_in_danish(database_url: str) -> None:
+    from survey import create_app
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "s" * 40,
+            "WTF_CSRF_ENABLED": False,
+            "TRIVSEL_RATELIMIT_LOGIN": "2/minute",
+        }
+    )
+    c = app.test_client()
+    form = {"email": "nobody@example.dk", "password": "wrong password"}
+    assert [c.post("/login", data=form).status_code for _ in range(3)] == [401, 401, 429]
+    page = c.post("/login", data=form).get_data(as_text=True)
+    assert "For mange mislykkede logins" in page
+    assert c.get("/login").status_code == 200  # only the POSTs are limited
+
+
+def _parallel_wrong_passwords(app: Any, monkeypatch: Any, n: int) -> int:
+    """``n`` threads send a wrong password for hr@example.dk at the same moment; returns how many
+    passwords were actually checked. Each check takes 50 ms, so every thread has read the account
+    before any check ends (the window in which a read-modify-write loses counts)."""
+    import threading
+    import time
+
+    from survey.extensions import db as _db
+    from survey.models import User
+    from survey.services import users
+
+    checked: list[int] = []
+    real = User.check_password
+
+    def slow_check(self: Any, password: str) -> bool:
+        checked.append(1)
+        time.sleep(0.05)
+        return bool(real(self, password))
+
+    monkeypatch.setattr(User, "check_password", slow_check)
+    start = threading.Barrier(n)
+    errors: list[BaseException] = []
+
+    def attempt() -> None:
+        with app.app_context():
+            try:
+                start.wait()
+                assert users.sign_in("hr@example.dk", "wrong password!") is None
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+            finally:
+                _db.session.remove()
+
+    threads = [threading.Thread(target=attempt) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    return len(checked)
+
+
+def test_parallel_wrong_passwords_lose_no_count(app: Any, db: Any, monkeypatch: Any) -> None:
+    """Issue 10, item 6: concurrent wrong passwords lost counter updates (a read-modify-write), so 16
+    parallel attempts counted as a few. With the lock out of reach every one of them is counted."""
+    from survey.models import User
+    from survey.services import users
+
+    make_user("hr@example.dk", "hr")
+    monkeypatch.setattr(users, "LOCK_AFTER_FAILURES", 100)
+    assert _parallel_wrong_passwords(app, monkeypatch, 16) == 16
+    db.session.expire_all()
+    user = db.session.scalar(db.select(User).where(User.email == "hr@example.dk"))
+    assert user.failed_logins == 16 and user.locked_until is None
+
+
+def test_parallel_wrong_passwords_check_no_more_than_the_lock_allows(
+    app: Any, db: Any, monkeypatch: Any
+) -> None:
+    """16 parallel guesses: only LOCK_AFTER_FAILURES passwords are checked (before, all 16 were, and
+    the counter ended at 2), the account is locked once (one audit event), and the right password is
+    refused while the lock lasts."""
+    import sqlalchemy as sa
+
+    from survey.models import User
+    from survey.models_audit import AuditEvent
+    from survey.services import users
+
+    make_user("hr@example.dk", "hr")
+    before = users.utcnow()
+    assert _parallel_wrong_passwords(app, monkeypatch, 16) == users.LOCK_AFTER_FAILURES
+    db.session.expire_all()
+    user = db.session.scalar(db.select(User).where(User.email == "hr@example.dk"))
+    assert user.locked_until is not None and user.locked_until >= before + dt.timedelta(minutes=14)
+    assert user.failed_logins == 0  # counting starts again after the lock
+    locks = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "auth.locked")).all()
+    assert len(locks) == 1
+    assert users.sign_in("hr@example.dk", PASSWORD) is None
+    assert _parallel_wrong_passwords(app, monkeypatch, 8) == 0  # nothing more is checked while locked

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +13,7 @@ import pytest
 from flask import abort
 
 from survey import create_app, templates_dir
-from survey.config import DEV_SECRET_KEY, ConfigError, build
+from survey.config import DEV_SECRET_KEY, ConfigError, build, instance_secret_key
 
 
 def test_defaults(tmp_path: Path) -> None:
@@ -18,7 +21,10 @@ def test_defaults(tmp_path: Path) -> None:
     assert cfg["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'instance' / 'trivsel.db'}"
     assert (tmp_path / "instance").is_dir()  # created so SQLite can write there
     assert cfg["TRIVSEL_K_MIN"] == 5
-    assert cfg["SECRET_KEY"] == DEV_SECRET_KEY
+    # no SECRET_KEY configured outside production: a random key kept in the instance folder
+    key_file = tmp_path / "instance" / "secret_key"
+    assert cfg["SECRET_KEY"] == key_file.read_text(encoding="ascii").strip()
+    assert cfg["SECRET_KEY"] != DEV_SECRET_KEY and len(cfg["SECRET_KEY"]) >= 40
     assert cfg["BABEL_DEFAULT_LOCALE"] == "da"
     for name in (
         "MAIL_SERVER",
@@ -98,12 +104,71 @@ def test_used_marks_are_always_keyed_and_the_removed_modes_are_refused(tmp_path:
         build(str(tmp_path), None, {**prod, "TRIVSEL_MARK_KEY": "short"})
 
 
+def test_the_generated_secret_key_is_private_kept_and_per_installation(tmp_path: Path) -> None:
+    first = build(str(tmp_path / "a"), None, {})["SECRET_KEY"]
+    key_file = tmp_path / "a" / "secret_key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600  # only the server's user can read it
+    assert build(str(tmp_path / "a"), None, {})["SECRET_KEY"] == first  # reused: sessions survive restarts
+    assert build(str(tmp_path / "b"), None, {})["SECRET_KEY"] != first  # random, not a constant
+    assert list((tmp_path / "a").iterdir()) == [key_file]  # no temporary file left behind
+    # an explicit key wins and no file is written
+    assert build(str(tmp_path / "c"), {"SECRET_KEY": "e" * 40}, {})["SECRET_KEY"] == "e" * 40
+    assert build(str(tmp_path / "c"), None, {"SECRET_KEY": "v" * 40})["SECRET_KEY"] == "v" * 40
+    assert not (tmp_path / "c" / "secret_key").exists()
+
+
+def test_processes_starting_at_once_get_the_same_generated_key(tmp_path: Path) -> None:
+    keys: list[str] = []
+    start = threading.Barrier(8)
+
+    def one() -> None:
+        start.wait()
+        keys.append(instance_secret_key(str(tmp_path / "inst")))
+
+    threads = [threading.Thread(target=one) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(keys) == 8 and len(set(keys)) == 1
+    assert [p.name for p in (tmp_path / "inst").iterdir()] == ["secret_key"]
+
+
+def test_a_bad_secret_key_file_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    inst = tmp_path / "inst"
+    build(str(inst), None, {})
+    key_file = inst / "secret_key"
+    os.chmod(key_file, 0o644)
+    with pytest.raises(ConfigError, match=r"can be read by other users \(mode 644\): run chmod 600"):
+        build(str(inst), None, {})
+    os.chmod(key_file, 0o600)
+    key_file.write_text("short\n", encoding="ascii")
+    with pytest.raises(ConfigError, match="holds no key of at least 32 characters; delete it"):
+        build(str(inst), None, {})
+    blocker = tmp_path / "a-file"  # an instance folder that cannot be created (works as root too)
+    blocker.write_text("x", encoding="ascii")
+    with pytest.raises(ConfigError, match="cannot create the secret key file .*set SECRET_KEY"):
+        build(str(blocker / "inst"), {"SQLALCHEMY_DATABASE_URI": "sqlite://"}, {})
+
+
+def test_the_public_development_key_is_refused_everywhere(tmp_path: Path) -> None:
+    """The key of earlier versions is in the source: a cookie signed with it must never be accepted."""
+    for env in ("development", "production"):
+        with pytest.raises(ConfigError, match="public development key"):
+            build(str(tmp_path), {"TRIVSEL_ENV": env, "SECRET_KEY": DEV_SECRET_KEY}, {})
+        with pytest.raises(ConfigError, match="public development key"):
+            build(str(tmp_path), None, {"TRIVSEL_ENV": env, "SECRET_KEY": DEV_SECRET_KEY})
+
+
 def test_production_refuses_without_real_secret_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRIVSEL_ENV", "production")
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
     with pytest.raises(ConfigError, match="needs a real SECRET_KEY"):
         create_app()
+    with pytest.raises(ConfigError, match="needs a real SECRET_KEY"):  # production never generates one
+        build(str(tmp_path / "prod"), {"TRIVSEL_ENV": "production"}, {})
+    assert not (tmp_path / "prod" / "secret_key").exists()
     monkeypatch.setenv("SECRET_KEY", "short")
     with pytest.raises(ConfigError, match="at least 32 characters"):
         create_app()

@@ -204,6 +204,42 @@ def test_wrong_issuer_in_a_correctly_signed_id_token_is_refused(oidc_app: Flask,
     assert _user(oidc_app, email="i@example.dk").oidc_subject is None  # type: ignore[union-attr]
 
 
+def test_id_token_for_another_application_is_refused(oidc_app: Flask, idp: Provider, caplog: Any) -> None:
+    """A correctly signed ID token from the right provider, but meant for another client (``aud``): a
+    token stolen from another application at the same provider must not sign anyone in to Trivsel."""
+    idp.set_user("sub-a", email="a@example.dk", email_verified=True)
+    with oidc_app.app_context():
+        make_user("a@example.dk", "hr")
+    idp.guard.audience = "another-application"
+    client = oidc_app.test_client()
+    client.get("/sprog/en")
+    r = _sign_in(client, idp, "sub-a")
+    assert r.status_code == 401
+    assert "was not meant for Trivsel" in r.get_data(as_text=True)
+    assert "ID token refused" in caplog.text and "'aud'" in caplog.text  # refused for its audience
+    assert idp.guard.token_requests == [(True, True)]  # the token was issued; Trivsel refused it
+    assert _hr_pages(client) == 302
+    assert _user(oidc_app, email="a@example.dk").oidc_subject is None  # type: ignore[union-attr]
+
+
+def test_token_response_without_an_id_token_is_refused(oidc_app: Flask, idp: Provider, caplog: Any) -> None:
+    """A provider that answers a plain OAuth 2 token (an access token, no ID token) has not told who
+    signed in: nobody is signed in, and the page says the answer could not be trusted."""
+    idp.set_user("sub-n", email="n@example.dk", email_verified=True)
+    with oidc_app.app_context():
+        make_user("n@example.dk", "hr")
+    idp.guard.drop_id_token = True
+    client = oidc_app.test_client()
+    client.get("/sprog/en")
+    r = _sign_in(client, idp, "sub-n")
+    assert r.status_code == 401
+    assert "could not be trusted" in r.get_data(as_text=True)
+    assert "the token response has no ID token" in caplog.text
+    assert idp.guard.token_requests == [(True, True)]
+    assert _hr_pages(client) == 302
+    assert _user(oidc_app, email="n@example.dk").oidc_subject is None  # type: ignore[union-attr]
+
+
 def test_discovery_document_of_another_issuer_is_refused(
     app: Flask, database_url: str, idp: Provider
 ) -> None:

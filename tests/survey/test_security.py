@@ -122,3 +122,56 @@ def test_rate_limit_is_configurable(database_url: str) -> None:
     )
     c = app.test_client()
     assert [c.post("/kode", data={"code": "x"}).status_code for _ in range(3)] == [422, 422, 429]
+
+
+def _resigned(app: Flask, cookie: str, secret: str) -> str:
+    """The session cookie ``cookie`` of ``app`` with the same contents, signed with ``secret``."""
+    real = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+    assert real is not None
+    data = real.loads(cookie)
+    other = Flask("forger")
+    other.secret_key = secret
+    forger = other.session_interface.get_signing_serializer(other)  # type: ignore[attr-defined]
+    assert forger is not None
+    return str(forger.dumps(data))
+
+
+def test_a_cookie_signed_with_the_old_public_key_does_not_open_admin_pages(
+    database_url: str, tmp_path: Any, monkeypatch: Any
+) -> None:
+    """Threat (issue 10, item 6): the development key was printed in the source, so anyone could sign a
+    session cookie for an administrator. Without a configured SECRET_KEY the app now uses a random key
+    kept in its instance folder; the forged cookie opens nothing."""
+    from survey.config import DEV_SECRET_KEY
+    from survey.extensions import db
+    from tests.survey.staff_helpers import make_user, sign_in
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setattr(Flask, "auto_find_instance_path", lambda self: str(tmp_path / "instance"))
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url})
+    assert app.config["SECRET_KEY"] not in (None, "", DEV_SECRET_KEY)
+    assert (tmp_path / "instance" / "secret_key").is_file()
+    try:
+        with app.app_context():
+            make_user("admin@example.dk", "admin")
+        victim = app.test_client()
+        assert sign_in(victim, "admin@example.dk").status_code == 303
+        cookie = victim.get_cookie("session")
+        assert cookie is not None
+        for secret, opens in ((str(app.config["SECRET_KEY"]), True), (DEV_SECRET_KEY, False)):
+            forger = app.test_client()
+            forger.set_cookie("session", _resigned(app, cookie.value, secret))
+            r = forger.get("/admin/users")
+            # the same contents signed with the app's own key open the page: the forgery is otherwise
+            # complete, so only the key keeps the old public constant out
+            assert (r.status_code == 200) is opens, (secret, r.status_code)
+            if not opens:
+                assert r.status_code == 302 and "/login" in r.headers["Location"]
+    finally:
+        with app.app_context():
+            db.session.remove()
+            with db.engine.begin() as conn:
+                for table in reversed(db.metadata.sorted_tables):
+                    conn.execute(table.delete())
+            db.engine.dispose()
+
