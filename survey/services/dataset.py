@@ -158,7 +158,8 @@ def import_responses(
     ``questionnaire`` (its definition stored as the wave's snapshot; ``baselines`` maps a new wave's label to
     its baseline's label). An existing wave is used only when it is closed, has no responses for this
     questionnaire yet, and (if it runs the questionnaire) runs the same version; otherwise :class:`Conflict`.
-    Rows are shuffled before they are stored. On any error nothing is stored.
+    Rows are shuffled before they are stored. On any error nothing is stored. Audited
+    (``responses.import``: the file's name and the questionnaire).
     """
     q = _load_questionnaire(questionnaire)
     session = db.session
@@ -232,6 +233,7 @@ def import_responses(
         random.SystemRandom().shuffle(values)  # storage order must not follow file order
         if values:
             session.execute(sa.insert(Response), values)
+        audit.record("responses.import", target=Path(path).name, detail=f"questionnaire={q.id}")
         session.commit()
     except Exception:
         session.rollback()
