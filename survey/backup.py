@@ -195,11 +195,10 @@ def _fail(exc: Exception) -> None:
 @with_appcontext
 def backup_command(file: Path) -> None:
     """Write every table to FILE (JSON). The file holds all answers: keep it as safe as the database."""
-    from survey.services.audit import record
+    from survey.services import audit
 
     counts = write_backup(file)
-    record("data.backup", target=file.name, detail=f"{sum(counts.values())} rows")
-    db.session.commit()
+    audit.log("data.backup", target=file.name, detail=f"{sum(counts.values())} rows")
     click.echo(f"Backup written to {file}: {sum(counts.values())} rows in {len(counts)} tables.")
 
 

@@ -2,7 +2,8 @@
 
 - ``trivsel responses import FILE --questionnaire ID`` – import a contract ``responses.csv``
   (contract.md 1.3) as closed waves named by the file's ``wave`` column;
-- ``trivsel responses export --wave W --questionnaire Q [--output FILE]`` – export a wave in the same format;
+- ``trivsel responses export --wave W --questionnaire Q [--output FILE]`` – export a closed wave in the same
+  format (small units lifted, no free text, random order, audited; summary on stderr);
 - ``trivsel demo [--db PATH] [--host H] [--port P] [--no-serve]`` – build a demo database and serve it.
 
 Each command is a thin wrapper over :mod:`survey.services.dataset` or :mod:`survey.demo`.
@@ -84,22 +85,26 @@ def import_command(file: Path, questionnaire_id: str) -> None:
 )
 @with_appcontext
 def export_command(wave_label: str, questionnaire_id: str, output: Path | None) -> None:
-    """Export one wave's responses in the contract's responses.csv format."""
+    """Export one closed wave's responses in the contract's responses.csv format (audited).
+
+    Units with fewer than k_min respondents are lifted into their nearest ancestor with enough, free text
+    is dropped and rows come in random order; a summary goes to stderr. Nothing is written on an error.
+    """
     from survey.services import dataset
 
     try:
-        text = dataset.export_text(wave_label, questionnaire_id)
+        export = dataset.export_responses(wave_label, questionnaire_id, output)
     except dataset.DatasetError as exc:
         raise _Refused(str(exc)) from None
+    except OSError as exc:
+        raise _UsageError(
+            f"cannot write {output}: {exc.strerror or exc}; check the folder exists"
+        ) from None
     if output is None:
-        sys.stdout.write(text)
-    else:
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise _UsageError(
-                f"cannot write {output}: {exc.strerror or exc}; check the folder exists"
-            ) from None
+        sys.stdout.write(export.text)
+    for line in export.summary_lines():
+        click.echo(line, err=True)
+    if output is not None:
         click.echo(f"wrote {output}", err=True)
 
 

@@ -1,7 +1,9 @@
 """The audit log: :func:`record` writes who did what, when, in the caller's transaction.
 
-Call it from a service or view *before* the caller commits: the event is added to the current
-session and is committed (or rolled back) together with the change it describes. Never pass
+Call it from a service *before* the service commits: the event is added to the current session and is
+committed (or rolled back) together with the change it describes. Views and CLI commands never call it
+(``tests/survey/test_layers.py``): they call the service, which owns the transaction and its event;
+:func:`log` is the service for an audited action that changes nothing else. Never pass
 answers, free text, tokens or codes - only ids and labels of staff-visible objects.
 
 >>> record("wave.delete", target="2024", detail="responses=120")  # doctest: +SKIP
@@ -57,6 +59,17 @@ def record(action: str, target: str | None = None, detail: str | None = None) ->
     )
     db.session.add(event)
     return event
+
+
+def log(action: str, target: str | None = None, detail: str | None = None) -> None:
+    """Record an event in a transaction of its own and commit it: for audited actions that change
+    nothing else (a backup written, a file exported). Same rules as :func:`record`."""
+    try:
+        record(action, target=target, detail=detail)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
 
 
 def recent(limit: int = 100) -> list[AuditEvent]:

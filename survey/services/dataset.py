@@ -1,7 +1,9 @@
 """Responses between the database, the contract's ``responses.csv`` (contract.md 1.3) and the analysis frames.
 
 - :func:`import_responses` – a contract ``responses.csv`` into closed waves, all rows or none;
-- :func:`export_rows` / :func:`export_text` / :func:`export_csv` – a wave back out in the same format;
+- :func:`export_responses` (audited; ``trivsel responses export``), :func:`prepare_export`,
+  :func:`export_rows`, :func:`export_text`, :func:`export_csv` – a closed wave back out in the same format,
+  safe to hand out: units below ``k_min`` respondents lifted into an ancestor, no free text, random order;
 - :func:`analysis_frames` – the ``(units_df, responses_df)`` that ``analysis.report.analyse`` takes.
 
 There is one validation path: the CSV import and :func:`analysis_frames` both hand contract cells (strings)
@@ -12,15 +14,17 @@ Stored form (see ``survey.models``): one :class:`~survey.models.Response` per ro
 code (``int`` scale code incl. the don't-know code, ``int`` 0–4 exposure question, ``list[str]`` source /
 told in code order, ``str`` handled); a skipped cell has no key. Follow-up cells (source, handled, told) are
 kept only when the exposure question is 1–4, as the answering form does; an import drops others and says how
-many. Anonymity: rows are shuffled with an unseeded generator before insert, and exports are sorted by unit
-and then by the answers themselves, never by storage or insertion order.
+many. Anonymity: rows are shuffled with an unseeded generator before insert and again in every export, so no
+order follows storage, insertion or answering.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import os
 import random
+import tempfile
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -36,8 +40,8 @@ from analysis import csvio
 from analysis.inputs import response_columns, responses_frame, units_frame
 from questionnaires import SOURCE_CODES, TOLD_CODES, Questionnaire
 from survey.extensions import db
-from survey.models import Response, Unit, Wave, WaveQuestionnaire
-from survey.services import Conflict, NotFound, ServiceError
+from survey.models import Comment, Response, Unit, Wave, WaveQuestionnaire
+from survey.services import Conflict, NotFound, ServiceError, audit
 from survey.services.waves import snapshot
 
 #: raised for every refusal of this module (a state conflict, an unknown wave or questionnaire)
@@ -154,7 +158,8 @@ def import_responses(
     ``questionnaire`` (its definition stored as the wave's snapshot; ``baselines`` maps a new wave's label to
     its baseline's label). An existing wave is used only when it is closed, has no responses for this
     questionnaire yet, and (if it runs the questionnaire) runs the same version; otherwise :class:`Conflict`.
-    Rows are shuffled before they are stored. On any error nothing is stored.
+    Rows are shuffled before they are stored. On any error nothing is stored. Audited
+    (``responses.import``: the file's name and the questionnaire).
     """
     q = _load_questionnaire(questionnaire)
     session = db.session
@@ -228,6 +233,7 @@ def import_responses(
         random.SystemRandom().shuffle(values)  # storage order must not follow file order
         if values:
             session.execute(sa.insert(Response), values)
+        audit.record("responses.import", target=Path(path).name, detail=f"questionnaire={q.id}")
         session.commit()
     except Exception:
         session.rollback()
@@ -312,23 +318,155 @@ def _rows(wave: Wave, q: Questionnaire, label: str, columns: Sequence[str]) -> l
     ]
 
 
-def export_rows(wave_label: str, questionnaire_id: str) -> tuple[tuple[str, ...], list[dict[str, str]]]:
-    """``(columns, rows)`` of one wave in contract form: ``wave, unit_id, <items>, <exposure columns>``.
+@dataclass(frozen=True)
+class ResponsesExport:
+    """What :func:`export_rows` / :func:`export_responses` give out for one wave and questionnaire."""
+
+    wave_label: str
+    questionnaire_id: str
+    columns: tuple[str, ...]
+    #: contract rows in random order; a lifted unit's rows carry its ancestor's ``unit_id``
+    rows: list[dict[str, str]]
+    k_min: int
+    #: unit id -> (its respondents, the ancestor its rows were lifted into), sorted by unit id
+    lifted: dict[str, tuple[int, str]]
+    #: free-text comments of the wave and questionnaire that are not in the file
+    dropped_comments: int
+
+    @property
+    def text(self) -> str:
+        return rows_to_text(self.columns, self.rows)
+
+    def summary_lines(self) -> list[str]:
+        """The operator's summary (English; printed on stderr by ``trivsel responses export``)."""
+        lines = [
+            f"wave {self.wave_label}, questionnaire {self.questionnaire_id}: {len(self.rows)} responses "
+            "exported in random order"
+        ]
+        into: dict[str, list[str]] = {}
+        for unit, (n, ancestor) in self.lifted.items():
+            into.setdefault(ancestor, []).append(f"{unit} ({n})")
+        if into:
+            total = sum(n for n, _a in self.lifted.values())
+            lines.append(
+                f"{len(self.lifted)} unit(s) with fewer than k_min={self.k_min} respondents were lifted into "
+                f"their nearest ancestor with enough ({total} responses carry the ancestor's unit_id):"
+            )
+            lines.extend(f"  into {a}: {', '.join(units)}" for a, units in sorted(into.items()))
+        else:
+            lines.append(
+                f"no unit was lifted: every unit in the file has at least k_min={self.k_min} responses"
+            )
+        lines.append(
+            f"free text dropped: {self.dropped_comments} comment(s) of this wave and questionnaire are "
+            "not in the file"
+        )
+        return lines
+
+
+def lift_small_units(
+    counts: Mapping[str, int], parents: Mapping[str, str | None], k_min: int
+) -> dict[str, str]:
+    """unit id -> the unit id its rows are exported under, so that every exported unit id has ≥ ``k_min``.
+
+    ``counts`` are respondents per unit, ``parents`` the unit tree (``None`` for the root). Bottom-up: a
+    unit whose own respondents plus those lifted into it from below number 1 to ``k_min - 1`` is lifted
+    into its parent, and so on up the tree. Raises :class:`Conflict` when a root would still have fewer
+    than ``k_min`` (nothing can be exported without singling people out).
+    """
+    depth: dict[str, int] = {}
+
+    def _depth(unit: str) -> int:
+        if unit not in depth:
+            seen: list[str] = []
+            u: str | None = unit
+            while u is not None and u not in depth:
+                if u in seen:
+                    raise ServiceError(f"the unit tree has a cycle through '{u}'")
+                seen.append(u)
+                u = parents.get(u)
+            base = -1 if u is None else depth[u]
+            for i, s in enumerate(reversed(seen), start=1):
+                depth[s] = base + i
+        return depth[unit]
+
+    for unit in counts:
+        if unit not in parents:
+            raise NotFound(f"responses name unit '{unit}', which is not in the unit tree; import units.csv")
+    pool = {u: n for u, n in counts.items() if n}
+    target = {u: u for u in pool}
+    for unit in sorted(parents, key=lambda u: (-_depth(u), u)):
+        n = pool.get(unit, 0)
+        if n == 0 or n >= k_min:
+            continue
+        parent = parents[unit]
+        if parent is None:
+            raise Conflict(
+                f"only {n} responses in all under '{unit}', fewer than k_min={k_min}: even the whole "
+                "organisation is too small to export without singling people out; nothing was written"
+            )
+        pool[parent] = pool.get(parent, 0) + n
+        pool[unit] = 0
+        for u, t in target.items():
+            if t == unit:
+                target[u] = parent
+    return target
+
+
+def prepare_export(wave_label: str, questionnaire_id: str) -> ResponsesExport:
+    """One closed wave in contract form (``wave, unit_id, <items>, <exposure columns>``), safe to hand out.
 
     Columns follow the wave's questionnaire snapshot; every cell is a string (empty when not answered,
-    multi-codes joined by ``;`` in code order). Rows are sorted by unit, then by their cells.
+    multi-codes joined by ``;`` in code order). The rows
 
-    Only a closed wave is exported (:class:`Conflict` otherwise): two exports of a running wave taken
-    before and after one person answers would differ by exactly that person's row.
+    - are of a *closed* wave only (:class:`Conflict` otherwise): two exports of a running wave taken
+      before and after one person answers would differ by exactly that person's row;
+    - carry no unit id with fewer than ``k_min`` respondents: such a unit's rows are lifted into its
+      nearest ancestor that has enough (:func:`lift_small_units`; :class:`Conflict` when even the root
+      has fewer);
+    - have no free text (comments are stored apart and never exported;
+      :attr:`ResponsesExport.dropped_comments` counts them);
+    - come in random order (an unseeded shuffle), never in storage or answering order.
+
+    Reads only; :func:`export_responses` writes the file and the audit event.
     """
+    from survey.services.reporting import analysis_settings
+
     wave, q = _wave_questionnaire(wave_label, questionnaire_id)
     if wave.status != "closed":
         raise Conflict(
             f"wave '{wave.label}' is {wave.status}; responses are exported once the wave is closed "
             "(two exports of a running wave would single out the answers given in between)"
         )
+    k_min = int(analysis_settings().k_min)
     columns = response_columns(q)
-    return columns, _sorted_rows(_rows(wave, q, wave.label, columns), columns)
+    rows = _rows(wave, q, wave.label, columns)
+    parents = {u: p for u, p in db.session.execute(sa.select(Unit.unit_id, Unit.parent_id))}
+    counts = Counter(r["unit_id"] for r in rows)
+    target = lift_small_units(counts, parents, k_min)
+    for row in rows:
+        row["unit_id"] = target[row["unit_id"]]
+    random.SystemRandom().shuffle(rows)
+    dropped = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Comment)
+        .where(Comment.wave_id == wave.id, Comment.questionnaire_id == q.id)
+    )
+    return ResponsesExport(
+        wave_label=wave.label,
+        questionnaire_id=q.id,
+        columns=tuple(columns),
+        rows=rows,
+        k_min=k_min,
+        lifted={u: (counts[u], t) for u, t in sorted(target.items()) if t != u},
+        dropped_comments=int(dropped or 0),
+    )
+
+
+def export_rows(wave_label: str, questionnaire_id: str) -> tuple[tuple[str, ...], list[dict[str, str]]]:
+    """``(columns, rows)`` of :func:`prepare_export` (small units lifted, no free text, random order)."""
+    export = prepare_export(wave_label, questionnaire_id)
+    return export.columns, export.rows
 
 
 def rows_to_text(columns: Sequence[str], rows: Iterable[Mapping[str, str]]) -> str:
@@ -341,16 +479,63 @@ def rows_to_text(columns: Sequence[str], rows: Iterable[Mapping[str, str]]) -> s
     return buf.getvalue()
 
 
+def _write_temp(path: Path, text: str) -> Path:
+    """``text`` in a new temporary file beside ``path`` (renamed into place by the caller)."""
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def export_responses(
+    wave_label: str, questionnaire_id: str, output: str | Path | None = None
+) -> ResponsesExport:
+    """The operator's export (``trivsel responses export``): :func:`export_rows`, audited.
+
+    With ``output`` the file is written whole or not at all (a temporary file beside it, renamed into
+    place once the audit event ``responses.export`` is committed); raises ``OSError`` when it cannot be
+    written. Without ``output`` the caller writes :attr:`ResponsesExport.text`. The audit event holds the
+    wave, questionnaire and counts, never answers.
+    """
+    export = prepare_export(wave_label, questionnaire_id)
+    path = None if output is None else Path(output)
+    tmp = None if path is None else _write_temp(path, export.text)
+    session = db.session
+    try:
+        audit.record(
+            "responses.export",
+            target=export.wave_label,
+            detail=(
+                f"questionnaire={export.questionnaire_id} rows={len(export.rows)} "
+                f"lifted_units={len(export.lifted)} "
+                f"lifted_rows={sum(n for n, _a in export.lifted.values())} "
+                f"dropped_comments={export.dropped_comments} k_min={export.k_min}"
+            ),
+        )
+        session.commit()
+    except BaseException:
+        session.rollback()
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        raise
+    if path is not None and tmp is not None:
+        os.replace(tmp, path)
+    return export
+
+
 def export_text(wave_label: str, questionnaire_id: str) -> str:
-    """One wave as the text of a contract ``responses.csv``."""
-    return rows_to_text(*export_rows(wave_label, questionnaire_id))
+    """One wave as the text of a contract ``responses.csv`` (:func:`export_rows`; not audited)."""
+    return prepare_export(wave_label, questionnaire_id).text
 
 
 def export_csv(wave_label: str, questionnaire_id: str, path: str | Path) -> int:
-    """Write one wave to ``path`` as a contract ``responses.csv`` (UTF-8); return the number of rows."""
-    columns, rows = export_rows(wave_label, questionnaire_id)
-    Path(path).write_text(rows_to_text(columns, rows), encoding="utf-8")
-    return len(rows)
+    """:func:`export_responses` to ``path`` (UTF-8, audited); return the number of rows."""
+    return len(export_responses(wave_label, questionnaire_id, path).rows)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -95,7 +95,8 @@ def create_links(
 ) -> list[str]:
     """Create ``count`` link invitations (or one per address in ``emails``) and return the plain tokens.
 
-    The e-mail address is kept only while the wave is open (``close_wave`` deletes it).
+    The e-mail address is kept only while the wave is open (``close_wave`` deletes it). Audited
+    (``invitations.create``: wave, unit, count).
     """
     if emails is not None:
         count = len(emails)
@@ -108,6 +109,7 @@ def create_links(
             Invitation(wave_id=wave_id, unit_id=unit_id, token_hash=hash_token(t), kind="link", email=a)
             for t, a in zip(tokens, addresses, strict=True)
         )
+        audit.record("invitations.create", target=wave_label, detail=f"unit={unit_id} count={count}")
         session.commit()
     except Exception:
         session.rollback()
@@ -116,7 +118,10 @@ def create_links(
 
 
 def create_codes(wave_label: str, unit_id: str, count: int = 1) -> list[str]:
-    """Create ``count`` one-time codes for a unit; returns them formatted ``XXXX-XXXX-XXXX``."""
+    """Create ``count`` one-time codes for a unit; returns them formatted ``XXXX-XXXX-XXXX``.
+
+    Audited as ``codes.create`` (wave, ``unit=U count=N``), which :func:`slip_printers` reads back.
+    """
     session = db.session
     try:
         wave_id = _check_target(wave_label, unit_id, count)
@@ -126,6 +131,8 @@ def create_codes(wave_label: str, unit_id: str, count: int = 1) -> list[str]:
         session.add_all(
             Invitation(wave_id=wave_id, unit_id=unit_id, token_hash=hash_token(c), kind="code") for c in codes
         )
+        # read back by slip_printers: who made how many codes for which unit
+        audit.record("codes.create", target=wave_label, detail=f"unit={unit_id} count={count}")
         session.commit()
     except Exception:
         session.rollback()
@@ -342,6 +349,7 @@ def import_invitation_list(wave_label: str, path: str | Path, *, confirm_small: 
             )
             for e, u in rows
         )
+        audit.record("invitations.import", target=wave_label)
         session.commit()
     except Exception:
         session.rollback()

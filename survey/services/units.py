@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from survey.extensions import db
 from survey.models import Comment, Invitation, Response, Unit, User
-from survey.services import Conflict, ServiceError
+from survey.services import Conflict, ServiceError, audit
 
 
 @dataclass(frozen=True)
@@ -58,11 +58,13 @@ def import_units(path: str | Path) -> ImportResult:
     Raises ``analysis.csvio.InputError`` for an invalid file and :class:`Conflict` when the import would
     remove a unit that still has responses, comments, invitations or a manager; nothing changes then.
     """
-    return replace_units(read_units_file(path))
+    return replace_units(read_units_file(path), source=Path(path).name)
 
 
-def replace_units(rows: Sequence[UnitRow]) -> ImportResult:
+def replace_units(rows: Sequence[UnitRow], *, source: str | None = None) -> ImportResult:
     """Make the unit tree equal to ``rows`` (validated: one root, known parents, no cycles), atomically.
+
+    Audited as ``units.import`` with ``source`` (the file's name) as its target.
 
     Existing units are updated in place (their ids are kept), new ones added, missing ones removed.
     A unit that has responses, comments, invitations or a manager account is never removed.
@@ -95,6 +97,7 @@ def replace_units(rows: Sequence[UnitRow]) -> ImportResult:
         # 3. remove
         if removed_ids:
             session.execute(sa.delete(Unit).where(Unit.unit_id.in_(removed_ids)))
+        audit.record("units.import", target=source)
         session.commit()
     except Exception:
         session.rollback()

@@ -31,7 +31,7 @@ def create_user(
     """Create an active account. A ``manager`` needs ``unit_id`` (the root of the subtree they see).
 
     ``oidc_subject`` links it to a person at the OpenID provider; then ``password`` may be None (the
-    account signs in only through the provider)."""
+    account signs in only through the provider). Audited (``user.create``)."""
     email = normalise_email(email)
     if not _EMAIL.match(email):
         raise ServiceError(f"'{email}' is not an e-mail address")
@@ -59,6 +59,7 @@ def create_user(
         else:
             user.set_password(password)
         session.add(user)
+        audit.record("user.create", target=email, detail=f"role={role}")
         session.commit()
     except Exception:
         session.rollback()
@@ -75,13 +76,14 @@ def authenticate(email: str, password: str) -> User | None:
 
 
 def set_active(email: str, active: bool) -> User:
-    """Activate or deactivate an account."""
+    """Activate or deactivate an account (audited: ``user.activate`` / ``user.deactivate``)."""
     session = db.session
     try:
         user = session.scalar(sa.select(User).where(User.email == normalise_email(email)))
         if user is None:
             raise NotFound(f"no account for {email}")
         user.active = active
+        audit.record("user.activate" if active else "user.deactivate", target=str(user.id))
         session.commit()
     except Exception:
         session.rollback()
@@ -208,6 +210,7 @@ def reset_password(user_id: int, password: str) -> User:
         user.failed_logins = 0
         user.locked_until = None
         user.session_epoch = (user.session_epoch or 0) + 1
+        audit.record("user.password_reset", target=str(user_id))
         session.commit()
     except Exception:
         session.rollback()

@@ -14,7 +14,7 @@ import questionnaires
 from questionnaires import Questionnaire, QuestionnaireError
 from survey.extensions import db
 from survey.models import Invitation, Wave, WaveQuestionnaire
-from survey.services import Conflict, NotFound, ServiceError
+from survey.services import Conflict, NotFound, ServiceError, audit
 
 
 def get_wave(label: str) -> Wave:
@@ -51,7 +51,7 @@ def create_wave(
 ) -> Wave:
     """Create a draft wave running ``questionnaire_list`` (ids, paths or loaded), in that order.
 
-    Each questionnaire's validated definition is stored as the wave's snapshot.
+    Each questionnaire's validated definition is stored as the wave's snapshot. Audited (``wave.create``).
     """
     label = label.strip()
     if not label:
@@ -77,6 +77,7 @@ def create_wave(
                 )
             )
         session.add(wave)
+        audit.record("wave.create", target=label)
         session.commit()
     except Exception:
         session.rollback()
@@ -85,7 +86,7 @@ def create_wave(
 
 
 def open_wave(label: str) -> Wave:
-    """Open a draft wave for answering."""
+    """Open a draft wave for answering (audited: ``wave.open``)."""
     session = db.session
     try:
         wave = get_wave(label)
@@ -95,6 +96,7 @@ def open_wave(label: str) -> Wave:
 
         wave.status = "open"
         wave.mark_key_check = marks.key_check()  # submits and reminders need this used-mark key
+        audit.record("wave.open", target=wave.label)
         session.commit()
     except Exception:
         session.rollback()
@@ -103,7 +105,8 @@ def open_wave(label: str) -> Wave:
 
 
 def close_wave(label: str) -> Wave:
-    """Close an open wave: no more answers, and every invitation's e-mail address is deleted.
+    """Close an open wave: no more answers, and every invitation's e-mail address is deleted (audited:
+    ``wave.close``).
 
     In the same transaction the wave's used-marks are scrambled and its rows rewritten in random
     order (``survey.services.marks.seal_wave``); afterwards old row versions are vacuumed, and the
@@ -120,6 +123,7 @@ def close_wave(label: str) -> Wave:
         wave.status = "closed"
         session.execute(sa.update(Invitation).where(Invitation.wave_id == wave.id).values(email=None))
         marks.seal_wave(wave.id)
+        audit.record("wave.close", target=wave.label)
         session.commit()
     except Exception:
         session.rollback()

@@ -1,7 +1,8 @@
 """Running a wave (roles ``hr`` and ``admin``): create, import units and invitation lists, open, send links
 and reminders, print code slips, follow participation, close, and import an earlier vendor's wave.
 
-Every write goes through a service; an error shows its message on the page and changes nothing.
+Every write goes through a service, which owns the transaction and the audit event; a view parses the form,
+calls the service and renders. An error shows its message on the page and changes nothing.
 Uploaded files are written to a private temporary folder under their own (sanitised) name, so error
 messages name the file, line and column the way the command-line tools do, and are deleted at once.
 """
@@ -30,7 +31,6 @@ from survey.i18n import with_reason
 from survey.models import Unit, Wave
 from survey.services import (
     ServiceError,
-    audit,
     codes_pdf,
     dataset,
     invitations,
@@ -138,7 +138,6 @@ def create_wave() -> Any:
         chosen = [q for q in form["questionnaires"] if q in shipped]
         if len(chosen) != len(form["questionnaires"]):
             raise ServiceError(_("choose questionnaires from the list"))
-        audit.record("wave.create", target=form["label"])
         wave = waves.create_wave(
             form["label"],
             chosen,
@@ -147,7 +146,6 @@ def create_wave() -> Any:
             baseline=form["baseline"] or None,
         )
     except USER_ERRORS as exc:
-        db.session.rollback()  # drop the audit event of a refused request
         return _waves_page(with_reason(_("The wave was not created: %(reason)s"), exc), form, 422)
     flash(_("Wave %(label)s created as a draft.", label=wave.label), "success")
     return redirect(url_for("staff.wave", wave_id=wave.id), code=303)
@@ -163,10 +161,8 @@ def units_page() -> Any:
     if request.method == "POST":
         try:
             with uploaded("file", "units.csv") as path:
-                audit.record("units.import", target=path.name)
                 result = units.import_units(path)
         except USER_ERRORS as exc:
-            db.session.rollback()  # drop the audit event of a refused request
             error = with_reason(_("The unit tree was not changed: %(reason)s"), exc)
         else:
             flash(_("Units imported: %(summary)s.", summary=str(result)), "success")
@@ -252,15 +248,12 @@ def import_invitations(wave_id: int) -> Any:
     wave = _wave(wave_id)
     try:
         with uploaded("file", "invitations.csv") as path:
-            audit.record("invitations.import", target=wave.label)
             n = invitations.import_invitation_list(
                 wave.label, path, confirm_small=request.form.get("confirm_small") == "yes"
             )
     except invitations.SmallUnits as exc:
-        db.session.rollback()  # drop the audit event of a refused request
         return _wave_page(wave, _small_units_message("invitations", exc), 422)
     except USER_ERRORS as exc:
-        db.session.rollback()  # drop the audit event of a refused request
         return _wave_page(wave, with_reason(_("No invitations were added: %(reason)s"), exc), 422)
     flash(_("%(n)d invitations added.", n=n), "success")
     return redirect(url_for("staff.wave", wave_id=wave.id), code=303)
@@ -271,10 +264,8 @@ def import_invitations(wave_id: int) -> Any:
 def open_wave(wave_id: int) -> Any:
     wave = _wave(wave_id)
     try:
-        audit.record("wave.open", target=wave.label)
         waves.open_wave(wave.label)
     except USER_ERRORS as exc:
-        db.session.rollback()  # drop the audit event of a refused request
         return _wave_page(wave, with_reason(_("The wave was not opened: %(reason)s"), exc), 422)
     flash(_("Wave %(label)s is open for answers.", label=wave.label), "success")
     return redirect(url_for("staff.wave", wave_id=wave.id), code=303)
@@ -287,10 +278,8 @@ def close_wave(wave_id: int) -> Any:
     if request.form.get("confirm") != "yes":
         return _wave_page(wave, _("Tick the box to confirm that the wave should close."), 422)
     try:
-        audit.record("wave.close", target=wave.label)
         waves.close_wave(wave.label)
     except USER_ERRORS as exc:
-        db.session.rollback()  # drop the audit event of a refused request
         return _wave_page(wave, with_reason(_("The wave was not closed: %(reason)s"), exc), 422)
     flash(
         _("Wave %(label)s is closed; the invitations' e-mail addresses are deleted.", label=wave.label),
@@ -368,7 +357,6 @@ def send(wave_id: int) -> Any:
             label, lambda a, t: invitation_message(a, t, wave_label=label, reminder=reminder)
         )
     except USER_ERRORS as exc:
-        db.session.rollback()  # drop the audit event of a refused request
         return _wave_page(wave, with_reason(_("Sending stopped: %(reason)s"), exc), 422)
     if reminder:
         flash(_("%(n)d reminders sent (only to invitations not used yet).", n=n), "success")
@@ -391,7 +379,6 @@ def code_slips(wave_id: int) -> Any:
         unit = db.session.get(Unit, unit_id)
         if unit is None:
             raise ServiceError(_("choose a unit from the list"))
-        audit.record("codes.create", target=wave.label, detail=f"unit={unit_id} count={int(raw)}")
         pdf = codes_pdf.code_slips_pdf(
             wave.label,
             unit_id,
@@ -402,10 +389,8 @@ def code_slips(wave_id: int) -> Any:
             confirm_small=request.form.get("confirm_small") == "yes",
         )
     except invitations.SmallUnits as exc:
-        db.session.rollback()  # drop the audit event of a refused request
         return _wave_page(wave, _small_units_message("codes", exc), 422)
     except USER_ERRORS as exc:
-        db.session.rollback()  # drop the audit event of a refused request
         return _wave_page(wave, with_reason(_("No codes were made: %(reason)s"), exc), 422)
     filename = secure_filename(f"codes-{wave.label}-{unit_id}.pdf") or "codes.pdf"
     return (
@@ -432,10 +417,8 @@ def vendor_import() -> Any:
             if questionnaire not in questionnaires.shipped_ids():
                 raise ServiceError(_("choose a questionnaire from the list"))
             with uploaded("file", "responses.csv") as path:
-                audit.record("responses.import", target=path.name, detail=f"questionnaire={questionnaire}")
                 summary = dataset.import_responses(path, questionnaire)
         except USER_ERRORS as exc:
-            db.session.rollback()  # drop the audit event of a refused request
             error = with_reason(_("Nothing was imported: %(reason)s"), exc)
         else:
             flash(

@@ -254,7 +254,11 @@ def test_admin_actions_are_audited_and_a_refused_one_is_not(client: Any, db: Any
             AuditEvent.action.like("user.%")
         )
     ).all()
-    assert [tuple(e) for e in events] == [("user.create", str(admin.id), "y@example.dk")]
+    # the first is the test's own account, made through the same service outside a request (actor "cli")
+    assert [tuple(e) for e in events] == [
+        ("user.create", "cli", "admin@example.dk"),
+        ("user.create", str(admin.id), "y@example.dk"),
+    ]
     signins = db.session.scalars(
         db.select(AuditEvent.target).where(AuditEvent.action == "auth.sign_in")
     ).all()
@@ -273,3 +277,30 @@ def test_links_to_other_pages_appear_only_when_their_endpoint_exists(client: Any
     page = client.get("/").get_data(as_text=True)
     assert 'class="staff-nav"' in page
     assert not any(f">{label}</a>" in page for label in others.values())
+
+
+def test_password_reset_and_deactivation_are_audited_by_the_service(client: Any, db: Any) -> None:
+    """The services write these events (the view only calls them); a refused request leaves none."""
+    from survey.models import User
+    from survey.models_audit import AuditEvent
+
+    signed_in(client, "admin")
+    admin_id = str(db.session.scalar(db.select(User.id).where(User.email == "admin@example.dk")))
+    user = make_user("hr@example.dk", "hr")
+    post(client, f"/admin/users/{user.id}/password", {"password": "short"}, page="/admin/users")
+    post(client, f"/admin/users/{admin_id}/active", {"active": "0"}, page="/admin/users")  # own account
+    new = {"password": "a brand new password"}
+    post(client, f"/admin/users/{user.id}/password", new, page="/admin/users")
+    post(client, f"/admin/users/{user.id}/active", {"active": "0"}, page="/admin/users")
+    post(client, f"/admin/users/{user.id}/active", {"active": "1"}, page="/admin/users")
+    db.session.remove()
+    events = db.session.execute(
+        db.select(AuditEvent.actor, AuditEvent.action, AuditEvent.target)
+        .where(AuditEvent.action.in_(["user.password_reset", "user.activate", "user.deactivate"]))
+        .order_by(AuditEvent.id)
+    ).all()
+    assert [tuple(e) for e in events] == [
+        (admin_id, "user.password_reset", str(user.id)),
+        (admin_id, "user.deactivate", str(user.id)),
+        (admin_id, "user.activate", str(user.id)),
+    ]

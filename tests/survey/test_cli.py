@@ -138,3 +138,68 @@ def test_console_script_lists_the_commands() -> None:
         "responses",
     ):
         assert re.search(rf"^\s+{name}\s", result.output, re.M), name
+
+
+def _events(db: Any) -> list[tuple[Any, ...]]:
+    from survey.models_audit import AuditEvent
+
+    db.session.remove()
+    return [
+        tuple(e)
+        for e in db.session.execute(
+            sa.select(AuditEvent.actor, AuditEvent.action, AuditEvent.target, AuditEvent.detail).order_by(
+                AuditEvent.id
+            )
+        )
+    ]
+
+
+def test_cli_writes_are_audited_with_actor_cli(runner: Any, db: Any, tmp_path: Path) -> None:
+    """The commands call the same service functions as the pages, so each write is audited (actor "cli"),
+    and a refused command leaves no event."""
+    q = str(EXAMPLE / "questionnaire.yaml")
+    steps: list[tuple[list[str], str | None, tuple[str, str, str | None, str | None]]] = [
+        (["units", "import", str(EXAMPLE / "units.csv")], None, ("cli", "units.import", "units.csv", None)),
+        (
+            ["user", "create", "--email", "HR@example.dk", "--role", "hr", "--password-stdin"],
+            "a long enough password\n",
+            ("cli", "user.create", "hr@example.dk", "role=hr"),
+        ),
+        (["wave", "create", "2026", "-q", q], None, ("cli", "wave.create", "2026", None)),
+        (["wave", "open", "2026"], None, ("cli", "wave.open", "2026", None)),
+        (
+            ["invitations", "create", "--wave", "2026", "--unit", "HOVB", "--count", "2"],
+            None,
+            ("cli", "invitations.create", "2026", "unit=HOVB count=2"),
+        ),
+        (
+            ["invitations", "create", "--wave", "2026", "--unit", "FNO", "--count", "3", "--kind", "code"],
+            None,
+            ("cli", "codes.create", "2026", "unit=FNO count=3"),
+        ),
+        (
+            ["responses", "import", str(EXAMPLE / "responses.csv"), "--questionnaire", q],
+            None,
+            ("cli", "responses.import", "responses.csv", "questionnaire=trivsel-eksempel"),
+        ),
+    ]
+    for args, stdin, event in steps:
+        before = len(_events(db))
+        result = runner.invoke(args=args, input=stdin)
+        assert result.exit_code == 0, (args, result.output)
+        assert _events(db)[before:] == [event], args
+    before = len(_events(db))
+    assert runner.invoke(args=["wave", "close", "2026"]).exit_code == 0
+    # closing also publishes the wave's report (its own audit event, when there are answers)
+    assert _events(db)[before] == ("cli", "wave.close", "2026", None)
+    # refused: nothing changed, nothing audited
+    before = _events(db)
+    for args in (
+        ["wave", "open", "2026"],
+        ["wave", "close", "2026"],
+        ["wave", "create", "2026", "-q", q],
+        ["invitations", "create", "--wave", "2026", "--unit", "HOVB"],
+        ["units", "import", str(tmp_path / "missing.csv")],
+    ):
+        assert runner.invoke(args=args).exit_code != 0, args
+    assert _events(db) == before

@@ -113,7 +113,9 @@ def test_export_is_the_contract_format(runner: Any, db: Any, example_units: None
     table = csvio.parse_table("export.csv", text, required=response_columns(q))
     exported = responses_frame("export.csv", table, q, units)  # passes the contract's validation
     original = read_responses(EXAMPLE / "responses.csv", q, units)
-    assert _multiset(exported) == _multiset(original[original["wave"] == "2025"])
+    original = original[original["wave"] == "2025"].copy()
+    original["unit_id"] = original["unit_id"].replace({"FVE": "BIB"})  # 3 respondents, lifted (k_min 5)
+    assert _multiset(exported) == _multiset(original)
     # --output writes the same text to a file
     out = tmp_path / "2025.csv"
     result = runner.invoke(
@@ -129,7 +131,9 @@ def test_export_is_the_contract_format(runner: Any, db: Any, example_units: None
         ]
     )
     assert result.exit_code == 0 and result.stdout == ""
-    assert out.read_text(encoding="utf-8") == text
+    written = csvio.read_table(out, required=response_columns(q))
+    # the same rows (each export is shuffled anew)
+    assert Counter(c for _l, c in written.rows) == Counter(c for _l, c in table.rows)
 
 
 def test_export_to_a_missing_folder_exits_2(
@@ -165,6 +169,143 @@ def test_import_missing_file_exits_2(runner: Any, db: Any, tmp_path: Path) -> No
 def test_export_unknown_wave_exits_1(runner: Any, db: Any) -> None:
     result = runner.invoke(args=["responses", "export", "--wave", "2030", "--questionnaire", "trivsel"])
     assert result.exit_code == 1 and "no wave '2030'" in result.stderr
+
+
+def _import_example(runner: Any) -> None:
+    result = runner.invoke(
+        args=["responses", "import", str(EXAMPLE / "responses.csv"), "--questionnaire", str(EXAMPLE_Q)]
+    )
+    assert result.exit_code == 0, result.output
+
+
+def _export(runner: Any, wave: str = "2025", *extra: str) -> Any:
+    return runner.invoke(
+        args=["responses", "export", "--wave", wave, "--questionnaire", "trivsel-eksempel", *extra]
+    )
+
+
+def _export_events(db: Any) -> list[Any]:
+    from survey.models_audit import AuditEvent
+
+    db.session.remove()
+    return list(db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "responses.export")))
+
+
+def test_export_lifts_small_units_and_says_so(runner: Any, db: Any, example_units: None) -> None:
+    """Filial Vest (3 respondents in 2025) goes past its parent FIL (no respondents of its own) into BIB:
+    its rows carry BIB's id only, no unit id in the file has fewer than k_min rows, and stderr says so."""
+    _import_example(runner)
+    result = _export(runner)
+    assert result.exit_code == 0, result.output
+    units = Counter(line.split(",")[1] for line in result.stdout.splitlines()[1:])
+    assert "FVE" not in units and "FIL" not in units
+    assert units["BIB"] == 11 + 3  # Bibliotekerne's own 11 and Filial Vest's 3
+    assert min(units.values()) >= 5
+    assert sum(units.values()) == 129
+    assert "1 unit(s) with fewer than k_min=5 respondents were lifted" in result.stderr
+    assert "  into BIB: FVE (3)" in result.stderr
+    assert "wave 2025" in result.stderr and "129 responses exported in random order" in result.stderr
+    assert "trivsel-eksempel" not in result.stdout and "lifted" not in result.stdout  # stdout: the CSV only
+
+
+def test_lifting_repeats_up_the_tree_and_refuses_a_root_below_k_min() -> None:
+    from survey.services import Conflict, dataset
+
+    parents = {"R": None, "A": "R", "A1": "A", "A2": "A", "B": "R"}
+    # A1 (2) and A2 (2) pool in A (1 + 4 = 5, enough); B (6) stays
+    assert dataset.lift_small_units({"A1": 2, "A2": 2, "A": 1, "B": 6}, parents, 5) == {
+        "A1": "A", "A2": "A", "A": "A", "B": "B"}
+    # A's pool (2 + 2) is still below 5: the three go on up into R
+    assert dataset.lift_small_units({"A1": 2, "A2": 2, "B": 6, "R": 1}, parents, 5) == {
+        "A1": "R", "A2": "R", "B": "B", "R": "R"}
+    with pytest.raises(Conflict, match="only 4 responses in all under 'R', fewer than k_min=5"):
+        dataset.lift_small_units({"A1": 2, "B": 2}, parents, 5)
+
+
+def test_export_refuses_a_root_below_k_min_and_writes_nothing(
+    runner: Any, db: Any, tmp_path: Path
+) -> None:
+    from survey.services.units import UnitRow, replace_units
+
+    replace_units([UnitRow("R", None, "Root"), UnitRow("A", "R", "A")])
+    q = questionnaires.load_file(EXAMPLE_Q)
+    header = ["wave", "unit_id", *q.response_columns]
+    lines = [",".join(header)] + [",".join(["2024", "A", "3"] + [""] * (len(header) - 3))] * 4
+    src = tmp_path / "four.csv"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    imported = runner.invoke(args=["responses", "import", str(src), "--questionnaire", str(EXAMPLE_Q)])
+    assert imported.exit_code == 0, imported.output
+    out = tmp_path / "out.csv"
+    out.write_text("old contents\n", encoding="utf-8")
+    result = _export(runner, "2024", "--output", str(out))
+    assert result.exit_code == 1
+    assert "only 4 responses in all under 'R', fewer than k_min=5" in result.stderr
+    assert "nothing was written" in result.stderr
+    assert out.read_text(encoding="utf-8") == "old contents\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["four.csv", "out.csv"]
+    assert _export_events(db) == []
+
+
+def test_export_refuses_a_draft_or_open_wave(runner: Any, db: Any, make_wave: Any, tmp_path: Path) -> None:
+    for label, status in (("2026", "draft"), ("2027", "open")):
+        make_wave(label, status)
+        out = tmp_path / f"{label}.csv"
+        result = _export(runner, label, "--output", str(out))
+        assert result.exit_code == 1
+        assert f"wave '{label}' is {status}; responses are exported once the wave is closed" in result.stderr
+        assert not out.exists()
+    assert _export_events(db) == []
+
+
+def test_export_drops_free_text_and_says_so(runner: Any, db: Any, example_units: None) -> None:
+    from survey.models import Comment
+
+    _import_example(runner)
+    wave_id = db.session.scalar(sa.select(Wave.id).where(Wave.label == "2025"))
+    secret = "Min chef, Jens, råber ad mig"
+    db.session.add_all(
+        Comment(wave_id=wave_id, unit_id=u, questionnaire_id="trivsel-eksempel", item_id="KLAR1", text=secret)
+        for u in ("HOVB", "FVE")
+    )
+    db.session.commit()
+    result = _export(runner)
+    assert result.exit_code == 0, result.output
+    assert secret not in result.stdout and "Jens" not in result.stdout
+    assert "free text dropped: 2 comment(s) of this wave and questionnaire are not in the file" \
+        in result.stderr
+
+
+def test_export_is_audited_with_counts_and_no_answers(
+    runner: Any, db: Any, example_units: None, tmp_path: Path
+) -> None:
+    _import_example(runner)
+    assert _export(runner, "2025", "--output", str(tmp_path / "a.csv")).exit_code == 0
+    events = _export_events(db)
+    assert [(e.actor, e.target) for e in events] == [("cli", "2025")]
+    assert events[0].detail == (
+        "questionnaire=trivsel-eksempel rows=129 lifted_units=1 lifted_rows=3 dropped_comments=0 k_min=5"
+    )
+
+
+def test_export_leaves_no_half_written_file_when_the_audit_fails(
+    runner: Any, db: Any, example_units: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file is written beside the target and renamed only once the audit event is committed: a failure
+    in between leaves the old file as it was and no temporary file."""
+    from survey.services import audit
+
+    _import_example(runner)
+    out = tmp_path / "2025.csv"
+    out.write_text("old contents\n", encoding="utf-8")
+
+    def broken(*_a: Any, **_k: Any) -> None:
+        raise RuntimeError("audit log unavailable")
+
+    monkeypatch.setattr(audit, "record", broken)
+    result = _export(runner, "2025", "--output", str(out))
+    assert result.exit_code != 0
+    assert out.read_text(encoding="utf-8") == "old contents\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["2025.csv"]
 
 
 # ------------------------------------------------------------------------------------------ demo
@@ -367,8 +508,13 @@ def test_demo_files_are_what_was_imported(demo_db: tuple[Path, str]) -> None:
             table = csvio.read_table(files / f"responses_{qid}.csv", required=response_columns(q))
             on_disk = Counter(cells for _line, cells in table.rows)
             exported: Counter[tuple[str, ...]] = Counter()
+            lifted: Counter[tuple[str, ...]] = Counter()
             for wave in demo_mod.WAVES:
-                columns, rows = dataset.export_rows(wave, qid)
-                assert columns == table.columns
-                exported += dataset.row_multiset(columns, rows)
-            assert exported == on_disk and sum(on_disk.values()) == sum(demo_mod.respondent_counts().values())
+                export = dataset.prepare_export(wave, qid)
+                assert export.columns == table.columns
+                exported += dataset.row_multiset(export.columns, export.rows)
+                into = {u: a for u, (_n, a) in export.lifted.items()}
+                for cells, n in on_disk.items():  # the file's rows as the export lifts them
+                    if cells[0] == wave:
+                        lifted[(cells[0], into.get(cells[1], cells[1]), *cells[2:])] += n
+            assert exported == lifted and sum(on_disk.values()) == sum(demo_mod.respondent_counts().values())

@@ -476,3 +476,35 @@ def test_keyed_used_marks_count_and_reminders_go_only_to_unused_invitations(
     again = Respondent(app.test_client())
     again.open_link(links["carl@example.dk"])
     assert again.status == 404  # refused as an unknown link (threat 16: no "already answered" oracle)
+
+
+def test_wave_pages_are_audited_by_the_services(hr: Any, db: Any) -> None:
+    """Each write of the wave pages leaves the service's audit event with the signed-in user as actor, and a
+    refused one (a bad invitation list, opening twice) leaves none."""
+    from survey.models import User
+    from survey.models_audit import AuditEvent
+
+    hr_id = str(db.session.scalar(sa.select(User.id).where(User.email == "hr@example.dk")))
+    import_units(hr)
+    wave = create_wave(hr)
+    page = f"/hr/waves/{wave.id}"
+    bad = "email,unit_id\nana@example.dk,NOPE\n"
+    for text in (bad, INVITES):
+        post(hr, f"{page}/invitations", {"confirm_small": "yes", "file": upload(text, "invitations.csv")},
+             page=page, content_type="multipart/form-data")
+    for _ in range(2):
+        post(hr, f"{page}/open", {}, page=page)
+    post(hr, f"{page}/close", {"confirm": "yes"}, page=page)
+    db.session.remove()
+    events = db.session.execute(
+        sa.select(AuditEvent.actor, AuditEvent.action, AuditEvent.target)
+        .where(AuditEvent.actor == hr_id, AuditEvent.action.not_like("auth.%"))
+        .order_by(AuditEvent.id)
+    ).all()
+    assert [tuple(e) for e in events] == [
+        (hr_id, "units.import", "units.csv"),
+        (hr_id, "wave.create", "2025"),
+        (hr_id, "invitations.import", "2025"),
+        (hr_id, "wave.open", "2025"),
+        (hr_id, "wave.close", "2025"),
+    ]
