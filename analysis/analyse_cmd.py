@@ -120,6 +120,9 @@ def _write_all(outputs: list[tuple[str, Callable[[str], None]]]) -> None:
 @click.option("--xlsx", "xlsx_path", default=None, metavar="REPORT.xlsx",
               help="Also write an Excel workbook.")
 @click.option("--html", "html_path", default=None, metavar="REPORT.html", help="Also write an HTML report.")
+@click.option("--unit", "unit_id", default=None, metavar="UNIT_ID",
+              help="The HTML report of this unit and the units under it only (needs --html; the JSON and "
+                   "XLSX stay the whole report).")
 @click.option("--lang", type=click.Choice(["da", "en"]), default="da", show_default=True,
               help="Language of the HTML report (the JSON has no language; the XLSX has English headers "
                    "and sentences in both languages).")
@@ -134,6 +137,7 @@ def analyse(
     json_path: str,
     xlsx_path: str | None,
     html_path: str | None,
+    unit_id: str | None,
     lang: str,
 ) -> None:
     """Analyse one wave of a well-being survey (contract.md section 2).
@@ -156,6 +160,13 @@ def analyse(
             raise InputError("--json/--xlsx/--html", "two outputs have the same path; give each its own file")
         for p, o in given:
             _folder_of(p, o)
+        if unit_id is not None:
+            unit_id = unit_id.strip()
+            if html_path is None:
+                raise InputError("--unit", "only used with --html (the report of one part of the "
+                                 "organisation); add --html REPORT.html or leave --unit out", value=unit_id)
+            if not unit_id:
+                raise InputError("--unit", "the unit id is empty; give a unit_id of the units file")
         writers: list[tuple[str, str, Callable[..., None]]] = []
         if xlsx_path is not None:
             writers.append((xlsx_path, "xlsx", _writer("xlsx", "write_xlsx", "XLSX")))
@@ -189,10 +200,18 @@ def analyse(
         def write_json(tmp: str) -> None:
             Path(tmp).write_bytes(blob)
 
+        html_data = data
+        if unit_id is not None:  # the publication's own rows of the subtree: nothing is recomputed
+            from .html import subtree_report
+
+            try:
+                html_data = subtree_report(data, unit_id, where=Path(units_path).name)
+            except ValueError as err:
+                raise InputError("--unit", str(err), value=unit_id) from None
         outputs: list[tuple[str, Callable[[str], None]]] = [(json_path, write_json)]
         for target, kind, fn in writers:
             if kind == "html":
-                outputs.append((target, lambda tmp, fn=fn: fn(data, questionnaire, tmp, lang=lang)))  # type: ignore[misc]
+                outputs.append((target, lambda tmp, fn=fn: fn(html_data, questionnaire, tmp, lang=lang)))  # type: ignore[misc]
             else:
                 outputs.append((target, lambda tmp, fn=fn: fn(data, questionnaire, tmp)))  # type: ignore[misc]
         _write_all(outputs)

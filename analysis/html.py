@@ -38,6 +38,17 @@ _L: dict[str, dict[str, str]] = {
     "contents": {"da": "Indhold", "en": "Contents"},
     "settings": {"da": "Indstillinger", "en": "Settings"},
     "setting": {"da": "Indstilling", "en": "Setting"},
+    "setting_key": {"da": "Navn i indstillingsfilen", "en": "Name in the settings file"},
+    "settings_note": {
+        "da": "Reglerne rapporten er lavet efter: hvornår tal skjules, hvornår en enhed får et flag, "
+              "og hvornår en ændring regnes for reel.",
+        "en": "The rules this report was made with: when numbers are hidden, when a unit gets a flag "
+              "and when a change counts as real.",
+    },
+    "scope": {
+        "da": "Denne rapport dækker {unit} og enhederne under den ({n} enheder).",
+        "en": "This report covers {unit} and the units under it ({n} units).",
+    },
     "value": {"da": "Værdi", "en": "Value"},
     "units": {"da": "Enheder og deltagelse", "en": "Units and participation"},
     "unit": {"da": "Enhed", "en": "Unit"},
@@ -185,6 +196,121 @@ def t(key: str, lang: str) -> str:
     return _L[key][lang]
 
 
+#: settings whose values are shares (0..1), written as percentages
+_SHARE_SETTINGS = frozenset({"theme_min_item_share", "flag_unfavourable", "flag_unfavourable_theme",
+                             "bp_polarised", "bp_strong", "exposure_share"})
+
+_COLOUR_WORDS: dict[str, dict[str, str]] = {
+    "red": {"da": "Rødt flag", "en": "Red flag"},
+    "orange": {"da": "Orange flag", "en": "Orange flag"},
+    "yellow": {"da": "Gult flag", "en": "Yellow flag"},
+}
+
+#: plain words for each setting (contract 2.1); ``{colour}`` is the flag, ``{theme}`` a theme's title
+_SETTING_WORDS: dict[str, dict[str, str]] = {
+    "alpha": {
+        "da": "Signifikansniveau: den risiko for at kalde en ændring reel, selv om den skyldes "
+              "tilfældigheder, som accepteres (før korrektionen for mange ændringer testet på én gang)",
+        "en": "Significance level: the risk accepted of calling a change real when it is chance (before the "
+              "correction for many changes tested at once)",
+    },
+    "practical_delta": {
+        "da": "Mindste ændring på skalaen fra 1 til 7, der regnes for stor",
+        "en": "Smallest change on the scale from 1 to 7 that counts as large",
+    },
+    "theme_min_item_share": {
+        "da": "Andel af et temas udsagn, en person mindst skal have svaret på, for at personen tæller "
+              "med i temaet",
+        "en": "Share of a theme's statements a person must at least have answered to count in the theme",
+    },
+    "k_min": {
+        "da": "Mindste antal besvarelser, før en enheds resultater vises",
+        "en": "Fewest answers before a unit's results are shown",
+    },
+    "k_diff": {
+        "da": "Mindste forskel i antal besvarelser mellem en enhed og enhederne under den, så ingen lille "
+              "gruppe kan findes ved at trække tal fra hinanden",
+        "en": "Smallest difference in answers between a unit and the units under it, so that no small group "
+              "can be found by subtracting one figure from another",
+    },
+    "n_min_bands": {
+        "da": "Mindste antal besvarelser, før andelen af negative svar og splittede grupper vises",
+        "en": "Fewest answers before the share of unfavourable answers and split groups are shown",
+    },
+    "n_min_distribution": {
+        "da": "Mindste antal besvarelser, før fordelingen af svarene (hvor mange svarede 1 til 7) vises",
+        "en": "Fewest answers before the spread of answers (how many answered 1 to 7) is shown",
+    },
+    "n_min_exposure": {
+        "da": "Mindste antal besvarelser, før tallene om krænkende adfærd vises",
+        "en": "Fewest answers before the figures on offensive behaviour are shown",
+    },
+    "flag_mean": {
+        "da": "{colour}, når gennemsnittet er under",
+        "en": "{colour} when the mean is below",
+    },
+    "flag_unfavourable": {
+        "da": "{colour}, når andelen af svar 1–3 er mindst",
+        "en": "{colour} when the share of answers 1–3 is at least",
+    },
+    "flag_mean_theme": {
+        "da": "{theme}: {colour_lower}, når gennemsnittet er under",
+        "en": "{theme}: {colour_lower} when the mean is below",
+    },
+    "flag_unfavourable_theme": {
+        "da": "{theme}: {colour_lower}, når andelen af svar 1–3 er mindst",
+        "en": "{theme}: {colour_lower} when the share of answers 1–3 is at least",
+    },
+    "bp_polarised": {
+        "da": "Splittet gruppe, når både andelen af svar 1–2 og andelen af svar 6–7 er mindst",
+        "en": "Split group when both the share of answers 1–2 and the share of answers 6–7 are at least",
+    },
+    "bp_strong": {
+        "da": "Stærkt splittet gruppe, når begge de andele er mindst",
+        "en": "Strongly split group when both those shares are at least",
+    },
+    "exposure_share": {
+        "da": "Støtte på grund af krænkelser: andelen af udsatte skal mindst være",
+        "en": "Funding for offensive behaviour: the share of people exposed must be at least",
+    },
+    "exposure_count": {
+        "da": "… og antallet af udsatte skal mindst være",
+        "en": "… and the number of people exposed must be at least",
+    },
+    "protect_exposure_cells": {
+        "da": "Tallene om krænkende adfærd beskyttes også på tværs af enhederne og inden for hver række",
+        "en": "The offensive-behaviour counts are also protected across units and within each row",
+    },
+}
+
+_POINT_WORDS: dict[str, dict[str, str]] = {
+    "red": {"da": "rødt flag", "en": "a red flag"},
+    "orange": {"da": "orange flag", "en": "an orange flag"},
+    "yellow": {"da": "gult flag", "en": "a yellow flag"},
+    "internal": {"da": "krænkelser fra kolleger eller ledere", "en": "offensive behaviour from inside"},
+    "external_unresolved": {"da": "krænkelser udefra, der ikke er blevet håndteret",
+                            "en": "offensive behaviour from outside that was not handled"},
+    "polarised": {"da": "en splittet gruppe", "en": "a split group"},
+}
+
+
+def setting_words(key: str, lang: str, theme_titles: Mapping[str, str] | None = None) -> str:
+    """A settings key (``k_min``, ``flag_mean.red``, ``flag_mean_theme.ledelse.red``, ``points.red``)
+    in plain words in ``lang``; an unknown key is given as it is."""
+    texts.check_lang(lang)
+    parts = key.split(".")
+    top = parts[0]
+    if top == "points" and len(parts) == 2 and parts[1] in _POINT_WORDS:
+        label = "Point til støtte for" if lang == "da" else "Funding points for"
+        return f"{label} {_POINT_WORDS[parts[1]][lang]}"
+    words = _SETTING_WORDS.get(top)
+    if words is None:
+        return key
+    colour = _COLOUR_WORDS.get(parts[-1], {}).get(lang, parts[-1]) if len(parts) > 1 else ""
+    theme = (theme_titles or {}).get(parts[1], parts[1]) if len(parts) == 3 else ""
+    return words[lang].format(colour=colour, colour_lower=colour.lower(), theme=theme)
+
+
 def _e(value: Any) -> str:
     return escape("" if value is None else str(value), quote=True)
 
@@ -289,8 +415,18 @@ class _Writer:
             f'<p><strong>{t("wave", lang)}:</strong> <span id="wave">{_e(self.r["wave"])}</span> · '
             f"<strong>{t('baseline', lang)}:</strong> "
             f'<span id="baseline">{_e(base) if base is not None else t("no_baseline", lang)}</span> · '
-            f"{_e(self.q.id)} v{_e(self.r['questionnaire'].get('version'))}</p></header>"
+            f"{_e(self.q.id)} v{_e(self.r['questionnaire'].get('version'))}</p>{self.scope_line()}</header>"
         )
+
+    def scope_line(self) -> str:
+        """For the report of one part of the organisation (:func:`subtree_report`): which part."""
+        scope = self.r.get("scope")
+        if not scope:
+            return ""
+        root = next((u for u in self.units if u["unit_id"] == scope["unit_id"]), None)
+        name = root["name"] if root is not None else scope["unit_id"]
+        text = t("scope", self.lang).format(unit=name, n=texts.fmt_num(len(self.units), self.lang, 0))
+        return f'<p id="scope">{_e(text)}</p>'
 
     def nav(self) -> str:
         lang = self.lang
@@ -308,13 +444,37 @@ class _Writer:
         return f'<nav aria-label="{_e(t("contents", lang))}"><ul>{links}</ul></nav>'
 
     def settings_section(self) -> str:
+        """The settings the report was made with, each in plain words with its value in the report's
+        language; the settings file's own key is in the last column for whoever edits that file."""
+        lang = self.lang
+        theme_titles = {th.id: str(th.title.get(lang)) for th in self.q.themes}
         rows = []
         for key, value in _flatten("", self.settings):
-            rows.append(f'<tr><th scope="row">{_e(key)}</th>{_td(value, key, num=True)}</tr>')
-        table = _table(
-            t("settings", self.lang), [t("setting", self.lang), t("value", self.lang)], rows, "settings-table"
-        )
-        return f'<section id="settings"><h2>{_e(t("settings", self.lang))}</h2>{table}</section>'
+            words = setting_words(key, lang, theme_titles)
+            rows.append(
+                f'<tr><th scope="row">{_e(words)}</th>'
+                + _td(self.setting_value(key, value), key, num=True)
+                + f"<td><code>{_e(key)}</code></td></tr>"
+            )
+        table = _table(t("settings", lang), [t("setting", lang), t("value", lang), t("setting_key", lang)],
+                       rows, "settings-table")
+        note = f'<p class="note">{_e(t("settings_note", lang))}</p>'
+        return f'<section id="settings"><h2>{_e(t("settings", lang))}</h2>{note}{table}</section>'
+
+    def setting_value(self, key: str, value: Any) -> str:
+        if isinstance(value, bool):
+            return self.yes_no(value)
+        if not isinstance(value, (int, float)):
+            return "" if value is None else str(value)
+        if key.split(".", 1)[0] in _SHARE_SETTINGS:
+            return texts.fmt_share(value, self.lang)
+        if isinstance(value, int):
+            return texts.fmt_num(value, self.lang, 0)
+        text = texts.fmt_num(value, self.lang, 3)  # 0,050 -> 0,05; 4,000 -> 4
+        sep = "," if self.lang == "da" else "."
+        if len(text) > 4 and text[-4] == sep:
+            text = text.rstrip("0").rstrip(sep)
+        return text
 
     def units_section(self) -> str:
         lang = self.lang
@@ -679,6 +839,36 @@ def _flatten(prefix: str, value: Any) -> Iterable[tuple[str, Any]]:
 def render_html(report: Mapping[str, Any], questionnaire: Questionnaire, lang: str = "da") -> str:
     """The complete HTML document as a string (see :func:`write_html`)."""
     return _Writer(report, questionnaire, lang).document()
+
+
+def subtree_report(report: Mapping[str, Any], unit_id: str, where: str = "the report") -> dict[str, Any]:
+    """The report of ``unit_id`` and every unit under it, for an HTML report of one part of the
+    organisation (``trivsel analyse --unit``, ``trivsel report html --unit``).
+
+    Nothing is computed: the unit, score, exposure and funding rows are those of ``report`` (a
+    publication, already suppressed), so a unit hidden there stays hidden here; the settings and the
+    wave-wide significance summary stay as they are. ``scope`` records the root for the page header.
+    Raises ``ValueError`` naming the unit (and ``where``, the report's source) when it is not in the
+    report.
+    """
+    children: dict[Any, list[str]] = {}
+    for u in report["units"]:
+        children.setdefault(u.get("parent_id"), []).append(u["unit_id"])
+    if not any(u["unit_id"] == unit_id for u in report["units"]):
+        roots = ", ".join(children.get(None, [])[:5]) or "none"
+        raise ValueError(f"no unit '{unit_id}' in {where}; give one of its unit ids "
+                         f"(the top of the tree is {roots})")
+    keep: set[str] = set()
+    stack = [unit_id]
+    while stack:
+        cur = stack.pop()
+        keep.add(cur)
+        stack.extend(children.get(cur, []))
+    out = dict(report)
+    for key in ("units", "scores", "exposures", "funding"):
+        out[key] = [row for row in report.get(key) or [] if row.get("unit_id") in keep]
+    out["scope"] = {"unit_id": unit_id, "units": len(out["units"])}
+    return out
 
 
 def write_html(

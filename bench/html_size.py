@@ -3,11 +3,13 @@ organisation and the report of one subtree of about 100 units, with render times
 
     .venv/bin/python bench/html_size.py [--respondents 50000] [--units 1500] [--out DIR]
 
-Generates the files of ``bench/analysis.py`` (``generate``), analyses them in-process
-(``analysis.analyse``), renders ``analysis.html.render_html`` for the whole report and for the subtree
-whose size is closest to 100 units (the report filtered to that subtree, as the web app's scope does),
-and prints bytes, MB and seconds of each, with PASS/MISS for the targets of issue 11: the whole report
-well under 200 MB (we aim for under 100 MB), a subtree of about 100 units under 10 MB.
+Generates the files of ``bench/analysis.py`` (``generate``), analyses and publishes them in-process
+(``analysis.analyse`` and ``analysis.publish``, as ``trivsel analyse`` does), renders
+``analysis.html.render_html`` for the whole publication and for the subtree whose size is closest to 100
+units (``analysis.html.subtree_report``: the publication's rows of that subtree, as ``trivsel analyse
+--unit`` and ``trivsel report html --unit`` write it), and prints bytes, MB and seconds of each (the
+subtree first: it is quick), with PASS/MISS for the targets of issue 11: the whole report well under
+200 MB (we aim for under 100 MB), a subtree of about 100 units under 10 MB.
 """
 
 from __future__ import annotations
@@ -24,21 +26,6 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 
 
 
-def subtree(report: dict[str, Any], root: str) -> dict[str, Any]:
-    children: dict[Any, list[str]] = {}
-    for u in report["units"]:
-        children.setdefault(u.get("parent_id"), []).append(u["unit_id"])
-    keep, stack = set(), [root]
-    while stack:
-        cur = stack.pop()
-        keep.add(cur)
-        stack.extend(children.get(cur, []))
-    out = dict(report)
-    for key in ("units", "scores", "exposures", "funding"):
-        out[key] = [r for r in report.get(key) or [] if r["unit_id"] in keep]
-    return out
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description="HTML report size")
     ap.add_argument("--respondents", type=int, default=50_000)
@@ -50,7 +37,8 @@ def main() -> int:
 
     import questionnaires
     from analysis import analyse, read_responses, read_units
-    from analysis.html import render_html
+    from analysis.html import render_html, subtree_report
+    from analysis.publish import PublishPolicy, publish
 
     spec = importlib.util.spec_from_file_location("bench_analysis", Path(__file__).with_name("analysis.py"))
     assert spec and spec.loader
@@ -63,7 +51,7 @@ def main() -> int:
     q = questionnaires.load(Path(files["questionnaire"]))
     units = read_units(Path(files["units"]))
     responses = read_responses(Path(files["responses"]), q, set(units["unit_id"]))
-    report = analyse(units, responses, q, "2025", "2024").to_dict()
+    report = publish(analyse(units, responses, q, "2025", "2024"), PublishPolicy(audience="operator"))
     print(f"generate + analyse: {time.perf_counter() - t0:.1f} s, {len(report['units'])} units")
 
     def measure(name: str, rep: dict[str, Any]) -> int:
@@ -73,13 +61,14 @@ def main() -> int:
         print(f"{name:<34} {size:>12,} bytes  {size / 1e6:8.1f} MB  render {time.perf_counter() - t:5.1f} s")
         return size
 
-    whole = measure(f"whole report ({len(report['units'])} units)", report)
     # the subtree whose size is closest to 100 units
     sizes: dict[str, int] = {}
     for u in report["units"]:
-        sizes[u["unit_id"]] = len(subtree(report, u["unit_id"])["units"]) if u.get("depth") in (1, 2) else 0
+        sizes[u["unit_id"]] = (len(subtree_report(report, u["unit_id"])["units"])
+                               if u.get("depth") in (1, 2) else 0)
     root = min((k for k, v in sizes.items() if v), key=lambda k: abs(sizes[k] - 100))
-    part = measure(f"subtree {root} ({sizes[root]} units)", subtree(report, root))
+    part = measure(f"subtree {root} ({sizes[root]} units)", subtree_report(report, root))
+    whole = measure(f"whole report ({len(report['units'])} units)", report)
     print(f"whole report < 100 MB: {'PASS' if whole < 100e6 else 'MISS'};  "
           f"subtree of ~100 units < 10 MB: {'PASS' if part < 10e6 else 'MISS'}")
     return 0

@@ -290,12 +290,65 @@ def invitations_create(wave_label: str, unit_id: str, count: int, kind: str, bas
     click.echo(f"{count} {kind} invitation(s) for unit {unit_id}, wave {wave_label}.", err=True)
 
 
+# ---------------------------------------------------------------------------------------------
+# reports of stored waves
+# ---------------------------------------------------------------------------------------------
+
+
+@click.group(name="report")
+def report_group() -> None:
+    """Reports of closed waves, from their stored publication / Rapporter over lukkede målinger."""
+
+
+@report_group.command(name="html")
+@click.option("--wave", "wave_label", required=True, help="A closed wave's label, e.g. 2025.")
+@click.option("--unit", "unit_id", default=None, metavar="UNIT_ID",
+              help="Only this unit and the units under it (in the tree the wave was published with).")
+@click.option("--lang", type=click.Choice(["da", "en"]), default="da", show_default=True,
+              help="Language of the report.")
+@click.option("--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the HTML file.")
+@with_appcontext
+@_refusals
+def report_html(wave_label: str, unit_id: str | None, lang: str, output: Path) -> None:
+    """Write the self-contained HTML report of a closed wave (all of its questionnaires).
+
+    The numbers are the wave's stored publication, as the report pages show them; with --unit the
+    report holds only that part of the organisation (hidden units stay hidden). Nothing is written on
+    an error.
+    """
+    from analysis.csvio import InputError
+    from analysis.html import subtree_report, write_html
+    from survey.services import ServiceError, reporting
+
+    folder = output.parent if str(output.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError("--output", f"the folder '{folder}' does not exist; create it or choose another "
+                         "path", value=str(output))
+    wave = reporting.get_wave(wave_label)
+    if wave.status != "closed":
+        raise ServiceError(f"wave '{wave_label}' is {wave.status}; a wave's report is published when it "
+                           "closes: close it first")
+    wr = reporting.wave_report(wave_label)
+    data: dict[str, Any] = wr.report
+    if unit_id is not None:
+        try:
+            data = subtree_report(data, unit_id.strip(), where=f"the published tree of wave {wave_label}")
+        except ValueError as err:
+            raise InputError("--unit", str(err), value=unit_id) from None
+    write_html(data, wr.questionnaire, output, lang=lang)
+    reporting.log_access("export.html", target=wave_label if unit_id is None else f"{wave_label}/{unit_id}")
+    scope = f", unit {unit_id} ({len(data['units'])} units)" if unit_id is not None else ""
+    click.echo(f"wrote {output}: wave {wave_label}{scope}, {lang}")
+
+
 def register_app_commands(app: Flask) -> None:
     """Add the application's command groups to ``app.cli``."""
     from flask_migrate.cli import db as db_group
 
     app.cli.add_command(db_group)
-    for command in (units_group, user_group, questionnaires_group, wave_group, invitations_group):
+    for command in (units_group, user_group, questionnaires_group, wave_group, invitations_group,
+                    report_group):
         app.cli.add_command(command)
     app.cli.add_command(responses)
     __import__("survey.backup").backup.register_commands(app)  # backup, restore, privacy (K)

@@ -527,3 +527,46 @@ def wave_participation() -> dict[int, Participation]:
     for (wid, _uid), n in _used_marks().items():
         marks[wid] = marks.get(wid, 0) + n
     return {wid: Participation("", int(n), marks.get(wid, 0)) for wid, n in rows}
+
+
+@dataclass(frozen=True)
+class WaveResponses:
+    """A closed wave's responses at wave level, for a wave without invitations (imported from another
+    vendor): ``respondents`` is the most responses of any one of its questionnaires (each person has one
+    response per questionnaire), ``headcount`` today's total headcount of the tree (None when a unit's
+    headcount is unknown). Never per unit."""
+
+    respondents: int
+    headcount: int | None
+
+    @property
+    def percent(self) -> int | None:
+        """Respondents as a whole percentage of the headcount (rounded half up); None without a usable
+        headcount (unknown, 0, or fewer people than responses: the tree has changed since)."""
+        if not self.headcount or self.respondents > self.headcount:
+            return None
+        return (200 * self.respondents + self.headcount) // (2 * self.headcount)
+
+
+def imported_wave_responses() -> dict[int, WaveResponses]:
+    """Per closed wave id that has responses but no invitations (an imported wave): its
+    :class:`WaveResponses`. Waves run here are counted by :func:`wave_participation` instead."""
+    from survey.models import Response
+
+    invited = set(db.session.scalars(sa.select(Invitation.wave_id).distinct()))
+    closed = set(db.session.scalars(sa.select(Wave.id).where(Wave.status == "closed")))
+    per_wave: dict[int, int] = {}
+    rows = db.session.execute(
+        sa.select(Response.wave_id, Response.questionnaire_id, sa.func.count())
+        .group_by(Response.wave_id, Response.questionnaire_id)
+    )
+    for wid, _qid, n in rows:
+        if wid in closed and wid not in invited:
+            per_wave[int(wid)] = max(per_wave.get(int(wid), 0), int(n))
+    if not per_wave:
+        return {}
+    unknown, total = db.session.execute(
+        sa.select(sa.func.count().filter(Unit.headcount.is_(None)), sa.func.sum(Unit.headcount))
+    ).one()
+    headcount = int(total) if not unknown and total is not None else None
+    return {wid: WaveResponses(n, headcount) for wid, n in per_wave.items()}

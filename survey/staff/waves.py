@@ -90,6 +90,7 @@ def _waves_page(
             "staff/waves.html",
             waves=all_waves,
             rates=invitations.wave_participation(),
+            imported=invitations.imported_wave_responses(),
             shipped=questionnaires.shipped_ids(),
             unit_count=db.session.scalar(sa.select(sa.func.count()).select_from(Unit)) or 0,
             error=error,

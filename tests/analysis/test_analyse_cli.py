@@ -287,3 +287,38 @@ def test_baseline_units_invalid_file_exit_2(work):
     assert result.exit_code == 2
     assert "old_units.csv" in result.output
     assert leftovers(work) == ["old_units.csv"]  # the input itself; no output written
+
+
+def test_html_of_one_subtree(work):
+    """--unit FIL: the HTML holds Filialerne and its branches only (the hidden ones still hidden); the
+    JSON stays the whole report, as the contract has it."""
+    import re
+
+    result = run(work, "--html", str(work / "fil.html"), "--unit", "FIL")
+    assert result.exit_code == 0, result.output
+    html = (work / "fil.html").read_text(encoding="utf-8")
+    assert set(re.findall(r'data-unit="([^"]+)"', html)) == {"FIL", "FNO", "FSY", "FVE"}
+    assert "Hovedbiblioteket" not in html and "Kunstmuseet" not in html
+    assert "Denne rapport dækker Filialerne og enhederne under den (4 enheder)." in html
+    rows = re.findall(r"<tr[^>]*>(?:(?!</tr>).)*Filial Vest(?:(?!</tr>).)*</tr>", html, flags=re.S)
+    assert rows and all("skjult" in r and not re.search(r"\d[.,]\d\d", r) for r in rows)
+    data = json.loads((work / "out.json").read_text(encoding="utf-8"))
+    assert len(data["units"]) == 14 and "scope" not in data
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--html", "x.html", "--unit", "NOPE"],
+         "--unit, value 'NOPE': no unit 'NOPE' in units.csv; give one of its unit ids "
+         "(the top of the tree is KUF)"),
+        (["--unit", "FIL"], "--unit, value 'FIL': only used with --html"),
+        (["--html", "x.html", "--unit", " "], "--unit: the unit id is empty"),
+    ],
+)
+def test_unit_option_errors_write_nothing(work, extra, message):
+    extra = [str(work / e) if e.endswith(".html") else e for e in extra]
+    result = run(work, *extra)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert leftovers(work) == []

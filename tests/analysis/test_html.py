@@ -126,3 +126,48 @@ def test_large_tree_heatmap_has_no_static_svg(
     doc = render_html(report, questionnaire, "en")
     assert "<svg" not in fallback(doc) and "drawn when the page is opened" in fallback(doc)
     assert '"heatmap"' in doc  # the interactive spec is still there
+
+
+def test_settings_table_in_plain_words_after_the_results(html_da: str, html_en: str) -> None:
+    for html in (html_da, html_en):
+        settings = html.index('<section id="settings">')
+        for section in ("units", "heatmap", "per-unit", "changes", "spread", "exposures", "funding"):
+            assert html.index(f'<section id="{section}">') < settings, section
+        assert "<section id=" not in html[settings + 1:]  # the last section of the report
+    da = html_da[html_da.index('<section id="settings">'):]
+    en = html_en[html_en.index('<section id="settings">'):].replace("&#x27;", "'")
+    cell = r"</th><td class=\"num\">{}</td><td><code>{}</code>"
+    assert re.search("Mindste antal besvarelser, før en enheds resultater vises" + cell.format("5", "k_min"),
+                     da)
+    assert re.search("Fewest answers before a unit's results are shown" + cell.format("5", "k_min"), en)
+    assert re.search("Rødt flag, når andelen af svar 1–3 er mindst"
+                     + cell.format("40 %", r"flag_unfavourable\.red"), da)
+    assert re.search("Orange flag when the mean is below" + cell.format(r"4\.6", r"flag_mean\.orange"), en)
+    assert re.search(cell.format("0,05", "alpha"), da) and re.search(cell.format(r"0\.05", "alpha"), en)
+    assert re.search("Point til støtte for en splittet gruppe" + cell.format("2", r"points\.polarised"), da)
+
+
+def test_setting_words_for_theme_tables_and_unknown_keys() -> None:
+    from analysis.html import setting_words
+
+    titles = {"ledelse": "Ledelse"}
+    assert setting_words("flag_mean_theme.ledelse.red", "da", titles) == \
+        "Ledelse: rødt flag, når gennemsnittet er under"
+    assert setting_words("flag_unfavourable_theme.ledelse.yellow", "en", titles) == \
+        "Ledelse: yellow flag when the share of answers 1–3 is at least"
+    assert setting_words("something_new", "da") == "something_new"
+    with pytest.raises(ValueError, match="unsupported language"):
+        setting_words("k_min", "de")
+
+
+def test_subtree_report_keeps_the_publications_rows(report: dict[str, Any]) -> None:
+    from analysis.html import subtree_report
+
+    part = subtree_report(report, "FIL")
+    assert {u["unit_id"] for u in part["units"]} == {"FIL", "FNO", "FSY", "FVE"}
+    assert part["units"] == [u for u in report["units"] if u["unit_id"] in {"FIL", "FNO", "FSY", "FVE"}]
+    assert {s["unit_id"] for s in part["scores"]} <= {"FIL", "FNO"}  # hidden FSY / FVE have no rows
+    assert part["settings"] == report["settings"] and part["scope"] == {"unit_id": "FIL", "units": 4}
+    assert "scope" not in report  # the publication itself is untouched
+    with pytest.raises(ValueError, match="no unit 'NOPE' in units.csv; give one of its unit ids"):
+        subtree_report(report, "NOPE", where="units.csv")

@@ -401,6 +401,46 @@ def test_vendor_import_through_the_web(hr: Any, db: Any) -> None:
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 3
 
 
+def _waves_row(hr: Any, label: str) -> list[str]:
+    """The cells of a wave's row in the waves list, tags removed."""
+    html = hr.get("/hr/waves").get_data(as_text=True)
+    row = re.search(rf"<tr>\s*<td><a [^>]*>{label}</a></td>(.*?)</tr>", html, re.S)
+    assert row is not None, html
+    cells = re.findall(r"<td>(.*?)</td>", row.group(1), re.S)
+    return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", c)).strip() for c in cells]
+
+
+def test_waves_list_counts_an_imported_waves_responses(hr: Any, db: Any) -> None:
+    """An imported wave has responses but no invitations: the list shows its responses and the rate
+    against today's headcount (148 in the example tree), at wave level only."""
+    from survey.models import Unit
+
+    import_units(hr)
+    text = vendor_csv([("2022", "BIB"), ("2022", "MUS"), ("2022", "BIB")])
+    r = post(hr, "/hr/import", {"questionnaire": QID, "file": upload(text, "responses.csv")},
+             page="/hr/import", content_type="multipart/form-data")
+    assert r.status_code == 303
+    cells = _waves_row(hr, "2022")
+    assert cells[1:] == ["imported: no invitations", "3", "2 % of today's headcount"]  # 3 / 148
+    html = hr.get("/hr/waves").get_data(as_text=True)
+    assert "BIB" not in html and "MUS" not in html  # nothing per unit
+    # an unknown headcount anywhere in the tree: no rate, the count stays
+    db.session.execute(sa.update(Unit).where(Unit.unit_id == "FVE").values(headcount=None))
+    db.session.commit()
+    assert _waves_row(hr, "2022")[1:] == ["imported: no invitations", "3", "–"]
+
+
+def test_waves_list_in_danish_for_an_imported_wave(app: Any, db: Any, client: Any) -> None:
+    hr_da = signed_in(client, "hr", lang="da")
+    import_units(hr_da)
+    text = vendor_csv([("2022", "BIB")] * 4)
+    r = post(hr_da, "/hr/import", {"questionnaire": QID, "file": upload(text, "responses.csv")},
+             page="/hr/import", content_type="multipart/form-data")
+    assert r.status_code == 303
+    assert _waves_row(hr_da, "2022")[1:] == ["importeret: ingen invitationer", "4",
+                                             "3 % af det nuværende antal ansatte"]  # 4 / 148
+
+
 def test_vendor_import_error_changes_nothing(hr: Any, db: Any) -> None:
     from survey.models import Response, Wave
 
