@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import config as config_mod
 from .extensions import babel, csrf, db, migrate
-from .i18n import current_language, other_language, return_path
+from .i18n import current_language, other_language, return_path, role_name
 from .logging import configure_logging
 from .security import init_security
 
@@ -181,4 +181,9 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def _inject() -> dict[str, Any]:
-        return {"lang": current_language(), "other_lang": other_language(), "language_return": return_path}
+        return {
+            "lang": current_language(),
+            "other_lang": other_language(),
+            "language_return": return_path,
+            "role_name": role_name,
+        }

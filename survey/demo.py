@@ -466,6 +466,29 @@ OPEN_WAVE = "2026"
 #: units that get unused invitations in the open wave: (unit_id, links, codes)
 INVITED: tuple[tuple[str, int, int], ...] = (("TEK-VEJ", 3, 3), ("DAG-N-SOL", 3, 3), ("AEL-HJE-N", 2, 2))
 DEMO_EMAIL_DOMAIN = "demo.trivsel.example"
+#: the organisation's help contacts in the demo (shown at the end of the offensive-behaviour part and on every
+#: dialogue sheet); invented names, reserved example phone numbers and addresses
+DEMO_HELP_CONTACTS = {
+    "hr": {
+        "name": "Mette Holm, HR-partner", "phone": "+45 70 00 00 01",
+        "email": f"hr-partner@{DEMO_EMAIL_DOMAIN}",
+        "text_da": "Ring eller skriv, hvis du vil tale om mobning, chikane eller trusler. Det er fortroligt.",
+        "text_en": "Call or write if you want to talk about bullying, harassment or threats. "
+        "It is confidential.",
+    },
+    "representative": {
+        "name": "Jonas Berg, arbejdsmiljørepræsentant", "phone": "+45 70 00 00 02",
+        "email": f"amr@{DEMO_EMAIL_DOMAIN}",
+        "text_da": "Arbejdsmiljørepræsentanten kan tage en sag op uden at nævne dit navn.",
+        "text_en": "The work-environment representative can raise a matter without naming you.",
+    },
+    "counselling": {
+        "name": "Psykologisk rådgivning", "phone": "+45 70 00 00 03",
+        "email": f"raadgivning@{DEMO_EMAIL_DOMAIN}",
+        "text_da": "Gratis og anonym samtale med en psykolog, hele døgnet.",
+        "text_en": "A free and anonymous talk with a psychologist, day and night.",
+    },
+}
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
@@ -573,6 +596,9 @@ def build_demo(
             users.create_user(email, role, password, unit_id=unit)
             logins.append((role, email, password, unit))
         demo_funding_round(f"committee@{DEMO_EMAIL_DOMAIN}", seed)
+        from survey.services import help_contacts
+
+        help_contacts.save(DEMO_HELP_CONTACTS)
     setup = DemoSetup(
         db_path=path,
         url=base_url + "/",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, request, session
+from flask_babel import pgettext
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
@@ -61,3 +62,15 @@ def with_reason(template: str, exc: BaseException | str, name: str = "reason") -
     """``template`` (already translated, with a ``%(reason)s`` placeholder, or ``%(<name>)s``) filled
     with the service's message, escaped, the message marked as English on a Danish page."""
     return Markup(escape(template)) % {name: service_text(exc)}
+
+
+def role_name(role: str | None) -> str:
+    """A staff role in the page's language ("udvalg" for ``committee``), never the internal key; an
+    unknown key is shown as it is (a programming error would otherwise hide a user's role)."""
+    names = {
+        "admin": pgettext("role", "administrator"),
+        "hr": pgettext("role", "HR"),
+        "committee": pgettext("role", "committee"),
+        "manager": pgettext("role", "manager"),
+    }
+    return str(names.get(role or "", role or ""))

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from survey.forms_i18n import TrivselFlaskForm
 from survey.forms_numbers import Between, LocaleDecimalField, MoneyField
 from survey.services.funding import MAX_DKK
 
 
-class RoundForm(FlaskForm):
+class RoundForm(TrivselFlaskForm):
     """A new funding round for a closed wave (over all of its questionnaires)."""
 
     wave = SelectField(_("Wave"), validators=[DataRequired()])
@@ -29,7 +29,7 @@ class RoundForm(FlaskForm):
     )
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(TrivselFlaskForm):
     budget = MoneyField(
         _("Budget (DKK)"), validators=[InputRequired(_("Write a number.")), Between(0, MAX_DKK, whole=True)]
     )
@@ -42,7 +42,7 @@ class SettingsForm(FlaskForm):
     )
 
 
-class ApplicationForm(FlaskForm):
+class ApplicationForm(TrivselFlaskForm):
     application_id = StringField(_("Application id"), validators=[DataRequired(), Length(max=64)])
     unit_id = SelectField(_("Unit"), validators=[DataRequired()])
     requested = MoneyField(
@@ -56,14 +56,14 @@ class ApplicationForm(FlaskForm):
     description = TextAreaField(_("Description"), validators=[Optional(), Length(max=5000)])
 
 
-class ImportForm(FlaskForm):
+class ImportForm(TrivselFlaskForm):
     file = FileField(
         _("applications.csv (application_id, unit_id, requested; optional: themes, med_area, description)"),
         validators=[FileRequired(_("Choose a CSV file to import."))],
     )
 
 
-class OverrideForm(FlaskForm):
+class OverrideForm(TrivselFlaskForm):
     unit_id = SelectField(_("Unit"), validators=[DataRequired()])
     amount = MoneyField(
         _("Amount (DKK)"), validators=[InputRequired(_("Write a number.")), Between(0, MAX_DKK, whole=True)]
@@ -77,5 +77,5 @@ class OverrideForm(FlaskForm):
     )
 
 
-class ActionForm(FlaskForm):
+class ActionForm(TrivselFlaskForm):
     """A button-only form (run, lock, delete): just the CSRF token."""

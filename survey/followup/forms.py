@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from survey.forms_i18n import TrivselFlaskForm
 
 
 def status_choices() -> list[tuple[str, str]]:
     return [("planned", str(_("planned"))), ("in_progress", str(_("in progress"))), ("done", str(_("done")))]
 
 
-class PlanForm(FlaskForm):
+class PlanForm(TrivselFlaskForm):
     what = TextAreaField(
         _("What will be done"), validators=[DataRequired(_("Say what will be done.")), Length(max=5000)]
     )

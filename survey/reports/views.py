@@ -19,7 +19,7 @@ from survey.auth import role_required, visible_unit_ids
 from survey.i18n import current_language
 from survey.services import NotFound, ServiceError, reporting
 
-from . import bp
+from . import bp, change_words
 
 ALL_ROLES = ("admin", "hr", "manager", "committee")
 READ_ROLES = ("admin", "hr", "manager")
@@ -405,6 +405,7 @@ def changes() -> Any:
         theme_of = {i.id: i.theme for i in q.items}
         keep_units = _subtree(report, unit_root) if unit_root else None
         alpha = float(report["settings"]["alpha"])
+        together = change_words.families(report["scores"])
         by_unit: dict[str, list[dict[str, Any]]] = {}
         for s in report["scores"]:
             ch = s.get("change")
@@ -437,6 +438,11 @@ def changes() -> Any:
             v = _score_view(s, label, lang, report["settings"])
             v["significant"] = sig
             v["q_text"] = fmt_q(ch.get("q"), lang)
+            # one sentence that never contradicts itself; who answered, apart (docs/methods.md 3)
+            v["sentence"] = change_words.row_sentence(
+                ch, int(s["n"]), report["settings"], together.get((s["unit_id"], s["kind"]), 0), lang)
+            v["note"] = texts.composition_sentence(ch, int(s["n"]), lang,
+                                                   float(report["settings"].get("practical_delta", 0.2)))
             by_unit.setdefault(s["unit_id"], []).append(v)
         rows: list[tuple[str, dict[str, Any]]] = []
         for u in texts.tree_order(list(report["units"])):

@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
-from wtforms import Form, StringField
+from wtforms import StringField
 
 from questionnaires import Exposure, FreeText, Questionnaire, Theme, labels
+from survey.forms_i18n import TrivselForm
 from survey.services.answering import EXCLUSIVE_CODES
 
 
@@ -286,7 +287,7 @@ def page_answers(fields: list[BoundField], page: Page) -> tuple[dict[str, Any], 
     return answers, comments
 
 
-class CodeForm(Form):
+class CodeForm(TrivselForm):
     code = StringField(
         "code",
         render_kw={

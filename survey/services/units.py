@@ -160,3 +160,52 @@ def subtree_ids(unit_id: str) -> list[str]:
         out.append(uid)
         stack.extend(children.get(uid, []))
     return sorted(out)
+
+
+def labels_of(rows: Sequence[tuple[str, str | None, str]]) -> dict[str, str]:
+    """``unit_id -> label`` for ``(unit_id, parent_id, name)`` rows: the unit's name, and where names
+    repeat the name with its parent's name ("Hjemmeplejen (Vest)"), or else its whole path
+    ("Kommunen › Vest › Hjemmeplejen"), numbered when even the paths repeat, so that a person can tell
+    units apart without the internal id."""
+    name = {uid: n for uid, _parent, n in rows}
+    parent = {uid: p for uid, p, _n in rows}
+
+    def path(uid: str) -> str:
+        parts, seen, cur = [], set(), uid
+        while cur is not None and cur in name and cur not in seen:
+            seen.add(cur)
+            parts.append(name[cur])
+            cur = parent.get(cur)
+        return " › ".join(reversed(parts))
+
+    def counts(labels: dict[str, str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for label in labels.values():
+            out[label] = out.get(label, 0) + 1
+        return out
+
+    labels = dict(name)
+    repeated = counts(labels)
+    for uid in labels:
+        p = parent.get(uid)
+        if repeated[name[uid]] > 1 and p in name:
+            labels[uid] = f"{name[uid]} ({name[p]})"
+    repeated = counts(labels)
+    for uid in labels:
+        if repeated[labels[uid]] > 1:
+            labels[uid] = path(uid)
+    # units whose whole paths repeat (two "Team" under one parent): numbered in the order of their ids
+    seen: dict[str, int] = {}
+    repeated = counts(labels)
+    for uid in sorted(labels):
+        label = labels[uid]
+        if repeated[label] > 1:
+            seen[label] = seen.get(label, 0) + 1
+            labels[uid] = f"{label} ({seen[label]})"
+    return labels
+
+
+def unit_labels() -> dict[str, str]:
+    """:func:`labels_of` for today's unit tree."""
+    rows = db.session.execute(sa.select(Unit.unit_id, Unit.parent_id, Unit.name))
+    return labels_of([(uid, parent, name) for uid, parent, name in rows])

@@ -4,28 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from survey.auth import role_required
-from survey.extensions import db
 from survey.i18n import with_reason
-from survey.models import ROLES, Unit
+from survey.models import ROLES
 from survey.services import ServiceError, users
+from survey.services.units import unit_labels
 
 from . import bp
 
 
 def _page(error: str | None = None, form: dict[str, str] | None = None, status: int = 200) -> Any:
-    units = db.session.execute(sa.select(Unit.unit_id, Unit.name).order_by(Unit.unit_id)).all()
     return (
         render_template(
             "staff/users.html",
             users=users.list_users(),
             roles=ROLES,
-            units=units,
+            unit_labels=unit_labels(),
             error=error,
             form=form or {},
             min_length=users.MIN_PASSWORD_LENGTH,

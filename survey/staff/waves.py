@@ -72,7 +72,8 @@ def _wave(wave_id: int) -> Wave:
 
 
 def _unit_names() -> dict[str, str]:
-    return {uid: name for uid, name in db.session.execute(sa.select(Unit.unit_id, Unit.name))}
+    """Each unit's name as people tell it apart (with its parent where names repeat), never its id."""
+    return units.unit_labels()
 
 
 # --- the waves list and creating a wave -------------------------------------------------------------

@@ -113,3 +113,16 @@ def test_round_page_evidence_is_in_the_readers_language_with_its_numbers(demo_ap
     # the first committee screen lists the round with its versions
     index = client.get("/udvalg/").get_data(as_text=True)
     assert "2025" in index and "900,000" in index
+
+
+def test_the_demo_has_the_organisations_help_contacts(demo_app: Any) -> None:
+    """(Not funding: this module builds the demo once.) The demo sets the three help contacts that the
+    offensive-behaviour part and the dialogue sheets show."""
+    from survey.demo import DEMO_HELP_CONTACTS
+    from survey.services import help_contacts
+
+    got = help_contacts.contacts()
+    assert [c.kind for c in got] == ["hr", "representative", "counselling"]
+    assert all(c.name and c.phone and c.email and c.text("da") and c.text("en") for c in got)
+    assert got[0].name == DEMO_HELP_CONTACTS["hr"]["name"]
+

@@ -1148,3 +1148,17 @@ def test_settings_below_the_floor_publish_nothing(rapp: Flask, example: dict[str
     assert c.get(f"/rapporter/eksport/rapport.json?{ARGS}").status_code == 404
     assert c.get(f"/rapporter/enhed/FVE?{ARGS}").status_code == 404
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Publication)) == 0
+
+
+def test_changes_page_rows_carry_the_sentence(rapp: Flask, example: dict[str, int]) -> None:
+    """Every row of the changes page has its one sentence (survey.reports.change_words), never the old
+    "larger than that, but not significant after the correction"."""
+    for lang, old in (("da", "men ikke signifikant efter korrektionen"),
+                      ("en", "but not significant after the correction")):
+        html = as_user(rapp, example, "hr", lang).get(f"/rapporter/aendringer?{ARGS}&view=all").get_data(
+            as_text=True)
+        sentences = [visible_text(x) for x in re.findall(r'<span class="sentence">(.*?)</span>', html, re.S)]
+        assert len(sentences) == 40, len(sentences)
+        start = "Ændringen på" if lang == "da" else "The change of"
+        assert all(s.startswith((start, "Uændret", "Stable")) for s in sentences), sentences[:3]
+        assert old not in visible_text(html)
