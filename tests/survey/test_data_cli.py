@@ -220,6 +220,10 @@ def test_lifting_repeats_up_the_tree_and_refuses_a_root_below_k_min() -> None:
         "A1": "R", "A2": "R", "B": "B", "R": "R"}
     with pytest.raises(Conflict, match="only 4 responses in all under 'R', fewer than k_min=5"):
         dataset.lift_small_units({"A1": 2, "B": 2}, parents, 5)
+    with pytest.raises(dataset.NotFound, match="responses name unit 'X', which is not in the unit tree"):
+        dataset.lift_small_units({"X": 6}, parents, 5)
+    with pytest.raises(dataset.ServiceError, match="the unit tree has a cycle through 'A'"):
+        dataset.lift_small_units({"A": 1}, {"A": "B", "B": "A"}, 5)
 
 
 def test_export_refuses_a_root_below_k_min_and_writes_nothing(
