@@ -208,6 +208,22 @@ def test_export_lifts_small_units_and_says_so(runner: Any, db: Any, example_unit
     assert "trivsel-eksempel" not in result.stdout and "lifted" not in result.stdout  # stdout: the CSV only
 
 
+def test_export_k_min_never_goes_below_the_floor(runner: Any, db: Any, example_units: None, app: Any) -> None:
+    """A settings mapping with k_min 2 does not lower the export's threshold; TRIVSEL_K_MIN 7 raises it
+    (Filial Syd's 6 are then lifted too)."""
+    _import_example(runner)
+    app.config["TRIVSEL_ANALYSIS_SETTINGS"] = {"k_min": 2}
+    result = _export(runner)
+    assert result.exit_code == 0, result.output
+    assert "k_min=5" in result.stderr and "into BIB: FVE (3)" in result.stderr
+    app.config["TRIVSEL_ANALYSIS_SETTINGS"] = {}
+    app.config["TRIVSEL_K_MIN"] = 7
+    result = _export(runner)
+    assert result.exit_code == 0, result.output
+    assert "k_min=7" in result.stderr and "FSY (6)" in result.stderr
+    assert "FSY" not in {line.split(",")[1] for line in result.stdout.splitlines()[1:]}
+
+
 def test_lifting_repeats_up_the_tree_and_refuses_a_root_below_k_min() -> None:
     from survey.services import Conflict, dataset
 
