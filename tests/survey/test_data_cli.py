@@ -224,6 +224,19 @@ def test_export_k_min_never_goes_below_the_floor(runner: Any, db: Any, example_u
     assert "FSY" not in {line.split(",")[1] for line in result.stdout.splitlines()[1:]}
 
 
+def test_export_with_a_bad_setting_exits_2_and_writes_nothing(
+    runner: Any, db: Any, example_units: None, app: Any, tmp_path: Path
+) -> None:
+    _import_example(runner)
+    app.config["TRIVSEL_ANALYSIS_SETTINGS"] = {"k_min": "abc"}
+    out = tmp_path / "2025.csv"
+    result = _export(runner, "2025", "--output", str(out))
+    assert result.exit_code == 2, result.output
+    assert "TRIVSEL_ANALYSIS_SETTINGS, value 'abc': setting 'k_min' must be a whole number" in result.stderr
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+    assert _export_events(db) == []
+
+
 def test_lifting_repeats_up_the_tree_and_refuses_a_root_below_k_min() -> None:
     from survey.services import Conflict, dataset
 
