@@ -94,6 +94,8 @@ def export_command(wave_label: str, questionnaire_id: str, output: Path | None) 
 
     try:
         export = dataset.export_responses(wave_label, questionnaire_id, output)
+    except InputError as exc:  # a bad TRIVSEL_ANALYSIS_SETTINGS value
+        raise _UsageError(str(exc)) from None
     except dataset.DatasetError as exc:
         raise _Refused(str(exc)) from None
     except OSError as exc:

@@ -430,6 +430,9 @@ def prepare_export(wave_label: str, questionnaire_id: str) -> ResponsesExport:
 
     Reads only; :func:`export_responses` writes the file and the audit event.
     """
+    from flask import current_app
+
+    from analysis.publish import K_FLOOR
     from survey.services.reporting import analysis_settings
 
     wave, q = _wave_questionnaire(wave_label, questionnaire_id)
@@ -438,7 +441,8 @@ def prepare_export(wave_label: str, questionnaire_id: str) -> ResponsesExport:
             f"wave '{wave.label}' is {wave.status}; responses are exported once the wave is closed "
             "(two exports of a running wave would single out the answers given in between)"
         )
-    k_min = int(analysis_settings().k_min)
+    # never below the shipped floor or TRIVSEL_K_MIN, whatever a settings mapping says (as publication)
+    k_min = max(int(analysis_settings().k_min), K_FLOOR, int(current_app.config.get("TRIVSEL_K_MIN") or 0))
     columns = response_columns(q)
     rows = _rows(wave, q, wave.label, columns)
     parents = {u: p for u, p in db.session.execute(sa.select(Unit.unit_id, Unit.parent_id))}

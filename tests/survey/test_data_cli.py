@@ -208,6 +208,35 @@ def test_export_lifts_small_units_and_says_so(runner: Any, db: Any, example_unit
     assert "trivsel-eksempel" not in result.stdout and "lifted" not in result.stdout  # stdout: the CSV only
 
 
+def test_export_k_min_never_goes_below_the_floor(runner: Any, db: Any, example_units: None, app: Any) -> None:
+    """A settings mapping with k_min 2 does not lower the export's threshold; TRIVSEL_K_MIN 7 raises it
+    (Filial Syd's 6 are then lifted too)."""
+    _import_example(runner)
+    app.config["TRIVSEL_ANALYSIS_SETTINGS"] = {"k_min": 2}
+    result = _export(runner)
+    assert result.exit_code == 0, result.output
+    assert "k_min=5" in result.stderr and "into BIB: FVE (3)" in result.stderr
+    app.config["TRIVSEL_ANALYSIS_SETTINGS"] = {}
+    app.config["TRIVSEL_K_MIN"] = 7
+    result = _export(runner)
+    assert result.exit_code == 0, result.output
+    assert "k_min=7" in result.stderr and "FSY (6)" in result.stderr
+    assert "FSY" not in {line.split(",")[1] for line in result.stdout.splitlines()[1:]}
+
+
+def test_export_with_a_bad_setting_exits_2_and_writes_nothing(
+    runner: Any, db: Any, example_units: None, app: Any, tmp_path: Path
+) -> None:
+    _import_example(runner)
+    app.config["TRIVSEL_ANALYSIS_SETTINGS"] = {"k_min": "abc"}
+    out = tmp_path / "2025.csv"
+    result = _export(runner, "2025", "--output", str(out))
+    assert result.exit_code == 2, result.output
+    assert "TRIVSEL_ANALYSIS_SETTINGS, value 'abc': setting 'k_min' must be a whole number" in result.stderr
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+    assert _export_events(db) == []
+
+
 def test_lifting_repeats_up_the_tree_and_refuses_a_root_below_k_min() -> None:
     from survey.services import Conflict, dataset
 
@@ -220,6 +249,10 @@ def test_lifting_repeats_up_the_tree_and_refuses_a_root_below_k_min() -> None:
         "A1": "R", "A2": "R", "B": "B", "R": "R"}
     with pytest.raises(Conflict, match="only 4 responses in all under 'R', fewer than k_min=5"):
         dataset.lift_small_units({"A1": 2, "B": 2}, parents, 5)
+    with pytest.raises(dataset.NotFound, match="responses name unit 'X', which is not in the unit tree"):
+        dataset.lift_small_units({"X": 6}, parents, 5)
+    with pytest.raises(dataset.ServiceError, match="the unit tree has a cycle through 'A'"):
+        dataset.lift_small_units({"A": 1}, {"A": "B", "B": "A"}, 5)
 
 
 def test_export_refuses_a_root_below_k_min_and_writes_nothing(
