@@ -143,7 +143,12 @@ def report_for(wave_label: str, questionnaire_id: str) -> WaveReport:
     wave = get_wave(wave_label)
     q = dataset.wave_questionnaire(wave_label, questionnaire_id)
     if wave.status == "closed":
-        return WaveReport(wave, q, copy.deepcopy(publication(wave, questionnaire_id).report))
+        pub = publication(wave, questionnaire_id)
+        # detached, the decoded report belongs to this caller alone (the next read decodes the row again):
+        # no deep copy of its ~100,000 rows at 1,500 units
+        report = pub.report
+        db.session.expunge(pub)
+        return WaveReport(wave, q, report)
     baseline = _baseline_label(wave, questionnaire_id)
     key = _fingerprint(wave, questionnaire_id, baseline)
     with _lock:
