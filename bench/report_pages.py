@@ -22,6 +22,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -35,8 +36,10 @@ PAGES = (
 )
 
 
-def large_org(db_url: str, respondents: int, n_units: int) -> tuple[object, list[tuple[str, str]]]:
-    """The 1,500-unit organisation imported and wave 2025 published; returns the app and its pages."""
+def large_org(db_url: str, respondents: int, n_units: int, reuse: bool = False
+              ) -> tuple[object, list[tuple[str, str]]]:
+    """The 1,500-unit organisation imported and wave 2025 published; returns the app and its pages.
+    ``reuse``: take the database of an earlier run as it is (no generation, import or publication)."""
     import importlib.util
     import tempfile
 
@@ -53,6 +56,10 @@ def large_org(db_url: str, respondents: int, n_units: int) -> tuple[object, list
     assert spec and spec.loader
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
+    if reuse:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": "p" * 40})
+        with app.app_context():
+            return app, _large_pages(reporting.wave_report("2025").report)
     folder = Path(tempfile.mkdtemp(prefix="trivsel-pages-"))
     t = time.perf_counter()
     files = bench.generate(folder, respondents, n_units)
@@ -78,25 +85,25 @@ def large_org(db_url: str, respondents: int, n_units: int) -> tuple[object, list
         print(f"published 2024 and 2025 (as at close) in {time.perf_counter() - t:.1f} s")
         db.session.add(User(email="hr@bench.example", role="hr", password_hash="x"))
         db.session.commit()
-        report = reporting.wave_report("2025").report
-        units = report["units"]
-        parents = {u.get("parent_id") for u in units}
-        # a department: the published unit nearest the root (the largest of its level)
-        dept = min((u for u in units if u.get("parent_id") is not None and u.get("published")),
-                   key=lambda u: (u["depth"], -(u.get("respondents") or 0)))
-        depth1 = f"{dept['unit_id']}"
-        level = dept["depth"]
-        leaf = next(u["unit_id"] for u in units if u["unit_id"] not in parents and u.get("published"))
-        print(f"wave 2025: {len(units)} units, {len(report['scores'])} score rows, "
-              f"{len(report.get('exposures') or [])} exposure rows")
-    pages = [
+        return app, _large_pages(reporting.wave_report("2025").report)
+
+
+def _large_pages(report: dict[str, Any]) -> list[tuple[str, str]]:
+    units: list[dict[str, Any]] = report["units"]
+    parents = {u.get("parent_id") for u in units}
+    # a department: the published unit nearest the root (the largest of its level)
+    dept = min((u for u in units if u.get("parent_id") is not None and u.get("published")),
+               key=lambda u: (u["depth"], -(u.get("respondents") or 0)))
+    leaf = next(u["unit_id"] for u in units if u["unit_id"] not in parents and u.get("published"))
+    print(f"wave 2025: {len(units)} units, {len(report['scores'])} score rows, "
+          f"{len(report.get('exposures') or [])} exposure rows")
+    return [
         ("overview", "/rapporter/?wave=2025"),
         ("changes", "/rapporter/aendringer?wave=2025"),
         ("harassment", "/rapporter/kraenkelser?wave=2025"),
-        (f"unit {depth1} (level {level})", f"/rapporter/enhed/{depth1}?wave=2025"),
+        (f"unit {dept['unit_id']} (level {dept['depth']})", f"/rapporter/enhed/{dept['unit_id']}?wave=2025"),
         (f"unit {leaf} (a team)", f"/rapporter/enhed/{leaf}?wave=2025"),
     ]
-    return app, pages
 
 
 def main() -> int:
@@ -108,6 +115,8 @@ def main() -> int:
     ap.add_argument("--org", choices=("demo", "large"), default="demo")
     ap.add_argument("--respondents", type=int, default=50_000, help="per wave (--org large)")
     ap.add_argument("--units", type=int, default=1_500, help="--org large")
+    ap.add_argument("--reuse", action="store_true",
+                    help="--org large: use the database --db of an earlier run as it is")
     args = ap.parse_args()
 
     from flask_login.utils import _create_identifier
@@ -125,7 +134,7 @@ def main() -> int:
         print(f"demo built in {time.perf_counter() - t0:.1f} s ({db})")
     else:
         url = db if "://" in db else f"sqlite:///{db}"
-        app, pages = large_org(url, args.respondents, args.units)  # type: ignore[assignment]
+        app, pages = large_org(url, args.respondents, args.units, args.reuse)  # type: ignore[assignment]
         print(f"large organisation ready in {time.perf_counter() - t0:.1f} s ({url})")
     with app.app_context():
         hr = User.query.filter_by(role="hr").first()

@@ -76,6 +76,9 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
         }
     )
     app.test_client_class = FreshContextClient
+    from survey.services import reporting
+
+    reporting.clear_cache()  # every test starts with empty tables (SQLite gives the same ids again)
     yield app
     with app.app_context():
         _db.session.remove()

@@ -406,7 +406,7 @@ def changes() -> Any:
         keep_units = _subtree(report, unit_root) if unit_root else None
         alpha = float(report["settings"]["alpha"])
         together = change_words.families(report["scores"])
-        by_unit: dict[str, list[dict[str, Any]]] = {}
+        by_unit: dict[str, list[tuple[Mapping[str, Any], bool]]] = {}
         for s in report["scores"]:
             ch = s.get("change")
             if not ch or ch.get("q") is None:
@@ -434,28 +434,30 @@ def changes() -> Any:
             row_theme = s["id"] if s["kind"] == "theme" else theme_of.get(s["id"])
             if theme and row_theme != theme:
                 continue
-            label = _theme_title(q, s["id"], lang) if s["kind"] == "theme" else _item_text(q, s["id"], lang)
-            v = _score_view(s, label, lang, report["settings"])
-            v["significant"] = sig
-            v["q_text"] = fmt_q(ch.get("q"), lang)
-            # one sentence that never contradicts itself; who answered, apart (docs/methods.md 3)
-            v["sentence"] = change_words.row_sentence(
-                ch, int(s["n"]), report["settings"], together.get((s["unit_id"], s["kind"]), 0), lang)
-            v["note"] = texts.composition_sentence(ch, int(s["n"]), lang,
-                                                   float(report["settings"].get("practical_delta", 0.2)))
-            by_unit.setdefault(s["unit_id"], []).append(v)
-        rows: list[tuple[str, dict[str, Any]]] = []
+            by_unit.setdefault(s["unit_id"], []).append((s, sig))
+        rows: list[tuple[str, Mapping[str, Any], bool]] = []
         for u in texts.tree_order(list(report["units"])):
-            vs = by_unit.get(u["unit_id"])
-            if not vs:
+            found = by_unit.get(u["unit_id"])
+            if not found:
                 continue
-            vs.sort(key=lambda v: (not v["significant"], v["row"]["kind"] != "theme",
-                                   -abs(v["row"]["change"].get("delta") or 0.0)))
-            rows.extend((u["unit_id"], v) for v in vs)
+            found.sort(key=lambda r: (not r[1], r[0]["kind"] != "theme",
+                                      -abs(r[0]["change"].get("delta") or 0.0)))
+            rows.extend((u["unit_id"], r, sig) for r, sig in found)
         total = len(rows)
         pages = max(1, -(-total // PAGE_SIZE))
         page = min(page, pages)
-        for uid, v in rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]:
+        # the words of a row (sentences, labels) only for the rows of this page: at 1,500 units the
+        # default view holds ~38,000 rows, and making every row's sentences took most of the page's time
+        for uid, s, sig in rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]:
+            label = _theme_title(q, s["id"], lang) if s["kind"] == "theme" else _item_text(q, s["id"], lang)
+            v = _score_view(s, label, lang, report["settings"])
+            v["significant"] = sig
+            v["q_text"] = fmt_q(s["change"].get("q"), lang)
+            # one sentence that never contradicts itself; who answered, apart (docs/methods.md 3)
+            v["sentence"] = change_words.row_sentence(
+                s["change"], int(s["n"]), report["settings"], together.get((s["unit_id"], s["kind"]), 0), lang)
+            v["note"] = texts.composition_sentence(s["change"], int(s["n"]), lang,
+                                                   float(report["settings"].get("practical_delta", 0.2)))
             if not groups or groups[-1]["unit_id"] != uid:
                 groups.append({"unit_id": uid, "name": names.get(uid, uid), "rows": []})
             groups[-1]["rows"].append(v)

@@ -75,7 +75,15 @@ def delete_wave(label: str) -> Deleted:
     except Exception:
         session.rollback()
         raise
+    _forget_reports()
     return Deleted(counts)
+
+
+def _forget_reports() -> None:
+    """Drop this process's cached reports (a deleted wave's report must not outlive it)."""
+    from survey.services import reporting
+
+    reporting.clear_cache()
 
 
 def delete_all_data() -> Deleted:
@@ -96,6 +104,7 @@ def delete_all_data() -> Deleted:
     except Exception:
         session.rollback()
         raise
+    _forget_reports()
     return Deleted(counts)
 
 

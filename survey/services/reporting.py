@@ -43,6 +43,11 @@ _CACHE_SIZE = 16
 
 _cache: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
 _lock = threading.Lock()
+#: whole-wave reports of closed waves, joined from their stored publications (which never change); keyed by
+#: the database, the wave and the ids of its publications (:func:`_closed_key`), so a new publication (a
+#: questionnaire imported later) or a deleted and re-created wave is a new key
+_WAVE_CACHE_SIZE = 4
+_wave_cache: OrderedDict[tuple[Any, ...], WholeWaveReport] = OrderedDict()
 
 
 class NotPublishable(ServiceError):
@@ -138,7 +143,12 @@ def report_for(wave_label: str, questionnaire_id: str) -> WaveReport:
     wave = get_wave(wave_label)
     q = dataset.wave_questionnaire(wave_label, questionnaire_id)
     if wave.status == "closed":
-        return WaveReport(wave, q, copy.deepcopy(publication(wave, questionnaire_id).report))
+        pub = publication(wave, questionnaire_id)
+        # detached, the decoded report belongs to this caller alone (the next read decodes the row again):
+        # no deep copy of its ~100,000 rows at 1,500 units
+        report = pub.report
+        db.session.expunge(pub)
+        return WaveReport(wave, q, report)
     baseline = _baseline_label(wave, questionnaire_id)
     key = _fingerprint(wave, questionnaire_id, baseline)
     with _lock:
@@ -478,19 +488,21 @@ def log_access(action: str, target: str | None = None) -> None:
 def clear_cache() -> None:
     with _lock:
         _cache.clear()
+        _wave_cache.clear()
 
 
 def scope_report(report: Mapping[str, Any], unit_ids: Collection[str] | None) -> dict[str, Any]:
     """A copy of ``report`` holding only the rows of ``unit_ids`` (None = everything).
 
     The rows are those of the full, already-suppressed report: a unit hidden there stays hidden here.
+    The rows themselves are shared with ``report``, not copied (a closed wave's report has ~100,000 rows
+    at 1,500 units; copying them took most of a page's time): readers must not change them.
     """
-    out = copy.deepcopy(dict(report))
-    if unit_ids is None:
-        return out
-    keep = set(unit_ids)
+    out = dict(report)
+    keep = set(unit_ids) if unit_ids is not None else None
     for key in ("units", "scores", "exposures", "funding"):
-        out[key] = [row for row in out.get(key) or [] if row.get("unit_id") in keep]
+        if key in out:
+            out[key] = [row for row in out.get(key) or [] if keep is None or row.get("unit_id") in keep]
     return out
 
 
@@ -675,6 +687,43 @@ def wave_report(wave_label: str) -> WholeWaveReport:
     :class:`~survey.services.ServiceError` when no questionnaire of the wave has responses.
     """
     wave = get_wave(wave_label)
+    key = _closed_key(wave)
+    if key is not None:
+        with _lock:
+            hit = _wave_cache.get(key)
+            if hit is not None:
+                _wave_cache.move_to_end(key)
+        if hit is not None:  # the rows are shared (read-only); the wave is this session's
+            return dataclasses.replace(hit, wave=wave,
+                                       parts=tuple(dataclasses.replace(p, wave=wave) for p in hit.parts))
+    wr = _join_wave(wave, wave_label)
+    key = key or _closed_key(wave)  # published just now
+    if key is not None:
+        with _lock:
+            _wave_cache[key] = wr
+            while len(_wave_cache) > _WAVE_CACHE_SIZE:
+                _wave_cache.popitem(last=False)
+    return wr
+
+
+def _closed_key(wave: Wave) -> tuple[Any, ...] | None:
+    """The cache key of a closed wave's joined report: None for an open wave or one not published yet."""
+    if wave.status != "closed":
+        return None
+    pubs = tuple((str(q), int(i)) for q, i in db.session.execute(
+        sa.select(Publication.questionnaire_id, Publication.id)
+        .where(Publication.wave_id == wave.id).order_by(Publication.questionnaire_id)
+    ))
+    if not pubs:
+        return None
+    # ids can come back in SQLite after a delete: the response count and privacy's clear_cache() guard
+    # a wave deleted and imported again under the same label
+    responses = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Response).where(Response.wave_id == wave.id))
+    return (str(db.engine.url), wave.id, wave.label, wave.mark_key_check, pubs, responses)
+
+
+def _join_wave(wave: Wave, wave_label: str) -> WholeWaveReport:
     parts: list[WaveReport] = []
     for wq in wave.questionnaires:
         try:
