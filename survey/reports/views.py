@@ -455,7 +455,8 @@ def changes() -> Any:
             v["q_text"] = fmt_q(s["change"].get("q"), lang)
             # one sentence that never contradicts itself; who answered, apart (docs/methods.md 3)
             v["sentence"] = change_words.row_sentence(
-                s["change"], int(s["n"]), report["settings"], together.get((s["unit_id"], s["kind"]), 0), lang)
+                s["change"], int(s["n"]), report["settings"],
+                together.get((s["unit_id"], s["kind"]), 0), lang)
             v["note"] = texts.composition_sentence(s["change"], int(s["n"]), lang,
                                                    float(report["settings"].get("practical_delta", 0.2)))
             if not groups or groups[-1]["unit_id"] != uid:
