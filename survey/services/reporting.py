@@ -5,14 +5,18 @@ questionnaire from the database (``dataset.analysis_frames``), against the wave'
 runs the same questionnaire, with the settings of the app config, and caches it.
 
 Every number a page or export shows comes from that dict, after the one publication step
-(:func:`publish_report`). A closed wave's report is stored once (:func:`publication`, table
-``publications``) with the unit tree it was computed with, and read from there ever after.
+(:func:`publish_report`). A closed wave's report is stored (:func:`publication`, table
+``publications``) with the unit tree it was computed with, and read from there ever after; HR may
+publish it again as a new version (:func:`republish`, checked against every earlier version), and pages
+read the newest.
 A manager's scope is applied with :func:`scope_report`, which *filters* the already-suppressed
 report of the whole organisation to the manager's subtree; suppression is never re-run on a smaller
 tree (that would publish a different pattern and allow differencing against the full report).
 
-Config keys: ``TRIVSEL_ANALYSIS_SETTINGS`` (a mapping of contract 2.1 settings; optional) and
-``TRIVSEL_K_MIN`` (used for ``k_min`` when the mapping does not set it).
+Config keys: ``TRIVSEL_ANALYSIS_SETTINGS`` (a mapping of contract 2.1 settings; optional),
+``TRIVSEL_K_MIN`` (used for ``k_min`` when the mapping does not set it; the publication floor) and
+``TRIVSEL_COMMENT_MIN`` (respondents a unit needs before its comments are shown; default 10, never below
+the floor).
 """
 
 from __future__ import annotations
@@ -267,7 +271,8 @@ def publish_report(report: dict[str, Any], earlier: Sequence[Mapping[str, Any]] 
 
 
 def publication(wave: Wave, questionnaire_id: str) -> Publication:
-    """The stored publication of a closed wave and questionnaire, publishing it first if there is none.
+    """The newest stored publication of a closed wave and questionnaire, publishing version 1 first if
+    there is none.
 
     Publishing computes the report on today's unit tree and stores it with that tree, in one
     transaction with an audit event (``report.publish``). Raises :class:`ServiceError` when the wave
