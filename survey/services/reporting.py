@@ -397,12 +397,21 @@ def _content(report: Mapping[str, Any]) -> str:
                       ensure_ascii=False, default=str)
 
 
-def republish(wave_label: str) -> list[RepublishPart]:
+def plan_digest(parts: list[RepublishPart]) -> str:
+    """A short text naming what a plan publishes (versions and counts), for the confirm step: the
+    confirmed plan must still be the plan when it is carried out."""
+    return ";".join(f"{p.questionnaire_id}:{p.version}:{p.newly}:{p.withheld}:{p.dropped}:{int(p.changes)}"
+                    for p in parts)
+
+
+def republish(wave_label: str, expect: str | None = None) -> list[RepublishPart]:
     """Publish a closed wave again (e.g. after a late vendor import): one new version per questionnaire
     whose numbers change, checked against every earlier version (:func:`republish_plan`), in one
     transaction with the audit event ``report.republish`` (target wave, detail the new versions and
-    counts). Raises :class:`TreeChanged` (tree edited), :class:`~survey.services.Conflict` (nothing
-    would change: no new answers) and the errors of :func:`republish_plan`; nothing is written then."""
+    counts). ``expect``: the :func:`plan_digest` HR confirmed; when the plan differs now (answers or
+    versions added meanwhile), :class:`~survey.services.Conflict`. Raises :class:`TreeChanged` (tree
+    edited), :class:`~survey.services.Conflict` (nothing would change: no new answers) and the errors of
+    :func:`republish_plan`; nothing is written then."""
     from sqlalchemy.exc import IntegrityError
 
     from survey.services import audit
@@ -414,6 +423,9 @@ def republish(wave_label: str) -> list[RepublishPart]:
     if not changed:
         raise Conflict(f"wave '{wave_label}': nothing would change (no new answers since the last version); "
                        "nothing was published")
+    if expect is not None and expect != plan_digest(parts):
+        raise Conflict(f"wave '{wave_label}': what would be published changed since the confirm page was "
+                       "shown (new answers or a new version); nothing was published: look again")
     session = db.session
     now = dt.datetime.now(dt.UTC)
     try:
