@@ -306,9 +306,10 @@ def republish_confirm(wave_id: int) -> Any:
     wave = _wave(wave_id)
     try:
         parts = reporting.republish_plan(wave.label)
-    except USER_ERRORS as exc:
+    except USER_ERRORS as exc:  # shown on the confirm page, without the form
         db.session.rollback()
-        return _wave_page(wave, with_reason(_("The report cannot be published again: %(reason)s"), exc), 422)
+        error = with_reason(_("The report cannot be published again: %(reason)s"), exc)
+        return render_template("staff/republish.html", wave=wave, parts=[], digest="", error=error)
     return render_template("staff/republish.html", wave=wave, parts=parts,
                            digest=reporting.plan_digest(parts))
 
