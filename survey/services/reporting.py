@@ -5,14 +5,18 @@ questionnaire from the database (``dataset.analysis_frames``), against the wave'
 runs the same questionnaire, with the settings of the app config, and caches it.
 
 Every number a page or export shows comes from that dict, after the one publication step
-(:func:`publish_report`). A closed wave's report is stored once (:func:`publication`, table
-``publications``) with the unit tree it was computed with, and read from there ever after.
+(:func:`publish_report`). A closed wave's report is stored (:func:`publication`, table
+``publications``) with the unit tree it was computed with, and read from there ever after; HR may
+publish it again as a new version (:func:`republish`, checked against every earlier version), and pages
+read the newest.
 A manager's scope is applied with :func:`scope_report`, which *filters* the already-suppressed
 report of the whole organisation to the manager's subtree; suppression is never re-run on a smaller
 tree (that would publish a different pattern and allow differencing against the full report).
 
-Config keys: ``TRIVSEL_ANALYSIS_SETTINGS`` (a mapping of contract 2.1 settings; optional) and
-``TRIVSEL_K_MIN`` (used for ``k_min`` when the mapping does not set it).
+Config keys: ``TRIVSEL_ANALYSIS_SETTINGS`` (a mapping of contract 2.1 settings; optional),
+``TRIVSEL_K_MIN`` (used for ``k_min`` when the mapping does not set it; the publication floor) and
+``TRIVSEL_COMMENT_MIN`` (respondents a unit needs before its comments are shown; default 10, never below
+the floor).
 """
 
 from __future__ import annotations
@@ -277,7 +281,8 @@ def publish_report(report: dict[str, Any], earlier: Sequence[Mapping[str, Any]] 
 
 
 def publication(wave: Wave, questionnaire_id: str) -> Publication:
-    """The stored publication of a closed wave and questionnaire, publishing it first if there is none.
+    """The newest stored publication of a closed wave and questionnaire, publishing version 1 first if
+    there is none.
 
     Publishing computes the report on today's unit tree and stores it with that tree, in one
     transaction with an audit event (``report.publish``). Raises :class:`ServiceError` when the wave
@@ -402,12 +407,21 @@ def _content(report: Mapping[str, Any]) -> str:
                       ensure_ascii=False, default=str)
 
 
-def republish(wave_label: str) -> list[RepublishPart]:
+def plan_digest(parts: list[RepublishPart]) -> str:
+    """A short text naming what a plan publishes (versions and counts), for the confirm step: the
+    confirmed plan must still be the plan when it is carried out."""
+    return ";".join(f"{p.questionnaire_id}:{p.version}:{p.newly}:{p.withheld}:{p.dropped}:{int(p.changes)}"
+                    for p in parts)
+
+
+def republish(wave_label: str, expect: str | None = None) -> list[RepublishPart]:
     """Publish a closed wave again (e.g. after a late vendor import): one new version per questionnaire
     whose numbers change, checked against every earlier version (:func:`republish_plan`), in one
     transaction with the audit event ``report.republish`` (target wave, detail the new versions and
-    counts). Raises :class:`TreeChanged` (tree edited), :class:`~survey.services.Conflict` (nothing
-    would change: no new answers) and the errors of :func:`republish_plan`; nothing is written then."""
+    counts). ``expect``: the :func:`plan_digest` HR confirmed; when the plan differs now (answers or
+    versions added meanwhile), :class:`~survey.services.Conflict`. Raises :class:`TreeChanged` (tree
+    edited), :class:`~survey.services.Conflict` (nothing would change: no new answers) and the errors of
+    :func:`republish_plan`; nothing is written then."""
     from sqlalchemy.exc import IntegrityError
 
     from survey.services import audit
@@ -419,6 +433,9 @@ def republish(wave_label: str) -> list[RepublishPart]:
     if not changed:
         raise Conflict(f"wave '{wave_label}': nothing would change (no new answers since the last version); "
                        "nothing was published")
+    if expect is not None and expect != plan_digest(parts):
+        raise Conflict(f"wave '{wave_label}': what would be published changed since the confirm page was "
+                       "shown (new answers or a new version); nothing was published: look again")
     session = db.session
     now = dt.datetime.now(dt.UTC)
     try:

@@ -297,10 +297,12 @@ def republish_confirm(wave_id: int) -> Any:
     wave = _wave(wave_id)
     try:
         parts = reporting.republish_plan(wave.label)
-    except USER_ERRORS as exc:
+    except USER_ERRORS as exc:  # shown on the confirm page, without the form
         db.session.rollback()
-        return _wave_page(wave, with_reason(_("The report cannot be published again: %(reason)s"), exc), 422)
-    return render_template("staff/republish.html", wave=wave, parts=parts)
+        error = with_reason(_("The report cannot be published again: %(reason)s"), exc)
+        return render_template("staff/republish.html", wave=wave, parts=[], digest="", error=error)
+    return render_template("staff/republish.html", wave=wave, parts=parts,
+                           digest=reporting.plan_digest(parts))
 
 
 @bp.post("/hr/waves/<int:wave_id>/republish")
@@ -311,7 +313,7 @@ def republish(wave_id: int) -> Any:
     if request.form.get("confirm") != "yes":
         return _wave_page(wave, _("Tick the box to confirm that the report should be published again."), 422)
     try:
-        done = reporting.republish(wave.label)
+        done = reporting.republish(wave.label, expect=request.form.get("expect", ""))
     except USER_ERRORS as exc:
         db.session.rollback()
         return _wave_page(wave, with_reason(_("The report was not published again: %(reason)s"), exc), 422)

@@ -27,6 +27,8 @@ ROUTES = [
     ("POST", "/hr/waves/{w}/close", {"admin", "hr"}),
     ("POST", "/hr/waves/{w}/send", {"admin", "hr"}),
     ("POST", "/hr/waves/{w}/codes", {"admin", "hr"}),
+    ("GET", "/hr/waves/{w}/republish", {"admin", "hr"}),
+    ("POST", "/hr/waves/{w}/republish", {"admin", "hr"}),
     ("GET", "/hr/import", {"admin", "hr"}),
     ("POST", "/hr/import", {"admin", "hr"}),
 ]

@@ -9,8 +9,10 @@ fewer than k_diff = 5 people. Runs on SQLite and (with TRIVSEL_TEST_DATABASE_URL
 
 from __future__ import annotations
 
+import html as htmllib
 import json
 import random
+import re
 from typing import Any
 
 import pytest
@@ -70,11 +72,19 @@ def page(rapp: Flask, example: dict[str, int], who: str = "hr") -> Any:
     return as_user(rapp, example, who, lang="en"), f"/hr/waves/{wave_id}/republish"
 
 
+def expected(confirm_page: str) -> str:
+    """The confirmed plan (hidden field ``expect``) of the confirm page."""
+    m = re.search(r'name="expect" value="([^"]*)"', confirm_page)
+    assert m, "no expect field on the confirm page"
+    return htmllib.unescape(m.group(1))
+
+
 def publish_again(rapp: Flask, example: dict[str, int], who: str = "hr") -> Any:
     c, path = page(rapp, example, who)
     r = c.get(path)
     assert r.status_code == 200, r.get_data(as_text=True)
-    return r, c.post(path, data={"csrf_token": csrf(c, path), "confirm": "yes"})
+    return r, c.post(path, data={"csrf_token": csrf(c, path), "confirm": "yes",
+                                 "expect": expected(r.get_data(as_text=True))})
 
 
 @pytest.mark.parametrize("count", [1, 2, 4])
@@ -154,8 +164,9 @@ def test_a_changed_tree_is_never_published_again(rapp: Flask, example: dict[str,
     with pytest.raises(reporting.TreeChanged, match="was published with another unit tree .*FVE"):
         reporting.republish(WAVE)
     c, path = page(rapp, example)
-    r = c.get(path)
-    assert r.status_code == 422 and "was published with another unit tree" in r.get_data(as_text=True)
+    r = c.get(path)  # the confirm page says why, and has no form
+    assert r.status_code == 200 and "was published with another unit tree" in r.get_data(as_text=True)
+    assert 'name="expect"' not in r.get_data(as_text=True)
     r = c.post(path, data={"csrf_token": csrf(c, f"/hr/waves/{path.split('/')[3]}"), "confirm": "yes"})
     assert r.status_code == 422 and "The report was not published again" in r.get_data(as_text=True)
     assert stored_versions(db) == [(1, "cli")]
@@ -268,3 +279,16 @@ def test_new_numbers_in_the_same_cells_are_a_change(rapp: Flask, example: dict[s
     late_import(db, "HOVB", 2 * K_DIFF)
     parts = reporting.republish_plan(WAVE)
     assert parts[0].changes and parts[0].withheld == 0
+
+
+def test_the_confirmed_plan_must_still_hold(rapp: Flask, example: dict[str, int], db: Any) -> None:
+    """HR confirms what the confirm page showed; when more answers arrived meanwhile, the counts are no
+    longer what was confirmed: refused, nothing written."""
+    published_v1(db)
+    late_import(db, "HOVB", 2)
+    c, path = page(rapp, example)
+    shown = expected(c.get(path).get_data(as_text=True))
+    late_import(db, "HOVB", 5)
+    r = c.post(path, data={"csrf_token": csrf(c, path), "confirm": "yes", "expect": shown})
+    assert r.status_code == 422 and "changed since the confirm page was shown" in r.get_data(as_text=True)
+    assert stored_versions(db) == [(1, "cli")]
