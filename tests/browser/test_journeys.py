@@ -36,7 +36,7 @@ def assert_stored(server: LiveServer, unit: str, r: Respondent, lang: str) -> No
 
 def finish(r: Respondent, link: str | Callable[[], Any], shoot: Callable[..., Path] | None, tag: str) -> None:
     """Review page -> Send -> thank-you page -> the same link (or code: ``link`` is then a callable
-    that enters it again) shows the "already used" page."""
+    that enters it again) is refused exactly as an unknown link (or code) is."""
     review = r.page.locator("main").inner_text()
     # the review counts what this respondent answered (its own tally) out of the questions meant for
     # them (an exposure's follow-ups only after a "yes")
@@ -48,11 +48,17 @@ def finish(r: Respondent, link: str | Callable[[], Any], shoot: Callable[..., Pa
     r.check_page("thank-you")
     if shoot:
         shoot(r.page, f"thanks_{tag}")
-    response = r.goto(link) if isinstance(link, str) else link()
-    # a used link is refused as an unknown one is (docs/anonymity.md, threat 16)
-    assert response is not None and response.status == 404
-    assert r.page.locator(".notice-unknown").count() == 1, "expected the 'cannot be used' notice"
-    assert r.page.locator("form").count() == 0, "the used link must not offer the questionnaire again"
+    # a used link or code is refused as an unknown one is (docs/anonymity.md, threat 16)
+    if isinstance(link, str):
+        response = r.goto(link)
+        assert response is not None and response.status == 404
+        assert r.page.locator(".notice-unknown").count() == 1, "expected the 'cannot be used' notice"
+        assert r.page.locator("form").count() == 0, "the used link must not offer the questionnaire again"
+    else:
+        response = link()
+        assert response is not None and response.status == 422
+        assert r.page.locator("#code-error").count() == 1, "expected the code page's error"
+        assert r.page.locator("form#answers").count() == 0, "the used code must not open the questionnaire"
     r.check_page("already used")
     if shoot:
         shoot(r.page, f"already_used_{tag}")
