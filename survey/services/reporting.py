@@ -357,6 +357,15 @@ class TreeChanged(ServiceError):
 
 
 def republish_plan(wave_label: str) -> list[RepublishPart]:
+    """:func:`_republish_plan`; a refusal leaves the session as it found it (rolled back)."""
+    try:
+        return _republish_plan(wave_label)
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def _republish_plan(wave_label: str) -> list[RepublishPart]:
     """What :func:`republish` would publish for a closed wave, per questionnaire that has a publication;
     writes nothing. The new report is computed on today's tree with the version rule against every
     earlier version (``analysis.publish.version_rule``).

@@ -298,7 +298,6 @@ def republish_confirm(wave_id: int) -> Any:
     try:
         parts = reporting.republish_plan(wave.label)
     except USER_ERRORS as exc:  # shown on the confirm page, without the form
-        db.session.rollback()
         error = with_reason(_("The report cannot be published again: %(reason)s"), exc)
         return render_template("staff/republish.html", wave=wave, parts=[], digest="", error=error)
     return render_template("staff/republish.html", wave=wave, parts=parts,
@@ -315,7 +314,6 @@ def republish(wave_id: int) -> Any:
     try:
         done = reporting.republish(wave.label, expect=request.form.get("expect", ""))
     except USER_ERRORS as exc:
-        db.session.rollback()
         return _wave_page(wave, with_reason(_("The report was not published again: %(reason)s"), exc), 422)
     flash(_("The report of wave %(label)s is published again (version %(version)s).", label=wave.label,
             version=", ".join(f"{p.questionnaire_id} {p.version}" for p in done)), "success")
