@@ -443,7 +443,7 @@ def _diff_withhold(new: Mapping[str, Mapping[str, int]], olds: Sequence[Mapping[
     its parent, say) into a few late and a few earlier answerers together. With every cell of the new
     version also in each earlier one, any combination of both versions splits into one of the earlier
     version alone (its first answerers) and one of differences (the late answerers), each protected on
-    its own (test_disclosure_attacks.py::test_no_combination_of_two_published_versions_isolates_a_small_group)."""
+    its own (tests/analysis/test_disclosure_attacks.py, the property test over two versions)."""
     out = set(start)
     for old in olds:
         for u, cells in new.items():
