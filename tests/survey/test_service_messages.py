@@ -18,14 +18,13 @@ SCANNED = sorted((ROOT / "survey" / "services").glob("*.py")) + [ROOT / "survey"
 BASES = {"ServiceError", "NotFound", "Conflict"}
 #: where the message argument of the exception is (0 unless listed)
 MESSAGE_ARG = {"NoAccess": 1, "OverrideRefused": 2}
-#: classes that build their message in their own ``__init__`` (scanned there, at ``super().__init__``)
+#: classes that build their message in their own ``__init__`` (scanned there, at ``super().__init__``;
+#: AnswerError joins validate_answers' item messages, which the answering pages say themselves)
 OWN_MESSAGE = {"AnswerError", "SubmitRefused", "SmallUnits"}
 #: raises whose message is not a literal msgid, and why (file, function, exception)
 NOT_LITERAL = {
     # another exception's text (file/line/column messages of analysis' QuestionnaireError): stays English
     ("waves.py", "_resolve", "ServiceError"),
-    # the item messages of validate_answers, joined; the answering pages say it themselves
-    ("answering.py", "__init__", "AnswerError"),
     # the funding pages say these in their language from ``code`` and ``params``
     ("funding.py", "update_round", "OverrideRefused"),
     ("funding.py", "delete_application", "OverrideRefused"),
