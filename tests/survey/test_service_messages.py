@@ -14,7 +14,8 @@ from babel.messages.pofile import read_po
 from tests.survey.staff_helpers import PASSWORD, post, signed_in
 
 ROOT = Path(__file__).resolve().parents[2]
-SCANNED = sorted((ROOT / "survey" / "services").glob("*.py")) + [ROOT / "survey" / "backup.py"]
+#: the services, and every other module of the application that raises a ServiceError for a page
+SCANNED = sorted(p for p in (ROOT / "survey").rglob("*.py") if "migrations" not in p.parts)
 BASES = {"ServiceError", "NotFound", "Conflict"}
 #: where the message argument of the exception is (0 unless listed)
 MESSAGE_ARG = {"NoAccess": 1, "OverrideRefused": 2}
@@ -24,13 +25,13 @@ OWN_MESSAGE = {"AnswerError", "SubmitRefused", "SmallUnits"}
 #: raises whose message is not a literal msgid, and why (file, function, exception)
 NOT_LITERAL = {
     # another exception's text (file/line/column messages of analysis' QuestionnaireError): stays English
-    ("waves.py", "_resolve", "ServiceError"),
+    ("services/waves.py", "_resolve", "ServiceError"),
     # the funding pages say these in their language from ``code`` and ``params``
-    ("funding.py", "update_round", "OverrideRefused"),
-    ("funding.py", "delete_application", "OverrideRefused"),
-    ("funding.py", "check_override", "OverrideRefused"),
+    ("services/funding.py", "update_round", "OverrideRefused"),
+    ("services/funding.py", "delete_application", "OverrideRefused"),
+    ("services/funding.py", "check_override", "OverrideRefused"),
     # analysis' AllocationError text (the CLI shares analysis): stays English
-    ("funding.py", "_allocation_error", "ServiceError"),
+    ("services/funding.py", "_allocation_error", "ServiceError"),
 }
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
@@ -83,7 +84,7 @@ def _raises() -> list[tuple[str, str, str, ast.expr | None]]:
                     # a subclass' super().__init__ passes the message first
                     at = 0 if is_super else MESSAGE_ARG.get(exc, 0)
                     arg = child.args[at] if len(child.args) > at else None
-                    found.append((path.name, f, exc, arg))
+                    found.append((path.relative_to(ROOT / "survey").as_posix(), f, exc, arg))
             visit(path, child, f, c)
 
     for path, tree in trees.items():
@@ -199,6 +200,16 @@ def test_refused_account_is_danish_on_the_admin_page(client: Any, db: Any) -> No
     assert r.status_code == 422, text
     assert "&#39;not-an-address&#39; er ikke en e-mailadresse" in text
     assert "is not an e-mail address" not in text
+
+
+def test_a_view_refusal_is_danish_too(client: Any, db: Any) -> None:
+    """A view's own refusal (no file chosen) is a msgid too: Danish, not marked English."""
+    signed_in(client, "hr", lang="da")
+    r = post(client, "/hr/units", {}, page="/hr/units", content_type="multipart/form-data")
+    text = r.get_data(as_text=True)
+    assert r.status_code == 422
+    assert "vælg en fil at uploade (units.csv)" in text, text
+    assert '<span lang="en">' not in text
 
 
 def test_the_command_line_prints_the_english_text(runner: Any, db: Any) -> None:
