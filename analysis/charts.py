@@ -64,7 +64,11 @@ NUMBER_LOCALES: dict[str, dict[str, Any]] = {
 def spec(chart: alt.TopLevelMixin, lang: str) -> dict[str, Any]:
     """The chart's Vega-Lite spec with the number format of ``lang`` (axis labels, tooltips)."""
     out = chart.to_dict()
-    out.setdefault("config", {})["locale"] = {"number": NUMBER_LOCALES[texts.check_lang(lang)]}
+    config = out.setdefault("config", {})
+    config["locale"] = {"number": NUMBER_LOCALES[texts.check_lang(lang)]}
+    # Vega's own ARIA labels are English ("X-axis titled ... for a linear scale with values from ..."); each
+    # chart has a heading and a table alternative in the page's language, so they are left out
+    config["aria"] = False
     return out
 
 

@@ -436,8 +436,19 @@ def _diff_withhold(new: Mapping[str, Mapping[str, int]], olds: Sequence[Mapping[
                    start: set[str]) -> set[str]:
     """The units (``start`` included) whose cell is withheld so that no difference between ``new`` and an
     old version (unit -> {measure: value} of the cells published there) — of one cell, or of a unit minus
-    its nearest descendants published in both — lies in 1 … threshold − 1 for any measure."""
+    its nearest descendants published in both — lies in 1 … threshold − 1 for any measure.
+
+    A cell (or a measure of it) that an earlier version did not publish as a number stays withheld:
+    published now, it would combine with the earlier version's other cells (new unit minus the change of
+    its parent, say) into a few late and a few earlier answerers together. With every cell of the new
+    version also in each earlier one, any combination of both versions splits into one of the earlier
+    version alone (its first answerers) and one of differences (the late answerers), each protected on
+    its own (tests/analysis/test_disclosure_attacks.py, the property test over two versions)."""
     out = set(start)
+    for old in olds:
+        for u, cells in new.items():
+            if u not in old or any(m not in old[u] for m in cells if m in thresholds):
+                out.add(u)
     while True:
         grown = False
         for old in olds:

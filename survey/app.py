@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import config as config_mod
 from .extensions import babel, csrf, db, migrate
-from .i18n import current_language, other_language, return_path, role_name
+from .i18n import current_language, other_language, questionnaire_title, return_path, role_name, unit_label
 from .logging import configure_logging
 from .security import init_security
 
@@ -186,4 +186,6 @@ def register_template_helpers(app: Flask) -> None:
             "other_lang": other_language(),
             "language_return": return_path,
             "role_name": role_name,
+            "questionnaire_title": questionnaire_title,
+            "unit_label": unit_label,
         }

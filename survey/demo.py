@@ -466,6 +466,14 @@ OPEN_WAVE = "2026"
 #: units that get unused invitations in the open wave: (unit_id, links, codes)
 INVITED: tuple[tuple[str, int, int], ...] = (("TEK-VEJ", 3, 3), ("DAG-N-SOL", 3, 3), ("AEL-HJE-N", 2, 2))
 DEMO_EMAIL_DOMAIN = "demo.trivsel.example"
+#: the reason the committee typed for the demo's override
+OVERRIDE_REASON = (
+    "Besluttet i HovedMED: enheden har en konkret plan for et trivselsforløb, selv om kriterierne giver 0 kr."
+)
+#: the themes the demo's funding applications name (typed by the committee, so Danish on every page)
+APPLICATION_THEMES = (
+    "Ledelse", "Arbejdsmængde", "Samarbejde", "Vold og trusler", "Krænkende adfærd", "Stress",
+)
 #: the organisation's help contacts in the demo (shown at the end of the offensive-behaviour part and on every
 #: dialogue sheet); invented names, reserved example phone numbers and addresses
 DEMO_HELP_CONTACTS = {
@@ -626,7 +634,7 @@ def demo_funding_round(actor: str, seed: int = DEFAULT_SEED) -> None:
         "KUB": "FagMED Kultur",
         "OEK": "FagMED Administration",
     }
-    themes = ("Ledelse", "Arbejdsmængde", "Samarbejde", "Vold og trusler", "Krænkende adfærd", "Stress")
+    themes = APPLICATION_THEMES
     rng = _rng(seed, "funding")
     rnd = funding.create_round(CURRENT, 900_000, None, 1.0)
     for n, unit in enumerate(UNITS, start=1):
@@ -651,8 +659,7 @@ def demo_funding_round(actor: str, seed: int = DEFAULT_SEED) -> None:
         rnd.id,
         unit_id,
         25_000,
-        "Besluttet i HovedMED: enheden har en konkret plan for et trivselsforløb, "
-        "selv om kriterierne giver 0 kr.",
+        OVERRIDE_REASON,
     )
     funding.run_allocation(rnd.id, actor)
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from typing import Any
 
-from flask import current_app, request, session
+from flask import current_app, g, request, session
 from flask_babel import get_translations, gettext, pgettext
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
@@ -104,3 +106,75 @@ def role_name(role: str | None) -> str:
         "manager": pgettext("role", "manager"),
     }
     return str(names.get(role or "", role or ""))
+
+
+def questionnaire_title(qid: str) -> str:
+    """A shipped questionnaire's title in the page's language ("Krænkende handlinger" for
+    ``offensive_behaviour``); an id that is not shipped is shown as it is."""
+    title = _shipped_titles().get(qid)
+    if title is None:
+        return qid
+    return str(title.get(current_language()))
+
+
+def theme_title(theme_id: str) -> str | None:
+    """A shipped questionnaire's theme title in the page's language; None for an unknown id."""
+    title = _shipped_themes().get(theme_id)
+    return None if title is None else str(title.get(current_language()))
+
+
+@lru_cache(maxsize=1)
+def _shipped_themes() -> dict[str, Any]:
+    import questionnaires
+
+    out: dict[str, Any] = {}
+    for qid in questionnaires.shipped_ids():
+        try:
+            out.update({t.id: t.title for t in questionnaires.load(qid).themes})
+        except Exception:  # a broken shipped file is reported where it is used, not on every page
+            continue
+    return out
+
+
+@lru_cache(maxsize=1)
+def _shipped_titles() -> dict[str, Any]:
+    import questionnaires
+
+    out: dict[str, Any] = {}
+    for qid in questionnaires.shipped_ids():
+        try:
+            out[qid] = questionnaires.load(qid).title
+        except Exception:  # a broken shipped file is reported where it is used, not on every page
+            continue
+    return out
+
+
+def unit_label(unit_id: str | None) -> str:
+    """A unit's name as people tell it apart (:func:`survey.services.units.unit_labels`), once per
+    request; an unknown id is shown as it is."""
+    if not unit_id:
+        return ""
+    return str(_request_unit_labels().get(unit_id, unit_id))
+
+
+def _request_unit_labels() -> dict[str, str]:
+    labels = getattr(g, "_unit_labels", None)
+    if labels is None:
+        from survey.services.units import unit_labels
+
+        labels = g._unit_labels = unit_labels()
+    return dict(labels)
+
+
+_THEME_WORD = re.compile(r"\b(tema|theme) ([a-z][a-z0-9_]*)\b")
+
+
+def readable(text: str) -> str:
+    """A computed text (a grant's explanation) as people read it: every unit id replaced by the unit's
+    name (:func:`unit_label`) and every "tema <id>" / "theme <id>" by the theme's title."""
+    labels = _request_unit_labels()
+    if labels:
+        ids = sorted(labels, key=len, reverse=True)
+        pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, ids)) + r")(?![\w-])")
+        text = pattern.sub(lambda m: labels[m.group(1)], text)
+    return _THEME_WORD.sub(lambda m: f"{m.group(1)} {theme_title(m.group(2)) or m.group(2)}", text)

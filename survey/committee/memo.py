@@ -14,7 +14,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 from survey.forms_numbers import show_number
-from survey.i18n import current_language
+from survey.i18n import current_language, readable, unit_label
 from survey.models_funding import FundingDecision, FundingRound
 
 
@@ -41,7 +41,7 @@ def grant_rows(decision: FundingDecision) -> list[dict[str, Any]]:
                 "points": g["points"],
                 "headcount": g["headcount"],
                 "amount": g["amount"],
-                "explanation": g.get("explanation_da") if da else g.get("explanation"),
+                "explanation": readable(str((g.get("explanation_da") if da else g.get("explanation")) or "")),
                 "override_reason": override["reason"] if override else "",
             }
         )
@@ -202,7 +202,7 @@ def build_pdf(rnd: FundingRound, wave: str, decision: FundingDecision) -> bytes:
     pdf.cell(0, 8, text(_("Grants")), new_x="LMARGIN", new_y="NEXT")
     for row in grant_rows(decision):
         pdf.set_font(family, "B", 10)
-        head = f"{row['application_id']} {row['unit_id']} – {row['name']}: {_fmt(row['amount'])} DKK"
+        head = f"{row['application_id']} {unit_label(row['unit_id'])}: {_fmt(row['amount'])} DKK"
         pdf.multi_cell(0, 6, text(head), new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(family, "", 9)
         detail = (
@@ -250,7 +250,7 @@ def build_pdf(rnd: FundingRound, wave: str, decision: FundingDecision) -> bytes:
     if not overrides:
         pdf.multi_cell(0, 6, text(_("No overrides.")), new_x="LMARGIN", new_y="NEXT")
     for o in overrides:
-        line = f"{o['unit_id']}: {_fmt(o['amount'])} DKK – {_('Reason')}: {o['reason']}"
+        line = f"{unit_label(o['unit_id'])}: {_fmt(o['amount'])} DKK – {_('Reason')}: {o['reason']}"
         pdf.multi_cell(0, 6, text(line), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 
@@ -309,7 +309,7 @@ def leftover(decision: FundingDecision) -> dict[str, Any] | None:
 
 def _names(rows: list[dict[str, Any]]) -> str:
     return ", ".join(
-        f"{r['unit_id']} – {r['name']} ({_('%(amount)s DKK', amount=_fmt(r['amount']))})" for r in rows
+        f"{unit_label(r['unit_id'])} ({_('%(amount)s DKK', amount=_fmt(r['amount']))})" for r in rows
     )
 
 
@@ -340,7 +340,7 @@ def leftover_sentences(decision: FundingDecision) -> list[str]:
         out.append(
             _(
                 "These applications meet no criterion and receive 0 DKK: %(units)s.",
-                units=", ".join(f"{r['unit_id']} – {r['name']}" for r in info["ineligible"]),
+                units=", ".join(unit_label(r["unit_id"]) for r in info["ineligible"]),
             )
         )
     if info["rounding"]:
@@ -445,6 +445,8 @@ def theme_chart_spec(decision: FundingDecision) -> dict[str, Any] | None:
             tooltip=["theme:N", "n:Q"],
         )
         .properties(width=420, height=max(60, 24 * len(counts)), title=_("Themes of the funded applications"))
+        # no Vega ARIA labels: they are English ("Y-axis titled ... with 6 values"); the page has the table
+        .configure(aria=False)
     )
     return dict(chart.to_dict())
 

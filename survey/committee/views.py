@@ -23,8 +23,7 @@ from survey.committee.forms import (
     SettingsForm,
 )
 from survey.forms_numbers import show_number
-from survey.i18n import current_language, service_text, with_reason
-from survey.models import Unit
+from survey.i18n import current_language, readable, service_text, with_reason
 from survey.models_funding import FundingDecision, FundingRound
 from survey.services import NotFound, ServiceError
 from survey.services import funding as svc
@@ -60,7 +59,11 @@ def _dkk_filter(value: Any, decimals: int = 0) -> str:
 
 
 def explanation(grant: dict[str, Any]) -> str:
-    return str(grant.get("explanation_da") if current_language() == "da" else grant.get("explanation"))
+    """The grant's explanation in the page's language, as people read it: the allocation names units and
+    themes by id ("orange tema ledelse ... Bemærk: AEL-HJE, AEL får også tilskud"); the page shows the
+    unit's name and the theme's title instead."""
+    text = str(grant.get("explanation_da") if current_language() == "da" else grant.get("explanation"))
+    return readable(text)
 
 
 def _round_questionnaires(rnd: FundingRound) -> list[Any]:
@@ -143,14 +146,10 @@ def refusal_text(err: svc.OverrideRefused) -> str:
 
 
 def _unit_choices() -> list[tuple[str, str]]:
-    import sqlalchemy as sa
+    """The units by name (with the parent where names repeat), never the internal id, sorted by name."""
+    from survey.services.units import unit_labels
 
-    from survey.extensions import db
-
-    return [
-        (uid, f"{uid} – {name}")
-        for uid, name in db.session.execute(sa.select(Unit.unit_id, Unit.name).order_by(Unit.unit_id))
-    ]
+    return sorted(unit_labels().items(), key=lambda kv: kv[1])
 
 
 def _open_wave_choices() -> list[tuple[str, str]]:

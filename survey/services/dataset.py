@@ -484,7 +484,15 @@ def prepare_export(wave_label: str, questionnaire_id: str) -> ResponsesExport:
     k_min = max(int(analysis_settings().k_min), K_FLOOR, int(current_app.config.get("TRIVSEL_K_MIN") or 0))
     columns = response_columns(q)
     rows = _rows(wave, q, wave.label, columns)
-    parents = {u: p for u, p in db.session.execute(sa.select(Unit.unit_id, Unit.parent_id))}
+    # the tree the wave was published with, when it has a publication: lifted along today's tree after an
+    # edit, two exports (before and after) would differ by a unit the publication never showed apart
+    from survey.services.reporting import versions
+
+    stored = versions(wave, q.id)
+    if stored:
+        parents = {str(u["unit_id"]): (str(u.get("parent_id") or "") or None) for u in stored[-1].units}
+    else:
+        parents = {u: p for u, p in db.session.execute(sa.select(Unit.unit_id, Unit.parent_id))}
     counts = Counter(r["unit_id"] for r in rows)
     target = lift_small_units(counts, parents, k_min)
     for row in rows:

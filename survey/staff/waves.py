@@ -27,7 +27,7 @@ from analysis.csvio import InputError
 from questionnaires import QuestionnaireError
 from survey.auth import role_required
 from survey.extensions import db
-from survey.i18n import with_reason
+from survey.i18n import questionnaire_title, with_reason
 from survey.models import Unit, Wave
 from survey.services import (
     ServiceError,
@@ -315,8 +315,9 @@ def republish(wave_id: int) -> Any:
         done = reporting.republish(wave.label, expect=request.form.get("expect", ""))
     except USER_ERRORS as exc:
         return _wave_page(wave, with_reason(_("The report was not published again: %(reason)s"), exc), 422)
+    versions = ", ".join(f"{questionnaire_title(p.questionnaire_id)} {p.version}" for p in done)
     flash(_("The report of wave %(label)s is published again (version %(version)s).", label=wave.label,
-            version=", ".join(f"{p.questionnaire_id} {p.version}" for p in done)), "success")
+            version=versions), "success")
     return redirect(url_for("staff.wave", wave_id=wave.id), code=303)
 
 

@@ -419,3 +419,86 @@ def test_change_rows_after_a_move_only_repeat_what_the_baseline_published(case):
         old_row = published[(s["unit_id"], s["id"])]
         assert (ch["baseline_n"], ch["baseline_mean"]) == (old_row["n"], pytest.approx(old_row["mean"]))
         assert subtree(old, s["unit_id"]) & base_units == subtree(new, s["unit_id"]) & base_units
+
+
+# ------------------------------------------------------------------ version minus version (re-publication)
+
+
+@st.composite
+def _late_answers(draw):
+    units, rows = draw(_surveys())
+    late: list[dict[str, Any]] = []
+    for u, _, _ in units:
+        for _ in range(draw(st.sampled_from([0, 0, 0, 1, 2, 3, 4, 6]))):
+            r: dict[str, Any] = {"wave": "2025", "unit_id": u, "late": True}
+            if draw(st.booleans()):
+                r.update({i: draw(st.integers(1, 7)) for i in ("A1", "A2", "A3")})
+            if draw(st.booleans()):
+                r.update({i: draw(st.integers(1, 7)) for i in ("B1", "B2")})
+            if draw(st.booleans()):
+                r["BQ"] = draw(st.integers(0, 2))
+            late.append(r)
+    return units, rows, late
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_late_answers())
+def test_no_combination_of_two_published_versions_isolates_a_small_group(case):
+    """Issue 10 item 5, "report version − version": a wave is published (version 1), late answers reach
+    some units, and it is published again through the version rule (``publish(..., earlier=[v1])``).
+    Every linear combination of the published sums of *both* versions together (n × mean of every theme
+    and item row, the exposure counts) is tried: none gives the answers of fewer than ``k_min`` people
+    (scores) or ``n_min_exposure`` people (exposure rows). Late and first answerers are told apart."""
+    from analysis.publish import publish
+
+    units, rows, late = case
+    parent = {u: p or None for u, p, _ in units}
+
+    def under(v: str) -> set[str]:
+        out = {v}
+        changed = True
+        while changed:
+            changed = False
+            for u, p in parent.items():
+                if p in out and u not in out:
+                    out.add(u)
+                    changed = True
+        return out
+
+    def strip(rs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{k: v for k, v in r.items() if k != "late"} for r in rs]
+
+    v1 = publish(analyse(*build(units, strip(rows)), Q, "2025").to_dict())
+    v2 = publish(analyse(*build(units, strip(rows + late)), Q, "2025").to_dict(), earlier=[v1])
+    themes = {"A": ("A1", "A2", "A3"), "B": ("B1", "B2")}
+    everyone = rows + late
+    score_classes = _classes([], everyone, lambda r: (bool(r.get("late")),
+                                                      *(t for t in themes if themes[t][0] in r)))
+    functionals: list[dict[tuple, float]] = []
+    for version, with_late in ((v1, False), (v2, True)):
+        for s in version["scores"]:
+            members = under(s["unit_id"])
+            f: dict[tuple, float] = {}
+            for c in score_classes:
+                if c[0] not in members or (c[1] and not with_late):
+                    continue
+                if s["kind"] == "item" and s["theme"] in c[2:]:
+                    f[(c, s["id"])] = 1.0
+                elif s["kind"] == "theme" and s["id"] in c[2:]:
+                    for i in themes[s["id"]]:
+                        f[(c, i)] = 1.0 / len(themes[s["id"]])
+            if f:
+                functionals.append(f)
+    assert _smallest_isolated_group(functionals, score_classes, 5) is None
+
+    expo_classes = _classes([], everyone, lambda r: (bool(r.get("late")), "BQ" in r))
+    expo: list[dict[tuple, float]] = []
+    for version, with_late in ((v1, False), (v2, True)):
+        for e in version["exposures"]:
+            if e["kind"] != "bullying":
+                continue
+            f = {(c, "exposed"): 1.0 for c in expo_classes
+                 if c[2] and c[0] in under(e["unit_id"]) and (with_late or not c[1])}
+            if f:
+                expo.append(f)
+    assert _smallest_isolated_group(expo, expo_classes, 10) is None

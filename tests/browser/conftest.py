@@ -258,6 +258,7 @@ STAFF = {
     "hr": ("hr@browser.test", None),
     "manager": ("leder@browser.test", "AEL-HJE"),
     "committee": ("udvalg@browser.test", None),
+    "admin": ("admin@browser.test", None),
 }
 
 

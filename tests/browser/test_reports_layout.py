@@ -181,3 +181,21 @@ def test_no_foreign_word_or_internal_id(
             text = text.replace(unit_name, " ")
         found = sorted({m.group(0) for m in forbidden.finditer(text)})
         assert not found, f"{name} ({lang}): {found}"
+
+
+def test_the_users_page_fits_a_phone(
+    staff_server: LiveServer, new_session: Callable[..., Session], shoot: Callable[..., Path]
+) -> None:
+    """The admin's users table stacks into one block per account on a 390 px phone (it was 880 px wide),
+    each value named by its column, and stays a table on a PC."""
+    for device, size in (("phone", PHONE), ("desktop", DESKTOP)):
+        s = new_session(staff_server, **size)
+        sign_in(s, "admin")
+        page = s.page
+        page.goto("/admin/users")
+        m = metrics(page)
+        assert m["scrollWidth"] <= m["clientWidth"], f"/admin/users scrolls sideways on {device}: {m}"
+        shoot(page, f"admin_users_{device}")
+        check_axe(page, f"users ({device})")
+    labels = page.locator("table.stack td[data-label]").evaluate_all("els => els.map(e => e.dataset.label)")
+    assert {"Rolle", "Enhed", "Status", "Handlinger"} <= set(labels)

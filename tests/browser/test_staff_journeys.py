@@ -389,7 +389,7 @@ def test_hr_runs_a_wave_and_reads_the_reports_in_both_languages(
     page.get_by_role("button", name="Vis", exact=True).click()
     page.wait_for_load_state()
     t.check("followup_2025")
-    page.get_by_role("link", name=re.compile(r"^AEL-HJE ")).click()
+    page.get_by_role("link", name="Hjemmeplejen", exact=True).click()  # by name, never the id
     t.check("followup_unit")
     page.fill("#what", TYPED[1])
     page.fill("#owner", TYPED[2])

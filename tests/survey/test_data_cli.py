@@ -551,3 +551,21 @@ def test_demo_files_are_what_was_imported(demo_db: tuple[Path, str]) -> None:
                     if cells[0] == wave:
                         lifted[(cells[0], into.get(cells[1], cells[1]), *cells[2:])] += n
             assert exported == lifted and sum(on_disk.values()) == sum(demo_mod.respondent_counts().values())
+
+
+def test_export_lifts_along_the_published_tree_not_todays(runner: Any, db: Any, example_units: None) -> None:
+    """After a tree edit, the export lifts as the wave was published: Filial Vest (3) still goes into BIB,
+    not into Museerne where it now sits, so two exports before and after an edit cannot differ by a unit
+    the publication never showed apart."""
+    from survey.models import Unit
+    from survey.services import reporting
+
+    _import_example(runner)
+    reporting.publish_wave("2025")
+    db.session.get(Unit, "FVE").parent_id = "MUS"
+    db.session.commit()
+    result = _export(runner)
+    assert result.exit_code == 0, result.output
+    assert "  into BIB: FVE (3)" in result.stderr
+    units = Counter(line.split(",")[1] for line in result.stdout.splitlines()[1:])
+    assert units["BIB"] == 11 + 3

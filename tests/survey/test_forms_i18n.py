@@ -132,3 +132,19 @@ def test_unit_labels_tell_repeated_names_apart_without_ids() -> None:
                                             "Kommunen › Team › Nord › Køkken (2)")
     assert len(set(labels.values())) == len(labels)
     assert not any(uid in label for uid, label in labels.items() if len(uid) > 1)
+
+
+def test_computed_texts_name_units_and_themes_not_ids(app: Any, db: Any) -> None:
+    """A grant's explanation from the allocation names units and themes by id; the pages show names."""
+    from survey.i18n import questionnaire_title, readable
+
+    load_example()
+    with app.test_request_context():
+        from flask import session
+
+        session["lang"] = "da"
+        text = readable("orange tema tempo: 2 point. Bemærk: HOVB, FIL får også tilskud (BIB-X står)")
+        assert text == ("orange tema Arbejdsmængde og tempo: 2 point. Bemærk: Hovedbiblioteket, Filialerne "
+                        "får også tilskud (BIB-X står)")
+        assert questionnaire_title("offensive_behaviour") == "Krænkende handlinger"
+        assert questionnaire_title("unknown_id") == "unknown_id"
