@@ -91,29 +91,41 @@ def _check(data: Any) -> None:
         raise BackupError("this file is not a Trivsel backup (made by 'trivsel backup FILE')")
     if data.get("version") != VERSION:
         raise BackupError(
-            f"backup format version {data.get('version')!r} is not supported (expected {VERSION})"
+            "backup format version %(version)s is not supported (expected %(expected)s)",
+            version=repr(data.get("version")),
+            expected=VERSION,
         )
     here = _revision()
     if data.get("revision") != here:
         raise BackupError(
-            f"the backup was taken at schema revision {data.get('revision')}, this database is at {here}; "
-            "restore into a database migrated to the same revision ('trivsel db upgrade')"
+            "the backup was taken at schema revision %(revision)s, this database is at "
+            "%(here)s; restore into a database migrated to the same revision ('trivsel db "
+            "upgrade')",
+            revision=data.get("revision"),
+            here=here,
         )
     known = {t.name: t for t in db.metadata.sorted_tables}
     for name, table in data["tables"].items():
         if name not in known:
-            raise BackupError(f"the backup has a table '{name}' this version of Trivsel does not know")
+            raise BackupError(
+                "the backup has a table '%(name)s' this version of Trivsel does not know",
+                name=name,
+            )
         if not isinstance(table, dict) or table.get("columns") != [c.name for c in known[name].columns]:
-            raise BackupError(f"table '{name}' in the backup has other columns than this database")
+            raise BackupError(
+                "table '%(name)s' in the backup has other columns than this database",
+                name=name,
+            )
         if not isinstance(table.get("rows"), list):
-            raise BackupError(f"table '{name}' in the backup has no list of rows")
+            raise BackupError("table '%(name)s' in the backup has no list of rows", name=name)
     nonempty = [
         t.name for t in known.values() if db.session.scalar(sa.select(sa.func.count()).select_from(t))
     ]
     if nonempty:
         raise BackupError(
-            f"the database is not empty (rows in {', '.join(nonempty)}); restore only into an empty "
-            "database: create a new one and run 'trivsel db upgrade' first"
+            "the database is not empty (rows in %(tables)s); restore only into an empty "
+            "database: create a new one and run 'trivsel db upgrade' first",
+            tables=", ".join(nonempty),
         )
 
 
@@ -151,7 +163,8 @@ def restore(data: Any) -> dict[str, int]:
     except (sa.exc.DBAPIError, KeyError, TypeError, ValueError) as exc:
         session.rollback()
         raise BackupError(
-            f"the backup could not be restored, nothing was changed: {type(exc).__name__}"
+            "the backup could not be restored, nothing was changed: %(error)s",
+            error=type(exc).__name__,
         ) from None
     return counts
 
@@ -175,9 +188,9 @@ def read_backup(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise BackupError(f"{path}: no such file") from None
+        raise BackupError("%(path)s: no such file", path=path) from None
     except (UnicodeDecodeError, ValueError) as exc:
-        raise BackupError(f"{path}: not a JSON backup file ({exc})") from None
+        raise BackupError("%(path)s: not a JSON backup file (%(exc)s)", path=path, exc=exc) from None
 
 
 # ---------------------------------------------------------------------------------------------

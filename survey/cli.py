@@ -327,8 +327,12 @@ def report_html(wave_label: str, unit_id: str | None, lang: str, output: Path) -
                          "path", value=str(output))
     wave = reporting.get_wave(wave_label)
     if wave.status != "closed":
-        raise ServiceError(f"wave '{wave_label}' is {wave.status}; a wave's report is published when it "
-                           "closes: close it first")
+        raise ServiceError(
+            "wave '%(wave_label)s' is %(status)s; a wave's report is published when it "
+            "closes: close it first",
+            wave_label=wave_label,
+            status=wave.status,
+        )
     wr = reporting.wave_report(wave_label)
     data: dict[str, Any] = wr.report
     if unit_id is not None:

@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from flask import current_app, g, request, session
-from flask_babel import pgettext
+from flask_babel import get_translations, gettext, pgettext
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
@@ -53,13 +53,41 @@ def return_path() -> str | None:
 
 
 def service_text(exc: BaseException | str) -> Markup | str:
-    """A service's message for a page. Services speak English (the command line shares them); on a
-    Danish page the message is marked ``lang="en"`` so a screen reader pronounces it as English and
-    the page says honestly which part is not translated."""
+    """A service's message for a page. A :class:`~survey.services.ServiceError` carries its English
+    msgid and parameters: on a Danish page the msgid's translation is filled in (a wave status as a
+    parameter translated too). A message without a translation (another exception's text, e.g. a file
+    error of ``analysis``) stays English, marked ``lang="en"`` so a screen reader pronounces it as
+    English and the page says honestly which part is not translated."""
     text = str(exc)
     if current_language() == "en":
         return text
+    from survey.services import ServiceError
+
+    if isinstance(exc, ServiceError):
+        translated = get_translations().ugettext(exc.msgid)
+        if translated != exc.msgid:
+            return Markup(escape(translated)) % _translated_params(exc.params)
     return Markup('<span lang="en">%s</span>') % text
+
+
+def _translated_params(params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with the values the page can say in its language translated (a wave status, the kind
+    of rows that keep a unit); another exception's text stays English, marked ``lang="en"``."""
+    from survey.models import WAVE_STATUSES
+
+    words = {
+        "status": {"draft": gettext("draft"), "open": gettext("open"), "closed": gettext("closed")},
+        "what": {"invitations": gettext("invitations"), "manager accounts": gettext("manager accounts")},
+    }
+    out = dict(params)
+    for key, value in params.items():
+        if key == "status" and value not in WAVE_STATUSES:
+            continue
+        if isinstance(value, str) and value in words.get(key, {}):
+            out[key] = words[key][value]
+        elif isinstance(value, BaseException):
+            out[key] = Markup('<span lang="en">%s</span>') % str(value)
+    return out
 
 
 def with_reason(template: str, exc: BaseException | str, name: str = "reason") -> Markup:

@@ -132,12 +132,12 @@ def import_page() -> Any:
         staff = _upload("staff")
         try:
             if main is None:
-                raise ServiceError(_("Choose the file to import."))
+                raise ServiceError("Choose the file to import.")
             if kind == "absence":
                 summary = svc.import_absence(main)
             elif kind == "spells":
                 if staff is None:
-                    raise ServiceError(_("A spells file needs its staffing file (staff.csv) as well."))
+                    raise ServiceError("A spells file needs its staffing file (staff.csv) as well.")
                 summary = svc.import_spells(main, staff)
             elif kind == "incidents":
                 summary = svc.import_incidents(main)

@@ -6,9 +6,22 @@ commits its whole change or raises :class:`ServiceError` (or a subclass) and cha
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ServiceError(ValueError):
-    """A request that cannot be carried out; ``str(err)`` says what and how to fix it."""
+    """A request that cannot be carried out; ``str(err)`` says what and how to fix it.
+
+    ``msgid`` is the English message with ``%(name)s`` placeholders, ``params`` their values: ``str(err)``
+    is ``msgid % params`` (English, for the command line and logs), and a page shows
+    ``gettext(msgid) % params`` in its own language (:func:`survey.i18n.service_text`). Every literal
+    msgid is in the translation catalogue (``tests/survey/test_service_messages.py``).
+    """
+
+    def __init__(self, msgid: str, **params: Any) -> None:
+        self.msgid = msgid
+        self.params = params
+        super().__init__(msgid % params if params else msgid)
 
 
 class NotFound(ServiceError):

@@ -52,7 +52,8 @@ class AnswerError(ServiceError):
 
     def __init__(self, errors: Mapping[str, str]) -> None:
         self.errors = dict(errors)
-        super().__init__("; ".join(f"{k}: {v}" for k, v in self.errors.items()))
+        joined = "; ".join(f"{k}: {v}" for k, v in self.errors.items())
+        super().__init__(joined)
 
 
 class SubmitRefused(ServiceError):
@@ -60,7 +61,7 @@ class SubmitRefused(ServiceError):
 
     def __init__(self, state: TokenState) -> None:
         self.state = state
-        super().__init__(f"the invitation cannot be used: {state.value}")
+        super().__init__("the invitation cannot be used: %(state)s", state=state.value)
 
 
 @dataclass(frozen=True)
@@ -352,7 +353,11 @@ def submit(token: str, submissions: list[Submission], language: str) -> int:
     is stored then and the invitation stays unused.
     """
     if language not in LANGUAGES:
-        raise ServiceError(f"language must be one of {', '.join(LANGUAGES)}, got {language!r}")
+        raise ServiceError(
+            "language must be one of %(choices)s, got %(language)s",
+            choices=", ".join(LANGUAGES),
+            language=repr(language),
+        )
     ids = [s.questionnaire.id for s in submissions]
     if not ids or len(set(ids)) != len(ids):
         raise ServiceError("submit needs each of the wave's questionnaires once")
@@ -432,7 +437,11 @@ def _clean(
     snapshots = {q.id: q for q in wave_snapshots(wave_id).questionnaires}  # parsed once per process
     if set(ids) != set(snapshots):
         runs, given = ", ".join(sorted(snapshots)), ", ".join(sorted(ids))
-        raise ServiceError(f"this wave runs {runs}; answers were given for {given}")
+        raise ServiceError(
+            "this wave runs %(runs)s; answers were given for %(given)s",
+            runs=runs,
+            given=given,
+        )
     cleaned: list[tuple[Questionnaire, dict[str, Any], dict[str, str]]] = []
     for sub in submissions:
         q = snapshots[sub.questionnaire.id]

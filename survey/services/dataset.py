@@ -182,9 +182,13 @@ def import_responses(
     baselines = dict(baselines or {})
     for label, base in baselines.items():
         if label not in rows_by_wave:
-            raise ServiceError(f"baselines names wave '{label}', which is not in {table.name}")
+            raise ServiceError(
+                "baselines names wave '%(label)s', which is not in %(name)s",
+                label=label,
+                name=table.name,
+            )
         if base == label:
-            raise ServiceError(f"wave '{label}' cannot be its own baseline")
+            raise ServiceError("wave '%(label)s' cannot be its own baseline", label=label)
 
     created: list[str] = []
     dropped = 0
@@ -208,10 +212,17 @@ def import_responses(
         session.flush()
         for label, base in baselines.items():
             if label not in created:
-                raise Conflict(f"wave '{label}' already exists; its baseline is set where the wave was made")
+                raise Conflict(
+                    "wave '%(label)s' already exists; its baseline is set where the wave was made",
+                    label=label,
+                )
             base_wave = waves.get(base) or session.scalar(sa.select(Wave).where(Wave.label == base))
             if base_wave is None:
-                raise NotFound(f"baseline wave '{base}' of wave '{label}' does not exist")
+                raise NotFound(
+                    "baseline wave '%(base)s' of wave '%(label)s' does not exist",
+                    base=base,
+                    label=label,
+                )
             waves[label].baseline_id = base_wave.id
 
         values: list[dict[str, Any]] = []
@@ -251,8 +262,10 @@ def _check_existing(wave: Wave, q: Questionnaire) -> None:
     """Refuse to import into an open/draft wave, a different version, or a wave that already has rows."""
     if wave.status != "closed":
         raise Conflict(
-            f"wave '{wave.label}' is {wave.status}; responses can only be imported into a closed wave "
-            "or under a new wave label (change the 'wave' column)"
+            "wave '%(label)s' is %(status)s; responses can only be imported into a closed "
+            "wave or under a new wave label (change the 'wave' column)",
+            label=wave.label,
+            status=wave.status,
         )
     existing = db.session.scalar(
         sa.select(sa.func.count())
@@ -261,15 +274,22 @@ def _check_existing(wave: Wave, q: Questionnaire) -> None:
     )
     if existing:
         raise Conflict(
-            f"wave '{wave.label}' already has {existing} responses for questionnaire '{q.id}'; "
-            "a wave is imported once (use a new wave label to import again)"
+            "wave '%(label)s' already has %(existing)s responses for questionnaire '%(id)s'; "
+            "a wave is imported once (use a new wave label to import again)",
+            label=wave.label,
+            existing=existing,
+            id=q.id,
         )
     runs = {wq.questionnaire_id: wq for wq in wave.questionnaires}
     if q.id in runs:
         if runs[q.id].version != q.version:
             raise Conflict(
-                f"wave '{wave.label}' runs questionnaire '{q.id}' version {runs[q.id].version}, "
-                f"the import uses version {q.version}; import with the matching definition file"
+                "wave '%(label)s' runs questionnaire '%(id)s' version %(version)s, the import "
+                "uses version %(used_version)s; import with the matching definition file",
+                label=wave.label,
+                id=q.id,
+                version=runs[q.id].version,
+                used_version=q.version,
             )
     else:
         position = max((wq.position for wq in wave.questionnaires), default=-1) + 1
@@ -289,12 +309,22 @@ def _wave_questionnaire(wave_label: str, questionnaire_id: str) -> tuple[Wave, Q
     wave = db.session.scalar(sa.select(Wave).where(Wave.label == wave_label))
     if wave is None:
         known = ", ".join(db.session.scalars(sa.select(Wave.label).order_by(Wave.label))) or "none yet"
-        raise NotFound(f"no wave '{wave_label}'; known waves: {known}")
+        raise NotFound(
+            "no wave '%(wave_label)s'; known waves: %(known)s",
+            wave_label=wave_label,
+            known=known,
+        )
     for wq in wave.questionnaires:
         if wq.questionnaire_id == questionnaire_id:
             return wave, wq.load()
     runs = ", ".join(wq.questionnaire_id for wq in wave.questionnaires) or "none"
-    raise NotFound(f"wave '{wave_label}' does not run questionnaire '{questionnaire_id}'; it runs: {runs}")
+    raise NotFound(
+        "wave '%(wave_label)s' does not run questionnaire '%(questionnaire_id)s'; it "
+        "runs: %(runs)s",
+        wave_label=wave_label,
+        questionnaire_id=questionnaire_id,
+        runs=runs,
+    )
 
 
 def wave_questionnaire(wave_label: str, questionnaire_id: str) -> Questionnaire:
@@ -382,7 +412,7 @@ def lift_small_units(
             u: str | None = unit
             while u is not None and u not in depth:
                 if u in seen:
-                    raise ServiceError(f"the unit tree has a cycle through '{u}'")
+                    raise ServiceError("the unit tree has a cycle through '%(u)s'", u=u)
                 seen.append(u)
                 u = parents.get(u)
             base = -1 if u is None else depth[u]
@@ -392,7 +422,10 @@ def lift_small_units(
 
     for unit in counts:
         if unit not in parents:
-            raise NotFound(f"responses name unit '{unit}', which is not in the unit tree; import units.csv")
+            raise NotFound(
+                "responses name unit '%(unit)s', which is not in the unit tree; import units.csv",
+                unit=unit,
+            )
     pool = {u: n for u, n in counts.items() if n}
     target = {u: u for u in pool}
     for unit in sorted(parents, key=lambda u: (-_depth(u), u)):
@@ -402,8 +435,12 @@ def lift_small_units(
         parent = parents[unit]
         if parent is None:
             raise Conflict(
-                f"only {n} responses in all under '{unit}', fewer than k_min={k_min}: even the whole "
-                "organisation is too small to export without singling people out; nothing was written"
+                "only %(n)s responses in all under '%(unit)s', fewer than k_min=%(k_min)s: even "
+                "the whole organisation is too small to export without singling people out; "
+                "nothing was written",
+                n=n,
+                unit=unit,
+                k_min=k_min,
             )
         pool[parent] = pool.get(parent, 0) + n
         pool[unit] = 0
@@ -438,8 +475,10 @@ def prepare_export(wave_label: str, questionnaire_id: str) -> ResponsesExport:
     wave, q = _wave_questionnaire(wave_label, questionnaire_id)
     if wave.status != "closed":
         raise Conflict(
-            f"wave '{wave.label}' is {wave.status}; responses are exported once the wave is closed "
-            "(two exports of a running wave would single out the answers given in between)"
+            "wave '%(label)s' is %(status)s; responses are exported once the wave is closed "
+            "(two exports of a running wave would single out the answers given in between)",
+            label=wave.label,
+            status=wave.status,
         )
     # never below the shipped floor or TRIVSEL_K_MIN, whatever a settings mapping says (as publication)
     k_min = max(int(analysis_settings().k_min), K_FLOOR, int(current_app.config.get("TRIVSEL_K_MIN") or 0))

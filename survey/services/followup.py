@@ -45,7 +45,7 @@ class TrackerRow:
 def get_closed_wave(label: str) -> Wave:
     wave = db.session.scalar(sa.select(Wave).where(Wave.label == label))
     if wave is None or wave.status != "closed":
-        raise NotFound(f"no closed wave '{label}'")
+        raise NotFound("no closed wave '%(label)s'", label=label)
     return wave
 
 
@@ -128,7 +128,11 @@ def tracker(
     names = {u["unit_id"]: u["name"] for u in report["units"]}
     top = area_of(report)
     if area is not None and area not in areas(report):
-        raise NotFound(f"no area '{area}'; choose one of {', '.join(sorted(areas(report)))}")
+        raise NotFound(
+            "no area '%(area)s'; choose one of %(choices)s",
+            area=area,
+            choices=", ".join(sorted(areas(report))),
+        )
     need = needs(report, locked_grants(wave.id, questionnaire_id))
     plans: dict[str, list[FollowUpPlan]] = {}
     for plan in plans_for(wave, questionnaire_id, visible):
@@ -161,9 +165,16 @@ def _clean(what: str, owner: str, status: str, evaluation: str) -> tuple[str, st
     if not owner:
         raise ServiceError("name who is responsible (the owner is empty)")
     if status not in FOLLOWUP_STATUSES:
-        raise ServiceError(f"status must be one of {', '.join(FOLLOWUP_STATUSES)}, got '{status}'")
+        raise ServiceError(
+            "status must be one of %(choices)s, got '%(given)s'",
+            choices=", ".join(FOLLOWUP_STATUSES),
+            given=status,
+        )
     if len(what) > MAX_TEXT or len(evaluation) > MAX_TEXT or len(owner) > 200:
-        raise ServiceError(f"a text is too long (at most {MAX_TEXT} characters; the owner at most 200)")
+        raise ServiceError(
+            "a text is too long (at most %(max)s characters; the owner at most 200)",
+            max=MAX_TEXT,
+        )
     return what, owner, status, evaluation
 
 
@@ -185,11 +196,15 @@ def add_plan(
     try:
         wave = get_closed_wave(wave_label)
         if questionnaire_id not in {wq.questionnaire_id for wq in wave.questionnaires}:
-            raise NotFound(f"wave '{wave_label}' does not run questionnaire '{questionnaire_id}'")
+            raise NotFound(
+                "wave '%(wave_label)s' does not run questionnaire '%(questionnaire_id)s'",
+                wave_label=wave_label,
+                questionnaire_id=questionnaire_id,
+            )
         from survey.models import Unit
 
         if session.get(Unit, unit_id) is None:
-            raise NotFound(f"no unit '{unit_id}'")
+            raise NotFound("no unit '%(unit_id)s'", unit_id=unit_id)
         plan = FollowUpPlan(
             wave_id=wave.id,
             questionnaire_id=questionnaire_id,
@@ -217,7 +232,7 @@ def add_plan(
 def get_plan(plan_id: int) -> FollowUpPlan:
     plan = db.session.get(FollowUpPlan, plan_id)
     if plan is None:
-        raise NotFound(f"no follow-up plan {plan_id}")
+        raise NotFound("no follow-up plan %(plan_id)s", plan_id=plan_id)
     return plan
 
 

@@ -65,7 +65,7 @@ def list_rounds() -> list[FundingRound]:
 def get_round(round_id: int) -> FundingRound:
     rnd = db.session.get(FundingRound, round_id)
     if rnd is None:
-        raise NotFound(f"no funding round {round_id}")
+        raise NotFound("no funding round %(round_id)s", round_id=round_id)
     return rnd
 
 
@@ -99,11 +99,23 @@ def round_questionnaires(rnd: FundingRound) -> list[str]:
 
 def _check_money(budget: int, cap: int | None, beta: float) -> None:
     if not 0 <= budget <= MAX_DKK:
-        raise ServiceError(f"the budget must be a whole number of DKK from 0 to {MAX_DKK:,}, got {budget}")
+        raise ServiceError(
+            "the budget must be a whole number of DKK from 0 to %(max)s, got %(budget)s",
+            max=f"{MAX_DKK:,}",
+            budget=budget,
+        )
     if cap is not None and not 0 <= cap <= MAX_DKK:
-        raise ServiceError(f"the cap must be a whole number of DKK from 0 to {MAX_DKK:,} or empty, got {cap}")
+        raise ServiceError(
+            "the cap must be a whole number of DKK from 0 to %(max)s or empty, got "
+            "%(cap)s",
+            max=f"{MAX_DKK:,}",
+            cap=cap,
+        )
     if not math.isfinite(beta) or not 0 <= beta <= 10:
-        raise ServiceError(f"beta must be a number from 0 to 10 (1 = per capita, 0.5 dampens), got {beta}")
+        raise ServiceError(
+            "beta must be a number from 0 to 10 (1 = per capita, 0.5 dampens), got %(beta)s",
+            beta=beta,
+        )
 
 
 def create_round(wave: str, budget: int, cap: int | None = None, beta: float = 1.0) -> FundingRound:
@@ -113,12 +125,16 @@ def create_round(wave: str, budget: int, cap: int | None = None, beta: float = 1
     try:
         w = session.scalar(sa.select(Wave).where(Wave.label == wave))
         if w is None:
-            raise NotFound(f"no wave '{wave}'")
+            raise NotFound("no wave '%(wave)s'", wave=wave)
         if w.status != "closed":
-            raise Conflict(f"wave '{wave}' is {w.status}; funds are allocated once the wave is closed")
+            raise Conflict(
+                "wave '%(wave)s' is %(status)s; funds are allocated once the wave is closed",
+                wave=wave,
+                status=w.status,
+            )
         exists = session.scalar(sa.select(FundingRound.id).where(FundingRound.wave_id == w.id))
         if exists is not None:
-            raise Conflict(f"wave '{wave}' already has a funding round; open it instead")
+            raise Conflict("wave '%(wave)s' already has a funding round; open it instead", wave=wave)
         rnd = FundingRound(wave_id=w.id, questionnaire_id=None, budget=budget, cap=cap, beta=beta)
         session.add(rnd)
         session.flush()
@@ -193,7 +209,7 @@ def whole_wave_report(label: str) -> dict[str, Any]:
         except ServiceError:
             continue  # nobody answered this questionnaire
     if not parts:
-        raise ServiceError(f"wave '{label}' cannot be reported yet: it has no responses")
+        raise ServiceError("wave '%(label)s' cannot be reported yet: it has no responses", label=label)
 
     def root_n(r: dict[str, Any]) -> int:
         root = next((u for u in r["units"] if u.get("parent_id") is None), None)
@@ -283,23 +299,34 @@ def add_application(
     application_id, unit_id = application_id.strip(), unit_id.strip()
     themes, med_area = normalise_themes(themes), " ".join(med_area.split())
     if len(themes) > MAX_THEMES or len(med_area) > MAX_AREA:
-        raise ServiceError(f"the themes (at most {MAX_THEMES} characters) or the MED area is too long")
+        raise ServiceError(
+            "the themes (at most %(max)s characters) or the MED area is too long",
+            max=MAX_THEMES,
+        )
     if not application_id:
         raise ServiceError("the application id is empty; give the case number, e.g. SAG-101")
     if not 1 <= requested <= MAX_DKK:
-        raise ServiceError(f"the requested amount must be a whole number of DKK from 1 to {MAX_DKK:,}")
+        raise ServiceError(
+            "the requested amount must be a whole number of DKK from 1 to %(max)s",
+            max=f"{MAX_DKK:,}",
+        )
     session = db.session
     try:
         rnd = get_round(round_id)
         if unit_id not in _unit_ids():
-            raise NotFound(f"no unit '{unit_id}'; choose a unit of the organisation")
+            raise NotFound("no unit '%(unit_id)s'; choose a unit of the organisation", unit_id=unit_id)
         for app in rnd.applications:
             if app.application_id == application_id:
-                raise Conflict(f"application '{application_id}' is already recorded in this round")
+                raise Conflict(
+                    "application '%(application_id)s' is already recorded in this round",
+                    application_id=application_id,
+                )
             if app.unit_id == unit_id:
                 raise Conflict(
-                    f"unit '{unit_id}' already has application '{app.application_id}'; "
-                    "a unit applies once per round (delete the other first)"
+                    "unit '%(unit_id)s' already has application '%(application_id)s'; a unit applies "
+                    "once per round (delete the other first)",
+                    unit_id=unit_id,
+                    application_id=app.application_id,
                 )
         app = FundingApplication(
             application_id=application_id,
@@ -328,7 +355,10 @@ def delete_application(round_id: int, application_id: str) -> None:
         rnd = get_round(round_id)
         app = next((a for a in rnd.applications if a.application_id == application_id), None)
         if app is None:
-            raise NotFound(f"no application '{application_id}' in this round")
+            raise NotFound(
+                "no application '%(application_id)s' in this round",
+                application_id=application_id,
+            )
         if any(o.unit_id == app.unit_id for o in rnd.overrides):
             raise OverrideRefused(
                 "application_overridden",
@@ -512,12 +542,15 @@ def set_override(round_id: int, unit_id: str, amount: int, reason: str) -> Fundi
     if not reason:
         raise ServiceError("the reason is blank; every override needs a written reason")
     if not 0 <= amount <= MAX_DKK:
-        raise ServiceError(f"the amount must be a whole number of DKK from 0 to {MAX_DKK:,}")
+        raise ServiceError(
+            "the amount must be a whole number of DKK from 0 to %(max)s",
+            max=f"{MAX_DKK:,}",
+        )
     session = db.session
     try:
         rnd = get_round(round_id)
         if unit_id not in _unit_ids():
-            raise NotFound(f"no unit '{unit_id}'")
+            raise NotFound("no unit '%(unit_id)s'", unit_id=unit_id)
         check_override(rnd, unit_id, amount)
         ov = FundingOverride(unit_id=unit_id, amount=amount, reason=reason)
         rnd.overrides.append(ov)
@@ -537,7 +570,7 @@ def remove_override(round_id: int, unit_id: str) -> None:
         rnd = get_round(round_id)
         ov = next((o for o in rnd.overrides if o.unit_id == unit_id), None)
         if ov is None:
-            raise NotFound(f"no override for unit '{unit_id}' in this round")
+            raise NotFound("no override for unit '%(unit_id)s' in this round", unit_id=unit_id)
         rnd.overrides.remove(ov)
         audit.record("funding.override.remove", target=f"round {rnd.id}", detail=f"unit={unit_id}")
         session.commit()
@@ -579,7 +612,7 @@ def get_decision(rnd: FundingRound, version: int) -> FundingDecision:
     for d in rnd.decisions:
         if d.version == version:
             return d
-    raise NotFound(f"round {rnd.id} has no version {version}")
+    raise NotFound("round %(id)s has no version %(version)s", id=rnd.id, version=version)
 
 
 def _allocation_error(err: Any, inputs: dict[str, Any]) -> ServiceError:
@@ -667,8 +700,10 @@ def lock_decision(round_id: int, version: int, actor: str) -> FundingDecision:
         decision = get_decision(rnd, version)
         if decision.status == "locked":
             raise Conflict(
-                f"version {version} is already locked (by {decision.locked_by}); "
-                "run the allocation again to make a new version"
+                "version %(version)s is already locked (by %(locked_by)s); run the allocation "
+                "again to make a new version",
+                version=version,
+                locked_by=decision.locked_by,
             )
         decision.status = "locked"
         decision.locked_at = utcnow()

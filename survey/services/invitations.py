@@ -81,12 +81,19 @@ def normalise_code(entered: str) -> str | None:
 
 def _check_target(wave_label: str, unit_id: str, count: int) -> int:
     if count < 1 or count > MAX_PER_CALL:
-        raise ServiceError(f"count must be between 1 and {MAX_PER_CALL}, got {count}")
+        raise ServiceError(
+            "count must be between 1 and %(max)s, got %(count)s",
+            max=MAX_PER_CALL,
+            count=count,
+        )
     wave = get_wave(wave_label)
     if wave.status == "closed":
-        raise Conflict(f"wave '{wave_label}' is closed; no new invitations")
+        raise Conflict("wave '%(wave_label)s' is closed; no new invitations", wave_label=wave_label)
     if db.session.get(Unit, unit_id) is None:
-        raise NotFound(f"no unit '{unit_id}'; import units.csv first or check the unit_id")
+        raise NotFound(
+            "no unit '%(unit_id)s'; import units.csv first or check the unit_id",
+            unit_id=unit_id,
+        )
     return wave.id
 
 
@@ -269,9 +276,12 @@ class SmallUnits(Conflict):
         self.k_min = k_min
         shown = ", ".join(f"{u} ({n})" for u, n in units[:10]) + (" ..." if len(units) > 10 else "")
         super().__init__(
-            f"{len(units)} unit(s) would have fewer than {k_min} invitations: {shown}. Such a unit is "
+            "%(count)s unit(s) would have fewer than %(k_min)s invitations: %(units)s. Such a unit is "
             "hidden in every report and never shown apart (its answers count only inside a larger unit "
-            "above it); move the people to a larger unit, or confirm that you know the unit will be hidden"
+            "above it); move the people to a larger unit, or confirm that you know the unit will be hidden",
+            count=len(units),
+            k_min=k_min,
+            units=shown,
         )
 
 
@@ -318,7 +328,7 @@ def import_invitation_list(wave_label: str, path: str | Path, *, confirm_small: 
     """
     wave = get_wave(wave_label)
     if wave.status == "closed":
-        raise Conflict(f"wave '{wave_label}' is closed; no new invitations")
+        raise Conflict("wave '%(wave_label)s' is closed; no new invitations", wave_label=wave_label)
     rows = read_invitation_list(path)
     session = db.session
     try:
@@ -332,8 +342,11 @@ def import_invitation_list(wave_label: str, path: str | Path, *, confirm_small: 
         twice = sorted({e for e, _u in rows} & {str(e).lower() for e in existing})
         if twice:
             raise Conflict(
-                f"{len(twice)} address(es) already have an invitation to wave '{wave_label}', "
-                f"e.g. {twice[0]}; remove them from the file"
+                "%(count)s address(es) already have an invitation to wave '%(wave_label)s', e.g. "
+                "%(example)s; remove them from the file",
+                count=len(twice),
+                wave_label=wave_label,
+                example=twice[0],
             )
         added: dict[str, int] = {}
         for _e, u in rows:
@@ -425,7 +438,11 @@ def send_links(wave_label: str, compose: Callable[[str, str], EmailMessage]) -> 
 
     wave = get_wave(wave_label)
     if wave.status != "open":
-        raise Conflict(f"wave '{wave_label}' is {wave.status}; open it before sending links")
+        raise Conflict(
+            "wave '%(wave_label)s' is %(status)s; open it before sending links",
+            wave_label=wave_label,
+            status=wave.status,
+        )
     marks.require_same_key(wave_label, wave.mark_key_check)
     session = db.session
     wave_id = wave.id
@@ -475,8 +492,11 @@ def send_links(wave_label: str, compose: Callable[[str, str], EmailMessage]) -> 
             session.rollback()
             raise
         raise ServiceError(
-            f"sending failed after {sent} of {len(targets)} message(s) ({type(exc).__name__}); "
-            "check the MAIL_* settings and send again (only unused invitations get a new link)"
+            "sending failed after %(sent)s of %(total)s message(s) (%(error)s); check the "
+            "MAIL_* settings and send again (only unused invitations get a new link)",
+            sent=sent,
+            total=len(targets),
+            error=type(exc).__name__,
         ) from None
     except Exception:
         session.rollback()

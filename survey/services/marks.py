@@ -70,9 +70,11 @@ def require_same_key(wave_label: str, stored: str | None) -> None:
     """Refuse when the wave was opened under another mark key (SECRET_KEY / TRIVSEL_MARK_KEY changed)."""
     if stored is not None and not hmac.compare_digest(stored, key_check()):
         raise Conflict(
-            f"wave '{wave_label}' was opened with another SECRET_KEY (or TRIVSEL_MARK_KEY): its used-marks "
-            "cannot be checked with this one, so nothing is stored or sent. Restore the key, or keep the new "
-            "SECRET_KEY and set TRIVSEL_MARK_KEY to the old SECRET_KEY until the wave is closed"
+            "wave '%(wave_label)s' was opened with another SECRET_KEY (or TRIVSEL_MARK_KEY): "
+            "its used-marks cannot be checked with this one, so nothing is stored or sent. "
+            "Restore the key, or keep the new SECRET_KEY and set TRIVSEL_MARK_KEY to the old "
+            "SECRET_KEY until the wave is closed",
+            wave_label=wave_label,
         )
 
 

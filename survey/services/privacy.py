@@ -37,7 +37,10 @@ def _delete_rows(table: sa.Table, where: sa.ColumnElement[bool], counts: dict[st
     pk = list(table.primary_key.columns)
     for child, column in _tables_referring_to(table):
         if len(pk) != 1:  # pragma: no cover - every model here has a one-column key
-            raise ServiceError(f"cannot follow references to {table.name}: composite primary key")
+            raise ServiceError(
+                "cannot follow references to %(name)s: composite primary key",
+                name=table.name,
+            )
         ref = next(fk for fk in child.foreign_keys if fk.parent is column).column
         _delete_rows(child, column.in_(sa.select(ref).where(where)), counts)
     result = db.session.execute(table.delete().where(where))
@@ -64,8 +67,10 @@ def delete_wave(label: str) -> Deleted:
         users = session.scalars(sa.select(Wave.label).where(Wave.baseline_id == wave.id)).all()
         if users:
             raise Conflict(
-                f"wave '{label}' is the baseline of wave(s) {', '.join(sorted(users))}; "
-                "delete those first or give them another baseline"
+                "wave '%(label)s' is the baseline of wave(s) %(waves)s; delete those first or "
+                "give them another baseline",
+                label=label,
+                waves=", ".join(sorted(users)),
             )
         counts: dict[str, int] = {}
         waves = Wave.__table__
@@ -116,7 +121,9 @@ def parse_retention_years(value: object) -> int:
         years = 0
     if years < 1 or isinstance(value, bool):
         raise ServiceError(
-            f"TRIVSEL_RETENTION_YEARS must be a whole number of years, at least 1, got {value!r}"
+            "TRIVSEL_RETENTION_YEARS must be a whole number of years, at least 1, got "
+            "%(value)s",
+            value=repr(value),
         )
     return years
 
@@ -149,8 +156,10 @@ def apply_retention(years: int, today: dt.date | None = None) -> list[tuple[str,
         users = set(db.session.scalars(sa.select(Wave.label).where(Wave.baseline_id == wave.id)))
         if users - labels:
             raise Conflict(
-                f"wave '{wave.label}' is past the retention period but is the baseline of the newer "
-                f"wave(s) {', '.join(sorted(users - labels))}; give them another baseline first"
+                "wave '%(label)s' is past the retention period but is the baseline of the newer "
+                "wave(s) %(waves)s; give them another baseline first",
+                label=wave.label,
+                waves=", ".join(sorted(users - labels)),
             )
     # a wave used as baseline by a newer expired wave goes after it
     pending = sorted(labels)

@@ -93,7 +93,7 @@ def reportable_waves() -> list[Wave]:
 def get_wave(label: str) -> Wave:
     wave = db.session.scalar(sa.select(Wave).where(Wave.label == label))
     if wave is None or wave.status not in ("open", "closed"):
-        raise NotFound(f"no open or closed wave '{label}'")
+        raise NotFound("no open or closed wave '%(label)s'", label=label)
     return wave
 
 
@@ -194,7 +194,11 @@ def _compute(wave: Wave, questionnaire_id: str, earlier: list[dict[str, Any]] | 
     try:
         result = analyse(units_df, responses_df, q, wave.label, baseline, analysis_settings(), **extra)
     except ValueError as exc:
-        raise ServiceError(f"wave '{wave.label}' cannot be reported yet: {exc}") from None
+        raise ServiceError(
+            "wave '%(label)s' cannot be reported yet: %(exc)s",
+            label=wave.label,
+            exc=exc,
+        ) from None
     report = result.to_dict()
     if baseline is not None:
         base_pub = _baseline_publication(baseline, questionnaire_id)
@@ -277,7 +281,7 @@ def publish_report(report: dict[str, Any], earlier: Sequence[Mapping[str, Any]] 
     try:
         return publish(report, publication_policy(), earlier)
     except PublishError as exc:
-        raise NotPublishable(f"the report cannot be published: {exc}") from None
+        raise NotPublishable("the report cannot be published: %(exc)s", exc=exc) from None
 
 
 def publication(wave: Wave, questionnaire_id: str) -> Publication:
@@ -293,7 +297,11 @@ def publication(wave: Wave, questionnaire_id: str) -> Publication:
     from survey.services import audit
 
     if wave.status != "closed":
-        raise ServiceError(f"wave '{wave.label}' is {wave.status}; only a closed wave is published")
+        raise ServiceError(
+            "wave '%(label)s' is %(status)s; only a closed wave is published",
+            label=wave.label,
+            status=wave.status,
+        )
     pub = _stored(wave.id, questionnaire_id)
     if pub is not None:
         return pub
@@ -312,7 +320,7 @@ def publication(wave: Wave, questionnaire_id: str) -> Publication:
         raise
     pub = _stored(wave.id, questionnaire_id)
     if pub is None:  # pragma: no cover - committed or published by the other request
-        raise ServiceError(f"wave '{wave.label}' could not be published")
+        raise ServiceError("wave '%(label)s' could not be published", label=wave.label)
     return pub
 
 
@@ -377,9 +385,13 @@ def _republish_plan(wave_label: str) -> list[RepublishPart]:
 
     wave = db.session.scalar(sa.select(Wave).where(Wave.label == wave_label))
     if wave is None:
-        raise NotFound(f"no wave '{wave_label}'")
+        raise NotFound("no wave '%(wave_label)s'", wave_label=wave_label)
     if wave.status != "closed":
-        raise Conflict(f"wave '{wave_label}' is {wave.status}; only a closed wave is published again")
+        raise Conflict(
+            "wave '%(wave_label)s' is %(status)s; only a closed wave is published again",
+            wave_label=wave_label,
+            status=wave.status,
+        )
     today = dataset.units_rows()
     parts: list[RepublishPart] = []
     for wq in wave.questionnaires:
@@ -392,9 +404,14 @@ def _republish_plan(wave_label: str) -> list[RepublishPart]:
                 moved = sorted(set(old) ^ set(new))
                 names = ", ".join(sorted({u for u, _p in moved}))
                 raise TreeChanged(
-                    f"wave '{wave_label}' ({wq.questionnaire_id}) version {pub.version} was published with "
-                    f"another unit tree (changed since: {names}); a changed tree is never published again, "
-                    "because old and new numbers could be subtracted. Restore the tree to publish again"
+                    "wave '%(wave_label)s' (%(questionnaire_id)s) version %(version)s was published "
+                    "with another unit tree (changed since: %(names)s); a changed tree is never "
+                    "published again, because old and new numbers could be subtracted. Restore the "
+                    "tree to publish again",
+                    wave_label=wave_label,
+                    questionnaire_id=wq.questionnaire_id,
+                    version=pub.version,
+                    names=names,
                 )
         report, units = _compute(wave, wq.questionnaire_id, [dict(p.report) for p in stored])
         latest = cell_keys(stored[-1].report)
@@ -406,7 +423,10 @@ def _republish_plan(wave_label: str) -> list[RepublishPart]:
             changes=_content(report) != _content(stored[-1].report),
         ))
     if not parts:
-        raise ServiceError(f"wave '{wave_label}' has no publication yet; it is published when it closes")
+        raise ServiceError(
+            "wave '%(wave_label)s' has no publication yet; it is published when it closes",
+            wave_label=wave_label,
+        )
     return parts
 
 
@@ -440,11 +460,17 @@ def republish(wave_label: str, expect: str | None = None) -> list[RepublishPart]
     assert wave is not None  # republish_plan raised NotFound otherwise
     changed = [p for p in parts if p.changes]
     if not changed:
-        raise Conflict(f"wave '{wave_label}': nothing would change (no new answers since the last version); "
-                       "nothing was published")
+        raise Conflict(
+            "wave '%(wave_label)s': nothing would change (no new answers since the last "
+            "version); nothing was published",
+            wave_label=wave_label,
+        )
     if expect is not None and expect != plan_digest(parts):
-        raise Conflict(f"wave '{wave_label}': what would be published changed since the confirm page was "
-                       "shown (new answers or a new version); nothing was published: look again")
+        raise Conflict(
+            "wave '%(wave_label)s': what would be published changed since the confirm page "
+            "was shown (new answers or a new version); nothing was published: look again",
+            wave_label=wave_label,
+        )
     session = db.session
     now = dt.datetime.now(dt.UTC)
     try:
@@ -458,8 +484,11 @@ def republish(wave_label: str, expect: str | None = None) -> list[RepublishPart]
         session.commit()
     except IntegrityError:  # another request published the same version meanwhile
         session.rollback()
-        raise Conflict(f"wave '{wave_label}' was published again by someone else meanwhile; nothing was "
-                       "published: look at the new version and try again if needed") from None
+        raise Conflict(
+            "wave '%(wave_label)s' was published again by someone else meanwhile; nothing "
+            "was published: look at the new version and try again if needed",
+            wave_label=wave_label,
+        ) from None
     except Exception:
         session.rollback()
         raise
@@ -759,7 +788,10 @@ def _join_wave(wave: Wave, wave_label: str) -> WholeWaveReport:
         except ServiceError:
             continue  # a questionnaire nobody answered (yet) adds nothing
     if not parts:
-        raise ServiceError(f"wave '{wave_label}' cannot be reported yet: it has no responses")
+        raise ServiceError(
+            "wave '%(wave_label)s' cannot be reported yet: it has no responses",
+            wave_label=wave_label,
+        )
     from analysis.inputs import combine_questionnaires
 
     qs = tuple(p.questionnaire for p in parts)

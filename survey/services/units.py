@@ -111,23 +111,34 @@ def _check_tree(rows: Sequence[UnitRow]) -> None:
     ids = [r.unit_id for r in rows]
     if len(set(ids)) != len(ids):
         dup = sorted({i for i in ids if ids.count(i) > 1})
-        raise ServiceError(f"duplicate unit_id: {', '.join(dup)}")
+        raise ServiceError("duplicate unit_id: %(units)s", units=', '.join(dup))
     roots = [r.unit_id for r in rows if not r.parent_id]
     if len(roots) != 1:
-        raise ServiceError(f"exactly one unit must have an empty parent_id (the root); found {len(roots)}")
+        raise ServiceError(
+            "exactly one unit must have an empty parent_id (the root); found %(count)s",
+            count=len(roots),
+        )
     known = set(ids)
     parent = {r.unit_id: r.parent_id for r in rows}
     for r in rows:
         if r.parent_id and r.parent_id not in known:
-            raise ServiceError(f"unit {r.unit_id}: parent_id '{r.parent_id}' is not a unit_id in the list")
+            raise ServiceError(
+                "unit %(unit_id)s: parent_id '%(parent_id)s' is not a unit_id in the list",
+                unit_id=r.unit_id,
+                parent_id=r.parent_id,
+            )
         if r.headcount is not None and r.headcount < 0:
-            raise ServiceError(f"unit {r.unit_id}: headcount must be 0 or more, got {r.headcount}")
+            raise ServiceError(
+                "unit %(unit_id)s: headcount must be 0 or more, got %(headcount)s",
+                unit_id=r.unit_id,
+                headcount=r.headcount,
+            )
     for r in rows:
         seen = {r.unit_id}
         p = parent[r.unit_id]
         while p:
             if p in seen:
-                raise ServiceError(f"unit {r.unit_id}: its parents form a cycle")
+                raise ServiceError("unit %(unit_id)s: its parents form a cycle", unit_id=r.unit_id)
             seen.add(p)
             p = parent[p]
 
@@ -144,8 +155,10 @@ def _refuse_orphans(removed_ids: list[str]) -> None:
         used = sorted({str(uid) for uid in found if uid is not None})
         if used:
             raise Conflict(
-                f"the new unit list leaves out {', '.join(map(str, used))}, which still has {what}; "
-                "keep these units in units.csv (they may move under another parent)"
+                "the new unit list leaves out %(units)s, which still has %(what)s; keep these "
+                "units in units.csv (they may move under another parent)",
+                units=", ".join(map(str, used)),
+                what=what,
             )
 
 

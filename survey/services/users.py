@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -34,25 +35,35 @@ def create_user(
     account signs in only through the provider). Audited (``user.create``)."""
     email = normalise_email(email)
     if not _EMAIL.match(email):
-        raise ServiceError(f"'{email}' is not an e-mail address")
+        raise ServiceError("'%(email)s' is not an e-mail address", email=email)
     if role not in ROLES:
-        raise ServiceError(f"role must be one of {', '.join(ROLES)}, got '{role}'")
+        raise ServiceError(
+            "role must be one of %(choices)s, got '%(role)s'",
+            choices=", ".join(ROLES),
+            role=role,
+        )
     if role == "manager" and not unit_id:
         raise ServiceError("a manager needs --unit: the unit whose subtree they may see")
     if role != "manager" and unit_id:
-        raise ServiceError(f"only managers have a unit; leave out --unit for role {role}")
+        raise ServiceError("only managers have a unit; leave out --unit for role %(role)s", role=role)
     if password is None and not oidc_subject:
         raise ServiceError("give a password, or the OpenID subject of an account without one")
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        raise ServiceError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise ServiceError(
+            "the password must have at least %(min)s characters",
+            min=MIN_PASSWORD_LENGTH,
+        )
     session = db.session
     try:
         if session.scalar(sa.select(User.id).where(User.email == email)) is not None:
-            raise Conflict(f"an account for {email} already exists")
+            raise Conflict("an account for %(email)s already exists", email=email)
         if oidc_subject:
             _check_subject_free(oidc_subject)
         if unit_id and session.get(Unit, unit_id) is None:
-            raise NotFound(f"no unit '{unit_id}'; check the unit_id or import units.csv first")
+            raise NotFound(
+                "no unit '%(unit_id)s'; check the unit_id or import units.csv first",
+                unit_id=unit_id,
+            )
         user = User(email=email, role=role, manager_unit_id=unit_id, active=True, oidc_subject=oidc_subject)
         if password is None:
             user.password_hash = NO_PASSWORD
@@ -81,7 +92,7 @@ def set_active(email: str, active: bool) -> User:
     try:
         user = session.scalar(sa.select(User).where(User.email == normalise_email(email)))
         if user is None:
-            raise NotFound(f"no account for {email}")
+            raise NotFound("no account for %(email)s", email=email)
         user.active = active
         audit.record("user.activate" if active else "user.deactivate", target=str(user.id))
         session.commit()
@@ -194,7 +205,7 @@ def list_users() -> list[User]:
 def get_user(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound(f"no account with id {user_id}")
+        raise NotFound("no account with id %(user_id)s", user_id=user_id)
     return user
 
 
@@ -202,7 +213,10 @@ def reset_password(user_id: int, password: str) -> User:
     """Set a new password; also lifts a lock-out and ends every open session of the account (whoever
     knew the old password may hold one)."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ServiceError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise ServiceError(
+            "the password must have at least %(min)s characters",
+            min=MIN_PASSWORD_LENGTH,
+        )
     session = db.session
     try:
         user = get_user(user_id)
@@ -227,8 +241,8 @@ NO_PASSWORD = "!oidc-no-password"
 class NoAccess(ServiceError):
     """The person signed in at the provider but has no role (or no active account) in Trivsel."""
 
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, reason: str, message: str, **params: Any) -> None:
+        super().__init__(message, **params)
         self.reason = reason  # no_role | no_unit | inactive | no_email
 
 
@@ -317,7 +331,10 @@ def _check_subject_free(subject: str) -> None:
     if not subject.strip() or len(subject) > 255:
         raise ServiceError("the OpenID subject must be 1 to 255 characters (the provider's 'sub' claim)")
     if db.session.scalar(sa.select(User.email).where(User.oidc_subject == subject)) is not None:
-        raise Conflict(f"the OpenID subject '{subject}' is already linked to another account")
+        raise Conflict(
+            "the OpenID subject '%(subject)s' is already linked to another account",
+            subject=subject,
+        )
 
 
 def link_oidc_subject(email: str, subject: str) -> User:
@@ -327,7 +344,7 @@ def link_oidc_subject(email: str, subject: str) -> User:
     try:
         user = session.scalar(sa.select(User).where(User.email == normalise_email(email)))
         if user is None:
-            raise NotFound(f"no account for {email}")
+            raise NotFound("no account for %(email)s", email=email)
         if user.oidc_subject != subject:
             _check_subject_free(subject)
             user.oidc_subject = subject

@@ -21,7 +21,7 @@ def get_wave(label: str) -> Wave:
     wave = db.session.scalar(sa.select(Wave).where(Wave.label == label))
     if wave is None:
         known = ", ".join(db.session.scalars(sa.select(Wave.label).order_by(Wave.label))) or "none yet"
-        raise NotFound(f"no wave '{label}'; known waves: {known}")
+        raise NotFound("no wave '%(label)s'; known waves: %(known)s", label=label, known=known)
     return wave
 
 
@@ -59,15 +59,19 @@ def create_wave(
     if not questionnaire_list:
         raise ServiceError("a wave needs at least one questionnaire")
     if opens_on and closes_on and closes_on < opens_on:
-        raise ServiceError(f"closes_on ({closes_on}) is before opens_on ({opens_on})")
+        raise ServiceError(
+            "closes_on (%(closes_on)s) is before opens_on (%(opens_on)s)",
+            closes_on=closes_on,
+            opens_on=opens_on,
+        )
     loaded = [_resolve(q) for q in questionnaire_list]
     ids = [q.id for q in loaded]
     if len(set(ids)) != len(ids):
-        raise ServiceError(f"a questionnaire is listed twice: {', '.join(ids)}")
+        raise ServiceError("a questionnaire is listed twice: %(ids)s", ids=', '.join(ids))
     session = db.session
     try:
         if session.scalar(sa.select(Wave.id).where(Wave.label == label)) is not None:
-            raise Conflict(f"a wave '{label}' already exists; choose another label")
+            raise Conflict("a wave '%(label)s' already exists; choose another label", label=label)
         base = get_wave(baseline) if baseline else None
         wave = Wave(label=label, status="draft", opens_on=opens_on, closes_on=closes_on, baseline=base)
         for pos, q in enumerate(loaded):
@@ -91,7 +95,11 @@ def open_wave(label: str) -> Wave:
     try:
         wave = get_wave(label)
         if wave.status != "draft":
-            raise Conflict(f"wave '{label}' is {wave.status}; only a draft wave can be opened")
+            raise Conflict(
+                "wave '%(label)s' is %(status)s; only a draft wave can be opened",
+                label=label,
+                status=wave.status,
+            )
         from survey.services import marks
 
         wave.status = "open"
@@ -119,7 +127,11 @@ def close_wave(label: str) -> Wave:
     try:
         wave = get_wave(label)
         if wave.status != "open":
-            raise Conflict(f"wave '{label}' is {wave.status}; only an open wave can be closed")
+            raise Conflict(
+                "wave '%(label)s' is %(status)s; only an open wave can be closed",
+                label=label,
+                status=wave.status,
+            )
         wave.status = "closed"
         session.execute(sa.update(Invitation).where(Invitation.wave_id == wave.id).values(email=None))
         marks.seal_wave(wave.id)

@@ -429,10 +429,14 @@ def annual_report(
     unknown area and :class:`ServiceError` when there is nothing to report.
     """
     if not 1990 <= year <= 2100:
-        raise ServiceError(f"the year must be between 1990 and 2100, got {year}")
+        raise ServiceError("the year must be between 1990 and 2100, got %(year)s", year=year)
     named = areas()
     if area is not None and area not in named:
-        raise NotFound(f"no MED area '{area}'; choose one of {', '.join(sorted(named)) or 'none'}")
+        raise NotFound(
+            "no MED area '%(area)s'; choose one of %(choices)s",
+            area=area,
+            choices=", ".join(sorted(named)) or 'none',
+        )
     period = we.rolling_twelve(rolling) if rolling else we.calendar_year(year)
     frames = load_frames()
     fig = figures(period, frames).to_dict()

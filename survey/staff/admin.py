@@ -70,7 +70,7 @@ def set_active(user_id: int) -> Any:
     try:
         user = users.get_user(user_id)
         if user.id == current_user.id and not active:
-            raise ServiceError(_("you cannot deactivate your own account"))
+            raise ServiceError("you cannot deactivate your own account")
         users.set_active(user.email, active)
     except ServiceError as exc:
         return _page(with_reason(_("The account was not changed: %(reason)s"), exc), status=422)

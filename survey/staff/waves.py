@@ -56,7 +56,7 @@ def uploaded(field: str, default_name: str) -> Iterator[Path]:
     """The uploaded file ``field`` saved in a temporary folder (deleted afterwards)."""
     file = request.files.get(field)
     if file is None or not file.filename:
-        raise UploadMissing(_("choose a file to upload (%(name)s)", name=default_name))
+        raise UploadMissing("choose a file to upload (%(name)s)", name=default_name)
     name = secure_filename(file.filename) or default_name
     with tempfile.TemporaryDirectory(prefix="trivsel-upload-") as tmp:
         path = Path(tmp) / name
@@ -116,7 +116,7 @@ def _date(value: str, what: str) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise ServiceError(
-            _("%(what)s '%(value)s' is not a date; use YYYY-MM-DD", what=what, value=value)
+            "%(what)s '%(value)s' is not a date; use YYYY-MM-DD", what=what, value=value
         ) from None
 
 
@@ -139,7 +139,7 @@ def create_wave() -> Any:
         shipped = set(questionnaires.shipped_ids())
         chosen = [q for q in form["questionnaires"] if q in shipped]
         if len(chosen) != len(form["questionnaires"]):
-            raise ServiceError(_("choose questionnaires from the list"))
+            raise ServiceError("choose questionnaires from the list")
         wave = waves.create_wave(
             form["label"],
             chosen,
@@ -377,11 +377,11 @@ def code_slips(wave_id: int) -> Any:
     try:
         if not raw.isdigit() or not 1 <= int(raw) <= MAX_SLIPS:
             raise ServiceError(
-                _("the number of slips must be a whole number from 1 to %(max)d", max=MAX_SLIPS)
+                "the number of slips must be a whole number from 1 to %(max)d", max=MAX_SLIPS
             )
         unit = db.session.get(Unit, unit_id)
         if unit is None:
-            raise ServiceError(_("choose a unit from the list"))
+            raise ServiceError("choose a unit from the list")
         pdf = codes_pdf.code_slips_pdf(
             wave.label,
             unit_id,
@@ -418,7 +418,7 @@ def vendor_import() -> Any:
     if request.method == "POST":
         try:
             if questionnaire not in questionnaires.shipped_ids():
-                raise ServiceError(_("choose a questionnaire from the list"))
+                raise ServiceError("choose a questionnaire from the list")
             with uploaded("file", "responses.csv") as path:
                 summary = dataset.import_responses(path, questionnaire)
         except USER_ERRORS as exc:

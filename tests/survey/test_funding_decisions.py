@@ -31,7 +31,7 @@ def _token(client: Any, rid: int) -> str:
 
 
 def _errors(page: str) -> list[str]:
-    """The text of the page's error messages (a service's English message inside is a lang="en" span)."""
+    """The text of the page's error messages (a message passed on in English is inside a lang="en" span)."""
     found = re.findall(r'class="(?:flash flash-error|error)"[^>]*>(.*?)</(?:p|span)>\s*(?:</p>)?', page, re.S)
     return [re.sub(r"<[^>]+>", "", text) for text in found]
 
@@ -178,7 +178,7 @@ def test_application_form_and_refusals(client: Any, rnd: Any, db: Any) -> None:
             "app-requested": "1000",
         },
     )
-    assert r.status_code == 400 and "already has application" in " ".join(_errors(r.get_data(as_text=True)))
+    assert r.status_code == 400 and "har allerede ansøgningen" in " ".join(_errors(r.get_data(as_text=True)))
     assert db.session.scalar(sa.select(sa.func.count()).select_from(FundingApplication)) == 1
 
 
