@@ -257,6 +257,14 @@ def overview_html(grid: Mapping[str, Any], unit_url: Any, lang: str) -> tuple[Ma
     escapes took most of the page's time). ``unit_url(unit_id)`` is a unit page's address, or None when
     the reader may not open unit pages. Every text is escaped here."""
     n_themes = len(grid["themes"])
+    memo: dict[str, str] = {}  # a page has few distinct theme titles, words, flags and arrows
+
+    def esc(text: str) -> str:
+        out = memo.get(text)
+        if out is None:
+            out = memo[text] = str(escape(text))
+        return out
+
     # as Jinja's i18n does: the translation is markup, only the inserted values are escaped
     toggle_label = Markup(_("Show or hide the units under %(name)s"))
     rate_words = Markup(_("response rate %(rate)s"))
@@ -281,15 +289,15 @@ def overview_html(grid: Mapping[str, Any], unit_url: Any, lang: str) -> tuple[Ma
             tds: list[str] = []
             li: list[str] = []
             for c in r["cells"]:
-                theme = escape(c["theme"])
+                theme = esc(c["theme"])
                 if c["hidden"]:
-                    hid = escape(c["hidden"])
+                    hid = esc(c["hidden"])
                     tds.append(f'<td class="hm cell-hidden" title="{theme}: {hid}"><span aria-hidden="true">–'
                                f'</span><span class="sr-only">{hid}</span></td>')
                     li.append(f'<li class="cell-hidden">{theme}: {hid}</li>')
                     continue
-                flag, sym, mean = escape(c["flag"]), escape(c["symbol"]), escape(c["mean"])
-                arrow, words = escape(c["arrow"]), escape(c["words"])
+                flag, sym, mean = esc(c["flag"]), esc(c["symbol"]), escape(c["mean"])
+                arrow, words = esc(c["arrow"]), esc(c["words"])
                 split = '<span class="split" aria-hidden="true">‖</span>' if c["polarised"] else ""
                 tds.append(f'<td class="hm flag-{flag}" title="{theme}: {mean}; {words}"><span class="sym" '
                            f'aria-hidden="true">{sym}</span><span class="mean">{mean}</span><span '
