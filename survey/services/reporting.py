@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
+import gc
 import hashlib
 import json
 import random
@@ -758,7 +759,24 @@ def wave_report(wave_label: str) -> WholeWaveReport:
             _wave_cache[key] = wr
             while len(_wave_cache) > _WAVE_CACHE_SIZE:
                 _wave_cache.popitem(last=False)
+        _freeze_large(wr)
     return wr
+
+
+#: score rows from which a newly cached report is moved out of the garbage collector's sight
+FREEZE_ROWS = 10_000
+
+
+def _freeze_large(wr: WholeWaveReport) -> None:
+    """After a large report is cached, collect once and freeze what lives (``gc.freeze``): at 1,500 units
+    the cached rows are millions of objects that every full collection walked again, a pause of up to
+    about a second landing on whichever page request happened to trigger it. Frozen objects are still
+    freed by reference counting when the cache drops them (decoded JSON has no cycles); only cycles
+    among objects alive now are never collected, which is why small reports (tests, the demo) are left
+    alone."""
+    if len(wr.report.get("scores") or ()) >= FREEZE_ROWS:
+        gc.collect()
+        gc.freeze()
 
 
 def _closed_key(wave: Wave) -> tuple[Any, ...] | None:

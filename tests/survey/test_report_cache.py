@@ -93,3 +93,22 @@ def test_a_reimport_with_other_counts_is_a_new_key_even_without_clearing(
     reporting.publish_wave("2025")  # by the other process: the same wave and publication ids in SQLite
     after = theme_means(reporting.wave_report("2025").report)
     assert after and after != before
+
+
+def test_a_large_cached_report_is_frozen_out_of_the_collector_small_ones_not(
+        waves: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large report is frozen once when it is cached (no full collection walks its rows again: that
+    pause landed on page requests at 1,500 units); a small one, and a hit from memory, are not."""
+    from survey.services import reporting
+
+    calls: list[str] = []
+    monkeypatch.setattr(reporting.gc, "freeze", lambda: calls.append("freeze"))
+    reporting.clear_cache()
+    reporting.wave_report("2025")
+    assert calls == []  # the example is small
+    reporting.clear_cache()
+    monkeypatch.setattr(reporting, "FREEZE_ROWS", 1)
+    reporting.wave_report("2025")
+    assert calls == ["freeze"]
+    reporting.wave_report("2025")  # from memory: nothing new to freeze
+    assert calls == ["freeze"]
