@@ -77,7 +77,7 @@ def _refusal(state: TokenState | str) -> tuple[str, int]:
     key = state.value if isinstance(state, TokenState) else state
     texts = {
         # also the answer to a used link: it must not tell whoever holds a link whether its owner
-        # has answered (docs/anonymity.md, threat 16)
+        # has answered (docs/anonymity.md, threat 17)
         "unknown": (
             _("This link or code cannot be used"),
             _(

@@ -218,6 +218,24 @@ def _smallest_isolated_group(functionals: list[dict[tuple, float]], sizes: dict[
     return best
 
 
+def _members(units: list[tuple[str, str, str]]):
+    """``under(v)``: the unit ``v`` and every unit below it in the tree of ``units``."""
+    parent = {u: p or None for u, p, _ in units}
+
+    def under(v: str) -> set[str]:
+        out = {v}
+        changed = True
+        while changed:
+            changed = False
+            for u, p in parent.items():
+                if p in out and u not in out:
+                    out.add(u)
+                    changed = True
+        return out
+
+    return under
+
+
 @st.composite
 def _surveys(draw):
     n_units = draw(st.integers(2, 6))
@@ -248,18 +266,7 @@ def test_no_published_combination_isolates_a_small_group(survey):
     units, rows = survey
     uf, rf = build(units, rows)
     report = analyse(uf, rf, Q, "2025").to_dict()
-    parent = {u: p or None for u, p, _ in units}
-
-    def under(v: str) -> set[str]:
-        out = {v}
-        changed = True
-        while changed:
-            changed = False
-            for u, p in parent.items():
-                if p in out and u not in out:
-                    out.add(u)
-                    changed = True
-        return out
+    under = _members(units)
 
     themes = {"A": ("A1", "A2", "A3"), "B": ("B1", "B2")}
     score_classes = _classes(report["units"], rows, lambda r: tuple(t for t in themes if themes[t][0] in r))
@@ -452,18 +459,7 @@ def test_no_combination_of_two_published_versions_isolates_a_small_group(case):
     from analysis.publish import publish
 
     units, rows, late = case
-    parent = {u: p or None for u, p, _ in units}
-
-    def under(v: str) -> set[str]:
-        out = {v}
-        changed = True
-        while changed:
-            changed = False
-            for u, p in parent.items():
-                if p in out and u not in out:
-                    out.add(u)
-                    changed = True
-        return out
+    under = _members(units)
 
     def strip(rs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [{k: v for k, v in r.items() if k != "late"} for r in rs]

@@ -428,3 +428,19 @@ def shoot(screenshot_dir: Path) -> Callable[[Page, str], Path]:
         return path
 
     return take
+
+
+def sign_in_staff(s: Session, role: str = "hr", lang: str = "da") -> None:
+    """Sign in as one of :data:`STAFF` on the staff server, then switch to English when ``lang`` is "en"."""
+    page = s.page
+    # the unit page loads the chart library (about 1 MB) from the test server: slow on a busy machine
+    page.set_default_navigation_timeout(40_000)
+    page.set_default_timeout(20_000)
+    page.goto("/login")
+    page.fill("#email", STAFF[role][0])
+    page.fill("#password", STAFF_PASSWORD)
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+    if lang == "en":
+        page.locator("nav.language a").click()
+        page.wait_for_load_state()

@@ -48,7 +48,7 @@ def finish(r: Respondent, link: str | Callable[[], Any], shoot: Callable[..., Pa
     r.check_page("thank-you")
     if shoot:
         shoot(r.page, f"thanks_{tag}")
-    # a used link or code is refused as an unknown one is (docs/anonymity.md, threat 16)
+    # a used link or code is refused as an unknown one is (docs/anonymity.md, threat 17)
     if isinstance(link, str):
         response = r.goto(link)
         assert response is not None and response.status == 404

@@ -21,7 +21,8 @@ import pytest
 from survey.demo import APPLICATION_THEMES, DEMO_HELP_CONTACTS, OVERRIDE_REASON, UNITS
 from survey.demo_workenv import REACTIONS
 
-from .conftest import DESKTOP, STAFF, STAFF_PASSWORD, LiveServer, Session
+from .conftest import DESKTOP, LiveServer, Session
+from .conftest import sign_in_staff as sign_in
 
 #: English words that are not Danish words too (no "under", "for", "by", "have", "man", "land" ...)
 ENGLISH_WORDS = (
@@ -106,18 +107,6 @@ def key(url: str) -> str:
     names = {q.split("=")[0] for q in parts.query.split("&") if q and not q.startswith("wave=")}
     query = "&".join(sorted(names))
     return f"{path}?{query}"
-
-
-def sign_in(s: Session, role: str, lang: str) -> None:
-    page = s.page
-    page.goto("/login")
-    page.fill("#email", STAFF[role][0])
-    page.fill("#password", STAFF_PASSWORD)
-    with page.expect_navigation():
-        page.locator("main form button[type=submit]").click()
-    if lang == "en":
-        page.locator("nav.language a").click()
-        page.wait_for_load_state()
 
 
 def findings(page: Any, lang: str) -> list[str]:

@@ -17,7 +17,8 @@ import pytest
 
 from survey.demo import UNITS
 
-from .conftest import DESKTOP, PHONE, STAFF, STAFF_PASSWORD, LiveServer, Session, check_axe
+from .conftest import DESKTOP, PHONE, LiveServer, Session, check_axe
+from .conftest import sign_in_staff as sign_in
 
 UNIT_NAMES = sorted((u.name for u in UNITS), key=len, reverse=True)
 
@@ -51,21 +52,6 @@ METRICS_JS = """() => ({
 })"""
 
 FIGURES: list[str] = []
-
-
-def sign_in(s: Session, role: str = "hr", lang: str = "da") -> None:
-    page = s.page
-    # the unit page loads the chart library (about 1 MB) from the test server: slow on a busy machine
-    page.set_default_navigation_timeout(40_000)
-    page.set_default_timeout(20_000)
-    page.goto("/login")
-    page.fill("#email", STAFF[role][0])
-    page.fill("#password", STAFF_PASSWORD)
-    with page.expect_navigation():
-        page.locator("main form button[type=submit]").click()
-    if lang == "en":
-        page.locator("nav.language a").click()
-        page.wait_for_load_state()
 
 
 def metrics(page: Any) -> dict[str, int]:

@@ -177,7 +177,7 @@ def test_used_mark_cannot_be_recomputed_from_the_database(app: Flask, db: Any) -
     assert not stored_marks & keyed
     again = Respondent(app.test_client())
     again.open_link(tokens[0])
-    assert again.status == 404  # used: refused like an unknown link (threat 16)
+    assert again.status == 404  # used: refused like an unknown link (threat 17)
 
 
 def _pg_stamps(table: str) -> list[tuple[str, int]]:
@@ -827,7 +827,7 @@ def test_a_reminder_writes_every_invitation_row_of_the_wave(app: Flask, db: Any)
     assert db.session.scalar(sa.select(Invitation.token_hash).where(p0)) == used_hash
     again = Respondent(app.test_client())
     again.open_link(tokens[0])
-    assert again.status == 404  # used: refused like an unknown link (threat 16)
+    assert again.status == 404  # used: refused like an unknown link (threat 17)
     _answer_all(app.test_client(), token=dict(sent)["p2@example.org"])
     assert invitations.counts("2025") == {"A": (6, 2)}
 

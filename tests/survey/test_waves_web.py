@@ -516,7 +516,7 @@ def test_keyed_used_marks_count_and_reminders_go_only_to_unused_invitations(
     assert all(now[a] != hashes[a] for a in set(links) - {"carl@example.dk"})  # new links for the rest
     again = Respondent(app.test_client())
     again.open_link(links["carl@example.dk"])
-    assert again.status == 404  # refused as an unknown link (threat 16: no "already answered" oracle)
+    assert again.status == 404  # refused as an unknown link (threat 17: no "already answered" oracle)
 
 
 def test_wave_pages_are_audited_by_the_services(hr: Any, db: Any) -> None:
