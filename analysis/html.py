@@ -851,19 +851,14 @@ def subtree_report(report: Mapping[str, Any], unit_id: str, where: str = "the re
     Raises ``ValueError`` naming the unit (and ``where``, the report's source) when it is not in the
     report.
     """
-    children: dict[Any, list[str]] = {}
-    for u in report["units"]:
-        children.setdefault(u.get("parent_id"), []).append(u["unit_id"])
-    if not any(u["unit_id"] == unit_id for u in report["units"]):
-        roots = ", ".join(children.get(None, [])[:5]) or "none"
+    from analysis.publish import subtree
+
+    parent = {u["unit_id"]: u.get("parent_id") for u in report["units"]}
+    if unit_id not in parent:
+        roots = ", ".join([u for u, p in parent.items() if p is None][:5]) or "none"
         raise ValueError(f"no unit '{unit_id}' in {where}; give one of its unit ids "
                          f"(the top of the tree is {roots})")
-    keep: set[str] = set()
-    stack = [unit_id]
-    while stack:
-        cur = stack.pop()
-        keep.add(cur)
-        stack.extend(children.get(cur, []))
+    keep = subtree(parent, unit_id)
     out = dict(report)
     for key in ("units", "scores", "exposures", "funding"):
         out[key] = [row for row in report.get(key) or [] if row.get("unit_id") in keep]

@@ -44,7 +44,7 @@ EXPOSURE_FLOOR = 10  #: shipped minimum of n_min_exposure
 AUDIENCES: tuple[str, ...] = ("hr", "committee", "manager", "operator")
 
 __all__ = ["AUDIENCES", "EXPOSURE_FLOOR", "K_FLOOR", "PublishError", "PublishPolicy", "check_floors",
-           "cell_keys", "publish", "version_rule"]
+           "cell_keys", "publish", "subtree", "version_rule"]
 
 
 class PublishError(ValueError):
@@ -128,7 +128,7 @@ def publish(report: Any, policy: PublishPolicy | None = None,
     if not policy.hidden_counts:
         _empty_hidden_counts(data)
     if policy.audience == "manager":
-        _restrict(data, _subtree(parent, str(policy.scope)))
+        _restrict(data, subtree(parent, str(policy.scope)))
     data["publication"] = {"audience": policy.audience, "k_floor": policy.k_floor, "scope": policy.scope,
                            "comment_min": policy.comment_threshold}
     if withheld is not None:
@@ -279,7 +279,10 @@ def _empty_hidden_counts(data: dict[str, Any]) -> None:
             change["baseline_n"] = None
 
 
-def _subtree(parent: Mapping[str, Any], root: str) -> set[str]:
+def subtree(parent: Mapping[str, Any], root: str) -> set[str]:
+    """``root`` and every unit below it, from ``parent`` (unit id -> parent id); the one walk of the tree
+    that publication scopes, subtree reports and pages use. Raises :class:`PublishError` for an unknown
+    ``root``."""
     if root not in parent:
         raise PublishError(f"publication scope {root!r} is not a unit of the report")
     children: dict[str, list[str]] = {}

@@ -478,18 +478,6 @@ def fmt_q(q: float | None, lang: str) -> str:
     return texts.fmt_q(q, lang)
 
 
-def _subtree(report: Mapping[str, Any], root: str) -> set[str]:
-    children: dict[str | None, list[str]] = {}
-    for u in report["units"]:
-        children.setdefault(u.get("parent_id"), []).append(u["unit_id"])
-    out, stack = set(), [root]
-    while stack:
-        cur = stack.pop()
-        out.add(cur)
-        stack.extend(children.get(cur, []))
-    return out
-
-
 @bp.route("/aendringer")
 @role_required(*READ_ROLES)
 def changes() -> Any:
@@ -526,7 +514,7 @@ def changes() -> Any:
     if report is not None and q is not None and not problems:
         names = {u["unit_id"]: u["name"] for u in report["units"]}
         theme_of = {i.id: i.theme for i in q.items}
-        keep_units = _subtree(report, unit_root) if unit_root else None
+        keep_units = reporting.report_subtree(report, unit_root) if unit_root else None
         alpha = float(report["settings"]["alpha"])
         together = change_words.families(report["scores"])
         by_unit: dict[str, list[tuple[Mapping[str, Any], bool]]] = {}

@@ -526,19 +526,12 @@ def baseline_units_rows(baseline_label: str, questionnaire_id: str) -> list[dict
 
 
 def log_access(action: str, target: str | None = None) -> None:
-    """Record a report view or export in the audit log (``survey.services.audit``) and commit it.
-
-    Only labels (wave, questionnaire, unit id), never numbers or answers. The report pages change nothing
-    else, so this is the whole transaction.
-    """
+    """Record a report view or export in the audit log in a transaction of its own
+    (:func:`survey.services.audit.log`). Only labels (wave, questionnaire, unit id), never numbers or
+    answers."""
     from survey.services import audit
 
-    try:
-        audit.record(action, target=target)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    audit.log(action, target=target)
 
 
 def clear_cache() -> None:
@@ -564,18 +557,10 @@ def scope_report(report: Mapping[str, Any], unit_ids: Collection[str] | None) ->
 
 def report_subtree(report: Mapping[str, Any], root: str | None) -> set[str]:
     """``root`` and its descendants in the report's own unit tree (empty when ``root`` is not in it)."""
-    children: dict[str | None, list[str]] = {}
-    for u in report["units"]:
-        children.setdefault(u.get("parent_id"), []).append(u["unit_id"])
-    if root is None or not any(u["unit_id"] == root for u in report["units"]):
-        return set()
-    out: set[str] = set()
-    stack = [root]
-    while stack:
-        cur = stack.pop()
-        out.add(cur)
-        stack.extend(children.get(cur, []))
-    return out
+    from analysis.publish import subtree
+
+    parent = {u["unit_id"]: u.get("parent_id") for u in report["units"]}
+    return subtree(parent, root) if root is not None and root in parent else set()
 
 
 def unit_row(report: Mapping[str, Any], unit_id: str) -> dict[str, Any] | None:
